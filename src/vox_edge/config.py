@@ -1,0 +1,334 @@
+"""Model configuration read from a Voxtral `params.json` (spec §2), shared by export and runtime.
+
+Every derived constant (8194 / 8320 / 9088, codebook offsets, codec windows, samples per frame)
+is computed here and nowhere else. Standard library only: the runtime imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+# Codes live in "+2 space": 0 = EMPTY_AUDIO, 1 = END_AUDIO, 2.. = real index (spec §5.3).
+N_AUDIO_SPECIAL = 2
+EMPTY_AUDIO = 0
+END_AUDIO = 1
+PAD_MULTIPLE = 128  # head / embedding widths are rounded up to a multiple of 128
+TIME_EMBEDDING_THETA = 10000.0  # hard-coded in the reference (spec §2 derived constants)
+DEFAULT_CFG_ALPHA = 1.2
+DEFAULT_DECODING_STEPS = 7  # vllm-omni default when params.json lacks n_decoding_steps (spec §12 row 5)
+
+
+def round_up(x: int, multiple: int = PAD_MULTIPLE) -> int:
+    return -(-x // multiple) * multiple
+
+
+def _get(d: Mapping[str, Any], key: str, where: str, kind: type | tuple = (int,)):
+    if key not in d:
+        raise ConfigError(f"params.json: missing key '{where}{key}'. Add it (see spec §2) or regenerate the checkpoint.")
+    v = d[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if float in kinds and isinstance(v, int) and not isinstance(v, bool):
+        v = float(v)
+    if not isinstance(v, kinds) or isinstance(v, bool) and bool not in kinds:
+        raise ConfigError(f"params.json: '{where}{key}' must be {'/'.join(k.__name__ for k in kinds)}, got {v!r}.")
+    return v
+
+
+def _int_list(s: str | list, where: str) -> tuple[int, ...]:
+    # The real params.json stores these as comma-separated strings ("2,2,2,2"), not JSON arrays.
+    try:
+        if isinstance(s, str):
+            return tuple(int(x) for x in s.split(",") if x.strip())
+        return tuple(int(x) for x in s)
+    except (TypeError, ValueError):
+        raise ConfigError(f"params.json: '{where}' must be a comma-separated list of integers, got {s!r}.") from None
+
+
+@dataclass(frozen=True)
+class AcousticConfig:
+    """The flow-matching acoustic transformer (`acoustic_transformer.*`, spec §3.2, §5.4)."""
+
+    input_dim: int
+    dim: int
+    n_layers: int
+    head_dim: int
+    hidden_dim: int
+    n_heads: int
+    n_kv_heads: int
+    norm_eps: float = 1e-5
+    n_decoding_steps: int = DEFAULT_DECODING_STEPS
+
+
+@dataclass(frozen=True)
+class CodecConfig:
+    """The Voxtral codec decoder (`audio_tokenizer.*`, spec §2.4, §6)."""
+
+    channels: int
+    sampling_rate: int
+    patch_size: int
+    patch_proj_kernel_size: int
+    semantic_codebook_size: int
+    semantic_dim: int
+    acoustic_codebook_size: int
+    acoustic_dim: int
+    dim: int
+    hidden_dim: int
+    head_dim: int
+    n_heads: int
+    n_kv_heads: int
+    qk_norm: bool
+    qk_norm_eps: float
+    norm_eps: float
+    layer_scale: bool
+    attn_sliding_window_size: int
+    half_attn_window_upon_downsampling: bool
+    decoder_transformer_lengths: tuple[int, ...]
+    decoder_convs_kernels: tuple[int, ...]
+    decoder_convs_strides: tuple[int, ...]
+    encoder_transformer_lengths: tuple[int, ...]
+    encoder_convs_kernels: tuple[int, ...]
+    encoder_convs_strides: tuple[int, ...]
+    voices: tuple[tuple[str, int], ...]  # (name, index) in params.json order
+
+    @property
+    def latent_dim(self) -> int:
+        return self.semantic_dim + self.acoustic_dim
+
+    @property
+    def upsample_factor(self) -> int:
+        return math.prod(self.decoder_convs_strides)
+
+    @property
+    def samples_per_frame(self) -> int:
+        return self.patch_size * self.upsample_factor
+
+    @property
+    def decoder_windows(self) -> tuple[int, ...]:
+        """Attention window W (W+1 keys) of each decoder transformer stage (spec §6 derivation).
+
+        Start at attn_sliding_window_size, halve after each stride-2 *encoder* conv (so the decoder
+        starts where the encoder ended), then double after each stride>1 decoder conv that precedes a stage.
+        """
+        w = self.attn_sliding_window_size
+        if self.half_attn_window_upon_downsampling:
+            for s in self.encoder_convs_strides:
+                if s > 1:
+                    w //= 2
+        if w < 1:
+            raise ConfigError("params.json: audio_tokenizer_args window halves below 1; raise attn_sliding_window_size.")
+        windows = []
+        for stride in self.decoder_convs_strides:
+            if stride > 1 and self.half_attn_window_upon_downsampling:
+                w *= 2
+            windows.append(w)
+        return tuple(windows)
+
+    @property
+    def voice_names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in sorted(self.voices, key=lambda kv: kv[1]))
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything the model math needs, from params.json; derived values as properties."""
+
+    dim: int
+    n_layers: int
+    head_dim: int
+    hidden_dim: int
+    n_heads: int
+    n_kv_heads: int
+    rope_theta: float
+    norm_eps: float
+    vocab_size: int
+    bos_token_id: int
+    audio_token_id: int
+    begin_audio_token_id: int
+    semantic_codebook_size: int
+    acoustic_codebook_size: int
+    n_acoustic_codebook: int
+    sampling_rate: int
+    frame_rate: float
+    acoustic: AcousticConfig
+    codec: CodecConfig
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    # --- derived (spec §2 "Derived constants", §5.3) ---
+    @property
+    def n_codebooks(self) -> int:
+        return 1 + self.n_acoustic_codebook
+
+    @property
+    def semantic_vocab(self) -> int:  # 8194
+        return self.semantic_codebook_size + N_AUDIO_SPECIAL
+
+    @property
+    def acoustic_vocab(self) -> int:  # 23
+        return self.acoustic_codebook_size + N_AUDIO_SPECIAL
+
+    @property
+    def semantic_head_width(self) -> int:  # 8320
+        return round_up(self.semantic_vocab)
+
+    @property
+    def audio_embedding_rows_used(self) -> int:  # 9022
+        return self.semantic_vocab + self.n_acoustic_codebook * self.acoustic_vocab
+
+    @property
+    def audio_embedding_rows(self) -> int:  # 9088
+        return round_up(self.audio_embedding_rows_used)
+
+    @property
+    def codebook_offsets(self) -> tuple[int, ...]:
+        """Row offset of codebook k in the shared audio embedding table (unpadded sizes)."""
+        return (0,) + tuple(self.semantic_vocab + self.acoustic_vocab * k for k in range(self.n_acoustic_codebook))
+
+    @property
+    def samples_per_frame(self) -> int:
+        return self.codec.samples_per_frame
+
+    @property
+    def voice_names(self) -> tuple[str, ...]:
+        return self.codec.voice_names
+
+    # --- construction ---
+    @classmethod
+    def from_params(cls, p: Mapping[str, Any]) -> "ModelConfig":
+        if not isinstance(p, Mapping):
+            raise ConfigError("params.json must hold a JSON object.")
+        mm = _get(p, "multimodal", "", dict)
+        am = _get(mm, "audio_model_args", "multimodal.", dict)
+        at = _get(mm, "audio_tokenizer_args", "multimodal.", dict)
+        enc = _get(am, "audio_encoding_args", "multimodal.audio_model_args.", dict)
+        ta = _get(am, "acoustic_transformer_args", "multimodal.audio_model_args.", dict)
+        w_am, w_at, w_ta = "multimodal.audio_model_args.", "multimodal.audio_tokenizer_args.", "multimodal.audio_model_args.acoustic_transformer_args."
+
+        acoustic = AcousticConfig(
+            input_dim=_get(ta, "input_dim", w_ta),
+            dim=_get(ta, "dim", w_ta),
+            n_layers=_get(ta, "n_layers", w_ta),
+            head_dim=_get(ta, "head_dim", w_ta),
+            hidden_dim=_get(ta, "hidden_dim", w_ta),
+            n_heads=_get(ta, "n_heads", w_ta),
+            n_kv_heads=_get(ta, "n_kv_heads", w_ta),
+            norm_eps=float(ta.get("norm_eps", 1e-5)),
+            n_decoding_steps=int(ta.get("n_decoding_steps", DEFAULT_DECODING_STEPS)),
+        )
+        voices = at.get("voice", {})
+        if not isinstance(voices, dict) or not all(isinstance(v, int) for v in voices.values()):
+            raise ConfigError(f"params.json: '{w_at}voice' must map voice names to integer ids.")
+        codec = CodecConfig(
+            channels=_get(at, "channels", w_at),
+            sampling_rate=_get(at, "sampling_rate", w_at),
+            patch_size=_get(at, "pretransform_patch_size", w_at),
+            patch_proj_kernel_size=_get(at, "patch_proj_kernel_size", w_at),
+            semantic_codebook_size=_get(at, "semantic_codebook_size", w_at),
+            semantic_dim=_get(at, "semantic_dim", w_at),
+            acoustic_codebook_size=_get(at, "acoustic_codebook_size", w_at),
+            acoustic_dim=_get(at, "acoustic_dim", w_at),
+            dim=_get(at, "dim", w_at),
+            hidden_dim=_get(at, "hidden_dim", w_at),
+            head_dim=_get(at, "head_dim", w_at),
+            n_heads=_get(at, "n_heads", w_at),
+            n_kv_heads=_get(at, "n_kv_heads", w_at),
+            qk_norm=bool(at.get("qk_norm", True)),
+            qk_norm_eps=float(at.get("qk_norm_eps", 1e-6)),
+            norm_eps=float(at.get("norm_eps", 0.01)),
+            layer_scale=bool(at.get("layer_scale", True)),
+            attn_sliding_window_size=_get(at, "attn_sliding_window_size", w_at),
+            half_attn_window_upon_downsampling=bool(at.get("half_attn_window_upon_downsampling", True)),
+            decoder_transformer_lengths=_int_list(_get(at, "decoder_transformer_lengths_str", w_at, (str, list)), w_at + "decoder_transformer_lengths_str"),
+            decoder_convs_kernels=_int_list(_get(at, "decoder_convs_kernels_str", w_at, (str, list)), w_at + "decoder_convs_kernels_str"),
+            decoder_convs_strides=_int_list(_get(at, "decoder_convs_strides_str", w_at, (str, list)), w_at + "decoder_convs_strides_str"),
+            encoder_transformer_lengths=_int_list(at.get("encoder_transformer_lengths_str", "2,2,2,2"), w_at + "encoder_transformer_lengths_str"),
+            encoder_convs_kernels=_int_list(at.get("encoder_convs_kernels_str", "4,4,4,3"), w_at + "encoder_convs_kernels_str"),
+            encoder_convs_strides=_int_list(at.get("encoder_convs_strides_str", "2,2,2,1"), w_at + "encoder_convs_strides_str"),
+            voices=tuple((str(k), int(v)) for k, v in voices.items()),
+        )
+        cfg = cls(
+            dim=_get(p, "dim", ""),
+            n_layers=_get(p, "n_layers", ""),
+            head_dim=_get(p, "head_dim", ""),
+            hidden_dim=_get(p, "hidden_dim", ""),
+            n_heads=_get(p, "n_heads", ""),
+            n_kv_heads=_get(p, "n_kv_heads", ""),
+            rope_theta=_get(p, "rope_theta", "", float),
+            norm_eps=_get(p, "norm_eps", "", float),
+            vocab_size=_get(p, "vocab_size", ""),
+            bos_token_id=int(mm.get("bos_token_id", 1)),
+            audio_token_id=_get(am, "audio_token_id", w_am),
+            begin_audio_token_id=_get(am, "begin_audio_token_id", w_am),
+            semantic_codebook_size=_get(am, "semantic_codebook_size", w_am),
+            acoustic_codebook_size=_get(am, "acoustic_codebook_size", w_am),
+            n_acoustic_codebook=_get(am, "n_acoustic_codebook", w_am),
+            sampling_rate=int(enc.get("sampling_rate", codec.sampling_rate)),
+            frame_rate=float(enc.get("frame_rate", codec.sampling_rate / codec.samples_per_frame)),
+            acoustic=acoustic,
+            codec=codec,
+            raw=p,
+        )
+        cfg.validate()
+        return cfg
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "ModelConfig":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: not found. A checkpoint directory needs params.json next to consolidated.safetensors.") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid JSON ({e}). Restore the original params.json.") from None
+        return cls.from_params(data)
+
+    def validate(self) -> None:
+        """Cross-field consistency the model math relies on."""
+        c, a = self.codec, self.acoustic
+
+        def need(ok: bool, msg: str) -> None:
+            if not ok:
+                raise ConfigError(f"params.json inconsistent: {msg}")
+
+        need(self.n_heads * self.head_dim > 0 and self.n_heads % self.n_kv_heads == 0, "n_heads must be a multiple of n_kv_heads")
+        need(self.head_dim % 2 == 0, "head_dim must be even (RoPE rotates pairs)")
+        need(a.n_heads % a.n_kv_heads == 0, "acoustic_transformer_args.n_heads must be a multiple of n_kv_heads")
+        need(a.input_dim == self.dim, f"acoustic_transformer_args.input_dim ({a.input_dim}) must equal dim ({self.dim})")
+        # The reference applies the semantic head (declared at acoustic width) to the backbone hidden (spec §13).
+        need(a.dim == self.dim, f"acoustic_transformer_args.dim ({a.dim}) must equal dim ({self.dim}) (spec §13)")
+        need(c.semantic_codebook_size == self.semantic_codebook_size, "audio_tokenizer_args.semantic_codebook_size != audio_model_args.semantic_codebook_size")
+        need(c.acoustic_codebook_size == self.acoustic_codebook_size, "audio_tokenizer_args.acoustic_codebook_size != audio_model_args.acoustic_codebook_size")
+        need(c.acoustic_dim == self.n_acoustic_codebook, "audio_tokenizer_args.acoustic_dim must equal n_acoustic_codebook")
+        need(c.n_heads * c.head_dim == c.dim, "audio_tokenizer_args: n_heads * head_dim must equal dim")
+        need(c.n_heads == c.n_kv_heads, "audio_tokenizer_args: the codec has no GQA (n_kv_heads == n_heads)")
+        n = len(c.decoder_convs_strides)
+        need(len(c.decoder_convs_kernels) == n and len(c.decoder_transformer_lengths) == n,
+             "decoder_*_str lists must have the same length")
+        need(c.decoder_convs_strides[0] == 1, "the first decoder conv must have stride 1")
+        need(all(k >= s for k, s in zip(c.decoder_convs_kernels, c.decoder_convs_strides)), "decoder conv kernels must be >= strides")
+        need(self.acoustic_codebook_size >= 2, "acoustic_codebook_size must be >= 2")
+        self.codec.decoder_windows  # raises on a degenerate schedule
+        need(abs(self.frame_rate * self.samples_per_frame - self.sampling_rate) < 1e-6 * self.sampling_rate,
+             f"frame_rate {self.frame_rate} x samples_per_frame {self.samples_per_frame} != sampling_rate {self.sampling_rate}")
+
+    def to_params(self) -> dict[str, Any]:
+        """The params.json dict this config was read from (what a bundle's manifest embeds)."""
+        return json.loads(json.dumps(self.raw))
+
+
+@dataclass(frozen=True)
+class SynthesisOptions:
+    """Per-call options (separate from the model config, which is fixed per bundle)."""
+
+    voice: str | None = None  # None = the bundle's default voice
+    flow_steps: int | None = None  # None = the profile's / params.json's value
+    cfg_alpha: float = DEFAULT_CFG_ALPHA
+    seed: int | None = 0  # None = nondeterministic noise
+    max_frames: int | None = None  # None = derived from text length (hard cap always applies)
+    first_chunk_frames: int = 2
+    chunk_frames: int = 12
