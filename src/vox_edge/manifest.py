@@ -1,0 +1,190 @@
+"""The one contract between export and runtime: a bundle directory and its versioned manifest.json.
+
+    BUNDLE/
+      manifest.json              this contract (schema_version below)
+      <graph>.onnx [+ .onnx.data]  ONNX graphs, I/O names listed per graph
+      arrays/*.npy               plain arrays (audio codebook table, text embedding table)
+      voices/<name>.npy          voice prompt embeddings [N, D] float32
+      tekken.json                tokenizer
+
+The runtime reads nothing but what the manifest lists, and checks every file's size and sha256.
+Standard library + numpy only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .config import ModelConfig
+from .errors import BundleIntegrityError, ManifestError
+
+SCHEMA_VERSION = 1
+FORMAT = "vox-edge-bundle"
+MANIFEST_FILE = "manifest.json"
+PRECISIONS = ("fp32", "fp16", "int8", "int4")
+COMPONENTS = ("backbone", "acoustic", "codec")
+
+# Graph names, the component each belongs to, and their I/O names ({i} = layer index).
+GRAPH_COMPONENT = {
+    "backbone": "backbone",
+    "flow_condition": "acoustic",
+    "flow_time": "acoustic",
+    "flow_velocity": "acoustic",
+    "codec_decoder": "codec",
+}
+GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # inputs_embeds [1,S,D] f32, past_key_values.{i}.key/value [1,KV,P,hd] -> hidden_states [1,S,D] (final-normed),
+    # present.{i}.key/value [1,KV,P+S,hd]. Positions are P..P+S-1 (P read from the past's shape).
+    "backbone": (("inputs_embeds", "past_key_values.{i}.key", "past_key_values.{i}.value"),
+                 ("hidden_states", "present.{i}.key", "present.{i}.value")),
+    # hidden [B,D] -> semantic_logits [B,W] f32 (EMPTY and padding already -inf), llm_cond [B,D]
+    "flow_condition": (("hidden",), ("semantic_logits", "llm_cond")),
+    # t [N] f32 in [0,1] -> time_cond [N,D]
+    "flow_time": (("t",), ("time_cond",)),
+    # x_t [B,A], time_cond [B,D], llm_cond [B,D] -> velocity [B,A]
+    "flow_velocity": (("x_t", "time_cond", "llm_cond"), ("velocity",)),
+    # codes int64 [1,T,1+A] in "-2 space" -> audio f32 [1, T*samples_per_frame]
+    "codec_decoder": (("codes",), ("audio",)),
+}
+ARRAYS = ("audio_codebook_embeddings", "tok_embeddings")
+
+
+def expand_io(names: tuple[str, ...], n_layers: int) -> list[str]:
+    out: list[str] = []
+    for n in names:
+        out.extend(n.format(i=i) for i in range(n_layers)) if "{i}" in n else out.append(n)
+    return out
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while b := f.read(chunk):
+            h.update(b)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class GraphEntry:
+    name: str
+    file: str
+    precision: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    opset: int
+    static_shapes: bool
+
+
+@dataclass(frozen=True)
+class Manifest:
+    root: Path
+    data: Mapping[str, Any]
+    config: ModelConfig
+    graphs: Mapping[str, GraphEntry]
+
+    @property
+    def voices(self) -> dict[str, str]:
+        """voice name -> relative file."""
+        return {k: v["file"] for k, v in self.data["voices"].items()}
+
+    @property
+    def default_voice(self) -> str:
+        return self.data["default_voice"]
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def precision(self, component: str) -> str:
+        ps = {g.precision for g in self.graphs.values() if GRAPH_COMPONENT[g.name] == component}
+        return "/".join(sorted(ps))
+
+
+def _fail(root: Path, msg: str) -> ManifestError:
+    return ManifestError(f"{root / MANIFEST_FILE}: {msg}")
+
+
+def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
+    """Structural validation (the same rules as manifest.schema.json, without a jsonschema dependency)."""
+    if not isinstance(d, dict):
+        raise _fail(root, "must be a JSON object.")
+    if d.get("format") != FORMAT:
+        raise _fail(root, f"not a vox-edge bundle manifest (format={d.get('format')!r}).")
+    v = d.get("schema_version")
+    if v != SCHEMA_VERSION:
+        raise _fail(root, f"schema_version {v!r}, but this vox-edge reads version {SCHEMA_VERSION}. "
+                          "Re-export the bundle with this vox-edge version (`vox-edge export CHECKPOINT BUNDLE`) "
+                          "or install the vox-edge version that wrote it.")
+    for key, typ in (("params", dict), ("graphs", dict), ("arrays", dict), ("voices", dict), ("files", dict),
+                     ("tokenizer", dict), ("default_voice", str), ("exporter", dict), ("source", dict)):
+        if not isinstance(d.get(key), typ):
+            raise _fail(root, f"field '{key}' missing or not a {typ.__name__}. Re-export the bundle.")
+    missing = [g for g in GRAPH_IO if g not in d["graphs"]]
+    if missing:
+        raise _fail(root, f"graph '{missing[0]}' missing. Re-export the bundle.")
+    for g, e in d["graphs"].items():
+        if g not in GRAPH_IO:
+            raise _fail(root, f"unknown graph '{g}'.")
+        for key in ("file", "precision", "inputs", "outputs", "opset"):
+            if key not in e:
+                raise _fail(root, f"graphs.{g}.{key} missing.")
+        if e["precision"] not in PRECISIONS:
+            raise _fail(root, f"graphs.{g}.precision {e['precision']!r} is not one of {PRECISIONS}.")
+    for a in ARRAYS:
+        if a not in d["arrays"] or "file" not in d["arrays"][a]:
+            raise _fail(root, f"arrays.{a} missing. Re-export the bundle.")
+    if d["default_voice"] not in d["voices"]:
+        raise _fail(root, f"default_voice '{d['default_voice']}' is not among the voices.")
+    for rel, meta in d["files"].items():
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str) or not isinstance(meta.get("size"), int):
+            raise _fail(root, f"files['{rel}'] must hold sha256 and size.")
+
+
+def verify_files(root: Path, files: Mapping[str, Mapping[str, Any]], full: bool = True) -> None:
+    """Every listed file exists with the listed size (and sha256 when `full`)."""
+    for rel, meta in files.items():
+        p = root / rel
+        if not p.is_file():
+            raise BundleIntegrityError(f"{p}: missing from the bundle. Copy the whole bundle directory again or re-export it.")
+        if p.stat().st_size != meta["size"]:
+            raise BundleIntegrityError(f"{p}: size {p.stat().st_size} != {meta['size']} in the manifest; the file is "
+                                       "corrupted or altered. Copy the bundle again or re-export it.")
+        if full and sha256_file(p) != meta["sha256"]:
+            raise BundleIntegrityError(f"{p}: sha256 does not match the manifest; the file is corrupted or altered. "
+                                       "Copy the bundle again or re-export it.")
+
+
+def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
+    """Read, validate and (verify='full'|'size'|'none') integrity-check a bundle's manifest."""
+    root = Path(bundle)
+    mpath = root / MANIFEST_FILE
+    if not root.is_dir():
+        raise ManifestError(f"{root}: bundle directory not found. Export one with `vox-edge export CHECKPOINT {root}`.")
+    if not mpath.is_file():
+        raise ManifestError(f"{mpath}: missing, so {root} is not a complete vox-edge bundle (an interrupted export?). "
+                            "Re-run `vox-edge export`.")
+    try:
+        d = json.loads(mpath.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ManifestError(f"{mpath}: not valid JSON ({e}). Re-export the bundle.") from None
+    validate_manifest_dict(d, root)
+    cfg = ModelConfig.from_params(d["params"])
+    graphs = {}
+    for g, e in d["graphs"].items():
+        exp_in, exp_out = (expand_io(x, cfg.n_layers) for x in GRAPH_IO[g])
+        if list(e["inputs"]) != exp_in or list(e["outputs"]) != exp_out:
+            raise _fail(root, f"graphs.{g} I/O names do not match this runtime's contract "
+                              f"(expected inputs {exp_in[:3]}..., outputs {exp_out[:3]}...). Re-export the bundle.")
+        graphs[g] = GraphEntry(g, e["file"], e["precision"], tuple(e["inputs"]), tuple(e["outputs"]),
+                               int(e["opset"]), bool(e.get("static_shapes", False)))
+    listed = {e["file"] for e in d["graphs"].values()} | {a["file"] for a in d["arrays"].values()} \
+        | {v["file"] for v in d["voices"].values()} | {d["tokenizer"]["file"]}
+    unlisted = sorted(listed - set(d["files"]))
+    if unlisted:
+        raise _fail(root, f"'{unlisted[0]}' is referenced but has no entry in 'files'. Re-export the bundle.")
+    if verify != "none":
+        verify_files(root, d["files"], full=(verify == "full"))
+    return Manifest(root, d, cfg, graphs)
