@@ -1,0 +1,361 @@
+"""PyTorch reference of the Voxtral codec decoder (`audio_tokenizer.*`, spec §3.3, §6).
+
+Written for clarity, not speed: every op is spelled out so the ONNX graphs and the NumPy runtime
+have one unambiguous oracle. Where public ports disagree, this follows spec §12 (vllm-omni):
+ALiBi slopes r**h, W+1 keys per query, replicate pad on decoder_blocks.0, reflect pad on
+output_proj, ConvTranspose trimmed on the right.
+
+Shapes: B batch, T frames (12.5 Hz in the release), C channels, L sequence length of a stage.
+Codes are in "-2 space" (semantic 0..S-1, acoustic 0..levels-1), never the +2 space of the backbone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import weight_norm
+
+from vox_edge.config import CodecConfig, ModelConfig
+from vox_edge.errors import ConfigError
+
+CLUSTER_USAGE_FLOOR = 1e-5  # E_sem = embedding_sum / max(cluster_usage, 1e-5) (spec §3.4)
+LAYER_SCALE_INIT = 0.01  # params.json layer_scale_init; only an init, trained values are loaded
+
+
+# --------------------------------------------------------------------------------------------
+# Small numeric helpers (module level so tests and other references can call them directly)
+# --------------------------------------------------------------------------------------------
+
+def alibi_slopes(n_heads: int) -> torch.Tensor:
+    """Per-head ALiBi slopes, float32 like the reference: r**h with r = 2^(-8/n) (spec §6, §12 row 2).
+
+    Non-power-of-two counts: slopes of the largest power of two m <= n, then every other slope of
+    2m, exactly as the reference concatenates them (with r**h this repeats the first few values).
+    """
+
+    def power_of_2(n: int) -> list[float]:
+        r = 2.0 ** (-8.0 / n)
+        return [r**h for h in range(n)]
+
+    m = 2 ** int(math.floor(math.log2(n_heads)))
+    slopes = power_of_2(m)
+    if m < n_heads:
+        slopes += power_of_2(2 * m)[::2][: n_heads - m]
+    return torch.tensor(slopes, dtype=torch.float32)
+
+
+def window_mask(length: int, window: int, device=None) -> torch.Tensor:
+    """[L, L] bool, True where query i may see key j: i - W <= j <= i (W+1 keys, spec §12 row 3)."""
+    i = torch.arange(length, device=device)[:, None]
+    j = torch.arange(length, device=device)[None, :]
+    return (j <= i) & (j >= i - window)
+
+
+def alibi_bias(n_heads: int, length: int, window: int, dtype: torch.dtype, device=None) -> torch.Tensor:
+    """[H, L, L] additive score bias: slope_h * (j - i) inside the window, -inf outside."""
+    rel = (torch.arange(length, device=device)[None, :] - torch.arange(length, device=device)[:, None]).to(dtype)
+    bias = alibi_slopes(n_heads).to(device=device, dtype=dtype)[:, None, None] * rel  # [H, L, L], <= 0 inside
+    return bias.masked_fill(~window_mask(length, window, device), float("-inf"))
+
+
+def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """x / sqrt(mean(x^2) + eps) * w over the last axis."""
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+
+def pad1d(x: torch.Tensor, left: int, right: int, mode: str) -> torch.Tensor:
+    """Pad [B, C, L] in `mode`; reflect on a too-short input zero-extends first (as the reference).
+
+    torch's reflect needs L > pad, so the reference appends zeros on the right, pads, and cuts the zeros off.
+    """
+    if left == right == 0:
+        return x
+    extra = 0
+    if mode == "reflect" and x.shape[-1] <= max(left, right):
+        extra = max(left, right) - x.shape[-1] + 1
+        x = F.pad(x, (0, extra))
+    x = F.pad(x, (left, right), mode=mode)
+    return x[..., : x.shape[-1] - extra] if extra else x
+
+
+def fold_weight(g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Weight norm W = g * v / ||v||, L2 norm over every axis but 0, no epsilon (spec §3.4).
+
+    For ConvTranspose1d v is [in, out, k], so each *input* channel is normalised on its own.
+    """
+    norm = v.flatten(1).norm(dim=1).view(-1, *([1] * (v.dim() - 1)))  # [C0, 1, 1]
+    return g * (v / norm)
+
+
+# --------------------------------------------------------------------------------------------
+# Modules (attribute names = checkpoint names, spec §3.3)
+# --------------------------------------------------------------------------------------------
+
+class SemanticCodebook(nn.Module):
+    """EMA VQ codebook; only the two buffers are stored, E_sem is derived at use."""
+
+    def __init__(self, size: int, dim: int):
+        super().__init__()
+        self.register_buffer("embedding_sum", torch.zeros(size, dim))  # [S, D_sem]
+        self.register_buffer("cluster_usage", torch.ones(size))  # [S]
+
+    def embedding(self) -> torch.Tensor:
+        """E_sem [S, D_sem]."""
+        return self.embedding_sum / self.cluster_usage.clamp(min=CLUSTER_USAGE_FLOOR)[:, None]
+
+
+class Quantizer(nn.Module):
+    def __init__(self, cfg: CodecConfig):
+        super().__init__()
+        self.semantic_codebook = SemanticCodebook(cfg.semantic_codebook_size, cfg.semantic_dim)
+
+
+class CausalConv1d(nn.Module):
+    """Weight-normed Conv1d with all (k - s) padding on the left."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, pad_mode: str = "reflect"):
+        super().__init__()
+        self.conv = weight_norm(nn.Conv1d(c_in, c_out, kernel, stride, bias=False), dim=0)
+        self.pad_mode = pad_mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, C_in, L] -> [B, C_out, ceil(L / s)]
+        k, s = self.conv.kernel_size[0], self.conv.stride[0]
+        pad = k - s
+        # Strided (encoder) convs also pad the right, in the same mode, so a last partial window still
+        # yields a frame; at stride 1 (every decoder conv) this extra is 0.
+        n_out = math.ceil((x.shape[-1] - k + pad) / s) + 1
+        extra = max(0, (n_out - 1) * s + k - (x.shape[-1] + pad))
+        return self.conv(pad1d(x, pad, extra, self.pad_mode))
+
+
+class CausalConvTranspose1d(nn.Module):
+    """Weight-normed ConvTranspose1d (g over the input-channel axis); the k - s overhang is trimmed on the right."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int):
+        super().__init__()
+        self.conv = weight_norm(nn.ConvTranspose1d(c_in, c_out, kernel, stride, bias=False), dim=0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, C_in, L] -> [B, C_out, s·L]
+        k, s = self.conv.kernel_size[0], self.conv.stride[0]
+        y = self.conv(x)  # [B, C_out, s·L + k - s]
+        return y[..., : y.shape[-1] - (k - s)]  # trim_ratio 1: nothing from the left
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return rms_norm(x, self.weight, self.eps)
+
+
+class Attention(nn.Module):
+    """Causal sliding-window MHA with ALiBi and QK-RMSNorm over all heads jointly; no RoPE, no GQA."""
+
+    def __init__(self, cfg: CodecConfig):
+        super().__init__()
+        inner = cfg.n_heads * cfg.head_dim
+        self.n_heads, self.head_dim = cfg.n_heads, cfg.head_dim
+        self.wq = nn.Linear(cfg.dim, inner, bias=False)
+        self.wk = nn.Linear(cfg.dim, inner, bias=False)
+        self.wv = nn.Linear(cfg.dim, inner, bias=False)
+        self.wo = nn.Linear(inner, cfg.dim, bias=False)
+        if cfg.qk_norm:
+            self.q_norm = RMSNorm(inner, cfg.qk_norm_eps)
+            self.k_norm = RMSNorm(inner, cfg.qk_norm_eps)
+        else:
+            self.q_norm = self.k_norm = None
+
+    def forward(self, x: torch.Tensor, window: int) -> torch.Tensor:  # [B, L, dim] -> [B, L, dim]
+        b, length, _ = x.shape
+        q, k, v = self.wq(x), self.wk(x), self.wv(x)  # [B, L, H·hd]
+        if self.q_norm is not None:  # before the head split: one norm over all heads
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k, v = (t.view(b, length, self.n_heads, self.head_dim).transpose(1, 2) for t in (q, k, v))  # [B, H, L, hd]
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)  # [B, H, L, L]
+        scores = scores + alibi_bias(self.n_heads, length, window, x.dtype, x.device)
+        out = torch.softmax(scores, dim=-1) @ v  # [B, H, L, hd]
+        return self.wo(out.transpose(1, 2).reshape(b, length, -1))
+
+
+class FeedForward(nn.Module):
+    """SwiGLU: w2(silu(w1 x) * w3 x)."""
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.w1 = nn.Linear(dim, hidden, bias=False)
+        self.w2 = nn.Linear(hidden, dim, bias=False)
+        self.w3 = nn.Linear(dim, hidden, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
+
+class TransformerLayer(nn.Module):
+    """Pre-norm block with LayerScale on both residual branches (spec §6)."""
+
+    def __init__(self, cfg: CodecConfig):
+        super().__init__()
+        self.attention = Attention(cfg)
+        self.feed_forward = FeedForward(cfg.dim, cfg.hidden_dim)
+        self.attention_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.ffn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        if cfg.layer_scale:
+            self.attention_scale = nn.Parameter(torch.full((cfg.dim,), LAYER_SCALE_INIT))
+            self.ffn_scale = nn.Parameter(torch.full((cfg.dim,), LAYER_SCALE_INIT))
+        else:
+            self.attention_scale = self.ffn_scale = None
+
+    def forward(self, x: torch.Tensor, window: int) -> torch.Tensor:  # [B, L, dim]
+        h = self.attention(self.attention_norm(x), window)
+        x = x + (h if self.attention_scale is None else self.attention_scale * h)
+        h = self.feed_forward(self.ffn_norm(x))
+        return x + (h if self.ffn_scale is None else self.ffn_scale * h)
+
+
+class Transformer(nn.Module):
+    """One stage: `n_layers` layers sharing one window; channel-first in and out like the convs."""
+
+    def __init__(self, cfg: CodecConfig, n_layers: int, window: int):
+        super().__init__()
+        self.layers = nn.ModuleList(TransformerLayer(cfg) for _ in range(n_layers))
+        self.window = window
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, dim, L] -> [B, dim, L]
+        x = x.transpose(1, 2)  # [B, L, dim]
+        for layer in self.layers:
+            x = layer(x, self.window)
+        return x.transpose(1, 2)
+
+
+def min_left_context_frames(cfg: CodecConfig) -> int:
+    """Fewest left-context frames for which chunked decode equals one-shot decode exactly (21 for the release).
+
+    Tracks the last position (at the current rate) touched by the start-of-window padding: a causal conv
+    adds k - 1, a transformer layer adds W, a ConvTranspose maps d -> s·d + k - 1.
+    """
+    d = -1  # the padding sits just before position 0
+    for i, (k, s, n, w) in enumerate(zip(cfg.decoder_convs_kernels, cfg.decoder_convs_strides,
+                                         cfg.decoder_transformer_lengths, cfg.decoder_windows)):
+        d = d + k - 1 if i == 0 else s * d + k - 1
+        d += n * w
+    d += cfg.patch_proj_kernel_size - 1  # output_proj
+    return d // cfg.upsample_factor + 1
+
+
+class AudioTokenizer(nn.Module):
+    """The codec decoder + quantizer of `audio_tokenizer.*` (116 tensors at the release dims).
+
+    decoder_blocks[2i] is conv i (0: Conv1d latent->dim with replicate pad; i>0: ConvTranspose1d),
+    decoder_blocks[2i+1] is transformer stage i with window cfg.decoder_windows[i].
+    """
+
+    def __init__(self, cfg: CodecConfig | ModelConfig):
+        super().__init__()
+        cfg = cfg.codec if isinstance(cfg, ModelConfig) else cfg
+        if cfg.channels != 1:
+            raise ConfigError("audio_tokenizer_args.channels must be 1: the codec reference is mono only.")
+        self.cfg = cfg
+        self.quantizer = Quantizer(cfg)
+        blocks: list[nn.Module] = []
+        for i, (k, s, n, w) in enumerate(zip(cfg.decoder_convs_kernels, cfg.decoder_convs_strides,
+                                             cfg.decoder_transformer_lengths, cfg.decoder_windows)):
+            if i == 0:
+                blocks.append(CausalConv1d(cfg.latent_dim, cfg.dim, k, s, pad_mode="replicate"))
+            else:
+                blocks.append(CausalConvTranspose1d(cfg.dim, cfg.dim, k, s))
+            blocks.append(Transformer(cfg, n, w))
+        self.decoder_blocks = nn.ModuleList(blocks)
+        self.output_proj = CausalConv1d(cfg.dim, cfg.patch_size * cfg.channels, cfg.patch_proj_kernel_size,
+                                        pad_mode="reflect")
+
+    # --- weights ---
+    def conv_modules(self) -> list[nn.Module]:
+        """Every weight-normed conv (the `.conv` children)."""
+        return [m.conv for m in self.modules() if isinstance(m, (CausalConv1d, CausalConvTranspose1d))]
+
+    @torch.no_grad()
+    def fold_weight_norm(self) -> "AudioTokenizer":
+        """Replace every weight-norm parametrization by the plain weight g·v/‖v‖ (keys become `*.conv.weight`)."""
+        for conv in self.conv_modules():
+            if not parametrize.is_parametrized(conv, "weight"):
+                continue
+            p = conv.parametrizations.weight
+            w = fold_weight(p.original0, p.original1)
+            parametrize.remove_parametrizations(conv, "weight", leave_parametrized=True)
+            conv.weight.copy_(w)  # our formula is the one of record, not torch's kernel
+        return self
+
+    def semantic_embedding(self) -> torch.Tensor:
+        """E_sem [S, D_sem]."""
+        return self.quantizer.semantic_codebook.embedding()
+
+    # --- math ---
+    def check_codes(self, codes: torch.Tensor) -> None:
+        c = self.cfg
+        if codes.dim() != 3 or codes.shape[-1] != 1 + c.acoustic_dim or codes.dtype.is_floating_point:
+            raise ValueError(f"codes must be int [B, T, {1 + c.acoustic_dim}], got {codes.dtype} {tuple(codes.shape)}")
+        if codes.numel() and not (torch.jit.is_tracing() or torch.compiler.is_compiling()):
+            sem, ac = codes[..., 0], codes[..., 1:]
+            if sem.min() < 0 or sem.max() >= c.semantic_codebook_size or ac.min() < 0 or ac.max() >= c.acoustic_codebook_size:
+                raise ValueError("codes out of range: the codec takes '-2 space' codes "
+                                 f"(semantic 0..{c.semantic_codebook_size - 1}, acoustic 0..{c.acoustic_codebook_size - 1}); "
+                                 "subtract 2 from backbone codes and drop END frames.")
+
+    def dequantize(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes int [B, T, 1+n_ac] (-2 space) -> latent [B, latent_dim, T] (spec §6 step 1)."""
+        self.check_codes(codes)
+        e_sem = self.semantic_embedding()  # [S, D_sem]
+        sem = e_sem[codes[..., 0]]  # [B, T, D_sem]
+        levels = self.cfg.acoustic_codebook_size - 1  # 20: FSQ level c -> 2c/20 - 1 in {-1, -0.9, ..., 1}
+        ac = (2 * codes[..., 1:]).to(e_sem.dtype) / levels - 1  # [B, T, n_ac]
+        return torch.cat([sem, ac], dim=-1).transpose(1, 2)  # [B, latent_dim, T]
+
+    def decode_latent(self, latent: torch.Tensor) -> torch.Tensor:
+        """latent [B, latent_dim, T] -> waveform [B, T·samples_per_frame] (spec §6 steps 2-11)."""
+        x = latent  # [B, latent_dim, T]
+        for block in self.decoder_blocks:
+            x = block(x)  # conv: [B, dim, s·L]; transformer: same shape
+        y = self.output_proj(x)  # [B, patch, U·T] with U = upsample_factor (8)
+        # un-patch: w[t·patch + j] = y[j, t]
+        return y.transpose(1, 2).reshape(y.shape[0], -1)  # [B, U·T·patch]
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """codes int [B, T, 1+n_ac] (-2 space) -> waveform [B, T·samples_per_frame]."""
+        return self.decode_latent(self.dequantize(codes))
+
+    forward = decode
+
+    def iter_decode_stream(self, codes: torch.Tensor, chunk_frames: int | Sequence[int] = (2, 12),
+                           left_context_frames: int = 25) -> Iterator[torch.Tensor]:
+        """Yield waveform chunks [B, n·spf]: each chunk decodes [context + new frames] and drops the context samples.
+
+        chunk_frames: one size, or successive sizes whose last value repeats (e.g. (2, 12): first chunk 2 frames).
+        Equals one-shot decode once left_context_frames >= min_left_context_frames(cfg) (21 at the release dims).
+        """
+        sizes = [chunk_frames] if isinstance(chunk_frames, int) else list(chunk_frames)
+        if not sizes or min(sizes) < 1 or left_context_frames < 0:
+            raise ValueError("chunk_frames must be >= 1 and left_context_frames >= 0")
+        spf = self.cfg.samples_per_frame
+        start, i = 0, 0
+        while start < codes.shape[1]:
+            n = sizes[min(i, len(sizes) - 1)]
+            ctx = min(left_context_frames, start)
+            wav = self.decode(codes[:, start - ctx: start + n])  # [B, (ctx + n')·spf]
+            yield wav[:, ctx * spf:]
+            start, i = start + n, i + 1
+
+    def decode_stream(self, codes: torch.Tensor, chunk_frames: int | Sequence[int] = (2, 12),
+                      left_context_frames: int = 25) -> torch.Tensor:
+        """Chunked decode concatenated: [B, T, 1+n_ac] -> [B, T·spf] (the reference for streaming parity)."""
+        chunks = list(self.iter_decode_stream(codes, chunk_frames, left_context_frames))
+        if not chunks:
+            return codes.new_zeros((codes.shape[0], 0), dtype=self.semantic_embedding().dtype)
+        return torch.cat(chunks, dim=1)
