@@ -10,9 +10,8 @@ from vox_edge.config import ModelConfig
 from vox_edge.export.reference.codec import (
     AudioTokenizer, alibi_bias, alibi_slopes, fold_weight, min_left_context_frames, pad1d, window_mask,
 )
+from vox_edge.export.reference.codec_encoder import AudioEncoder, encoder_state_dict, encoder_windows
 from vox_edge.export.synthetic_params import make_params
-
-torch.set_num_threads(2)
 
 
 def tiny_cfg(lengths: str = "1,1,1,1"):
@@ -296,3 +295,73 @@ def test_streaming_fp64_21_frames_is_exact_and_20_is_not(stream_setup):
         err20 = (m.decode_stream(codes, (2, 12), 20) - full).abs().max()
     assert err21 <= 1e-12  # the acceptance point is 1e-5; 21 frames is in fact exact
     assert err20 > 1e-12  # 20 frames lets the start-of-window padding leak in
+
+
+# ---------------------------------------------------------------- encoder (spec §4.3; the project's own codec)
+
+
+def test_encoder_names_shapes_and_windows_full_dims():
+    cfg = ModelConfig.from_params(make_params("full")).codec
+    with torch.device("meta"):
+        enc = AudioEncoder(cfg)
+    shapes = {k: tuple(v.shape) for k, v in enc.state_dict().items()}
+    assert len(shapes) == 2 + 4 * 2 + 8 * 13
+    assert all(k.startswith(("input_proj.conv.parametrizations.weight.", "encoder_blocks.")) for k in shapes)
+    assert shapes["input_proj.conv.parametrizations.weight.original1"] == (1024, 240, 7)
+    assert shapes["encoder_blocks.0.layers.1.attention.wq.weight"] == (1024, 1024)
+    assert shapes["encoder_blocks.1.conv.parametrizations.weight.original1"] == (1024, 1024, 4)
+    assert shapes["encoder_blocks.7.conv.parametrizations.weight.original1"] == (292, 1024, 3)
+    assert encoder_windows(cfg) == (16, 8, 4, 2) == tuple(b.window for b in enc.encoder_blocks[0::2])
+    assert encoder_windows(cfg)[-1] == cfg.decoder_windows[0]  # the decoder starts where the encoder ended
+
+
+@pytest.fixture(scope="module")
+def encoder(cfg):
+    enc = AudioEncoder(cfg)
+    g = torch.Generator().manual_seed(11)
+    with torch.no_grad():
+        for name, p in enc.named_parameters():
+            if name.endswith("original1"):
+                p.copy_(torch.randn(p.shape, generator=g))
+            elif name.endswith(("original0", "_scale")) or p.dim() == 1:
+                p.copy_(0.5 + 0.5 * torch.rand(p.shape, generator=g))
+            else:
+                p.copy_(torch.randn(p.shape, generator=g) / p.shape[1] ** 0.5)
+    return enc.eval()
+
+
+def test_encoder_lengths_codes_and_state_dict_filter(cfg, model, encoder):
+    spf = cfg.samples_per_frame
+    with torch.no_grad():
+        for n in (1, spf, spf + 1, 5 * spf - 7):
+            codes = encoder.encode(0.3 * torch.randn(2, n), model)
+            assert codes.shape == (2, -(-n // spf), 1 + cfg.acoustic_dim) and codes.dtype == torch.long
+            assert 0 <= codes[..., 0].min() and codes[..., 0].max() < cfg.semantic_codebook_size
+            assert 0 <= codes[..., 1:].min() and codes[..., 1:].max() < cfg.acoustic_codebook_size
+            assert model.decode(codes).shape == (2, codes.shape[1] * spf)  # the decoder takes them as they are
+    full = {"audio_tokenizer." + k: v for k, v in {**model.state_dict(), **encoder.state_dict()}.items()}
+    AudioEncoder(cfg).load_state_dict(encoder_state_dict(full, "audio_tokenizer."), strict=True)
+
+
+def test_encoder_quantizer(cfg, model, encoder):
+    codes = random_codes(cfg, 6, seed=4)
+    codes[..., 1:] = codes[..., 1:].clamp(1, cfg.acoustic_codebook_size - 2)  # tanh never reaches +-1
+    z = model.dequantize(codes).double()  # semantic: E_sem rows; acoustic: 2c/20 - 1
+    z[:, : cfg.semantic_dim] += 1e-3 * torch.randn_like(z[:, : cfg.semantic_dim])  # nearest row is still the same
+    z[:, cfg.semantic_dim:] = torch.atanh(z[:, cfg.semantic_dim:])  # undo the tanh
+    assert torch.equal(encoder.quantize(z, model.semantic_embedding()), codes)
+    big = torch.zeros(1, cfg.latent_dim, 2)
+    big[0, cfg.semantic_dim:, 0], big[0, cfg.semantic_dim:, 1] = -50.0, 50.0
+    q = encoder.quantize(big, model.semantic_embedding())
+    assert q[0, 0, 1:].eq(0).all() and q[0, 1, 1:].eq(cfg.acoustic_codebook_size - 1).all()
+
+
+def test_encoder_causality(cfg, encoder):
+    spf, t = cfg.samples_per_frame, 3
+    wave = 0.3 * torch.randn(1, 6 * spf)
+    changed = wave.clone()
+    changed[0, t * spf:] += 0.5 * torch.randn(wave.shape[1] - t * spf)
+    with torch.no_grad():
+        a, b = encoder.encode_latent(wave), encoder.encode_latent(changed)
+    assert torch.equal(a[..., :t], b[..., :t])
+    assert (a[..., t] - b[..., t]).abs().max() > 1e-3

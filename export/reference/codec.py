@@ -128,8 +128,7 @@ class CausalConv1d(nn.Module):
         pad = k - s
         # Strided (encoder) convs also pad the right, in the same mode, so a last partial window still
         # yields a frame; at stride 1 (every decoder conv) this extra is 0.
-        n_out = math.ceil((x.shape[-1] - k + pad) / s) + 1
-        extra = max(0, (n_out - 1) * s + k - (x.shape[-1] + pad))
+        extra = (k - pad - x.shape[-1]) % s  # = s·ceil(a / s) - a with a = L + pad - k (integer-only, export-safe)
         return self.conv(pad1d(x, pad, extra, self.pad_mode))
 
 
