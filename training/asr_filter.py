@@ -64,6 +64,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--limit", type=int, default=0, help="score at most this many new clips (0 = all)")
+    ap.add_argument("--rescore", action="store_true",
+                    help="recompute errors of stored transcripts (after a change to wer.py), then merge")
     ap.add_argument("--merge-every", type=int, default=200, help="write results into the manifest this often")
     args = ap.parse_args()
 
@@ -75,6 +77,16 @@ def main():
     manifest = os.path.join(args.out, "manifest.jsonl")
     asr_log = os.path.join(args.out, "asr.jsonl")
     scores = {(s["id"], s["voice"]): s for s in read_jsonl(asr_log)}
+    if args.rescore:
+        for r in read_jsonl(manifest):
+            s = scores.get((r["id"], r["voice"]))
+            if s:
+                e, n = wer_counts(r["norm"], s["asr"])
+                s.update(errors=e, words=n, wer=round(e / max(n, 1), 4))
+        tmp = asr_log + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(s, ensure_ascii=False) + "\n" for s in scores.values())
+        os.replace(tmp, asr_log)
     todo = [r for r in read_jsonl(manifest) if (r["id"], r["voice"]) not in scores]
     if args.limit:
         todo = todo[: args.limit]

@@ -68,8 +68,12 @@ _VARIANTS = {
     "colour": "color", "colours": "colors", "favourite": "favorite", "centre": "center",
     "theatre": "theater", "neighbour": "neighbor", "travelling": "traveling", "grey": "gray",
     "organise": "organize", "realise": "realize", "okay": "ok", "per cent": "percent",
+    "cataloguing": "cataloging", "catalogue": "catalog", "dialogue": "dialog", "o": "oh",
+    "kg": "kilograms", "km": "kilometers", "mph": "miles per hour", "ft": "feet",
     "mr": "mister", "mrs": "missus", "dr": "doctor", "st": "street",
 }
+_MONTH_DAY = (r"\b(january|february|march|april|may|june|july|august|september|october|november|december)"
+              r" (\d{1,2})(?:st|nd|rd|th)?\b(?![:\d])")
 _SYMBOLS = {"%": " percent ", "&": " and ", "+": " plus ", "°": " degrees ", "@": " at "}
 _CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
              "€": ("euro", "euros", "cent", "cents")}
@@ -109,8 +113,10 @@ def normalise(text: str) -> str:
     """Lower-case spoken form: digits to words, punctuation dropped, hyphens to spaces."""
     t = text.lower().replace("’", "'")
     t = re.sub(r"\b([ap])\.?\s?m\b\.?", r"\1m", t)          # p.m. / p m / pm -> pm
+    t = re.sub(r"\b(\d{1,2})\.(\d\d) ?(?=[ap]m\b)", r"\1:\2 ", t)  # Whisper writes 5.40 pm
     t = re.sub(r"([$£€])\s?(\d[\d,]*)(?:\.(\d\d))?", _money, t)
     t = re.sub(r"\b(\d{1,2}):(\d\d)\b", _time, t)
+    t = re.sub(_MONTH_DAY, lambda m: f"{m.group(1)} {spell_ordinal(int(m.group(2)))}", t)  # march 21 -> twenty-first
     t = re.sub(r"(\d[\d,]*\d|\d)(?:\.(\d+))?(?:(st|nd|rd|th)\b)?", _number, t)
     for sym, word in _SYMBOLS.items():
         t = t.replace(sym, word)
@@ -135,9 +141,27 @@ def edit_distance(ref: list, hyp: list) -> int:
     return prev[-1]
 
 
+def _join_compounds(words: list, vocab: set) -> list:
+    """Merge adjacent words whose concatenation is a word of the other side (motor mouth -> motormouth)."""
+    out, i = [], 0
+    while i < len(words):
+        if i + 1 < len(words) and words[i] + words[i + 1] in vocab and words[i] not in vocab:
+            out.append(words[i] + words[i + 1])
+            i += 2
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
 def wer_counts(ref: str, hyp: str) -> tuple:
-    """(errors, reference words) after normalisation; sum these over a set for corpus WER."""
+    """(errors, reference words) after normalisation; sum these over a set for corpus WER.
+
+    Compound spelling ("sub vocalized" vs "subvocalized") is not counted as an error.
+    """
     r, h = normalise(ref).split(), normalise(hyp).split()
+    h = _join_compounds(h, set(r))
+    r = _join_compounds(r, set(h))
     return edit_distance(r, h), len(r)
 
 
