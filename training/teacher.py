@@ -72,7 +72,8 @@ def read_split(path: str):
 
 
 def done_keys(manifest: str):
-    keys = set()
+    """{(id, voice): norm} of clips already in the manifest."""
+    keys = {}
     if os.path.exists(manifest):
         with open(manifest, encoding="utf-8") as f:
             for line in f:
@@ -80,7 +81,7 @@ def done_keys(manifest: str):
                     r = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # torn last line after a crash: that clip is simply redone
-                keys.add((r["id"], r["voice"]))
+                keys[(r["id"], r["voice"])] = r["norm"]
     return keys
 
 
@@ -113,6 +114,11 @@ def main():
     adir = os.path.join(args.out, "audio", args.voice)
     os.makedirs(adir, exist_ok=True)
     done = done_keys(manifest)
+    # ids are only stable for one corpus version; refuse to mix audio of different texts under one id
+    stale = [r["id"] for r in rows if done.get((r["id"], args.voice), r["norm"]) != r["norm"]]
+    if stale:
+        sys.exit(f"{len(stale)} ids (e.g. {stale[:3]}) have different text in the manifest: the corpus "
+                 f"changed since generation started; use a new --out directory")
     todo = [r for r in rows if (r["id"], args.voice) not in done]
     print(f"{len(rows)} rows, {len(rows) - len(todo)} done, {len(todo)} to go", flush=True)
     if not todo:
