@@ -3,10 +3,10 @@
 Runs only inside the teacher venv (see requirements-teacher.txt); Kokoro, misaki
 and spaCy are training-time tools, never runtime dependencies of vox-edge.
 
-Writes  OUT/audio/VOICE/ID.flac  (24 kHz mono, 16-bit FLAC)  and appends one
+Writes  OUT/audio/VOICE/ID.flac  (24 kHz mono, 16-bit FLAC, teacher output x GAIN)  and appends one
 line per clip to OUT/manifest.jsonl:
   {"id", "voice", "text" (raw), "norm" (what the teacher read), "category",
-   "path" (relative to OUT), "duration", "sr", "gen_s"}
+   "phonemes", "path" (relative to OUT), "duration", "sr", "gain", "clipped", "gen_s"}
 A clip counts as done once its manifest line exists; audio is written to a
 temp file and renamed first, so a crash never leaves a half-written clip
 behind a manifest line. Rerunning the same command continues where it stopped.
@@ -23,6 +23,9 @@ import time
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/teacher")
 SR = 24000
 MAX_TOKENS = 510  # Kokoro's context (512 with the two pad tokens)
+# Kokoro peaks slightly above full scale (about 1.08 seen); a fixed gain keeps 16-bit FLAC unclipped
+# while keeping the teacher's loudness consistent across clips.
+GAIN = 0.8
 
 
 def load_g2p():
@@ -135,12 +138,15 @@ def main():
             continue
         rel = os.path.join("audio", args.voice, r["id"] + ".flac")
         tmp = os.path.join(args.out, rel + ".tmp")
-        sf.write(tmp, audio, SR, format="FLAC", subtype="PCM_16")
+        audio = audio * GAIN
+        clipped = int((abs(audio) > 1.0).sum())
+        sf.write(tmp, audio.clip(-1.0, 1.0), SR, format="FLAC", subtype="PCM_16")
         os.replace(tmp, os.path.join(args.out, rel))
         dur = len(audio) / SR
         append_manifest(manifest, {"id": r["id"], "voice": args.voice, "text": r["raw"], "norm": r["norm"],
                                    "category": r["category"], "phonemes": phonemes, "path": rel,
-                                   "duration": round(dur, 3), "sr": SR, "gen_s": round(dt, 3)})
+                                   "duration": round(dur, 3), "sr": SR, "gain": GAIN, "clipped": clipped,
+                                   "gen_s": round(dt, 3)})
         t_audio += dur
         t_gen += dt
         if i % 50 == 0 or i == len(todo):
