@@ -323,12 +323,21 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class SynthesisOptions:
-    """Per-call options (separate from the model config, which is fixed per bundle)."""
+    """Per-call options (separate from the model config, which is fixed per bundle).
+
+    None means: the device profile's value if one was given at load, else the built-in default
+    (flow_steps: params.json's n_decoding_steps; cfg_alpha 1.2; chunks 2 then 12 frames).
+    """
 
     voice: str | None = None  # None = the bundle's default voice
-    flow_steps: int | None = None  # None = the profile's / params.json's value
-    cfg_alpha: float = DEFAULT_CFG_ALPHA
+    flow_steps: int | None = None  # Euler steps (velocity evaluations) per frame
+    cfg_alpha: float | None = None  # v = alpha·v_cond + (1 - alpha)·v_uncond; 1.0 = no guidance
     seed: int | None = 0  # None = nondeterministic noise
-    max_frames: int | None = None  # None = derived from text length (hard cap always applies)
-    first_chunk_frames: int = 2
-    chunk_frames: int = 12
+    max_frames: int | None = None  # budget of generation steps for the whole call (END steps count); None = text-derived cap only
+    first_chunk_frames: int | None = None  # first codec chunk (small: time to first audio)
+    chunk_frames: int | None = None  # later codec chunks
+    # Exact noise for parity tests: array [R, n_acoustic_codebook]; generation step f of the call uses row f
+    # (an END step consumes its row too, spec §13); R bounds the call's steps. Overrides seed.
+    noise: Any = None
+    normalize: bool = True  # run the text front end's normalisation (numbers, units, ...); False = raw text
+    lang: str | None = None  # text front-end language; None = from the voice name (fr_male -> fr), else "en"

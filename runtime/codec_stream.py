@@ -1,0 +1,54 @@
+"""Streaming codec decode (spec §6): each chunk decodes [left context + new frames] and keeps the new samples.
+
+Every codec op is causal; only the edge padding at the start of a decoded window differs from a one-shot
+decode, and 21 frames of left context hide it completely (spec §13). With 25 (the default) the
+concatenated chunks equal a one-shot decode of all frames. The first chunk is small (low
+time-to-first-audio), later ones larger (fewer graph calls).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+
+MIN_EXACT_CONTEXT = 21  # frames; below this the chunk seams differ from one-shot decode
+
+
+class CodecStream:
+    """Feed frames one by one with `push`; get audio whenever a chunk is complete, and the rest from `flush`."""
+
+    def __init__(self, session: ort.InferenceSession, samples_per_frame: int, first_chunk_frames: int = 2,
+                 chunk_frames: int = 12, left_context_frames: int = 25):
+        if first_chunk_frames < 1 or chunk_frames < 1 or left_context_frames < 0:
+            raise ValueError("chunk sizes must be >= 1 and left_context_frames >= 0")
+        self._sess, self._spf = session, samples_per_frame
+        self._first, self._chunk, self._ctx = first_chunk_frames, chunk_frames, left_context_frames
+        self._frames: list[np.ndarray] = []  # context (<= ctx frames) + pending frames, each [1+A] int64, -2 space
+        self._pending = 0  # frames not yet decoded (at the end of _frames)
+        self._chunks_done = 0
+        self.frames_decoded = 0
+
+    def _target(self) -> int:
+        return self._first if self._chunks_done == 0 else self._chunk
+
+    def push(self, codes_m2: np.ndarray) -> np.ndarray | None:
+        """codes_m2 [1+A] (−2 space) -> audio [n·spf] float32 when a chunk completes, else None."""
+        self._frames.append(np.asarray(codes_m2, dtype=np.int64))
+        self._pending += 1
+        return self._decode() if self._pending >= self._target() else None
+
+    def flush(self) -> np.ndarray:
+        """Audio of the frames not decoded yet ([0] when none)."""
+        return self._decode() if self._pending else np.zeros(0, np.float32)
+
+    def _decode(self) -> np.ndarray:
+        n = self._pending
+        ctx = len(self._frames) - n  # <= left_context_frames (fewer at the very start: same as one-shot)
+        codes = np.stack(self._frames)[None]  # [1, ctx+n, 1+A]
+        (audio,) = self._sess.run(["audio"], {"codes": codes})  # [1, (ctx+n)·spf]
+        out = np.ascontiguousarray(audio[0, ctx * self._spf:], dtype=np.float32)  # [n·spf]
+        self._frames = self._frames[-self._ctx:] if self._ctx else []  # keep only the next chunk's context
+        self._pending = 0
+        self._chunks_done += 1
+        self.frames_decoded += n
+        return out

@@ -1,0 +1,371 @@
+"""The streaming engine: text -> audio chunks, NumPy + ONNX Runtime only (spec §4.2, §5, §6).
+
+    engine = vox_edge.runtime.load("bundle/", profile="raspberry-pi-5")
+    for chunk in engine.stream("Turn left in 200 meters.", voice="casual_male"):
+        play(chunk.samples)                      # float32 PCM at chunk.sample_rate
+    audio = engine.synthesize("Hello.")          # the same audio in one array
+
+Per text segment: prompt embeddings (text rows, [AUDIO] rows replaced by the voice) -> backbone prefill
+(the voice prefix comes prefilled from a per-voice cache) -> per frame: flow_condition (semantic argmax)
+-> flow ODE with CFG -> codes -> next input = sum of 37 code rows -> backbone step; END_AUDIO stops the
+segment (the END frame is not decoded). Codes stream into the codec in small chunks with exact left context.
+
+Thread safety: `stream` / `synthesize` may be called from any number of threads at once. All per-request
+state (KV cache, noise, codec window) lives in the call; the shared parts are read-only after load
+(memory-mapped tables, ONNX Runtime sessions, whose `run` is thread-safe) or filled once under a lock (voice
+prefixes, time-condition cache). With the same options and seed a request gives the same audio whether it
+runs alone or next to others. Concurrent requests share the sessions' CPU threads, so each one is slower.
+
+Edge cases (documented behaviour): empty or whitespace-only text -> zero-length audio (stream yields one
+empty chunk with is_last=True); text is split into segments and each segment's frames are capped
+(`plan.frame_cap`), so any input length terminates; control characters are dropped; emoji and other
+symbols are passed to the tokenizer like any text; unknown voice -> VoiceError listing the voices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from vox_edge.config import DEFAULT_CFG_ALPHA, END_AUDIO, N_AUDIO_SPECIAL, SynthesisOptions
+from vox_edge.errors import ProfileError, TokenizerError, VoiceError
+from vox_edge.manifest import Manifest, load_manifest
+
+from . import plan
+from .backbone import Backbone, Past
+from .codec_stream import MIN_EXACT_CONTEXT, CodecStream
+from .embeddings import Embeddings, load_voice
+from .flow import FlowHead
+from .prefix_cache import Prefix, PrefixCache
+from .sessions import SessionSettings, open_session
+from .tokenizer import TekkenTokenizer
+
+DEFAULT_FIRST_CHUNK_FRAMES = 2
+DEFAULT_CHUNK_FRAMES = 12
+DEFAULT_LEFT_CONTEXT_FRAMES = 25
+MAX_FLOW_STEPS = 64
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """A piece of the utterance, ready to play. Concatenating a call's chunks gives `synthesize`'s audio."""
+
+    samples: np.ndarray  # [n] float32 PCM, nominally in [-1, 1] (not clipped)
+    sample_rate: int
+    index: int  # 0, 1, 2, ... within the call
+    frames: int  # codec frames in this chunk (n = frames · samples_per_frame)
+    segment: int  # index of the text segment it belongs to (-1: the empty closing chunk of an empty call)
+    t_first: float | None  # seconds from the call's start to its first audio (time to first audio); None before
+    elapsed: float  # seconds from the call's start (its first `next`) until this chunk was ready
+    is_last: bool  # exactly one chunk per call has it (it may be empty)
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[0] / self.sample_rate
+
+    def pcm16(self) -> bytes:
+        """16-bit little-endian PCM bytes (clipped to [-1, 1])."""
+        return to_pcm16(self.samples)
+
+
+@dataclass(frozen=True)
+class Audio:
+    """A whole utterance: the concatenated chunks plus what produced them."""
+
+    samples: np.ndarray  # [n] float32
+    sample_rate: int
+    segments: tuple[str, ...]  # the text segments spoken, in order
+    codes: tuple[np.ndarray, ...]  # per segment: [T, 1+A] int64 codes in +2 space (END frame excluded)
+    stopped: tuple[bool, ...]  # per segment: True if END_AUDIO ended it, False if a frame cap / budget did
+    t_first: float | None  # time to first audio (s)
+    elapsed: float  # total compute time (s)
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[0] / self.sample_rate
+
+    @property
+    def rtf(self) -> float:
+        """Real-time factor: compute time / audio time (< 1 is faster than real time)."""
+        return self.elapsed / self.duration if self.duration else math.inf
+
+    def pcm16(self) -> bytes:
+        return to_pcm16(self.samples)
+
+
+def to_pcm16(samples: np.ndarray) -> bytes:
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """SynthesisOptions with every None replaced (options > profile > model / built-in default)."""
+
+    voice: str
+    flow_steps: int
+    cfg_alpha: float
+    max_frames: float  # math.inf = no call-wide budget
+    first_chunk_frames: int
+    chunk_frames: int
+    lang: str
+    normalize: bool
+
+
+class _Noise:
+    """x0 rows for the call's generation steps, in order: injected rows, or a seeded stream (same values as
+    drawing one [steps, A] block up front with the same seed)."""
+
+    def __init__(self, n_acoustic: int, seed: int | None, rows: Any = None):
+        self.n = n_acoustic
+        self.rows = None
+        if rows is not None:
+            self.rows = np.asarray(rows, dtype=np.float32)
+            if self.rows.ndim != 2 or self.rows.shape[1] != n_acoustic:
+                raise ValueError(f"noise must be [steps, {n_acoustic}], got shape {self.rows.shape}")
+        self.rng = np.random.default_rng(seed)
+        self.used = 0
+
+    @property
+    def limit(self) -> float:
+        return math.inf if self.rows is None else self.rows.shape[0]
+
+    def take(self) -> np.ndarray:
+        """-> [A] float32."""
+        row = self.rows[self.used] if self.rows is not None else self.rng.standard_normal(self.n, dtype=np.float32)
+        self.used += 1
+        return row
+
+
+class _Record:
+    """What a call produced besides its chunks (filled as the call runs; `synthesize` reads it)."""
+
+    def __init__(self) -> None:
+        self.segments: list[str] = []
+        self.codes: list[np.ndarray] = []
+        self.stopped: list[bool] = []
+
+
+class Engine:
+    """A loaded bundle. Create with `vox_edge.runtime.load`; see the module docstring for thread safety."""
+
+    def __init__(self, manifest: Manifest, profile: Any | None = None, *, prefix_cache: bool = True):
+        static = [g.name for g in manifest.graphs.values() if g.static_shapes]
+        if static:
+            warnings.warn(f"{manifest.root}: graphs {static} were exported with static shapes (for NPU providers); "
+                          "this runtime feeds dynamic shapes, so such graphs may fail to run.", stacklevel=3)
+        self.manifest = manifest
+        self.config = manifest.config
+        self.profile = profile
+        settings = SessionSettings.from_profile(profile)
+        self.session_settings = settings
+        sessions = {name: open_session(manifest.path(g.file), settings) for name, g in manifest.graphs.items()}
+        self.providers = {name: tuple(s.get_providers()) for name, s in sessions.items()}
+        cfg = self.config
+        self._backbone = Backbone(sessions["backbone"], cfg)
+        self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions["flow_velocity"],
+                              cfg.n_acoustic_codebook, cfg.acoustic_codebook_size)
+        self._codec_session = sessions["codec_decoder"]
+        self._emb = Embeddings(manifest)
+        self.tokenizer = TekkenTokenizer.from_file(manifest.path(manifest.data["tokenizer"]["file"]))
+        self._voice_rows: dict[str, np.ndarray] = {}
+        self._prefixes = PrefixCache(self._build_prefix) if prefix_cache else None
+        rt = getattr(profile, "runtime", None)
+        self._left_context = int(getattr(rt, "codec_left_context_frames", DEFAULT_LEFT_CONTEXT_FRAMES))
+        if self._left_context < MIN_EXACT_CONTEXT:
+            raise ProfileError(f"codec_left_context_frames {self._left_context} < {MIN_EXACT_CONTEXT}: "
+                               "chunked audio would differ from one-shot decode.")
+
+    # --- facts ---
+    @property
+    def voices(self) -> tuple[str, ...]:
+        return tuple(sorted(self.manifest.voices))
+
+    @property
+    def default_voice(self) -> str:
+        return self.manifest.default_voice
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sampling_rate
+
+    @property
+    def samples_per_frame(self) -> int:
+        return self.config.samples_per_frame
+
+    # --- options ---
+    def _resolve(self, options: SynthesisOptions | None, overrides: dict[str, Any]) -> tuple[SynthesisOptions, _Resolved]:
+        o = options or SynthesisOptions()
+        if overrides:
+            o = dataclasses.replace(o, **overrides)  # TypeError on an unknown option name
+        rt = getattr(self.profile, "runtime", None)
+
+        def pick(value, profile_key, default):
+            if value is not None:
+                return value
+            return getattr(rt, profile_key, default) if rt is not None else default
+
+        voice = o.voice or self.default_voice
+        if voice not in self.manifest.voices:
+            raise VoiceError(f"unknown voice {voice!r}; this bundle has: {', '.join(self.voices)}.")
+        r = _Resolved(
+            voice=voice,
+            flow_steps=int(pick(o.flow_steps, "flow_steps", self.config.acoustic.n_decoding_steps)),
+            cfg_alpha=float(pick(o.cfg_alpha, "cfg_alpha", DEFAULT_CFG_ALPHA)),
+            max_frames=math.inf if o.max_frames is None else int(o.max_frames),
+            first_chunk_frames=int(pick(o.first_chunk_frames, "first_chunk_frames", DEFAULT_FIRST_CHUNK_FRAMES)),
+            chunk_frames=int(pick(o.chunk_frames, "chunk_frames", DEFAULT_CHUNK_FRAMES)),
+            lang=o.lang or plan.language_of_voice(voice),
+            normalize=bool(o.normalize),
+        )
+        if not 1 <= r.flow_steps <= MAX_FLOW_STEPS:
+            raise ValueError(f"flow_steps must be in [1, {MAX_FLOW_STEPS}], got {r.flow_steps}")
+        if not math.isfinite(r.cfg_alpha):
+            raise ValueError(f"cfg_alpha must be finite, got {r.cfg_alpha}")
+        if r.max_frames < 0 or r.first_chunk_frames < 1 or r.chunk_frames < 1:
+            raise ValueError("max_frames must be >= 0 and chunk sizes >= 1")
+        return o, r
+
+    # --- prompt ---
+    def _voice(self, name: str) -> np.ndarray:
+        rows = self._voice_rows.get(name)
+        if rows is None:  # a benign race: two threads may both load the same file; either copy is fine
+            rows = load_voice(self.manifest, name)
+            rows.setflags(write=False)
+            self._voice_rows[name] = rows
+        return rows
+
+    def prompt_ids(self, segment: str, voice: str) -> tuple[list[int], int]:
+        """Spec §4.2 prompt ids for one segment and the prefix length P (= N + 3: BOS, BEGIN_AUDIO, AUDIO×N, NEXT)."""
+        text_ids = self.tokenizer.encode(segment)
+        if text_ids and max(text_ids) >= self._emb.vocab_rows:
+            raise TokenizerError(f"token id {max(text_ids)} >= the bundle's {self._emb.vocab_rows} embedding rows: "
+                                 "tekken.json and the bundle do not belong together. Re-export the bundle.")
+        n = self._voice(voice).shape[0]
+        return self.tokenizer.build_tts_prompt(text_ids, n), n + 3
+
+    def _embed(self, ids: list[int], voice: str, start: int = 0) -> np.ndarray:
+        """Embeddings of ids (which begin at prompt position `start`) -> [1, S, D]; [AUDIO] rows = voice rows."""
+        e = self._emb.text(ids)  # [S, D]
+        audio = [i for i, t in enumerate(ids) if t == self.tokenizer.audio_id]
+        if audio:
+            rows = self._voice(voice)  # [N, D]; [AUDIO] positions are 2..N+1 of the prompt
+            e[audio] = rows[np.asarray(audio) + start - 2]
+        return e[None]
+
+    def _build_prefix(self, voice: str) -> Prefix:
+        ids, p = self.prompt_ids("", voice)
+        _, past = self._backbone.run(self._embed(ids[:p], voice), self._backbone.empty_past())
+        return Prefix(tuple(ids[:p]), past)
+
+    def _prefill(self, segment: str, voice: str) -> tuple[np.ndarray, Past]:
+        """-> hidden of the last prompt token [1, D], KV cache after the whole prompt."""
+        ids, p = self.prompt_ids(segment, voice)
+        if self._prefixes is not None:
+            prefix = self._prefixes.get(voice)
+            hidden, past = self._backbone.run(self._embed(ids[p:], voice, start=p), prefix.past)
+        else:
+            hidden, past = self._backbone.run(self._embed(ids, voice), self._backbone.empty_past())
+        return hidden[:, -1], past
+
+    def warm_up(self, voices: list[str] | None = None, flow_steps: int | None = None) -> None:
+        """Prefill voice prefixes and the time-condition cache now rather than in the first request."""
+        for v in voices or [self.default_voice]:
+            if self._prefixes is not None:
+                self._prefixes.get(v)
+        self._flow.time_schedule(self._resolve(None, {"flow_steps": flow_steps} if flow_steps else {})[1].flow_steps)
+
+    # --- generation ---
+    def stream(self, text: str, options: SynthesisOptions | None = None, **overrides: Any) -> Iterator[AudioChunk]:
+        """Audio chunks as they are generated; the last one has is_last=True. Options as SynthesisOptions and/or
+        keyword overrides (`voice=`, `seed=`, `flow_steps=`, `max_frames=`, `noise=`, ...)."""
+        o, r = self._resolve(options, overrides)  # validate now, not at the first next()
+        noise = _Noise(self.config.n_acoustic_codebook, o.seed, o.noise)
+        return self._run(text, r, noise, _Record())
+
+    def synthesize(self, text: str, options: SynthesisOptions | None = None, **overrides: Any) -> Audio:
+        """The whole utterance (the concatenation of `stream`'s chunks)."""
+        o, r = self._resolve(options, overrides)
+        noise = _Noise(self.config.n_acoustic_codebook, o.seed, o.noise)
+        rec = _Record()
+        chunks = list(self._run(text, r, noise, rec))
+        samples = np.concatenate([c.samples for c in chunks]) if chunks else np.zeros(0, np.float32)
+        width = self.config.n_codebooks
+        return Audio(samples, self.sample_rate, tuple(rec.segments),
+                     tuple(c if len(c) else np.zeros((0, width), np.int64) for c in rec.codes),
+                     tuple(rec.stopped), chunks[-1].t_first if chunks else None, chunks[-1].elapsed if chunks else 0.0)
+
+    def _run(self, text: str, r: _Resolved, noise: _Noise, rec: _Record) -> Iterator[AudioChunk]:
+        t0 = time.perf_counter()
+        segments = plan.segments(text, r.lang, r.normalize)
+        total = min(r.max_frames, noise.limit)  # generation steps allowed for the whole call
+        sr, spf = self.sample_rate, self.samples_per_frame
+        index, t_first = 0, None
+
+        def chunk(samples: np.ndarray, seg: int, last: bool) -> AudioChunk:
+            nonlocal index, t_first
+            now = time.perf_counter() - t0
+            if t_first is None and samples.size:
+                t_first = now
+            c = AudioChunk(samples, sr, index, samples.shape[0] // spf, seg, t_first, now, last)
+            index += 1
+            return c
+
+        if not segments or total <= 0:
+            rec.segments.extend(segments)
+            yield chunk(np.zeros(0, np.float32), -1, True)
+            return
+        for si, seg in enumerate(segments):
+            rec.segments.append(seg)
+            codec = CodecStream(self._codec_session, spf, r.first_chunk_frames, r.chunk_frames, self._left_context)
+            frames: list[np.ndarray] = []
+            stopped = False
+            cap = int(min(plan.frame_cap(seg, self.config.frame_rate), total - noise.used))
+            h, past = self._prefill(seg, r.voice)  # h [1, D]
+            for f in range(cap):
+                x0 = noise.take()  # [A]; consumed by END steps too (spec §13 noise contract)
+                semantic, llm = self._flow.condition(h)
+                if semantic == END_AUDIO:
+                    stopped = True
+                    break
+                levels = self._flow.acoustic(llm, x0, r.flow_steps, r.cfg_alpha)  # [A] in 0..L-1
+                codes = np.concatenate([[semantic], levels + N_AUDIO_SPECIAL]).astype(np.int64)  # [1+A], +2 space
+                frames.append(codes)
+                audio = codec.push(codes - N_AUDIO_SPECIAL)  # the codec takes -2 space
+                if audio is not None:
+                    yield chunk(audio, si, False)
+                if f + 1 < cap:  # the next frame's hidden (skipped after the last allowed frame)
+                    hidden, past = self._backbone.run(self._emb.codes(codes)[None, None], past)
+                    h = hidden[:, -1]
+            rec.codes.append(np.stack(frames) if frames else np.zeros((0, self.config.n_codebooks), np.int64))
+            rec.stopped.append(stopped)
+            last = si == len(segments) - 1 or noise.used >= total  # budget spent: the rest is not spoken
+            tail = codec.flush()
+            if tail.size or last:
+                yield chunk(tail, si, last)
+            if last:
+                return
+
+
+def load(bundle: str | os.PathLike[str], profile: Any | None = None, verify: str = "full", *,
+         prefix_cache: bool = True) -> Engine:
+    """Load a bundle directory once; reuse the Engine for every request.
+
+    profile: None (CPU defaults), a bundled device-profile name ("raspberry-pi-5"), a .toml path, or a
+    `vox_edge.device_profiles.DeviceProfile`. verify: "full" (sha256 of every file), "size", or "none".
+    prefix_cache=False prefills the whole prompt per request (slower; for checking the cache).
+    """
+    if isinstance(profile, (str, os.PathLike)):
+        from vox_edge.device_profiles import load_profile
+
+        profile = load_profile(profile)
+    if verify not in ("full", "size", "none"):
+        raise ValueError(f"verify must be 'full', 'size' or 'none', got {verify!r}")
+    return Engine(load_manifest(Path(bundle), verify=verify), profile, prefix_cache=prefix_cache)

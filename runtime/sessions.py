@@ -1,0 +1,128 @@
+"""ONNX Runtime sessions set up from a device profile: execution providers, threads, graph optimisation, arena.
+
+A profile lists providers in priority order (always ending with CPU). A provider this onnxruntime build
+lacks is dropped with a `ProviderFallbackWarning` that names the package to install; if creating the session
+with an accelerator fails anyway (missing CUDA / driver libraries are only found at that point), the
+session is opened again on CPU, with the same warning. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import onnxruntime as ort
+
+from vox_edge.errors import ManifestError
+
+CPU = "CPUExecutionProvider"
+_OPT_LEVELS = {
+    "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+# What to install when a provider is missing from this onnxruntime build.
+_INSTALL_HINT = {
+    "CUDAExecutionProvider": "pip install onnxruntime-gpu (and a matching CUDA/cuDNN)",
+    "TensorrtExecutionProvider": "pip install onnxruntime-gpu with TensorRT libraries on the library path",
+    "OpenVINOExecutionProvider": "pip install onnxruntime-openvino",
+    "QNNExecutionProvider": "pip install onnxruntime-qnn (Qualcomm QNN SDK)",
+    "CoreMLExecutionProvider": "the standard onnxruntime wheel on macOS",
+}
+
+
+class ProviderFallbackWarning(UserWarning):
+    """A requested execution provider is unavailable or failed; the graph runs on CPU instead."""
+
+
+def _default_provider_options(name: str) -> dict[str, str]:
+    if name == "QNNExecutionProvider":  # HTP (NPU) backend; the library name differs per OS
+        return {"backend_path": "QnnHtp.dll" if sys.platform == "win32" else "libQnnHtp.so"}
+    return {}
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """How every graph of a bundle is run. The defaults are plain CPU with onnxruntime's thread choice."""
+
+    providers: tuple[str, ...] = (CPU,)
+    intra_op_threads: int = 0  # 0 = onnxruntime's default (one per physical core)
+    inter_op_threads: int = 1  # the graphs are sequential chains; more inter-op threads only add overhead
+    graph_optimization_level: str = "all"
+    enable_mem_arena: bool = True
+    provider_options: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_profile(cls, profile: Any | None) -> "SessionSettings":
+        """From a `vox_edge.device_profiles.DeviceProfile` (its `.runtime` table), or CPU defaults for None."""
+        if profile is None:
+            return cls()
+        rt = profile.runtime
+        return cls(
+            providers=tuple(rt.execution_providers),
+            intra_op_threads=int(rt.intra_op_threads),
+            inter_op_threads=int(rt.inter_op_threads),
+            graph_optimization_level=str(rt.graph_optimization_level),
+            enable_mem_arena=bool(rt.enable_mem_arena),
+        )
+
+
+def resolve_providers(requested: tuple[str, ...], available: list[str] | None = None) -> list[str]:
+    """Requested providers that this onnxruntime has, in order, CPU always last; warns about the rest."""
+    available = list(ort.get_available_providers()) if available is None else available
+    out: list[str] = []
+    for name in requested:
+        if name == CPU or name in out:
+            continue
+        if name in available:
+            out.append(name)
+        else:
+            hint = _INSTALL_HINT.get(name, "an onnxruntime build that includes it")
+            warnings.warn(f"{name} was requested but this onnxruntime ({ort.__version__}) does not provide it; "
+                          f"running on CPU instead. To use it: {hint}.", ProviderFallbackWarning, stacklevel=3)
+    return out + [CPU]
+
+
+def session_options(s: SessionSettings) -> ort.SessionOptions:
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = max(0, s.intra_op_threads)
+    so.inter_op_num_threads = max(0, s.inter_op_threads)
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = _OPT_LEVELS[s.graph_optimization_level]
+    so.enable_cpu_mem_arena = s.enable_mem_arena
+    so.enable_mem_pattern = s.enable_mem_arena
+    so.log_severity_level = 3  # errors only: ORT's own warnings (e.g. node placement) are noise for users
+    return so
+
+
+def open_session(path: Path, settings: SessionSettings) -> ort.InferenceSession:
+    """One InferenceSession; falls back to CPU (with a warning) if an accelerator provider fails to start."""
+    if not path.is_file():
+        raise ManifestError(f"{path}: graph file missing. Copy the whole bundle directory again or re-export it.")
+    providers = resolve_providers(settings.providers)
+    opts = [settings.provider_options.get(p, _default_provider_options(p)) for p in providers]
+    so = session_options(settings)
+    try:
+        return ort.InferenceSession(os.fspath(path), sess_options=so, providers=providers, provider_options=opts)
+    except Exception as e:  # noqa: BLE001 - any EP start-up failure means: try plain CPU
+        if providers == [CPU]:
+            raise ManifestError(f"{path}: onnxruntime cannot load this graph ({type(e).__name__}: {e}). "
+                                "Re-export the bundle with this vox-edge version.") from None
+        warnings.warn(f"{', '.join(providers[:-1])} failed to start for {path.name} ({type(e).__name__}: "
+                      f"{str(e).splitlines()[0] if str(e) else ''}); running on CPU instead.",
+                      ProviderFallbackWarning, stacklevel=2)
+        return open_session(path, SessionSettings(
+            providers=(CPU,), intra_op_threads=settings.intra_op_threads,
+            inter_op_threads=settings.inter_op_threads,
+            graph_optimization_level=settings.graph_optimization_level,
+            enable_mem_arena=settings.enable_mem_arena))
+
+
+def input_dtypes(sess: ort.InferenceSession) -> dict[str, str]:
+    """Input name -> ORT type string (e.g. 'tensor(float)'), so callers feed what the graph was exported with."""
+    return {i.name: i.type for i in sess.get_inputs()}
