@@ -47,6 +47,7 @@ from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
 from .sessions import SessionSettings, open_session
 from .tokenizer import TekkenTokenizer
+from .wav import pcm16
 
 DEFAULT_FIRST_CHUNK_FRAMES = 2
 DEFAULT_CHUNK_FRAMES = 12
@@ -73,7 +74,7 @@ class AudioChunk:
 
     def pcm16(self) -> bytes:
         """16-bit little-endian PCM bytes (clipped to [-1, 1])."""
-        return to_pcm16(self.samples)
+        return pcm16(self.samples)
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,7 @@ class Audio:
         return self.elapsed / self.duration if self.duration else math.inf
 
     def pcm16(self) -> bytes:
-        return to_pcm16(self.samples)
-
-
-def to_pcm16(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+        return pcm16(self.samples)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,233 @@
+"""`vox-edge speak | voices | info`: the runtime's CLI commands. No torch, and onnxruntime only once a command runs.
+
+    vox-edge speak "Turn left in 200 meters." --bundle B --out turn.wav
+    echo "Hello." | vox-edge speak - --bundle B --play
+    vox-edge voices --bundle B
+    vox-edge info B
+
+Until vox-edge ships a default model (`vox_edge/assets/default_bundle`), `speak` and `voices` need --bundle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+from vox_edge.errors import ManifestError, TextError
+
+DEFAULT_BUNDLE_PARTS = ("assets", "default_bundle")
+
+
+def _positive_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[argparse.Namespace], int]]) -> None:
+    sp = subparsers.add_parser("speak", help="synthesise text to a WAV file and/or the sound card")
+    sp.add_argument("text", nargs="?", help='the text to speak; "-" reads it from stdin')
+    sp.add_argument("--text-file", metavar="FILE", help="read the text from a UTF-8 file")
+    sp.add_argument("--out", "-o", metavar="FILE.wav", help="write 16-bit PCM mono WAV")
+    sp.add_argument("--play", action="store_true", help="play through the default audio output while generating")
+    sp.add_argument("--voice", help="voice name (see `vox-edge voices`); default: the bundle's default voice")
+    _bundle_args(sp)
+    sp.add_argument("--seed", type=int, default=0, help="noise seed (same seed, same audio); default 0")
+    sp.add_argument("--flow-steps", type=_positive_int, help="Euler steps per frame (default: profile / model)")
+    sp.add_argument("--max-frames", type=_positive_int, help="cap on generated frames (12.5 per second of audio)")
+    sp.add_argument("--lang", help="text front-end language (default: from the voice name, else en)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
+    sp.set_defaults(func=make_cmd("speak"))
+
+    vp = subparsers.add_parser("voices", help="list the voices of a bundle")
+    _bundle_args(vp, profile=False)
+    vp.set_defaults(func=make_cmd("voices"))
+
+    ip = subparsers.add_parser("info", help="summarise a bundle's manifest (dims, precisions, sizes, origin)")
+    ip.add_argument("bundle_dir", metavar="BUNDLE")
+    ip.add_argument("--verify", choices=["full", "size", "none"], default="size",
+                    help="integrity check of the files: full = sha256 (slow on GB bundles), size (default), none")
+    ip.set_defaults(func=make_cmd("info"))
+
+
+def _bundle_args(p: argparse.ArgumentParser, profile: bool = True) -> None:
+    p.add_argument("--bundle", metavar="DIR", help="bundle directory (from `vox-edge export`)")
+    if profile:
+        p.add_argument("--profile", help="device profile name or .toml path (default: plain CPU settings)")
+    p.add_argument("--verify", choices=["full", "size", "none"], default="size",
+                   help="bundle integrity check at load: size (default), full = sha256 of every file, none")
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+def default_bundle() -> Path | None:
+    """The bundle packaged with vox-edge (vox_edge/assets/default_bundle), if this install has one."""
+    try:
+        root = resources.files("vox_edge").joinpath(*DEFAULT_BUNDLE_PARTS)
+    except (ModuleNotFoundError, TypeError):
+        return None
+    if root.is_dir() and root.joinpath("manifest.json").is_file():
+        return Path(str(root))
+    return None
+
+
+def _bundle_path(args: argparse.Namespace) -> Path:
+    if args.bundle:
+        return Path(args.bundle)
+    found = default_bundle()
+    if found is None:
+        raise ManifestError("no --bundle given, and this vox-edge install has no default model yet: pass "
+                            "--bundle DIR (make one with `vox-edge export CHECKPOINT DIR`).")
+    return found
+
+
+def _read_text(args: argparse.Namespace) -> str:
+    if args.text is not None and args.text_file:
+        raise TextError("give the text either as an argument or with --text-file, not both.")
+    if args.text_file:
+        try:
+            text = Path(args.text_file).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TextError(f"--text-file {args.text_file}: no such file.") from None
+        except UnicodeDecodeError as e:
+            raise TextError(f"--text-file {args.text_file}: not UTF-8 text ({e.reason} at byte {e.start}).") from None
+        except OSError as e:
+            raise TextError(f"--text-file {args.text_file}: cannot read ({e.strerror or e}).") from None
+    elif args.text == "-":
+        try:
+            text = sys.stdin.read()
+        except UnicodeDecodeError as e:
+            raise TextError(f"stdin is not UTF-8 text ({e.reason} at byte {e.start}).") from None
+    elif args.text is not None:
+        text = args.text
+    else:
+        raise TextError('no text: pass it as an argument, "-" to read stdin, or --text-file FILE.')
+    if not text.strip():
+        raise TextError("nothing to speak: the text is empty or only whitespace.")
+    return text
+
+
+def _one_line_warnings() -> None:
+    """Warnings (e.g. an execution provider falling back to CPU) as single `vox-edge: warning:` lines."""
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings API
+        print(f"vox-edge: warning: {message}", file=sys.stderr, flush=True)
+
+    warnings.showwarning = show
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+def speak(args: argparse.Namespace) -> int:
+    from vox_edge.config import SynthesisOptions
+
+    if not args.out and not args.play:
+        raise TextError("speak needs somewhere to put the audio: --out FILE.wav and/or --play.")
+    text = _read_text(args)
+    sd = None
+    if args.play:  # fail on a missing device before spending time on loading and generating
+        from .playback import open_sounddevice
+
+        sd = open_sounddevice()
+    _one_line_warnings()
+    from .engine import load
+
+    engine = load(_bundle_path(args), profile=args.profile, verify=args.verify)
+    options = SynthesisOptions(voice=args.voice, seed=args.seed, flow_steps=args.flow_steps,
+                               max_frames=args.max_frames, lang=args.lang)
+    stream = engine.stream(text, options)
+    writer = player = None
+    last = None
+    try:
+        if args.out:
+            from .wav import WavWriter
+
+            writer = WavWriter(args.out, engine.sample_rate)
+        if sd is not None:
+            from .playback import Player
+
+            player = Player(sd, engine.sample_rate)
+        n = 0
+        for chunk in stream:
+            if writer:
+                writer.write(chunk.samples)
+            if player:
+                player.write(chunk.samples)
+            n += chunk.samples.shape[0]
+            last = chunk
+    except BaseException:
+        if writer:
+            writer.close(keep=False)
+        writer = None
+        raise
+    finally:
+        if writer:
+            writer.close()
+        if player:
+            player.close()
+    if not args.quiet and last is not None:
+        secs = n / engine.sample_rate
+        where = f"wrote {args.out}" if args.out else "played"
+        ttfa = f"{last.t_first * 1000:.0f} ms" if last.t_first is not None else "-"
+        rtf = f"{last.elapsed / secs:.2f}" if secs else "-"
+        print(f"{where}: {secs:.2f} s of audio at {engine.sample_rate} Hz, voice {options.voice or engine.default_voice}, "
+              f"first audio after {ttfa}, RTF {rtf}", file=sys.stderr)
+    return 0
+
+
+def voices(args: argparse.Namespace) -> int:
+    from vox_edge.manifest import load_manifest
+
+    m = load_manifest(_bundle_path(args), verify=args.verify)
+    for name in sorted(m.voices):
+        print(f"{name}{'  (default)' if name == m.default_voice else ''}")
+    return 0
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def info(args: argparse.Namespace) -> int:
+    from vox_edge.manifest import load_manifest
+
+    m = load_manifest(Path(args.bundle_dir), verify=args.verify)
+    c, d = m.config, m.data
+    files = d["files"]
+
+    def graph_bytes(g) -> int:
+        return sum(meta["size"] for rel, meta in files.items() if rel == g.file or rel.startswith(g.file + "."))
+
+    total = sum(meta["size"] for meta in files.values())
+    lines = [
+        f"bundle      {m.root}",
+        f"format      {d['format']} schema v{d['schema_version']}, {len(files)} files, {_size(total)}"
+        f" (integrity: {args.verify})",
+        f"backbone    dim {c.dim}, {c.n_layers} layers, heads {c.n_heads}/{c.n_kv_heads} kv, head_dim {c.head_dim}, "
+        f"ffn {c.hidden_dim}, vocab {c.vocab_size}",
+        f"acoustic    dim {c.acoustic.dim}, {c.acoustic.n_layers} layers, {c.acoustic.n_decoding_steps} flow steps, "
+        f"codes 1+{c.n_acoustic_codebook} (semantic {c.semantic_codebook_size}, acoustic {c.acoustic_codebook_size} levels)",
+        f"codec       dim {c.codec.dim}, {sum(c.codec.decoder_transformer_lengths)} layers, {c.sampling_rate} Hz, "
+        f"{c.frame_rate:g} frames/s ({c.samples_per_frame} samples/frame)",
+        "graphs",
+    ]
+    for name, g in m.graphs.items():
+        extra = ", static shapes" if g.static_shapes else ""
+        lines.append(f"  {name:<15} {g.precision:<5} opset {g.opset:<3} {_size(graph_bytes(g)):>10}  {g.file}{extra}")
+    lines.append(f"voices      {', '.join(sorted(m.voices))} (default {m.default_voice})")
+    exp, src = d.get("exporter", {}), d.get("source", {})
+    lines.append("exporter    " + (", ".join(f"{k} {v}" for k, v in exp.items()) or "-"))
+    lines.append("source      " + (", ".join(f"{k} {v}" for k, v in src.items()) or "-"))
+    print("\n".join(lines))
+    return 0
