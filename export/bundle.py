@@ -1,0 +1,211 @@
+"""`export_bundle`: checkpoint directory -> bundle directory the runtime loads (contract: vox_edge.manifest).
+
+Everything is written into `BUNDLE.partial/`; manifest.json is written last, the result is checked with
+the runtime's own `load_manifest`, and only then is the directory renamed into place. An interrupted or
+failed export therefore never leaves a directory the runtime accepts, and never touches an existing
+bundle at BUNDLE until the new one is complete.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from vox_edge.errors import ExportError
+from vox_edge.manifest import COMPONENTS, FORMAT, MANIFEST_FILE, PRECISIONS, SCHEMA_VERSION, load_manifest, sha256_file, \
+    validate_manifest_dict
+
+from .checkpoint import WEIGHTS_FILE, Checkpoint
+from .onnx_utils import TensorReader
+
+TOK_EMBEDDINGS = "mm_audio_embeddings.tok_embeddings.weight"
+AUDIO_EMBEDDINGS = "mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight"
+EMBED_CHUNK_ROWS = 4096  # rows of the text table converted per step (48 MB of f32 at full width)
+FP16_MAX = float(np.finfo(np.float16).max)
+
+
+def component_precisions(precision: str, per_component: dict[str, str] | None) -> dict[str, str]:
+    """{'backbone'|'acoustic'|'codec': spec}; a spec is a precision with optional '-option' suffixes."""
+    out = {c: precision for c in COMPONENTS}
+    for c, p in (per_component or {}).items():
+        if c not in COMPONENTS:
+            raise ExportError(f"unknown component {c!r} in the per-component precisions; use {', '.join(COMPONENTS)}.")
+        out[c] = p
+    for c, p in out.items():
+        if str(p).split("-")[0] not in PRECISIONS:
+            raise ExportError(f"{c}: unknown precision {p!r}; use one of {', '.join(PRECISIONS)}.")
+    return out
+
+
+def _write_npy_streaming(path: Path, shape: tuple[int, int], dtype, chunks) -> None:
+    """Write a .npy from row chunks with plain writes (no memmap: dirty mapped pages would count as RSS)."""
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape})
+        for c in chunks:
+            f.write(np.ascontiguousarray(c, dtype=dtype).data)
+
+
+def write_arrays(reader: TensorReader, out_dir: Path, progress: Callable[[str], None]) -> dict[str, dict]:
+    """arrays/audio_codebook_embeddings.npy f32 [rows, D]; arrays/tok_embeddings.npy f16 [vocab, D]."""
+    (out_dir / "arrays").mkdir(exist_ok=True)
+    entries = {}
+    audio = reader.f32(AUDIO_EMBEDDINGS)  # [9088, D]: 111 MB at full size
+    np.save(out_dir / "arrays" / "audio_codebook_embeddings.npy", audio)
+    entries["audio_codebook_embeddings"] = {"file": "arrays/audio_codebook_embeddings.npy", "dtype": "float32",
+                                            "shape": list(audio.shape)}
+    del audio
+    rows, dim = reader.shape(TOK_EMBEDDINGS)
+    clipped = [0]
+
+    def chunks():
+        for r0 in range(0, rows, EMBED_CHUNK_ROWS):
+            c = reader.rows(TOK_EMBEDDINGS, r0, min(rows, r0 + EMBED_CHUNK_ROWS))  # [n, D] f32
+            big = np.abs(c) > FP16_MAX
+            if big.any():  # BF16 reaches 3e38, FP16 only 65504
+                clipped[0] += int(big.sum())
+                np.clip(c, -FP16_MAX, FP16_MAX, out=c)
+            yield c.astype(np.float16)
+
+    _write_npy_streaming(out_dir / "arrays" / "tok_embeddings.npy", (rows, dim), np.float16, chunks())
+    if clipped[0]:
+        progress(f"[export] warning: {clipped[0]} text-embedding values exceed the FP16 range and were clipped")
+    entries["tok_embeddings"] = {"file": "arrays/tok_embeddings.npy", "dtype": "float16", "shape": [rows, dim]}
+    progress(f"[export] arrays: audio codebook embeddings, text embeddings [{rows}, {dim}] fp16")
+    return entries
+
+
+def write_voices(ckpt: Checkpoint, out_dir: Path) -> dict[str, dict]:
+    (out_dir / "voices").mkdir(exist_ok=True)
+    entries = {}
+    for name in ckpt.config.voice_names:
+        v = ckpt.voice(name).float().numpy()  # [N, D] BF16 -> f32 (exact)
+        np.save(out_dir / "voices" / f"{name}.npy", v)
+        entries[name] = {"file": f"voices/{name}.npy", "shape": list(v.shape)}
+    return entries
+
+
+def file_table(root: Path) -> dict[str, dict]:
+    """{relative posix path: {sha256, size}} for every file under root except the manifest itself."""
+    table = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.name != MANIFEST_FILE:
+            table[p.relative_to(root).as_posix()] = {"sha256": sha256_file(p), "size": p.stat().st_size}
+    return table
+
+
+def _versions() -> dict[str, str]:
+    import onnx
+    import onnxruntime
+    import torch
+
+    import vox_edge
+
+    return {"name": "vox-edge", "version": vox_edge.__version__, "torch": torch.__version__,
+            "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__, "numpy": np.__version__}
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _check_target(bundle: Path) -> None:
+    """Refuse to replace a directory that is not a vox-edge bundle (it may hold someone's files)."""
+    if bundle.exists() and (not bundle.is_dir() or any(bundle.iterdir()) and not (bundle / MANIFEST_FILE).is_file()):
+        raise ExportError(f"{bundle}: exists and is not a vox-edge bundle; refusing to replace it. "
+                          "Choose another output directory or remove it.")
+
+
+def _swap_into_place(partial: Path, bundle: Path) -> None:
+    """Rename the finished bundle into place; an old bundle is moved aside first, then deleted."""
+    old = bundle.with_name(bundle.name + ".old")
+    if bundle.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(bundle, old)
+    os.replace(partial, bundle)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision: str = "fp32",
+                  per_component: dict[str, str] | None = None, static_shapes: bool = False,
+                  progress: Callable[[str], None] = print) -> Path:
+    """Export every graph, array, voice and the tokenizer of a checkpoint into `bundle_dir`; returns it.
+
+    precision: fp32 | fp16 | int8 | int4 for all components; per_component overrides it per component
+    ('backbone' / 'acoustic' / 'codec'), e.g. precision="int8", per_component={"codec": "fp32"}.
+    Specs may carry options: backbone 'int4-b128', 'int4-acc0', 'int4-asym'; flow/codec see quantize.plan.
+    """
+    from .backbone_graph import BackboneOptions, export_backbone
+
+    precisions = component_precisions(precision, per_component)
+    bundle = Path(bundle_dir)
+    _check_target(bundle)
+    ckpt = Checkpoint.open(checkpoint_dir)
+    partial = bundle.with_name(bundle.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        progress(f"[export] {ckpt.path} -> {bundle} ({', '.join(f'{c}={p}' for c, p in precisions.items())})")
+        graphs = {}
+        bopts = BackboneOptions.from_spec(precisions["backbone"])
+        if static_shapes:
+            # Manifest v1 has no `past_length` input, which a fixed-shape (in-place) cache needs.
+            progress("[export] note: the backbone stays dynamic-shape (manifest v1 has no fixed-shape backbone I/O)")
+        graphs["backbone"] = export_backbone(ckpt, partial, bopts, progress=progress)
+        graphs.update(_component_graphs(ckpt, partial, precisions, static_shapes, progress))
+        with TensorReader(ckpt.path / WEIGHTS_FILE) as reader:
+            arrays = write_arrays(reader, partial, progress)
+        voices = write_voices(ckpt, partial)
+        shutil.copyfile(ckpt.path / "tekken.json", partial / "tekken.json")
+        progress("[export] hashing files")
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "format": FORMAT,
+            "params": json.loads((ckpt.path / "params.json").read_text(encoding="utf-8")),
+            "graphs": graphs,
+            "arrays": arrays,
+            "voices": voices,
+            "default_voice": ckpt.config.voice_names[0],
+            "tokenizer": {"file": "tekken.json", "kind": "tekken"},
+            "precisions": precisions,
+            "static_shapes": static_shapes,
+            "files": file_table(partial),
+            "exporter": _versions(),
+            "source": {"fingerprint": ckpt.fingerprint(), "dir": ckpt.path.name},
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        validate_manifest_dict(manifest, partial)
+        _write_json(partial / MANIFEST_FILE, manifest)
+        load_manifest(partial, verify="size")  # exactly the runtime's checks, before anything is renamed
+        _swap_into_place(partial, bundle)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # if this fails, the name still says .partial
+        raise
+    progress(f"[export] done: {bundle}")
+    return bundle
+
+
+def _component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[str, str], static_shapes: bool,
+                      progress: Callable[[str], None]) -> dict[str, dict]:
+    """The flow-matching head and codec graphs (vox_edge.export.torch_graphs)."""
+    try:
+        from .torch_graphs import export_component_graphs
+    except ImportError as e:
+        raise ExportError(f"the flow/codec graph exporter is unavailable ({e}); reinstall vox-edge with the "
+                          "[export] extra.") from None
+    comp = {c: p for c, p in precisions.items() if c != "backbone"}
+    try:
+        return export_component_graphs(ckpt, out_dir, comp, static_shapes=static_shapes, progress=progress)
+    except ValueError as e:  # bad precision specs surface as ValueError there
+        raise ExportError(str(e)) from None

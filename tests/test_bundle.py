@@ -1,0 +1,184 @@
+"""export_bundle on the tiny checkpoint: manifest contract, integrity errors, atomic / interruptible writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vox_edge.errors import BundleIntegrityError, ExportError, ManifestError
+from vox_edge.manifest import COMPONENTS, GRAPH_IO, MANIFEST_FILE, load_manifest, validate_manifest_dict
+
+pytest.importorskip("vox_edge.export.torch_graphs")  # the flow / codec exporter (a colleague's module)
+
+from vox_edge.export import bundle as bundle_mod  # noqa: E402
+from vox_edge.export.bundle import export_bundle  # noqa: E402
+from vox_edge.export.checkpoint import Checkpoint  # noqa: E402
+
+SCHEMA = Path(__file__).resolve().parents[1] / "src" / "vox_edge" / "manifest.schema.json"
+QUIET = lambda m: None  # noqa: E731
+
+
+class Interrupt(KeyboardInterrupt):
+    """What Ctrl-C raises, injected from the progress callback."""
+
+
+def interrupt_at(fragment: str):
+    def progress(msg: str) -> None:
+        if fragment in msg:
+            raise Interrupt(msg)
+    return progress
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny_checkpoint, tmp_path_factory) -> Path:
+    """One mixed-precision bundle: int8 everywhere but the codec (fp32)."""
+    out = tmp_path_factory.mktemp("bundles") / "tiny_int8"
+    return export_bundle(tiny_checkpoint, out, precision="int8", per_component={"codec": "fp32"}, progress=QUIET)
+
+
+@pytest.fixture
+def bundle_copy(bundle, tmp_path) -> Path:
+    dst = tmp_path / "copy"
+    shutil.copytree(bundle, dst)
+    return dst
+
+
+def manifest_of(root: Path) -> dict:
+    return json.loads((root / MANIFEST_FILE).read_text())
+
+
+def test_manifest_validates_and_loads(bundle, tiny_checkpoint):
+    d = manifest_of(bundle)
+    validate_manifest_dict(d, bundle)
+    m = load_manifest(bundle)
+    assert set(m.graphs) == set(GRAPH_IO)
+    assert {g: e.precision for g, e in m.graphs.items()} == {
+        "backbone": "int8", "flow_condition": "int8", "flow_time": "int8", "flow_velocity": "int8", "codec_decoder": "fp32"}
+    assert d["precisions"] == {"backbone": "int8", "acoustic": "int8", "codec": "fp32"}
+    ckpt = Checkpoint.open(tiny_checkpoint)
+    assert d["params"] == json.loads((tiny_checkpoint / "params.json").read_text())
+    assert d["source"]["fingerprint"] == ckpt.fingerprint()
+    assert m.default_voice == ckpt.config.voice_names[0] and set(m.voices) == set(ckpt.config.voice_names)
+    for key in ("torch", "onnx", "onnxruntime", "version"):
+        assert d["exporter"][key]
+    # every file on disk is listed (external data included), nothing listed is missing
+    on_disk = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()} - {MANIFEST_FILE}
+    assert on_disk == set(d["files"]) and "backbone.onnx.data" in on_disk
+    assert not list(bundle.parent.glob("*.partial"))
+
+
+def test_manifest_matches_json_schema(bundle):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(manifest_of(bundle), schema, cls=jsonschema.Draft202012Validator)
+    bad = manifest_of(bundle)
+    bad["graphs"]["backbone"]["precision"] = "int3"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_arrays_and_voices_equal_the_checkpoint(bundle, tiny_checkpoint):
+    ckpt = Checkpoint.open(tiny_checkpoint)
+    m = load_manifest(bundle, verify="none")
+    tok = np.load(m.path(m.data["arrays"]["tok_embeddings"]["file"]))
+    assert tok.dtype == np.float16 and tok.shape == (ckpt.config.vocab_size, ckpt.config.dim)
+    assert np.array_equal(tok, ckpt.tensor("mm_audio_embeddings.tok_embeddings.weight").numpy().astype(np.float16))
+    audio = np.load(m.path(m.data["arrays"]["audio_codebook_embeddings"]["file"]))
+    assert audio.dtype == np.float32
+    assert np.array_equal(audio, ckpt.tensor("mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight").numpy())
+    for name, rel in m.voices.items():
+        v = np.load(m.path(rel))
+        assert v.dtype == np.float32 and np.array_equal(v, ckpt.voice(name).float().numpy())
+
+
+def test_one_altered_byte_in_any_file_is_named(bundle_copy):
+    files = manifest_of(bundle_copy)["files"]
+    assert len(files) >= 10
+    for rel in files:
+        p = bundle_copy / rel
+        data = bytearray(p.read_bytes())
+        i = len(data) // 2
+        data[i] ^= 0x01
+        p.write_bytes(bytes(data))
+        with pytest.raises(BundleIntegrityError, match=rel.replace(".", r"\.")):
+            load_manifest(bundle_copy)
+        data[i] ^= 0x01
+        p.write_bytes(bytes(data))
+    load_manifest(bundle_copy)  # restored
+
+
+def test_deleted_file_is_named(bundle_copy):
+    (bundle_copy / "backbone.onnx.data").unlink()
+    with pytest.raises(BundleIntegrityError, match=r"backbone\.onnx\.data.*missing"):
+        load_manifest(bundle_copy, verify="size")
+
+
+def test_wrong_schema_version_says_re_export(bundle_copy):
+    d = manifest_of(bundle_copy)
+    d["schema_version"] = 99
+    (bundle_copy / MANIFEST_FILE).write_text(json.dumps(d))
+    with pytest.raises(ManifestError, match="[Rr]e-export"):
+        load_manifest(bundle_copy)
+
+
+def test_interrupted_export_leaves_nothing_loadable(tiny_checkpoint, tmp_path):
+    target = tmp_path / "new_bundle"
+    with pytest.raises(Interrupt):
+        export_bundle(tiny_checkpoint, target, progress=interrupt_at("layer 2/"))
+    assert not target.exists() and not (tmp_path / "new_bundle.partial").exists()
+    with pytest.raises(ManifestError):
+        load_manifest(target)
+
+
+def _reuse_component_graphs(src: Path):
+    """A fast stand-in for the torch exporter: copy the flow / codec graphs of an existing bundle."""
+    def fake(ckpt, out_dir, precisions, static_shapes, progress):
+        entries = {g: e for g, e in manifest_of(src)["graphs"].items() if g != "backbone"}
+        for e in entries.values():
+            for f in [e["file"], *e.get("extra_files", [])]:
+                shutil.copyfile(src / f, out_dir / f)
+        progress("[export] flow/codec graphs copied")
+        return entries
+    return fake
+
+
+@pytest.mark.parametrize("stage", ["layer 1/", "flow/codec graphs copied", "arrays:", "hashing files"])
+def test_interrupt_never_clobbers_a_good_bundle(bundle, bundle_copy, tiny_checkpoint, monkeypatch, stage):
+    before = manifest_of(bundle_copy)
+    monkeypatch.setattr(bundle_mod, "_component_graphs", _reuse_component_graphs(bundle))
+    with pytest.raises(Interrupt):
+        export_bundle(tiny_checkpoint, bundle_copy, precision="fp32", progress=interrupt_at(stage))
+    assert manifest_of(bundle_copy) == before
+    load_manifest(bundle_copy)
+    assert not bundle_copy.with_name(bundle_copy.name + ".partial").exists()
+
+
+def test_reexport_replaces_a_bundle_atomically(bundle, bundle_copy, tiny_checkpoint, monkeypatch):
+    monkeypatch.setattr(bundle_mod, "_component_graphs", _reuse_component_graphs(bundle))
+    export_bundle(tiny_checkpoint, bundle_copy, precision="int8", per_component={"backbone": "int4-b16"}, progress=QUIET)
+    m = load_manifest(bundle_copy)
+    assert m.graphs["backbone"].precision == "int4" and m.data["graphs"]["backbone"]["int4_block_size"] == 16
+    assert not bundle_copy.with_name(bundle_copy.name + ".old").exists()
+
+
+def test_bad_requests_fail_before_writing(tiny_checkpoint, tmp_path):
+    with pytest.raises(ExportError, match="component"):
+        export_bundle(tiny_checkpoint, tmp_path / "b1", per_component={"vocoder": "fp32"}, progress=QUIET)
+    with pytest.raises(ExportError, match="precision"):
+        export_bundle(tiny_checkpoint, tmp_path / "b2", precision="int3", progress=QUIET)
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(ExportError, match="not a vox-edge bundle"):
+        export_bundle(tiny_checkpoint, foreign, progress=QUIET)
+    assert (foreign / "cat.jpg").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]
+
+
+def test_component_names_are_the_manifest_components():
+    assert set(bundle_mod.component_precisions("fp16", None)) == set(COMPONENTS)
