@@ -175,6 +175,8 @@ class Engine:
         self._voice_rows: dict[str, np.ndarray] = {}
         self._prefixes = PrefixCache(self._build_prefix) if prefix_cache else None
         rt = getattr(profile, "runtime", None)
+        # KV positions per request (prompt + frames): the profile's budget, else the model's max_seq_len.
+        self.max_context = int(getattr(rt, "max_context", 0) or cfg.raw.get("max_seq_len", 65536))
         self._left_context = int(getattr(rt, "codec_left_context_frames", DEFAULT_LEFT_CONTEXT_FRAMES))
         if self._left_context < MIN_EXACT_CONTEXT:
             raise ProfileError(f"codec_left_context_frames {self._left_context} < {MIN_EXACT_CONTEXT}: "
@@ -324,8 +326,9 @@ class Engine:
             codec = CodecStream(self._codec_session, spf, r.first_chunk_frames, r.chunk_frames, self._left_context)
             frames: list[np.ndarray] = []
             stopped = False
-            cap = int(min(plan.frame_cap(seg, self.config.frame_rate), total - noise.used))
             h, past = self._prefill(seg, r.voice)  # h [1, D]
+            room = self.max_context - Backbone.past_length(past)  # frame f sits at position prompt_len + f
+            cap = int(max(0, min(plan.frame_cap(seg, self.config.frame_rate), total - noise.used, room)))
             for f in range(cap):
                 x0 = noise.take()  # [A]; consumed by END steps too (spec §13 noise contract)
                 semantic, llm = self._flow.condition(h)

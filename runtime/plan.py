@@ -1,7 +1,8 @@
 """From user text to the segments the model speaks, and the hard frame cap of each segment.
 
-Text goes through the text front end (`vox_edge.runtime.text_frontend`: `normalize(text, lang)` then
-`split_text(text, lang)`) when it is installed, else through the small fallback below. Either way the
+Text goes through the text front end (`vox_edge.runtime.text_frontend`: `prepare(text, lang)` =
+normalise + split + drop unspeakable chunks; `split_text` alone when normalisation is off) when it is
+installed, else through the small fallback below. Either way the
 result is then sanitised here: control characters become spaces, empty segments are dropped and no
 segment is longer than MAX_SEGMENT_CHARS, so the frame cap below always bounds the work.
 
@@ -21,7 +22,7 @@ import importlib.util
 import math
 import re
 import unicodedata
-from typing import Callable
+from typing import Any
 
 from vox_edge.errors import TextError
 
@@ -79,11 +80,11 @@ def _wrap(segment: str, limit: int = MAX_SEGMENT_CHARS) -> list[str]:
     return [s for s in out if s]
 
 
-def _frontend() -> tuple[Callable[[str, str], str], Callable[[str, str], list[str]]]:
+def _frontend() -> Any:
+    """The text front-end module, or None when this install has none."""
     if importlib.util.find_spec("vox_edge.runtime.text_frontend") is None:
-        return fallback_normalize, fallback_split
-    fe = importlib.import_module("vox_edge.runtime.text_frontend")
-    return getattr(fe, "normalize", fallback_normalize), getattr(fe, "split_text", fallback_split)
+        return None
+    return importlib.import_module("vox_edge.runtime.text_frontend")
 
 
 def segments(text: str, lang: str = DEFAULT_LANG, normalize: bool = True) -> list[str]:
@@ -94,10 +95,15 @@ def segments(text: str, lang: str = DEFAULT_LANG, normalize: bool = True) -> lis
     """
     if not isinstance(text, str):
         raise TextError(f"text must be str, got {type(text).__name__}; decode bytes as UTF-8 first.")
-    norm, split = _frontend()
-    if normalize:
-        text = norm(text, lang)
-    pieces = split(text, lang) if text.strip() else []
+    fe = _frontend()
+    if not text.strip():
+        pieces: list[str] = []
+    elif fe is None:
+        pieces = fallback_split(fallback_normalize(text, lang) if normalize else text, lang)
+    elif normalize and hasattr(fe, "prepare"):
+        pieces = fe.prepare(text, lang)  # normalise, split, drop chunks with nothing to say
+    else:
+        pieces = fe.split_text(fe.normalize(text, lang) if normalize else text, lang)
     out: list[str] = []
     for p in pieces:
         out.extend(_wrap(_clean(p)))

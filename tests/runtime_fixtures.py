@@ -1,0 +1,73 @@
+"""Fixtures for the runtime and CLI tests: one tiny bundle exported per test session, shared by every file.
+
+Import the fixtures into a test module (`from runtime_fixtures import tiny_bundle, engine  # noqa: F401`).
+pytest registers an imported fixture once per module, so the export itself is memoised here: the first
+module to ask exports, the others reuse the same directory.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+
+import pytest
+
+_BUILT: dict[str, Path] = {}
+_LOCK = threading.Lock()
+
+TEXT = "Turn left in 200 meters."
+
+
+def export_tiny_bundle(checkpoint: Path, out_root: Path) -> Path:
+    """checkpoint dir -> bundle dir (fp32), exported once per session and checkpoint."""
+    key = str(checkpoint)
+    with _LOCK:
+        if key not in _BUILT:
+            if importlib.util.find_spec("vox_edge.export.bundle") is None:
+                pytest.skip("vox_edge.export.bundle (export_bundle) is not available")
+            from vox_edge.export.bundle import export_bundle
+
+            out = out_root / "tiny_bundle"
+            export_bundle(checkpoint, out, precision="fp32", progress=lambda m: None)
+            _BUILT[key] = out
+    return _BUILT[key]
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint_dir(tiny_checkpoint) -> Path:
+    return Path(tiny_checkpoint)
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_checkpoint_dir, tmp_path_factory) -> Path:
+    return export_tiny_bundle(tiny_checkpoint_dir, tmp_path_factory.getbasetemp())
+
+
+_ENGINES: dict[tuple, object] = {}
+
+
+@pytest.fixture(scope="session")
+def engine(tiny_bundle):
+    """A CPU engine with one intra-op thread (the test machine has 2 shared cores)."""
+    return get_engine(tiny_bundle)
+
+
+def get_engine(bundle: Path, prefix_cache: bool = True):
+    from vox_edge.runtime import load
+
+    key = (str(bundle), prefix_cache)
+    with _LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = load(bundle, profile=test_profile(), verify="size", prefix_cache=prefix_cache)
+    return _ENGINES[key]
+
+
+def test_profile():
+    """The 2-core dev profile with one intra-op thread: fast and deterministic on a shared CI machine."""
+    from vox_edge.device_profiles import load_profile
+
+    return load_profile("dev-vm-2core-x86").with_runtime(intra_op_threads=1, inter_op_threads=1)
+
+
+test_profile.__test__ = False  # not a test despite the name

@@ -1,0 +1,96 @@
+"""Building blocks of the runtime: float32 arithmetic that must equal the reference's, chunked codec decode,
+text segmentation, provider resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from runtime_fixtures import engine, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+
+from vox_edge.runtime import plan
+from vox_edge.runtime.codec_stream import CodecStream
+from vox_edge.runtime.embeddings import blocked_row_sum
+from vox_edge.runtime.flow import quantize_fsq, time_grid
+from vox_edge.runtime.sessions import ProviderFallbackWarning, resolve_providers
+
+
+def test_time_grid_equals_torch_linspace_bit_for_bit():
+    torch = pytest.importorskip("torch")
+    for n in range(1, 65):
+        assert np.array_equal(time_grid(n), torch.linspace(0, 1, n + 1).numpy()), n
+    assert not np.array_equal(time_grid(7), np.linspace(0, 1, 8).astype(np.float32))  # why it exists
+
+
+def test_fsq_half_to_even_and_clamp_like_reference():
+    x = np.array([-1.5, -1.0, -0.75, -0.25, 0.25, 1.0, 2.0], np.float32)
+    assert quantize_fsq(x, 21).tolist() == [0, 0, 2, 8, 12, 20, 20]
+
+
+def test_code_embedding_sum_equals_torch_order():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for n in (1, 5, 16, 17, 37, 100):
+        rows = rng.standard_normal((n, 128)).astype(np.float32)
+        assert np.array_equal(blocked_row_sum(rows), torch.from_numpy(rows)[None].sum(dim=-2)[0].numpy()), n
+
+
+def _decode(eng, codes_m2):
+    (audio,) = eng._codec_session.run(["audio"], {"codes": codes_m2[None]})
+    return audio[0]
+
+
+@pytest.fixture(scope="module")
+def codes_m2(engine):
+    rng = np.random.default_rng(0)
+    c = engine.config
+    t = 47
+    return np.concatenate([rng.integers(0, c.semantic_codebook_size, (t, 1)),
+                           rng.integers(0, c.acoustic_codebook_size, (t, c.n_acoustic_codebook))], 1).astype(np.int64)
+
+
+@pytest.mark.parametrize("first,chunk", [(2, 12), (1, 1), (2, 25), (5, 7), (47, 47)])
+def test_streaming_codec_equals_one_shot(engine, codes_m2, first, chunk):
+    spf = engine.samples_per_frame
+    cs = CodecStream(engine._codec_session, spf, first, chunk, left_context_frames=25)
+    parts = [a for f in codes_m2 if (a := cs.push(f)) is not None]
+    sizes = [p.shape[0] // spf for p in parts]
+    parts.append(cs.flush())
+    assert sizes[:1] == [min(first, 47)] and all(s == chunk for s in sizes[1:])
+    got = np.concatenate(parts)
+    assert got.shape == (47 * spf,) and cs.frames_decoded == 47
+    assert np.abs(got - _decode(engine, codes_m2)).max() <= 1e-5
+
+
+def test_streaming_codec_needs_its_left_context(engine, codes_m2):
+    cs = CodecStream(engine._codec_session, engine.samples_per_frame, 2, 12, left_context_frames=0)
+    got = np.concatenate([a for f in codes_m2 if (a := cs.push(f)) is not None] + [cs.flush()])
+    assert np.abs(got - _decode(engine, codes_m2)).max() > 1e-3  # seams differ without context
+
+
+def test_segments_whatever_the_front_end():
+    assert plan.segments("") == [] and plan.segments(" \n ") == []
+    segs = plan.segments("One. Two!  Three?\nFour", normalize=False)
+    assert "".join(segs).replace(" ", "") == "One.Two!Three?Four"
+    for text in ("x" * 1000, "word, " * 500, "Drive on. " * 200):
+        segs = plan.segments(text, normalize=False)
+        assert all(0 < len(s) <= plan.MAX_SEGMENT_CHARS for s in segs)
+        assert "".join(segs).replace(" ", "") == text.replace(" ", "")
+    assert plan.segments("a\x00b\x1fc", normalize=False) == ["a b c"]
+    assert plan.language_of_voice("fr_male") == "fr" and plan.language_of_voice("casual_male") == "en"
+
+
+def test_fallback_splitter_and_wrap():
+    assert plan.fallback_split("One. Two!  Three?\nFour", "en") == ["One.", "Two!", "Three?", "Four"]
+    assert [len(s) for s in plan._wrap("x" * 1000)] == [400, 400, 200]
+    wrapped = plan._wrap("word, " * 100)
+    assert all(len(s) <= 400 and s.endswith(",") for s in wrapped[:-1])
+    assert plan.fallback_normalize(" a\x00b \u200b c\n", "en") == "a b c"
+
+
+def test_resolve_providers_keeps_order_and_warns_for_missing():
+    avail = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert resolve_providers(("CUDAExecutionProvider", "CPUExecutionProvider"), avail) == avail
+    with pytest.warns(ProviderFallbackWarning, match="QNNExecutionProvider.*onnxruntime-qnn"):
+        got = resolve_providers(("QNNExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"), avail)
+    assert got == avail
+    assert resolve_providers((), avail) == ["CPUExecutionProvider"]
