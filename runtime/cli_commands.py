@@ -61,7 +61,8 @@ def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[ar
 def _bundle_args(p: argparse.ArgumentParser, profile: bool = True) -> None:
     p.add_argument("--bundle", metavar="DIR", help="bundle directory (from `vox-edge export`)")
     if profile:
-        p.add_argument("--profile", help="device profile name or .toml path (default: plain CPU settings)")
+        p.add_argument("--profile", help="device profile name, .toml path, or 'auto' (this machine's, if one fits); "
+                            "default: plain CPU settings")
     p.add_argument("--verify", choices=["full", "size", "none"], default="size",
                    help="bundle integrity check at load: size (default), full = sha256 of every file, none")
 

@@ -4,6 +4,10 @@ Every codec op is causal; only the edge padding at the start of a decoded window
 decode, and 21 frames of left context hide it completely (spec §13). With 25 (the default) the
 concatenated chunks equal a one-shot decode of all frames. The first chunk is small (low
 time-to-first-audio), later ones larger (fewer graph calls).
+
+Fixed-shape codec graphs (exported for NPU providers with a window of T frames) are fed [context + new
++ padding] right-padded to T: every op is causal, so the padding frames change no sample before them,
+and their samples are dropped. Chunks are then at most T − left_context frames.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ class CodecStream:
                  chunk_frames: int = 12, left_context_frames: int = 25):
         if first_chunk_frames < 1 or chunk_frames < 1 or left_context_frames < 0:
             raise ValueError("chunk sizes must be >= 1 and left_context_frames >= 0")
+        self._window = fixed_frames(session)  # None = dynamic T
+        if self._window is not None:
+            room = self._window - left_context_frames
+            if room < 1:
+                raise ValueError(f"the codec graph's fixed window of {self._window} frames leaves no room for new "
+                                 f"frames after {left_context_frames} frames of context; re-export with a larger window")
+            first_chunk_frames, chunk_frames = min(first_chunk_frames, room), min(chunk_frames, room)
         self._sess, self._spf = session, samples_per_frame
         self._first, self._chunk, self._ctx = first_chunk_frames, chunk_frames, left_context_frames
         self._frames: list[np.ndarray] = []  # context (<= ctx frames) + pending frames, each [1+A] int64, -2 space
@@ -45,10 +56,18 @@ class CodecStream:
         n = self._pending
         ctx = len(self._frames) - n  # <= left_context_frames (fewer at the very start: same as one-shot)
         codes = np.stack(self._frames)[None]  # [1, ctx+n, 1+A]
+        if self._window is not None and codes.shape[1] < self._window:  # right-pad: causal, so harmless
+            codes = np.concatenate([codes, np.zeros((1, self._window - codes.shape[1], codes.shape[2]), np.int64)], 1)
         (audio,) = self._sess.run(["audio"], {"codes": codes})  # [1, (ctx+n)·spf]
-        out = np.ascontiguousarray(audio[0, ctx * self._spf:], dtype=np.float32)  # [n·spf]
+        out = np.ascontiguousarray(audio[0, ctx * self._spf:(ctx + n) * self._spf], dtype=np.float32)  # [n·spf]
         self._frames = self._frames[-self._ctx:] if self._ctx else []  # keep only the next chunk's context
         self._pending = 0
         self._chunks_done += 1
         self.frames_decoded += n
         return out
+
+
+def fixed_frames(session: ort.InferenceSession) -> int | None:
+    """T of a fixed-shape codec graph (its `codes` input is [1, T, 1+A] with an integer T), else None."""
+    shape = next(i.shape for i in session.get_inputs() if i.name == "codes")
+    return shape[1] if isinstance(shape[1], int) else None

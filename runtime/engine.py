@@ -28,7 +28,6 @@ import dataclasses
 import math
 import os
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -154,10 +153,6 @@ class Engine:
     """A loaded bundle. Create with `vox_edge.runtime.load`; see the module docstring for thread safety."""
 
     def __init__(self, manifest: Manifest, profile: Any | None = None, *, prefix_cache: bool = True):
-        static = [g.name for g in manifest.graphs.values() if g.static_shapes]
-        if static:
-            warnings.warn(f"{manifest.root}: graphs {static} were exported with static shapes (for NPU providers); "
-                          "this runtime feeds dynamic shapes, so such graphs may fail to run.", stacklevel=3)
         self.manifest = manifest
         self.config = manifest.config
         self.profile = profile
@@ -358,11 +353,15 @@ def load(bundle: str | os.PathLike[str], profile: Any | None = None, verify: str
          prefix_cache: bool = True) -> Engine:
     """Load a bundle directory once; reuse the Engine for every request.
 
-    profile: None (CPU defaults), a bundled device-profile name ("raspberry-pi-5"), a .toml path, or a
-    `vox_edge.device_profiles.DeviceProfile`. verify: "full" (sha256 of every file), "size", or "none".
+    profile: None (CPU defaults), a bundled device-profile name ("raspberry-pi-5"), a .toml path, a
+    `vox_edge.device_profiles.DeviceProfile`, or "auto" (the bundled profile matching this machine, if any). verify: "full" (sha256 of every file), "size", or "none".
     prefix_cache=False prefills the whole prompt per request (slower; for checking the cache).
     """
-    if isinstance(profile, (str, os.PathLike)):
+    if profile == "auto":
+        from vox_edge.device_profiles import host_profile
+
+        profile = host_profile()
+    elif isinstance(profile, (str, os.PathLike)):
         from vox_edge.device_profiles import load_profile
 
         profile = load_profile(profile)

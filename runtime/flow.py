@@ -43,6 +43,8 @@ class FlowHead:
         self._cond, self._time, self._vel = condition, time, velocity
         self.n_acoustic, self.levels = n_acoustic, levels
         self._times: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        t_shape = time.get_inputs()[0].shape  # [N]: an int when exported with fixed shapes
+        self._time_len = t_shape[0] if isinstance(t_shape[0], int) else None
         self._lock = threading.Lock()
 
     def time_schedule(self, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +55,14 @@ class FlowHead:
                 got = self._times.get(n_steps)
                 if got is None:
                     ts = time_grid(n_steps)
-                    (tc,) = self._time.run(["time_cond"], {"t": ts[:-1]})  # [n, D]
+                    t = ts[:-1]
+                    if self._time_len is not None:  # fixed-shape graph: rows are independent, so pad and slice
+                        if n_steps > self._time_len:
+                            raise ValueError(f"flow_steps={n_steps}, but this bundle's fixed-shape flow_time graph "
+                                             f"takes at most {self._time_len}; use fewer steps or re-export")
+                        t = np.concatenate([t, np.zeros(self._time_len - n_steps, F32)])
+                    (tc,) = self._time.run(["time_cond"], {"t": t})
+                    tc = tc[:n_steps]  # [n, D]
                     tc2 = np.ascontiguousarray(np.repeat(tc.astype(F32)[:, None, :], 2, axis=1))  # [n, 2, D]
                     dt = (ts[1:] - ts[:-1]).astype(F32)  # [n]
                     tc2.setflags(write=False)

@@ -115,6 +115,10 @@ def test_profiles_by_name_and_unknown_profile(tiny_bundle):
     assert eng.profile.name == "dev-vm-2core-x86" and eng.session_settings.intra_op_threads == 1
     with pytest.raises(ProfileError):
         load(tiny_bundle, profile="no-such-board", verify="none")
+    from vox_edge.device_profiles import host_profile_name
+
+    auto = load(tiny_bundle, profile="auto", verify="none")
+    assert (auto.profile.name if auto.profile else None) == host_profile_name()
 
 
 def test_missing_execution_provider_warns_and_falls_back_to_cpu(tiny_bundle):

@@ -94,3 +94,49 @@ def test_resolve_providers_keeps_order_and_warns_for_missing():
         got = resolve_providers(("QNNExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"), avail)
     assert got == avail
     assert resolve_providers((), avail) == ["CPUExecutionProvider"]
+
+
+class _FixedShape:
+    """A session wrapper that behaves like a fixed-shape export: reports and enforces one input length."""
+
+    def __init__(self, sess, name: str, axis: int, size: int):
+        self._sess, self._name, self._axis, self._size = sess, name, axis, size
+        self.calls = 0
+
+    def get_inputs(self):
+        import types
+
+        out = []
+        for i in self._sess.get_inputs():
+            shape = list(i.shape)
+            if i.name == self._name:
+                shape[self._axis] = self._size
+            out.append(types.SimpleNamespace(name=i.name, shape=shape, type=i.type))
+        return out
+
+    def run(self, names, feed):
+        assert feed[self._name].shape[self._axis] == self._size, feed[self._name].shape
+        self.calls += 1
+        return self._sess.run(names, feed)
+
+
+def test_fixed_window_codec_is_right_padded_and_exact(engine, codes_m2):
+    fixed = _FixedShape(engine._codec_session, "codes", 1, 37)
+    cs = CodecStream(fixed, engine.samples_per_frame, 2, 25, left_context_frames=25)
+    got = np.concatenate([a for f in codes_m2 if (a := cs.push(f)) is not None] + [cs.flush()])
+    assert fixed.calls == 1 + (47 - 2 + 11) // 12  # chunks capped at 37 - 25 = 12 frames
+    assert np.abs(got - _decode(engine, codes_m2)).max() <= 1e-5
+
+
+def test_fixed_length_flow_time_is_padded_for_fewer_steps(engine):
+    from vox_edge.runtime.flow import FlowHead
+
+    f = engine._flow
+    fixed = _FixedShape(f._time, "t", 0, 7)
+    head = FlowHead(f._cond, fixed, f._vel, f.n_acoustic, f.levels)
+    for n in (3, 7):
+        dt, tc2 = head.time_schedule(n)
+        ref_dt, ref_tc2 = f.time_schedule(n)
+        assert np.array_equal(dt, ref_dt) and np.abs(tc2 - ref_tc2).max() <= 1e-6 and tc2.shape[0] == n
+    with pytest.raises(ValueError, match="fixed-shape flow_time"):
+        head.time_schedule(8)
