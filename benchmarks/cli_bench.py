@@ -1,0 +1,88 @@
+"""`vox-edge bench BUNDLE --profile P`: latency benchmark against a device profile's targets.
+
+    vox-edge bench bundle/ --profile dev-vm-2core-x86 --utterances 20 --json bench.json --png bench.png
+
+Exit status: 0 when every target of the profile holds (RTF, TTFA p50/p95, peak RSS), 1 otherwise (the
+failed targets are printed); --no-targets always exits 0. Registered by `vox_edge.cli`; this module and
+everything it imports stay free of torch (checked by tests/test_bench.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _int_at_least(lo: int):
+    def parse(s: str) -> int:
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
+        if v < lo:
+            raise argparse.ArgumentTypeError(f"must be >= {lo}, got {v}")
+        return v
+    return parse
+
+
+def add_bench_command(subparsers: Any) -> None:
+    bp = subparsers.add_parser("bench", help="benchmark a bundle against a device profile (TTFA, RTF, roofline)",
+                               description=__doc__.split("\n\n")[0])
+    bp.add_argument("bundle", metavar="BUNDLE")
+    bp.add_argument("--profile", required=True, help="device profile name or .toml path (its targets decide the exit status)")
+    bp.add_argument("--utterances", "-n", type=_int_at_least(1), default=10, help="measured utterances (default 10)")
+    bp.add_argument("--warmup", type=_int_at_least(0), default=2, help="unmeasured utterances first (default 2)")
+    bp.add_argument("--max-frames", type=_int_at_least(0), default=40,
+                    help="frame budget per utterance (default 40 = 3.2 s); 0 = until END (real checkpoints only: "
+                         "synthetic weights never stop on their own)")
+    bp.add_argument("--threads", type=_int_at_least(1), help="ORT intra-op threads (default: the profile's)")
+    bp.add_argument("--flow-steps", type=_int_at_least(1), help="flow Euler steps per frame (default: the profile's)")
+    bp.add_argument("--voice", help="voice (default: the bundle's default voice)")
+    bp.add_argument("--seed", type=int, default=0)
+    bp.add_argument("--corpus", type=Path, help="text file, one utterance per line (default: benchmarks/corpus.txt)")
+    bp.add_argument("--verify", choices=["full", "size", "none"], default="size",
+                    help="bundle integrity check at load (default size; full hashes every file and inflates load time)")
+    bp.add_argument("--bandwidth-gbs", type=float, help="use this memory bandwidth instead of measuring it")
+    bp.add_argument("--bandwidth-mb", type=int, default=1024, help="size of the bandwidth probe array (MiB)")
+    bp.add_argument("--ort-bandwidth", action="store_true",
+                    help="also measure ORT MatMul-chain stream rates for the bundle's precisions (adds ~30 s)")
+    bp.add_argument("--json", type=Path, metavar="OUT.json", help="write every measurement as JSON")
+    bp.add_argument("--png", type=Path, metavar="OUT.png", help="write a plot (needs matplotlib)")
+    bp.add_argument("--no-targets", action="store_true", help="exit 0 whatever the targets say")
+    bp.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
+    bp.set_defaults(func=cmd_bench)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from . import report, targets
+    from .runner import BenchSettings, run
+
+    def log(msg: str) -> None:
+        if not args.quiet:
+            print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+    s = BenchSettings(bundle=Path(args.bundle), profile=args.profile, utterances=args.utterances, warmup=args.warmup,
+                      max_frames=args.max_frames or None, threads=args.threads, flow_steps=args.flow_steps,
+                      voice=args.voice, seed=args.seed, verify=args.verify, corpus=args.corpus,
+                      bandwidth_gbs=args.bandwidth_gbs, bandwidth_mb=args.bandwidth_mb,
+                      ort_bandwidth=args.ort_bandwidth)
+    result = run(s, log)
+    print(report.table(result))
+    if args.png:
+        from .plot import PlotUnavailable, write_png
+
+        try:
+            write_png(result, args.png)
+            result["png"] = str(args.png)
+        except PlotUnavailable as e:
+            print(f"vox-edge: warning: no PNG: {e}", file=sys.stderr)
+            result["png"] = None
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+    failed = targets.failures(result)
+    for line in failed:
+        print(f"target failed: {line}", file=sys.stderr)
+    return 0 if args.no_targets or not failed else 1

@@ -1,0 +1,226 @@
+"""One benchmark run: load a bundle under a device profile, warm up, speak N corpus utterances, measure.
+
+Returns a plain dict (the JSON the bench writes). Imports numpy, onnxruntime and vox_edge's runtime /
+device profiles / manifest only; never torch (the bench must run on an edge box with the runtime install).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vox_edge.device_profiles import DeviceProfile, load_profile
+
+from . import bandwidth as bw
+from . import machine, roofline, targets
+from .corpus import load_corpus, pick
+from .stats import median, summary
+from .timing import Recorder, instrument
+
+SCHEMA = "vox-edge-bench/1"
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    bundle: Path
+    profile: str
+    utterances: int = 10
+    warmup: int = 2
+    max_frames: int | None = 40  # synthetic weights never emit END: a fixed frame budget per utterance
+    threads: int | None = None  # overrides the profile's intra_op_threads
+    flow_steps: int | None = None  # overrides the profile's flow_steps
+    voice: str | None = None
+    seed: int = 0
+    verify: str = "size"
+    corpus: Path | None = None
+    bandwidth_gbs: float | None = None  # skip the probe and use this figure
+    bandwidth_mb: int = 1024
+    ort_bandwidth: bool = False  # also measure ORT MatMul-chain stream rates (slower)
+
+
+def resolve_profile(s: BenchSettings) -> DeviceProfile:
+    prof = load_profile(s.profile)
+    changes: dict[str, Any] = {}
+    if s.threads is not None:
+        changes["intra_op_threads"] = s.threads
+    if s.flow_steps is not None:
+        changes["flow_steps"] = s.flow_steps
+    return prof.with_runtime(**changes) if changes else prof
+
+
+def run(s: BenchSettings, log=lambda m: None) -> dict:
+    from vox_edge.runtime import load
+
+    load0 = machine.loadavg()
+    prof = resolve_profile(s)
+    rt = prof.runtime
+    corpus = load_corpus(s.corpus)
+
+    log(f"loading {s.bundle} with profile {prof.name} ({rt.intra_op_threads} threads, {rt.flow_steps} flow steps)")
+    t = time.perf_counter()
+    engine = load(s.bundle, prof, verify=s.verify)
+    load_s = time.perf_counter() - t
+    rss_loaded = machine.rss_mb()["current_rss_mb"]
+    rec, where = instrument(engine, Recorder())
+    voice = s.voice or engine.default_voice
+    opts = {"voice": voice, "seed": s.seed, "max_frames": s.max_frames}
+
+    t = time.perf_counter()
+    engine.warm_up([voice], rt.flow_steps)  # voice-prefix KV + time schedule: TTFA is measured with them cached
+    for text in pick(corpus, s.warmup, start=len(corpus) - s.warmup):
+        engine.synthesize(text, **opts)
+    warmup_s = time.perf_counter() - t
+
+    utts = []
+    for i, text in enumerate(pick(corpus, s.utterances)):
+        log(f"[{i + 1}/{s.utterances}] {text}")
+        rec.begin(i)
+        ttfa, elapsed, frames, samples = None, 0.0, 0, 0
+        for chunk in engine.stream(text, **opts):
+            frames += chunk.frames
+            samples += chunk.samples.shape[0]
+            elapsed = chunk.elapsed
+            if ttfa is None and chunk.t_first is not None:
+                ttfa = chunk.t_first
+        rec.end()
+        audio_s = samples / engine.sample_rate
+        utts.append({"text": text, "frames": frames, "audio_s": audio_s, "elapsed_s": elapsed,
+                     "ttfa_ms": None if ttfa is None else ttfa * 1e3,
+                     "rtf": elapsed / audio_s if audio_s else None})
+    mem = machine.rss_mb()  # before the probe and plotting, so neither can be the peak
+    mem["after_load_rss_mb"] = rss_loaded
+    load1 = machine.loadavg()
+
+    stages = stage_times(rec)
+    frames_total = sum(u["frames"] for u in utts)
+    audio_total = sum(u["audio_s"] for u in utts)
+    compute_total = sum(u["elapsed_s"] for u in utts)
+    ttfas = [u["ttfa_ms"] for u in utts if u["ttfa_ms"] is not None]
+    per_frame = per_frame_ms(rec, stages, rt.flow_steps, frames_total, compute_total)
+
+    band = measure_bandwidth(s, prof, engine, log)
+    read = roofline.graph_read_bytes(engine.manifest, engine.providers)
+    steps = rec.measured("backbone")
+    kv = median([c.kv_bytes for c in steps if c.length == 1])
+    codec_calls = len(rec.measured("codec_decoder"))
+    bpf = roofline.per_frame(read, rt.flow_steps, codec_calls / frames_total if frames_total else 0.0, kv)
+    roof = roofline.roofline(bpf, band["gbs"], per_frame["graphs_total"], per_frame["wall_excl_prefill"],
+                             stages["backbone_step"]["p50"] or 0.0)
+    frame_rate = engine.config.frame_rate
+    roof["floor_rtf"] = roof["floor_ms_per_frame"] * frame_rate / 1e3
+
+    result = {
+        "schema": SCHEMA,
+        "machine": machine.machine_info(),
+        "bundle": bundle_info(engine, s.bundle),
+        "profile": {"name": prof.name, "intra_op_threads": rt.intra_op_threads, "inter_op_threads": rt.inter_op_threads,
+                    "flow_steps": rt.flow_steps, "first_chunk_frames": rt.first_chunk_frames,
+                    "chunk_frames": rt.chunk_frames, "execution_providers": list(rt.execution_providers),
+                    "model": prof.model.name, "precision": vars(prof.model.precision)},
+        "providers": {k: list(v) for k, v in engine.providers.items()},
+        "settings": {"utterances": s.utterances, "warmup": s.warmup, "max_frames": s.max_frames, "voice": voice,
+                     "seed": s.seed, "verify": s.verify, "instrumented": where},
+        "load_s": load_s,
+        "warmup_s": warmup_s,
+        "ttfa_ms": summary(ttfas),
+        "rtf": {"aggregate": compute_total / audio_total if audio_total else None,
+                **summary([u["rtf"] for u in utts if u["rtf"] is not None])},
+        "frames_total": frames_total,
+        "audio_s_total": audio_total,
+        "compute_s_total": compute_total,
+        "stages_ms": stages,
+        "per_frame_ms": per_frame,
+        "ttfa_breakdown_ms": ttfa_breakdown(rec, len(utts)),
+        "memory": mem,
+        "bandwidth": band,
+        "roofline": roof,
+        "loadavg": {"start": load0, "end_of_measurement": load1},
+        "utterances": utts,
+    }
+    result["targets"] = targets.check(result, prof)
+    return result
+
+
+def stage_times(rec: Recorder) -> dict[str, dict]:
+    """Per-stage ms over the measured utterances (warm-up excluded)."""
+    bb = rec.measured("backbone")
+    codec = rec.measured("codec_decoder")
+    return {
+        "backbone_prefill": summary([c.ms for c in bb if c.length > 1]),
+        "backbone_step": summary([c.ms for c in bb if c.length == 1]),
+        "flow_condition": summary([c.ms for c in rec.measured("flow_condition")]),
+        "flow_step": summary([c.ms for c in rec.measured("flow_velocity")]),  # one velocity eval, B=2 CFG batch
+        "flow_time": summary([c.ms for c in rec.measured("flow_time")]),  # 0 calls when the schedule is cached
+        "codec_first_chunk": summary([c.ms for c in codec if c.index == 0]),
+        "codec_chunk": summary([c.ms for c in codec if c.index > 0]),
+    }
+
+
+def per_frame_ms(rec: Recorder, stages: dict, flow_steps: int, frames: int, compute_s: float) -> dict:
+    """Where one frame's time goes: stage medians x calls per frame, and the wall time per frame."""
+    codec_ms = sum(c.ms for c in rec.measured("codec_decoder"))
+    prefill_ms = sum(c.ms for c in rec.measured("backbone") if c.length > 1)
+    parts = {
+        "backbone_step": stages["backbone_step"]["p50"] or 0.0,
+        "flow_condition": stages["flow_condition"]["p50"] or 0.0,
+        "flow_velocity": (stages["flow_step"]["p50"] or 0.0) * flow_steps,
+        "codec": codec_ms / frames if frames else 0.0,
+    }
+    parts["graphs_total"] = sum(parts.values())
+    parts["wall_excl_prefill"] = (compute_s * 1e3 - prefill_ms) / frames if frames else 0.0
+    parts["other"] = max(0.0, parts["wall_excl_prefill"] - parts["graphs_total"])  # NumPy glue, Python, queues
+    return parts
+
+
+def ttfa_breakdown(rec: Recorder, n_utts: int) -> dict[str, float]:
+    """Median ms per graph spent before each utterance's first codec chunk returned (what TTFA is made of)."""
+    per: dict[str, list[float]] = {}
+    for u in range(n_utts):
+        sums: dict[str, float] = {}
+        for c in (c for c in rec.calls if c.utterance == u):
+            key = ("backbone_prefill" if c.length > 1 else "backbone_step") if c.graph == "backbone" else c.graph
+            sums[key] = sums.get(key, 0.0) + c.ms
+            if c.graph == "codec_decoder":
+                break
+        for k, v in sums.items():
+            per.setdefault(k, []).append(v)
+    return {k: median(v) for k, v in per.items()}
+
+
+def measure_bandwidth(s: BenchSettings, prof: DeviceProfile, engine: Any, log) -> dict:
+    if s.bandwidth_gbs:
+        return {"gbs": float(s.bandwidth_gbs), "source": "given on the command line"}
+    fmts: tuple[str, ...] = ()
+    if s.ort_bandwidth:
+        fmts = tuple(sorted({p for p in (g.precision for g in engine.manifest.graphs.values())
+                             if p in bw.ORT_FORMATS}))
+    log(f"measuring memory bandwidth ({s.bandwidth_mb} MiB numpy read{', ORT ' + ','.join(fmts) if fmts else ''})")
+    try:
+        res = bw.measure_in_subprocess(s.bandwidth_mb, ort_formats=fmts, threads=prof.runtime.intra_op_threads)
+        res["source"] = f"measured: numpy float32 sum over {s.bandwidth_mb} MiB, best of {res['numpy']['repeats']}"
+        return res
+    except (RuntimeError, OSError, ValueError) as e:  # a failed probe must not lose the benchmark itself
+        log(f"bandwidth probe failed ({e}); using the profile's {prof.hardware.memory_bandwidth_gbs} GB/s")
+        return {"gbs": prof.hardware.memory_bandwidth_gbs,
+                "source": f"profile {prof.name} ({prof.hardware.memory_bandwidth_source}); probe failed: {e}"}
+
+
+def bundle_info(engine: Any, path: Path) -> dict:
+    m = engine.manifest
+    cfg = m.config
+    sizes = roofline.graph_file_bytes(m)
+    return {
+        "path": os.fspath(path),
+        "precision_per_graph": {n: g.precision for n, g in m.graphs.items()},
+        "precisions": m.data.get("precisions"),
+        "graph_mb": {n: b / 2**20 for n, b in sizes.items()},
+        "files_mb_total": sum(int(f["size"]) for f in m.data["files"].values()) / 2**20,
+        "backbone": {k: m.data["graphs"]["backbone"].get(k) for k in ("attention", "kv_cache")},
+        "dims": {"dim": cfg.dim, "n_layers": cfg.n_layers, "n_kv_heads": cfg.n_kv_heads, "head_dim": cfg.head_dim,
+                 "acoustic_layers": cfg.acoustic.n_layers if hasattr(cfg, "acoustic") else None},
+        "created": m.data.get("created"),
+        "source": m.data.get("source"),
+    }

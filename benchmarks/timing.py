@@ -1,0 +1,109 @@
+"""Per-stage timings without touching the engine: its ORT sessions are swapped for timing proxies.
+
+The engine keeps its `onnxruntime.InferenceSession`s in private attributes (the backbone wrapper, the flow
+head, the codec). Rather than hard-coding those names, `instrument` walks the engine's attributes (two
+levels deep), recognises each session by the model file it was opened from, maps that file to the
+manifest's graph name, and puts a `TimedSession` in its place. Every `run` is then recorded with the
+graph name, its leading sequence length (prefill vs step for the backbone, frames for the codec), and
+the wall time.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+# Which input's axis-1 length identifies the call kind per graph (backbone: S tokens; codec: T frames).
+_LENGTH_INPUT = {"backbone": "inputs_embeds", "codec_decoder": "codes"}
+
+
+@dataclass
+class Call:
+    graph: str
+    length: int  # S for the backbone, T frames for the codec, batch rows otherwise
+    ms: float
+    kv_bytes: int  # backbone: bytes of the past KV fed in (what the step must read besides weights); else 0
+    utterance: int  # -1 outside a measured utterance (load, warm-up)
+    index: int  # call number of this graph within the utterance
+
+
+@dataclass
+class Recorder:
+    calls: list[Call] = field(default_factory=list)
+    utterance: int = -1
+    _counts: dict[str, int] = field(default_factory=dict)
+
+    def begin(self, utterance: int) -> None:
+        self.utterance = utterance
+        self._counts = {}
+
+    def end(self) -> None:
+        self.utterance = -1
+
+    def add(self, graph: str, length: int, ms: float, kv_bytes: int = 0) -> None:
+        i = self._counts.get(graph, 0)
+        self._counts[graph] = i + 1
+        self.calls.append(Call(graph, length, ms, kv_bytes, self.utterance, i))
+
+    def measured(self, graph: str) -> list[Call]:
+        return [c for c in self.calls if c.graph == graph and c.utterance >= 0]
+
+
+class TimedSession:
+    """Wraps an InferenceSession: `run` is timed and recorded, everything else is passed through."""
+
+    def __init__(self, sess: ort.InferenceSession, graph: str, recorder: Recorder):
+        self._sess, self._graph, self._rec = sess, graph, recorder
+        self._len_input = _LENGTH_INPUT.get(graph)
+
+    def run(self, output_names: Any, input_feed: dict[str, Any], run_options: Any = None) -> Any:
+        t = time.perf_counter()
+        out = self._sess.run(output_names, input_feed, run_options)
+        ms = (time.perf_counter() - t) * 1e3
+        x = input_feed.get(self._len_input) if self._len_input else next(iter(input_feed.values()))
+        shape = np.shape(x)
+        length = int(shape[1]) if self._len_input and len(shape) > 1 else int(shape[0]) if shape else 1
+        kv = sum(int(getattr(v, "nbytes", 0)) for k, v in input_feed.items() if k.startswith("past_")) \
+            if self._graph == "backbone" else 0
+        self._rec.add(self._graph, length, ms, kv)
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sess, name)
+
+
+def _graph_by_path(manifest: Any) -> dict[str, str]:
+    return {os.path.realpath(manifest.path(g.file)): name for name, g in manifest.graphs.items()}
+
+
+def instrument(engine: Any, recorder: Recorder | None = None) -> tuple[Recorder, dict[str, str]]:
+    """Replace every ORT session reachable from `engine` (two attribute levels) with a TimedSession.
+
+    -> (recorder, {graph name: dotted attribute path}); raises RuntimeError if a graph's session is not found.
+    """
+    rec = recorder or Recorder()
+    by_path = _graph_by_path(engine.manifest)
+    found: dict[str, str] = {}
+
+    def visit(obj: Any, prefix: str, depth: int) -> None:
+        for attr, val in list(vars(obj).items()):
+            if isinstance(val, ort.InferenceSession):
+                graph = by_path.get(os.path.realpath(getattr(val, "_model_path", "") or ""))
+                if graph is not None:
+                    setattr(obj, attr, TimedSession(val, graph, rec))
+                    found[graph] = prefix + attr
+            elif depth > 0 and hasattr(val, "__dict__") and not isinstance(val, (type, TimedSession)) \
+                    and type(val).__module__.startswith("vox_edge"):
+                visit(val, f"{prefix}{attr}.", depth - 1)
+
+    visit(engine, "", 1)
+    missing = sorted(set(engine.manifest.graphs) - set(found))
+    if missing:
+        raise RuntimeError(f"bench: could not find the ORT session of graph(s) {missing} inside the engine; "
+                           "the engine's layout changed and vox_edge.benchmarks.timing needs updating.")
+    return rec, found

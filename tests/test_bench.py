@@ -1,0 +1,160 @@
+"""`vox-edge bench` smoke tests on the tiny bundle: JSON fields, PNG, exit status, and no torch anywhere.
+
+No thresholds on time: this runs on a shared 2-core CI machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+
+PROFILE = "dev-vm-2core-x86"
+
+# Runs first in the child: any attempt to import torch (even one caught by try/except) is recorded.
+_GUARD = r"""
+import sys
+class _NoTorch:
+    attempts = []
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            self.attempts.append(name)
+            raise ImportError("torch is banned in the bench")
+        return None
+_guard = _NoTorch()
+sys.meta_path.insert(0, _guard)
+def _check():
+    assert not _guard.attempts, f"torch import attempted: {_guard.attempts}"
+    assert not any(m == "torch" or m.startswith("torch.") for m in sys.modules), "torch in sys.modules"
+"""
+
+
+def _child(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _GUARD + code], capture_output=True, text=True, timeout=300)
+
+
+def _bench_args(bundle: Path, tmp: Path, *extra: str) -> list[str]:
+    return ["bench", str(bundle), "--profile", PROFILE, "--utterances", "2", "--warmup", "1", "--max-frames", "6",
+            "--threads", "1", "-q", *extra]
+
+
+@pytest.fixture(scope="module")
+def bench_run(tiny_bundle, tmp_path_factory):
+    """One bench run in a torch-free child process: (completed process, result JSON, png path)."""
+    tmp = tmp_path_factory.mktemp("bench")
+    out_json, out_png = tmp / "bench.json", tmp / "bench.png"
+    args = _bench_args(tiny_bundle, tmp, "--json", str(out_json), "--png", str(out_png), "--bandwidth-mb", "64",
+                       "--no-targets")
+    r = _child(f"""
+from vox_edge.cli import main
+rc = main({args!r})
+_check()
+sys.exit(rc)
+""")
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r, json.loads(out_json.read_text()), out_png
+
+
+def test_bench_json_fields(bench_run):
+    r, res, _ = bench_run
+    assert res["schema"] == "vox-edge-bench/1"
+    for key in ("machine", "bundle", "profile", "settings", "load_s", "warmup_s", "ttfa_ms", "rtf", "stages_ms",
+                "per_frame_ms", "ttfa_breakdown_ms", "memory", "bandwidth", "roofline", "targets", "loadavg",
+                "utterances"):
+        assert key in res, key
+    m = res["machine"]
+    assert m["cpu_model"] and m["cores"] >= 1 and m["date"] and m["vox_edge"] and m["onnxruntime"]
+    assert set(res["bundle"]["precision_per_graph"]) == {"backbone", "flow_condition", "flow_time", "flow_velocity",
+                                                         "codec_decoder"}
+    assert res["frames_total"] == 2 * 6 and len(res["utterances"]) == 2
+    assert res["ttfa_ms"]["n"] == 2 and 0 < res["ttfa_ms"]["p50"] <= res["ttfa_ms"]["p95"]
+    assert res["rtf"]["aggregate"] > 0
+    st = res["stages_ms"]
+    assert st["backbone_prefill"]["n"] == 2  # one suffix prefill per utterance: the voice prefix is cached
+    assert st["backbone_step"]["n"] == 2 * 5  # no step after an utterance's last frame
+    assert st["flow_step"]["n"] == 2 * 6 * res["profile"]["flow_steps"]
+    assert st["flow_time"]["n"] == 0  # the time schedule was cached by warm-up
+    assert st["codec_first_chunk"]["n"] == 2
+    mem = res["memory"]
+    assert 0 < mem["current_rss_mb"] <= mem["peak_rss_mb"]
+    ro = res["roofline"]
+    assert res["bandwidth"]["gbs"] > 0 and ro["bandwidth_gbs"] == res["bandwidth"]["gbs"]
+    assert ro["bytes_per_frame"]["backbone"] > 0 and ro["bytes_per_frame"]["kv_cache"] > 0
+    assert ro["floor_ms_per_frame"] > 0 and 0 < ro["fraction_wall"]
+    assert set(res["targets"]) == {"rtf", "ttfa_ms_p50", "ttfa_ms_p95", "peak_rss_mb", "all_ok"}
+    assert "TTFA ms" in r.stdout and "roofline" in r.stdout
+
+
+def test_bench_png(bench_run):
+    _, res, png = bench_run
+    pytest.importorskip("matplotlib")
+    assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert res["png"] == str(png)
+
+
+def test_bench_exit_status_names_failed_target(tiny_bundle, tmp_path, capsys):
+    """An impossible RTF target -> exit 1 and the failed target named; --no-targets -> 0."""
+    from vox_edge.cli import main
+
+    text = resources.files("vox_edge.device_profiles").joinpath(f"{PROFILE}.toml").read_text(encoding="utf-8")
+    strict, n = re.subn(r"(\[targets\.rtf\]\s*\nvalue = )[0-9.]+", r"\g<1>0.000001", text)
+    assert n == 1
+    prof = tmp_path / "strict.toml"
+    prof.write_text(strict.replace(f'name = "{PROFILE}"', 'name = "strict"'), encoding="utf-8")
+    args = ["bench", str(tiny_bundle), "--profile", str(prof), "--utterances", "1", "--warmup", "0",
+            "--max-frames", "3", "--threads", "1", "--bandwidth-gbs", "20", "-q"]
+    assert main(args) == 1
+    assert "target failed: rtf" in capsys.readouterr().err
+    assert main(args + ["--no-targets"]) == 0
+
+
+def test_benchmark_modules_import_no_torch():
+    """Every module in vox_edge.benchmarks (compare.py too: it imports the exporter lazily) is torch-free."""
+    r = _child("""
+import importlib, pkgutil
+import vox_edge.benchmarks as pkg
+names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
+assert "cli_bench" in names and "bandwidth" in names, names
+for n in names:
+    importlib.import_module("vox_edge.benchmarks." + n)
+from vox_edge.cli import build_parser
+build_parser().parse_args(["bench", "B", "--profile", "x"])
+_check()
+print("ok", len(names))
+""")
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stderr
+
+
+def test_bandwidth_probe_and_onnx_writer():
+    """The hand-written ONNX writer: a MatMul pair computes x @ W0 @ W1; the int8/int4 chains load and run."""
+    import numpy as np
+    import onnxruntime as ort
+
+    from vox_edge.benchmarks import bandwidth, onnx_wire
+
+    rng = np.random.default_rng(0)
+    w0, w1 = rng.standard_normal((2, 64, 64), dtype=np.float32)
+    blob = onnx_wire.model([onnx_wire.node("MatMul", ["x", "w0"], ["h"], "a"), onnx_wire.node("MatMul", ["h", "w1"], ["y"], "b")],
+                           [onnx_wire.tensor("w0", w0), onnx_wire.tensor("w1", w1)],
+                           [onnx_wire.value_info("x", onnx_wire.FLOAT, ("batch", 64))],
+                           [onnx_wire.value_info("y", onnx_wire.FLOAT, ("batch", 64))], {"": 17})
+    x = rng.standard_normal((3, 64), dtype=np.float32)
+    (y,) = ort.InferenceSession(blob, providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    np.testing.assert_allclose(y, x @ w0 @ w1, rtol=1e-4, atol=1e-3)
+    blob, nbytes = bandwidth._chain_model("fp32", 64, 2)
+    assert nbytes == 2 * 64 * 64 * 4
+    x = np.ones((1, 64), np.float32)
+    for fmt in ("fp32", "int8", "int4"):
+        blob, _ = bandwidth._chain_model(fmt, 64, 2)
+        (y,) = ort.InferenceSession(blob, providers=["CPUExecutionProvider"]).run(None, {"x": x})
+        assert y.shape == (1, 64)
+    assert onnx_wire._varint(300) == b"\xac\x02"
+    r = bandwidth.numpy_read_gbs(mb=16, repeats=2)
+    assert r["best_gbs"] > 0
