@@ -6,3 +6,20 @@ It imports nothing beyond numpy and the standard library.
 """
 
 __version__ = "0.1.0"
+
+from typing import Any
+
+__all__ = ["load", "SynthesisOptions", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # `vox_edge.load(bundle)` without importing onnxruntime at `import vox_edge`.
+    if name == "load":
+        from .runtime import load
+
+        return load
+    if name == "SynthesisOptions":
+        from .config import SynthesisOptions
+
+        return SynthesisOptions
+    raise AttributeError(f"module 'vox_edge' has no attribute {name!r}")
