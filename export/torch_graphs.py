@@ -1,0 +1,247 @@
+"""ONNX graphs of the acoustic head and the codec decoder, exported from the PyTorch reference.
+
+    flow_condition  hidden [B,D]                        -> semantic_logits [B,W] f32 (-inf masked), llm_cond [B,D]
+    flow_time       t [N]                                -> time_cond [N,D]
+    flow_velocity   x_t [B,A], time_cond [B,D], llm_cond [B,D] -> velocity [B,A]
+    codec_decoder   codes int64 [1,T,1+A] (-2 space)     -> audio [1, T*samples_per_frame]
+
+Names and I/O follow vox_edge.manifest.GRAPH_IO. Exporter: torch.onnx.export(dynamo=True) with
+`dynamic_shapes`, opset 18. Both exporters give a correct dynamic-T codec (measured on `tiny`: max-abs
+7e-7 at T = 1..40, same speed), but the legacy one is deprecated in torch 2.13 and spells the codec's
+shape arithmetic as 653 nodes against dynamo's 306 (dynamo folds it into symbolic dims).
+
+Only the acoustic transformer and the codec are loaded (never the backbone): each graph's FP32 file is
+written to a scratch folder, then converted to the requested precision by vox_edge.quantize.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from vox_edge.config import ModelConfig
+from vox_edge.manifest import GRAPH_COMPONENT, GRAPH_IO
+
+from .checkpoint import Checkpoint
+from .reference.acoustic import AcousticTransformer
+from .reference.codec import AudioTokenizer
+
+OPSET = 18  # ORT >= 1.14 CPU, QNN / NNAPI / CoreML / OpenVINO EPs all take it; the dynamo exporter's floor
+FLOW_GRAPHS = ("flow_condition", "flow_time", "flow_velocity")
+CODEC_GRAPHS = ("codec_decoder",)
+# Static-shape variant (NPU EPs): batch of CFG's two branches, the 7 Euler times, and one streaming codec
+# window of 25 context + 12 new frames (the runtime pads shorter windows on the left).
+STATIC_CODEC_FRAMES = 37
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading only what the graphs need (the backbone is 3.4B parameters at release size)
+# ----------------------------------------------------------------------------------------------
+
+def load_acoustic(ckpt: Checkpoint, dtype: torch.dtype = torch.float32) -> AcousticTransformer:
+    with torch.device("meta"):
+        model = AcousticTransformer(ckpt.config)
+    sd = {k: ckpt.tensor("acoustic_transformer." + k, dtype) for k in model.state_dict()}
+    model.load_state_dict(sd, strict=True, assign=True)
+    return model.eval()
+
+
+def load_codec(ckpt: Checkpoint, dtype: torch.dtype = torch.float32) -> AudioTokenizer:
+    with torch.device("meta"):
+        model = AudioTokenizer(ckpt.config.codec)
+    sd = {k: ckpt.tensor("audio_tokenizer." + k, dtype) for k in model.state_dict()}
+    model.load_state_dict(sd, strict=True, assign=True)
+    return model.fold_weight_norm().eval()
+
+
+# ----------------------------------------------------------------------------------------------
+# One nn.Module per graph: thin wrappers over the reference methods, so the graph *is* the reference
+# ----------------------------------------------------------------------------------------------
+
+class FlowCondition(nn.Module):
+    def __init__(self, acoustic: AcousticTransformer):
+        super().__init__()
+        self.acoustic = acoustic
+
+    def forward(self, hidden: torch.Tensor):  # [B,D] -> [B,W] f32, [B,D]
+        return self.acoustic.semantic_logits(hidden), self.acoustic.llm_projection(hidden)
+
+
+class FlowTime(nn.Module):
+    def __init__(self, acoustic: AcousticTransformer):
+        super().__init__()
+        self.acoustic = acoustic
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:  # [N] -> [N,D]
+        return self.acoustic.time_condition(t)
+
+
+class FlowVelocity(nn.Module):
+    def __init__(self, acoustic: AcousticTransformer):
+        super().__init__()
+        self.acoustic = acoustic
+
+    def forward(self, x_t, time_cond, llm_cond) -> torch.Tensor:  # [B,A], [B,D], [B,D] -> [B,A]
+        return self.acoustic.velocity(x_t, time_cond, llm_cond)
+
+
+class CodecDecoder(nn.Module):
+    """codes -> audio. E_sem is precomputed into one [S, D_sem] table (a single Gather in the graph)."""
+
+    def __init__(self, codec: AudioTokenizer):
+        super().__init__()
+        self.codec = codec
+        self.register_buffer("e_sem", codec.semantic_embedding().detach().clone())  # [S, D_sem]
+        self.levels = codec.cfg.acoustic_codebook_size - 1
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:  # int64 [1,T,1+A] -> [1, T*spf]
+        sem = self.e_sem[codes[..., 0]]  # [1,T,D_sem]
+        ac = (2 * codes[..., 1:]).to(self.e_sem.dtype) / self.levels - 1  # FSQ level -> [-1,1], as the reference
+        latent = torch.cat([sem, ac], dim=-1).transpose(1, 2)  # [1, latent, T]
+        return self.codec.decode_latent(latent)
+
+
+# ----------------------------------------------------------------------------------------------
+# Example inputs and dynamic dims
+# ----------------------------------------------------------------------------------------------
+
+def example_inputs(name: str, cfg: ModelConfig, static_shapes: bool) -> tuple[tuple[torch.Tensor, ...], dict | None]:
+    """(args, dynamic_shapes) for torch.onnx.export. Static sizes are what the runtime uses per call."""
+    d, a = cfg.dim, cfg.n_acoustic_codebook
+    g = torch.Generator().manual_seed(0)
+    batch = torch.export.Dim("batch", min=1, max=64)
+    if name == "flow_condition":
+        return (torch.randn(1, d, generator=g),), (None if static_shapes else {"hidden": {0: batch}})
+    if name == "flow_time":
+        n = cfg.acoustic.n_decoding_steps
+        return (torch.linspace(0, 1, n + 1)[:-1],), (None if static_shapes else {"t": {0: torch.export.Dim("n_t", min=1, max=1024)}})
+    if name == "flow_velocity":
+        args = (torch.randn(2, a, generator=g), torch.randn(2, d, generator=g), torch.randn(2, d, generator=g))
+        dyn = {"x_t": {0: batch}, "time_cond": {0: batch}, "llm_cond": {0: batch}}
+        return args, (None if static_shapes else dyn)
+    if name == "codec_decoder":
+        c = cfg.codec
+        t = STATIC_CODEC_FRAMES if static_shapes else 7
+        sem = torch.randint(0, c.semantic_codebook_size, (1, t, 1), generator=g)
+        ac = torch.randint(0, c.acoustic_codebook_size, (1, t, c.acoustic_dim), generator=g)
+        frames = torch.export.Dim("frames", min=1, max=4096)
+        return (torch.cat([sem, ac], -1),), (None if static_shapes else {"codes": {1: frames}})
+    raise KeyError(name)
+
+
+def graph_module(name: str, acoustic: AcousticTransformer | None, codec: AudioTokenizer | None) -> nn.Module:
+    return {"flow_condition": FlowCondition, "flow_time": FlowTime, "flow_velocity": FlowVelocity}[name](acoustic) \
+        if name in FLOW_GRAPHS else CodecDecoder(codec)
+
+
+def export_fp32(module: nn.Module, name: str, cfg: ModelConfig, path: Path, static_shapes: bool = False) -> Path:
+    """torch.onnx.export one graph to `path` (FP32). Large weights go to `path`.data (external data)."""
+    from vox_edge.quantize.onnx_io import save_model
+
+    args, dyn = example_inputs(name, cfg, static_shapes)
+    ins, outs = GRAPH_IO[name]
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # exporter chatter (torchvision missing, deprecations)
+        prog = torch.onnx.export(module.eval(), args, dynamo=True, dynamic_shapes=dyn, input_names=list(ins),
+                                 output_names=list(outs), opset_version=OPSET, optimize=True, verbose=False,
+                                 external_data=True)
+    model = prog.model_proto
+    tidy(model)
+    save_model(model, path)
+    return path
+
+
+def tidy(model) -> None:
+    """Name each Linear's weight after its module (`acoustic.layers.0.attention.wq.weight.T` instead of
+    `val_15`) and drop the exporter's per-node metadata (stack traces with local paths: a bundle's
+    bytes must not depend on where it was built, and it is 40% of a tiny graph's size)."""
+    import json
+
+    inits = {t.name: t for t in model.graph.initializer}
+    users: dict[str, int] = {}
+    for n in model.graph.node:
+        for i in n.input:
+            users[i] = users.get(i, 0) + 1
+    taken = set(inits)
+    for n in model.graph.node:
+        meta = {p.key: p.value for p in n.metadata_props}
+        if n.op_type == "MatMul" and len(n.input) == 2 and n.input[1] in inits and users[n.input[1]] == 1 \
+                and n.input[1].startswith("val_") and "pkg.torch.onnx.name_scopes" in meta:
+            scopes = json.loads(meta["pkg.torch.onnx.name_scopes"].replace("'", '"'))
+            new = scopes[-2] + ".weight.T" if len(scopes) >= 2 else ""  # MatMul holds the transposed weight
+            if new and new not in taken:
+                inits[n.input[1]].name = new
+                n.input[1] = new
+                taken.add(new)
+        del n.metadata_props[:]
+        n.doc_string = ""
+
+
+# ----------------------------------------------------------------------------------------------
+# The entry point the bundle writer calls
+# ----------------------------------------------------------------------------------------------
+
+def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[str, str],
+                            static_shapes: bool = False, progress: Callable[[str], None] = print,
+                            calibration: Any = None, graphs: tuple[str, ...] = FLOW_GRAPHS + CODEC_GRAPHS,
+                            ) -> dict[str, dict]:
+    """Export the flow and codec graphs into `out_dir` at the precision of their component.
+
+    precisions: component ('acoustic' / 'codec') -> 'fp32' | 'fp16' | 'int8' | 'int4', optionally with a
+    method suffix ('int8-static', 'int4-b128', ...; see vox_edge.quantize.plan). calibration: a
+    vox_edge.quantize.calibrate.CalibrationSet, or None to collect one when a static method needs it.
+    Returns graph name -> {file, precision, method, inputs, outputs, opset, static_shapes, extra_files}
+    (paths relative to out_dir).
+    """
+    from vox_edge.quantize.plan import plan_for, quantize_graph
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg = ckpt.config
+    warned: set[str] = set()
+
+    def warn_once(msg: str) -> None:
+        if msg not in warned:
+            warned.add(msg)
+            progress(msg)
+
+    plans = {g: plan_for(GRAPH_COMPONENT[g], precisions.get(GRAPH_COMPONENT[g], "fp32"), warn=warn_once, graph=g)
+             for g in graphs}
+    if calibration is None and any(p.needs_calibration for p in plans.values()):
+        from vox_edge.quantize.calibrate import collect_calibration
+
+        progress("[export] collecting calibration data from the PyTorch reference")
+        calibration = collect_calibration(ckpt, progress=progress)
+
+    acoustic = load_acoustic(ckpt) if any(g in FLOW_GRAPHS for g in graphs) else None
+    codec = load_codec(ckpt) if any(g in CODEC_GRAPHS for g in graphs) else None
+    result: dict[str, dict] = {}
+    scratch = Path(tempfile.mkdtemp(prefix=".fp32-", dir=out_dir))
+    try:
+        for name in graphs:
+            plan = plans[name]
+            progress(f"[export] {name}: torch.onnx.export (fp32{', static shapes' if static_shapes else ''})")
+            fp32 = export_fp32(graph_module(name, acoustic, codec), name, cfg, scratch / f"{name}.onnx", static_shapes)
+            dst = out_dir / f"{name}.onnx"
+            if plan.method != "none":
+                progress(f"[export] {name}: {plan.describe()}")
+            feeds = None
+            if calibration is not None and plan.needs_calibration:
+                args, _ = example_inputs(name, cfg, static_shapes)
+                shapes = dict(zip(GRAPH_IO[name][0], (tuple(a.shape) for a in args))) if static_shapes else None
+                feeds = calibration.feeds(name, shapes)
+            quantize_graph(fp32, dst, plan, feeds)
+            extra = sorted(p.name for p in out_dir.glob(f"{name}.onnx.*"))
+            ins, outs = GRAPH_IO[name]
+            result[name] = {"file": dst.name, "precision": plan.precision, "method": plan.method,
+                            "inputs": list(ins), "outputs": list(outs), "opset": OPSET,
+                            "static_shapes": static_shapes, "extra_files": extra}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return result
