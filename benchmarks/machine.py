@@ -49,11 +49,19 @@ def _proc_status_kb(path: str, key: str) -> float:
 
 
 def rss_mb() -> dict[str, float]:
-    """Peak (ru_maxrss, KiB on Linux) and current (VmRSS) resident memory of this process, in MiB."""
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak and current (VmRSS) resident memory of this process, in MiB.
+
+    peak_rss_mb is VmHWM where /proc has it, else ru_maxrss. ru_maxrss alone misleads in a child process:
+    Linux carries the parent's high-water mark across fork+exec, so a bench started by a big exporter
+    process would report the exporter's peak. Both are kept.
+    """
+    maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if sys.platform == "darwin":  # macOS reports bytes
-        peak_kb /= 1024
-    return {"peak_rss_mb": peak_kb / 1024, "current_rss_mb": _proc_status_kb("/proc/self/status", "VmRSS") / 1024}
+        maxrss_kb /= 1024
+    hwm_kb = _proc_status_kb("/proc/self/status", "VmHWM")
+    peak_kb = hwm_kb if hwm_kb == hwm_kb else maxrss_kb  # NaN check: no /proc
+    return {"peak_rss_mb": peak_kb / 1024, "ru_maxrss_mb": maxrss_kb / 1024,
+            "current_rss_mb": _proc_status_kb("/proc/self/status", "VmRSS") / 1024}
 
 
 def loadavg() -> list[float]:

@@ -133,7 +133,7 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
         "compute_s_total": compute_total,
         "stages_ms": stages,
         "per_frame_ms": per_frame,
-        "ttfa_breakdown_ms": ttfa_breakdown(rec, len(utts)),
+        "ttfa_breakdown_ms": {**ttfa_breakdown(rec, len(utts)), "total": summary(ttfas)["p50"]},
         "memory": mem,
         "bandwidth": band,
         "roofline": roof,
