@@ -39,8 +39,11 @@ def graph_bytes(onnx_path: Path) -> int:
     return total
 
 
-def _session(path: Path, threads: int, profile_prefix: str | None = None) -> ort.InferenceSession:
+def _session(path: Path, threads: int, profile_prefix: str | None = None,
+             config: dict[str, str] | None = None) -> ort.InferenceSession:
     so = ort.SessionOptions()
+    for k, v in (config or {}).items():  # e.g. session.intra_op.allow_spinning=0
+        so.add_session_config_entry(k, v)
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -85,11 +88,11 @@ def decode(sess: ort.InferenceSession, cfg: ModelConfig, prompt: int, frames: in
 
 
 def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repeats: int,
-        bandwidth_gbs: float | None, profile_ops: bool, log=lambda m: None) -> dict:
+        bandwidth_gbs: float | None, profile_ops: bool, log=lambda m: None, config: dict[str, str] | None = None) -> dict:
     cfg = ModelConfig.from_file(params)
     load0 = machine.loadavg()
     t = time.perf_counter()
-    sess = _session(graph, threads)
+    sess = _session(graph, threads, config=config)
     load_s = time.perf_counter() - t
     log(f"loaded {graph} in {load_s:.1f} s (RSS {machine.rss_mb()['current_rss_mb']:.0f} MiB)")
     decode(sess, cfg, prompt, 3)  # warm-up: first-run allocations and lazy prepacking
@@ -108,7 +111,7 @@ def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repea
     res = {
         "graph": os.fspath(graph), "graph_mb": wbytes / 2**20, "dims": {
             "dim": cfg.dim, "n_layers": cfg.n_layers, "n_kv_heads": cfg.n_kv_heads, "head_dim": cfg.head_dim},
-        "threads": threads, "prompt": prompt, "frames": frames, "repeats": repeats,
+        "threads": threads, "session_config": config or {}, "prompt": prompt, "frames": frames, "repeats": repeats,
         "load_s": load_s, "prefill_ms": summary([d["prefill_ms"] for d in reps]),
         "step_ms": summary(steps), "step_ms_repeat_medians": rep_medians,
         "kv_bytes_per_step": kv, "memory": mem, "loadavg": {"start": load0, "end": load1},
@@ -126,7 +129,7 @@ def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repea
     res["fraction"] = floor / res["step_ms"]["p50"]
     if profile_ops:
         with tempfile.TemporaryDirectory() as tmp:
-            ps = _session(graph, threads, profile_prefix=os.path.join(tmp, "ort"))
+            ps = _session(graph, threads, profile_prefix=os.path.join(tmp, "ort"), config=config)
             decode(ps, cfg, prompt, min(frames, 10))
             path = ps.end_profiling()
             res["op_profile"] = ort_profile.by_op(ort_profile.load(path), skip_runs=1)
@@ -148,8 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--bandwidth-gbs", type=float)
     p.add_argument("--profile-ops", action="store_true")
+    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                   help="ORT session config entry, e.g. session.intra_op.allow_spinning=0 (repeatable)")
     p.add_argument("--json", type=Path)
     a = p.parse_args(argv)
+    config = dict(kv.split("=", 1) for kv in a.config)
     graph = a.graph / "backbone.onnx" if a.graph.is_dir() else a.graph
     params = a.params
     tmp_params = None
@@ -164,13 +170,13 @@ def main(argv: list[str] | None = None) -> int:
             params = graph.parent / "params.json"
     try:
         res = run(graph, params, a.prompt, a.frames, a.threads, a.repeats, a.bandwidth_gbs, a.profile_ops,
-                  log=lambda m: print(m, file=sys.stderr, flush=True))
+                  log=lambda m: print(m, file=sys.stderr, flush=True), config=config)
     finally:
         if tmp_params:
             os.unlink(tmp_params.name)
     res["machine"] = machine.machine_info()
     s = res["step_ms"]
-    print(f"{graph}: {res['graph_mb']:.0f} MiB, {a.threads} threads: step p50 {s['p50']:.1f} ms (p95 {s['p95']:.1f}), "
+    print(f"{graph}: {res['graph_mb']:.0f} MiB, {a.threads} threads {config or ''}: step p50 {s['p50']:.1f} ms (p95 {s['p95']:.1f}), "
           f"prefill {a.prompt} tok {res['prefill_ms']['p50']:.0f} ms; floor {res['floor_ms']:.1f} ms at "
           f"{res['bandwidth_gbs']:.1f} GB/s -> {100 * res['fraction']:.1f} % of roofline; peak RSS "
           f"{res['memory']['peak_rss_mb']:.0f} MiB; load {res['loadavg']}")

@@ -85,10 +85,10 @@ def aggregate(runs: list[dict]) -> dict:
         return float(np.median(vals)) if vals else None
 
     r0 = runs[0]
-    p = r0["bundle"]["precisions"] or {}
+    p = r0["bundle"]["precision_per_graph"]  # effective (the exporter may fall back, e.g. an int4 codec -> int8)
     pct = lambda x: None if x is None else 100 * x  # noqa: E731
     return {
-        "precision": " / ".join(str(p.get(c, "?")) for c in ("backbone", "acoustic", "codec")),
+        "precision": " / ".join(str(p.get(g, "?")) for g in ("backbone", "flow_velocity", "codec_decoder")),
         "threads": r0["profile"]["intra_op_threads"], "flow_steps": r0["profile"]["flow_steps"],
         "rtf": med(lambda r: r["rtf"]["aggregate"]),
         "ttfa_p50": med(lambda r: r["ttfa_ms"]["p50"]), "ttfa_p95": med(lambda r: r["ttfa_ms"]["p95"]),

@@ -85,14 +85,14 @@ def op_rows(results: dict[str, dict], top: int = 8) -> list[str]:
 
 
 def bundle_rows(results: dict[str, dict]) -> list[str]:
-    rows = ["| bundle | precisions | thr | NFE | RTF | TTFA p50 / p95 ms | prefill ms | bb step ms | flow step ms | "
+    rows = ["| bundle | backbone / flow / codec | thr | NFE | RTF | TTFA p50 / p95 ms | prefill ms | bb step ms | flow step ms | "
             "codec chunk ms | frame ms (wall) | floor ms | roofline % | peak RSS MiB | load ms |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         st, ro = r["stages_ms"], r["roofline"]
-        p = r["bundle"]["precisions"] or {}
+        p = r["bundle"]["precision_per_graph"]
         rows.append(
-            f"| {name} | {' / '.join(str(p.get(c)) for c in ('backbone', 'acoustic', 'codec'))} | "
+            f"| {name} | {' / '.join(str(p.get(g)) for g in ('backbone', 'flow_velocity', 'codec_decoder'))} | "
             f"{r['profile']['intra_op_threads']} | {r['profile']['flow_steps']} | {_f(r['rtf']['aggregate'], '.2f')} | "
             f"{_f(r['ttfa_ms']['p50'], '.0f')} / {_f(r['ttfa_ms']['p95'], '.0f')} | "
             f"{_f(st['backbone_prefill']['p50'], '.0f')} | {_f(st['backbone_step']['p50'], '.1f')} | "

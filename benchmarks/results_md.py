@@ -27,7 +27,7 @@ def machine_line(m: dict, bandwidth: dict) -> str:
             + f"; load during the probe {bandwidth['loadavg'][0]:.1f}.")
 
 
-SWEEP_HEADER = ("| variant | backbone / acoustic / codec | thr | NFE | RTF | TTFA p50 / p95 ms | prefill ms | "
+SWEEP_HEADER = ("| variant | backbone / flow velocity / codec (effective) | thr | NFE | RTF | TTFA p50 / p95 ms | prefill ms | "
                 "bb step ms | flow step ms | codec chunk ms | frame ms (wall) | floor ms | roofline % | "
                 "bb roofline % | peak RSS MiB | load |")
 
