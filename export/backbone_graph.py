@@ -8,12 +8,19 @@ Positions are P..P+S-1 with P read from the past's shape; P = 0 (empty past) is 
 Per layer (pre-norm Mistral decoder):
     n = RMSNorm(x)                 first layer: decomposed ops (ORT fuses them); later: fused below
     qkv = n @ [wq; wk; wv].T       one MatMul: the input is read (and, for int8, quantised) once
-    a, k, v = GroupQueryAttention(qkv, past) with adjacent-pair RoPE (rotary_interleaved=1) on raw wq/wk
+    a, k, v = attention(qkv, past)  adjacent-pair RoPE on raw wq/wk, causal, GQA (see below)
     m, x = SkipSimplifiedLayerNormalization(a @ wo.T, x)   residual add + RMSNorm in one op
     g, u = split(m @ [w1; w3].T);  x += (silu(g) * u) @ w2.T  (the add is fused into the next norm)
 
-`attention="plain"` emits the same maths with standard ops only (Concat KV cache, MatMul + Softmax) for
-execution providers without the com.microsoft attention op; it is slower at long context (see report).
+Attention (measured on this 2-core Zen 4, full-size int4, one thread, ms per decode step at P=128/1024/2500):
+  plain  standard ops: RoPE as x*cos + (x@R)*sin, Concat cache, the n_rep query heads of a KV head stacked
+         as rows of one MatMul (K/V read once, never repeated), Softmax.      79 / 98 / 145
+  gqa    com.microsoft GroupQueryAttention (do_rotary, rotary_interleaved=1). With the manifest-v1 cache
+         (present = past + S, a new array per call) it is no faster: it also copies the cache, and it
+         re-reads K/V once per query head.                                    76-87 / 100 / 158
+         Its win is the in-place cache (kv_cache="shared": past and present bound to one buffer): 77 / 94 / 122.
+  Default ("auto"): plain for the grow cache, gqa for the shared / static cache. GQA prefills long prompts
+  faster (small, S=1024: 177 vs 256 ms int8), but decode steps dominate a synthesis.
 
 Weights: one tensor at a time is read from the safetensors file (BF16 -> f32), converted to the graph's
 precision and appended to `backbone.onnx.data`; nothing else of the model is ever held in memory.
@@ -47,7 +54,7 @@ F32 = TensorProto.FLOAT
 @dataclass(frozen=True)
 class BackboneOptions:
     precision: str = "fp32"  # fp32 | fp16 | int8 | int4 (MatMul weights; everything else stays f32)
-    attention: str = "gqa"  # gqa = com.microsoft GroupQueryAttention; plain = standard ops only
+    attention: str = "auto"  # auto | plain (standard ops) | gqa (com.microsoft GroupQueryAttention)
     int4_block_size: int = 32
     int4_accuracy_level: int = 4  # int8 compute in MatMulNBits; level 0 is ~2.4x slower here (toolchain §5)
     int4_symmetric: bool = True
@@ -60,11 +67,11 @@ class BackboneOptions:
     static_cache_len: int = 4096
 
     def validate(self) -> None:
-        if self.attention not in ATTENTION_KINDS:
+        if self.attention not in ATTENTION_KINDS + ("auto",):
             raise ExportError(f"backbone: attention must be one of {ATTENTION_KINDS}, got {self.attention!r}.")
         if self.kv_cache not in KV_CACHE_KINDS:
             raise ExportError(f"backbone: kv_cache must be one of {KV_CACHE_KINDS}, got {self.kv_cache!r}.")
-        if self.shared_cache and self.attention != "gqa":
+        if self.shared_cache and self.attention_kind != "gqa":
             raise ExportError("backbone: an in-place (shared/static) KV cache needs attention='gqa'.")
         if self.static_shapes and not 1 <= self.static_seq_len <= self.static_cache_len:
             raise ExportError("backbone: static shapes need 1 <= static_seq_len <= static_cache_len.")
@@ -91,6 +98,12 @@ class BackboneOptions:
         if base not in WEIGHT_PRECISIONS:
             raise ExportError(f"backbone precision {spec!r}: use one of {', '.join(WEIGHT_PRECISIONS)}.")
         return cls(**opts)
+
+    @property
+    def attention_kind(self) -> str:
+        if self.attention != "auto":
+            return self.attention
+        return "gqa" if self.shared_cache else "plain"
 
     @property
     def shared_cache(self) -> bool:
@@ -149,7 +162,7 @@ class _Backbone:
             self.cos = gb.const("cos_cache", np.cos(ang), np.float32)
             self.sin = gb.const("sin_cache", np.sin(ang), np.float32)
             return
-        if self.opts.attention == "gqa":
+        if self.opts.attention_kind == "gqa":
             # GQA indexes cos/sin by absolute position, so it needs rows 0..T-1: [T, hd/2].
             t32 = gb.op("Cast", [self.T], name="T_i32", to=TensorProto.INT32)
             self.seqlens_k = gb.op("Sub", [t32, gb.const("one_i32", [1], np.int32)], name="seqlens_k")  # [1]
@@ -188,7 +201,7 @@ class _Backbone:
         """qkv [1,S,(H+2KV)*hd] -> attention output [1,S,H*hd]; writes present.{i}.key/value."""
         cfg, gb = self.cfg, self.gb
         pk, pv = f"present.{i}.key", f"present.{i}.value"
-        if self.opts.attention == "gqa":
+        if self.opts.attention_kind == "gqa":
             return gb.op("GroupQueryAttention", [qkv, "", "", past_k, past_v, self.seqlens_k, self.total_len,
                                                  self.cos, self.sin],
                          outputs=[f"layers.{i}.attn/out", pk, pv], name=f"layers.{i}.attn", domain=MS_DOMAIN,
@@ -303,7 +316,7 @@ def export_backbone(ckpt, out_dir: str | Path, options: BackboneOptions | None =
             _Backbone(cfg, reader, gb, opts).build(progress)
     finally:
         data.close()
-    meta = {"vox_edge.graph": GRAPH_NAME, "vox_edge.precision": opts.precision, "vox_edge.attention": opts.attention,
+    meta = {"vox_edge.graph": GRAPH_NAME, "vox_edge.precision": opts.precision, "vox_edge.attention": opts.attention_kind,
             "vox_edge.rope": "adjacent-pairs on raw wq/wk"}
     if opts.precision == "int4":
         meta.update({"vox_edge.int4_block_size": str(opts.int4_block_size),
@@ -315,7 +328,7 @@ def export_backbone(ckpt, out_dir: str | Path, options: BackboneOptions | None =
     if opts.shared_cache:
         ins.insert(1, PAST_LENGTH)
     entry = {"file": path.name, "precision": opts.precision, "inputs": ins, "outputs": outs, "opset": OPSET,
-             "static_shapes": opts.static_shapes, "extra_files": [data.path.name], "attention": opts.attention,
+             "static_shapes": opts.static_shapes, "extra_files": [data.path.name], "attention": opts.attention_kind,
              "kv_cache": "shared" if opts.shared_cache else "grow"}
     if opts.static_shapes:
         entry.update(seq_len=opts.static_seq_len, cache_len=opts.static_cache_len)
