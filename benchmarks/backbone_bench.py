@@ -88,7 +88,8 @@ def decode(sess: ort.InferenceSession, cfg: ModelConfig, prompt: int, frames: in
 
 
 def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repeats: int,
-        bandwidth_gbs: float | None, profile_ops: bool, log=lambda m: None, config: dict[str, str] | None = None) -> dict:
+        bandwidth_gbs: float | None, profile_ops: bool, log=lambda m: None, config: dict[str, str] | None = None,
+        ref_gbs: float = 28.0) -> dict:
     cfg = ModelConfig.from_file(params)
     load0 = machine.loadavg()
     t = time.perf_counter()
@@ -127,6 +128,8 @@ def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repea
     floor = (wbytes + kv) / (bandwidth_gbs * 1e9) * 1e3
     res["floor_ms"] = floor
     res["fraction"] = floor / res["step_ms"]["p50"]
+    res["ref_bandwidth_gbs"] = ref_gbs
+    res["fraction_at_ref"] = (wbytes + kv) / (ref_gbs * 1e9) * 1e3 / res["step_ms"]["p50"]
     if profile_ops:
         with tempfile.TemporaryDirectory() as tmp:
             ps = _session(graph, threads, profile_prefix=os.path.join(tmp, "ort"), config=config)
@@ -149,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--bandwidth-gbs", type=float)
+    p.add_argument("--bandwidth-gbs", type=float, help="use this bandwidth instead of probing it after the run")
+    p.add_argument("--ref-gbs", type=float, default=28.0,
+                   help="quiet-machine reference bandwidth for a second roofline fraction (default 28: the dev VM "
+                        "profile, toolchain.md §5)")
     p.add_argument("--profile-ops", action="store_true")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                    help="ORT session config entry, e.g. session.intra_op.allow_spinning=0 (repeatable)")
@@ -170,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             params = graph.parent / "params.json"
     try:
         res = run(graph, params, a.prompt, a.frames, a.threads, a.repeats, a.bandwidth_gbs, a.profile_ops,
-                  log=lambda m: print(m, file=sys.stderr, flush=True), config=config)
+                  log=lambda m: print(m, file=sys.stderr, flush=True), config=config, ref_gbs=a.ref_gbs)
     finally:
         if tmp_params:
             os.unlink(tmp_params.name)
@@ -178,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     s = res["step_ms"]
     print(f"{graph}: {res['graph_mb']:.0f} MiB, {a.threads} threads {config or ''}: step p50 {s['p50']:.1f} ms (p95 {s['p95']:.1f}), "
           f"prefill {a.prompt} tok {res['prefill_ms']['p50']:.0f} ms; floor {res['floor_ms']:.1f} ms at "
-          f"{res['bandwidth_gbs']:.1f} GB/s -> {100 * res['fraction']:.1f} % of roofline; peak RSS "
+          f"{res['bandwidth_gbs']:.1f} GB/s -> {100 * res['fraction']:.1f} % of roofline ({100 * res['fraction_at_ref']:.1f} % at {a.ref_gbs:g} GB/s); peak RSS "
           f"{res['memory']['peak_rss_mb']:.0f} MiB; load {res['loadavg']}")
     if a.json:
         a.json.write_text(json.dumps(res, indent=1), encoding="utf-8")

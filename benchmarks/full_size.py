@@ -27,10 +27,12 @@ PROFILE_4B = "dev-vm-2core-x86-voxtral-4b"
 
 
 def backbone_run(name: str, graph: Path, params: Path, a: argparse.Namespace, gbs: float, work: Path) -> dict:
-    out = work / f"full_backbone_{name}.json"
+    out = work / f"full_backbone_{name}{a.tag}.json"
     cmd = [sys.executable, "-m", "vox_edge.benchmarks.backbone_bench", os.fspath(graph), "--params", os.fspath(params),
            "--prompt", str(a.prompt), "--frames", str(a.frames), "--threads", str(a.threads), "--repeats",
            str(a.repeats), "--bandwidth-gbs", f"{gbs:.3f}", "--profile-ops", "--json", os.fspath(out)]
+    for kv in a.config:
+        cmd += ["--config", kv]
     r = subprocess.run(cmd, text=True, capture_output=True, timeout=3600)
     sys.stderr.write(r.stderr[-3000:])
     if r.returncode != 0:
@@ -40,10 +42,10 @@ def backbone_run(name: str, graph: Path, params: Path, a: argparse.Namespace, gb
 
 
 def bundle_run(b: Path, a: argparse.Namespace, gbs: float, work: Path) -> dict:
-    out = work / f"full_bench_{b.name}.json"
+    out = work / f"full_bench_{b.name}{a.tag}.json"
     cmd = [sys.executable, "-m", "vox_edge.cli", "bench", os.fspath(b), "--profile", PROFILE_4B, "--utterances",
            str(a.utterances), "--warmup", "1", "--max-frames", str(a.frames), "--bandwidth-gbs", f"{gbs:.3f}",
-           "--json", os.fspath(out), "--png", os.fspath(work / f"full_bench_{b.name}.png"), "-q"]
+           "--json", os.fspath(out), "--png", os.fspath(work / f"full_bench_{b.name}{a.tag}.png"), "-q"]
     if a.threads:
         cmd += ["--threads", str(a.threads)]
     r = subprocess.run(cmd, text=True, capture_output=True, timeout=3600)
@@ -55,7 +57,7 @@ def bundle_run(b: Path, a: argparse.Namespace, gbs: float, work: Path) -> dict:
 
 def backbone_rows(results: dict[str, dict]) -> list[str]:
     rows = ["| backbone | graph MiB | threads | step ms p50 (p95) | repeat medians ms | prefill ms (tokens) | "
-            "KV MiB read/step | floor ms | roofline % | matmul kernels GB/s | peak RSS MiB | load (start → end) |",
+            "KV MiB read/step | floor ms | roofline % (at 28 GB/s) | matmul kernels GB/s | peak RSS MiB | load (start → end) |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         s = r["step_ms"]
@@ -63,7 +65,7 @@ def backbone_rows(results: dict[str, dict]) -> list[str]:
         rows.append(
             f"| {name} | {r['graph_mb']:.0f} | {r['threads']} | {s['p50']:.1f} ({s['p95']:.1f}) | "
             f"{', '.join(f'{x:.1f}' for x in r['step_ms_repeat_medians'])} | {r['prefill_ms']['p50']:.0f} ({r['prompt']}) | "
-            f"{r['kv_bytes_per_step'] / 2**20:.1f} | {r['floor_ms']:.1f} | {100 * r['fraction']:.1f} | {_f(mm, '.1f')} | "
+            f"{r['kv_bytes_per_step'] / 2**20:.1f} | {r['floor_ms']:.1f} | {100 * r['fraction']:.1f} ({100 * r['fraction_at_ref']:.1f}) | {_f(mm, '.1f')} | "
             f"{r['memory']['peak_rss_mb']:.0f} | {r['loadavg']['start'][0]:.1f} → {r['loadavg']['end'][0]:.1f} |")
     return rows
 
@@ -86,7 +88,7 @@ def op_rows(results: dict[str, dict], top: int = 8) -> list[str]:
 
 def bundle_rows(results: dict[str, dict]) -> list[str]:
     rows = ["| bundle | backbone / flow / codec | thr | NFE | RTF | TTFA p50 / p95 ms | prefill ms | bb step ms | flow step ms | "
-            "codec chunk ms | frame ms (wall) | floor ms | roofline % | peak RSS MiB | load ms |",
+            "codec chunk ms | frame ms (wall) | floor ms | roofline % (at profile BW) | peak RSS MiB | load ms |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         st, ro = r["stages_ms"], r["roofline"]
@@ -98,7 +100,8 @@ def bundle_rows(results: dict[str, dict]) -> list[str]:
             f"{_f(st['backbone_prefill']['p50'], '.0f')} | {_f(st['backbone_step']['p50'], '.1f')} | "
             f"{_f(st['flow_step']['p50'], '.1f')} | {_f(st['codec_chunk']['p50'] or st['codec_first_chunk']['p50'], '.0f')} | "
             f"{_f(ro['frame_ms_wall'], '.1f')} | {_f(ro['floor_ms_per_frame'], '.1f')} | "
-            f"{_f(100 * ro['fraction_wall'] if ro['fraction_wall'] else None, '.1f')} | "
+            f"{_f(100 * ro['fraction_wall'] if ro['fraction_wall'] else None, '.1f')} "
+            f"({_f(100 * ro['profile']['fraction_wall'] if ro['profile']['fraction_wall'] else None, '.1f')}) | "
             f"{r['memory']['peak_rss_mb']:.0f} | {r['load_s'] * 1e3:.0f} |")
     return rows
 
@@ -113,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--utterances", type=int, default=3)
+    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                   help="ORT session config entry for the backbone runs, e.g. session.intra_op.allow_spinning=0")
+    p.add_argument("--tag", default="", help="suffix for the section title and the JSON file names")
     p.add_argument("--work", type=Path, default=Path("/tmp/vox_bench"))
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     a = p.parse_args(argv)
@@ -127,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         bb[name] = backbone_run(name, Path(d), a.params, a, band["gbs"], a.work)
     full = {b.name: bundle_run(b, a, band["gbs"], a.work) for b in a.bundle}
     m = machine.machine_info()
-    text = [f"## Full-size Voxtral-4B ({a.frames} frames after a {a.prompt}-token prompt)", "",
+    cfg = f", ORT config {' '.join(a.config)}" if a.config else ""
+    text = [f"## Full-size Voxtral-4B, {a.threads} thread(s){cfg} ({a.frames} frames after a {a.prompt}-token prompt)", "",
             f"Date: {m['date']}. " + results_md.machine_line(m, band), ""]
     if bb:
         text += [f"`python -m vox_edge.benchmarks.full_size` → `backbone_bench`: the backbone graph alone, "
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         text += [f"`vox-edge bench` on complete bundles, profile `{PROFILE_4B}`, {a.utterances} utterances × "
                  f"{a.frames} frames, voice prefix cached:", "", *bundle_rows(full), ""]
     results_md.append(a.out, "\n".join(text))
-    (a.work / "full_size.json").write_text(json.dumps({"machine": m, "bandwidth": band, "backbones": bb,
+    (a.work / f"full_size{a.tag}.json").write_text(json.dumps({"machine": m, "bandwidth": band, "backbones": bb,
                                                        "bundles": full}, indent=1, default=str))
     print(f"appended to {a.out}")
     return 0

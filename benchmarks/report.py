@@ -49,6 +49,10 @@ def table(r: dict) -> str:
         f"          backbone step: floor {ro['backbone_floor_ms']:.2f} ms, measured {ro['backbone_step_ms']:.2f} ms "
         f"-> {_pct(ro['backbone_fraction'])}",
     ]
+    rp = ro.get("profile")
+    if rp:
+        lines.append(f"          at the profile's {rp['bandwidth_gbs']:.1f} GB/s: floor {rp['floor_ms_per_frame']:.2f} ms -> "
+                     f"{_pct(rp['fraction_wall'])} of the roofline (backbone {_pct(rp['backbone_fraction'])})")
     for f, o in r["bandwidth"].get("ort", {}).items():
         lines.append(f"          ORT {f} MatMul-chain stream rate {o['gbs']:.1f} GB/s")
     lines += ["", f"targets ({p['name']}):"]

@@ -111,6 +111,11 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
                              stages["backbone_step"]["p50"] or 0.0)
     frame_rate = engine.config.frame_rate
     roof["floor_rtf"] = roof["floor_ms_per_frame"] * frame_rate / 1e3
+    # The same floor at the profile's (quiet-machine) bandwidth: on a shared box the probe measures what is
+    # left over by the neighbours, which flatters the fraction.
+    ref = prof.hardware.memory_bandwidth_gbs
+    roof["profile"] = roofline.roofline(bpf, ref, per_frame["graphs_total"], per_frame["wall_excl_prefill"],
+                                        stages["backbone_step"]["p50"] or 0.0)
 
     result = {
         "schema": SCHEMA,
