@@ -68,11 +68,14 @@ def decode(sess: ort.InferenceSession, cfg: ModelConfig, prompt: int, frames: in
     rng = np.random.default_rng(seed)
     x = (rng.standard_normal((1, prompt, cfg.dim), dtype=np.float32) * 0.02)
 
+    cpu: list[float] = []
+
     def step(emb: np.ndarray) -> float:
         nonlocal past
-        t = time.perf_counter()
+        c, t = time.process_time(), time.perf_counter()
         outs = sess.run(out_names, {"inputs_embeds": emb, **past})
         ms = (time.perf_counter() - t) * 1e3
+        cpu.append((time.process_time() - c) * 1e3)
         past = {"past_key_values." + n[len("present."):]: v for n, v in zip(out_names, outs)
                 if n.startswith("present.")}
         if not np.isfinite(outs[0]).all():
@@ -84,7 +87,10 @@ def decode(sess: ort.InferenceSession, cfg: ModelConfig, prompt: int, frames: in
     for _ in range(frames):
         kv_bytes.append(sum(v.nbytes for v in past.values()))
         steps.append(step(rng.standard_normal((1, 1, cfg.dim), dtype=np.float32) * 0.02))
-    return {"prefill_ms": prefill_ms, "step_ms": steps, "kv_bytes_per_step": float(np.mean(kv_bytes))}
+    # CPU ms (all threads of this process): with 1 thread it is the time on a core, i.e. the wall time minus
+    # the time the scheduler gave the core to neighbours; with more threads it also counts spinning.
+    return {"prefill_ms": prefill_ms, "step_ms": steps, "step_cpu_ms": cpu[1:],
+            "kv_bytes_per_step": float(np.mean(kv_bytes))}
 
 
 def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repeats: int,
@@ -115,6 +121,7 @@ def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repea
         "threads": threads, "session_config": config or {}, "prompt": prompt, "frames": frames, "repeats": repeats,
         "load_s": load_s, "prefill_ms": summary([d["prefill_ms"] for d in reps]),
         "step_ms": summary(steps), "step_ms_repeat_medians": rep_medians,
+        "step_cpu_ms": summary([ms for d in reps for ms in d["step_cpu_ms"]]),
         "kv_bytes_per_step": kv, "memory": mem, "loadavg": {"start": load0, "end": load1},
     }
     del sess  # free the weights before the probe (and the profiling session) allocate theirs
@@ -183,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     res["machine"] = machine.machine_info()
     s = res["step_ms"]
     print(f"{graph}: {res['graph_mb']:.0f} MiB, {a.threads} threads {config or ''}: step p50 {s['p50']:.1f} ms (p95 {s['p95']:.1f}), "
-          f"prefill {a.prompt} tok {res['prefill_ms']['p50']:.0f} ms; floor {res['floor_ms']:.1f} ms at "
+          f"CPU {res['step_cpu_ms']['p50']:.1f} ms, prefill {a.prompt} tok {res['prefill_ms']['p50']:.0f} ms; floor {res['floor_ms']:.1f} ms at "
           f"{res['bandwidth_gbs']:.1f} GB/s -> {100 * res['fraction']:.1f} % of roofline ({100 * res['fraction_at_ref']:.1f} % at {a.ref_gbs:g} GB/s); peak RSS "
           f"{res['memory']['peak_rss_mb']:.0f} MiB; load {res['loadavg']}")
     if a.json:

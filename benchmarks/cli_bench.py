@@ -32,7 +32,8 @@ def add_bench_command(subparsers: Any) -> None:
     bp = subparsers.add_parser("bench", help="benchmark a bundle against a device profile (TTFA, RTF, roofline)",
                                description=__doc__.split("\n\n")[0])
     bp.add_argument("bundle", metavar="BUNDLE")
-    bp.add_argument("--profile", required=True, help="device profile name or .toml path (its targets decide the exit status)")
+    bp.add_argument("--profile", required=True, help="device profile name, .toml path, or 'auto' (the bundled profile of this machine); "
+                         "its targets decide the exit status")
     bp.add_argument("--utterances", "-n", type=_int_at_least(1), default=10, help="measured utterances (default 10)")
     bp.add_argument("--warmup", type=_int_at_least(0), default=2, help="unmeasured utterances first (default 2)")
     bp.add_argument("--max-frames", type=_int_at_least(0), default=40,

@@ -56,14 +56,15 @@ def bundle_run(b: Path, a: argparse.Namespace, gbs: float, work: Path) -> dict:
 
 
 def backbone_rows(results: dict[str, dict]) -> list[str]:
-    rows = ["| backbone | graph MiB | threads | step ms p50 (p95) | repeat medians ms | prefill ms (tokens) | "
+    rows = ["| backbone | graph MiB | threads | step ms p50 (p95) | CPU ms/step p50 | repeat medians ms | prefill ms (tokens) | "
             "KV MiB read/step | floor ms | roofline % (at 28 GB/s) | matmul kernels GB/s | peak RSS MiB | load (start → end) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         s = r["step_ms"]
         mm = r.get("op_profile", {}).get("matmul_weight_gbs")
         rows.append(
             f"| {name} | {r['graph_mb']:.0f} | {r['threads']} | {s['p50']:.1f} ({s['p95']:.1f}) | "
+            f"{r['step_cpu_ms']['p50']:.1f} | "
             f"{', '.join(f'{x:.1f}' for x in r['step_ms_repeat_medians'])} | {r['prefill_ms']['p50']:.0f} ({r['prompt']}) | "
             f"{r['kv_bytes_per_step'] / 2**20:.1f} | {r['floor_ms']:.1f} | {100 * r['fraction']:.1f} ({100 * r['fraction_at_ref']:.1f}) | {_f(mm, '.1f')} | "
             f"{r['memory']['peak_rss_mb']:.0f} | {r['loadavg']['start'][0]:.1f} → {r['loadavg']['end'][0]:.1f} |")

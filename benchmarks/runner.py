@@ -42,7 +42,16 @@ class BenchSettings:
 
 
 def resolve_profile(s: BenchSettings) -> DeviceProfile:
-    prof = load_profile(s.profile)
+    if s.profile == "auto":  # the bundled profile matching this machine, as `vox_edge.runtime.load` does
+        from vox_edge.device_profiles import host_profile
+        from vox_edge.errors import ProfileError
+
+        prof = host_profile()
+        if prof is None:
+            raise ProfileError("--profile auto: no bundled device profile matches this machine; name one "
+                               "(`--profile dev-vm-2core-x86`) or pass a .toml path.")
+    else:
+        prof = load_profile(s.profile)
     changes: dict[str, Any] = {}
     if s.threads is not None:
         changes["intra_op_threads"] = s.threads
@@ -78,6 +87,7 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     for i, text in enumerate(pick(corpus, s.utterances)):
         log(f"[{i + 1}/{s.utterances}] {text}")
         rec.begin(i)
+        cpu0 = time.process_time()  # CPU time of all our threads: wall time minus what neighbours took
         ttfa, elapsed, frames, samples = None, 0.0, 0, 0
         for chunk in engine.stream(text, **opts):
             frames += chunk.frames
@@ -86,8 +96,9 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
             if ttfa is None and chunk.t_first is not None:
                 ttfa = chunk.t_first
         rec.end()
+        cpu_s = time.process_time() - cpu0
         audio_s = samples / engine.sample_rate
-        utts.append({"text": text, "frames": frames, "audio_s": audio_s, "elapsed_s": elapsed,
+        utts.append({"text": text, "frames": frames, "audio_s": audio_s, "elapsed_s": elapsed, "cpu_s": cpu_s,
                      "ttfa_ms": None if ttfa is None else ttfa * 1e3,
                      "rtf": elapsed / audio_s if audio_s else None})
     mem = machine.rss_mb()  # before the probe and plotting, so neither can be the peak
@@ -132,6 +143,7 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
         "warmup_s": warmup_s,
         "ttfa_ms": summary(ttfas),
         "rtf": {"aggregate": compute_total / audio_total if audio_total else None,
+                "cpu_aggregate": sum(u["cpu_s"] for u in utts) / audio_total if audio_total else None,
                 **summary([u["rtf"] for u in utts if u["rtf"] is not None])},
         "frames_total": frames_total,
         "audio_s_total": audio_total,
