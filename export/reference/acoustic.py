@@ -9,28 +9,14 @@ from torch import nn
 
 from vox_edge.config import END_AUDIO, N_AUDIO_SPECIAL, TIME_EMBEDDING_THETA, ModelConfig
 
-from .layers import FeedForward, RMSNorm, attention, repeat_kv
+from .layers import AttentionProjections, FeedForward, RMSNorm
 
 
-class BidirectionalAttention(nn.Module):
+class BidirectionalAttention(AttentionProjections):
     """Attention over the 3-token sequence: no mask, no positional encoding, GQA."""
 
-    def __init__(self, dim: int, n_heads: int, n_kv_heads: int, head_dim: int):
-        super().__init__()
-        self.n_heads, self.n_kv_heads, self.head_dim = n_heads, n_kv_heads, head_dim
-        self.wq = nn.Linear(dim, n_heads * head_dim, bias=False)
-        self.wk = nn.Linear(dim, n_kv_heads * head_dim, bias=False)
-        self.wv = nn.Linear(dim, n_kv_heads * head_dim, bias=False)
-        self.wo = nn.Linear(n_heads * head_dim, dim, bias=False)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B,3,D] -> [B,3,D]
-        b, s, _ = x.shape
-        q = self.wq(x).view(b, s, self.n_heads, self.head_dim).transpose(1, 2)
-        k = self.wk(x).view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
-        v = self.wv(x).view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
-        n_rep = self.n_heads // self.n_kv_heads
-        o = attention(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep), None)
-        return self.wo(o.transpose(1, 2).reshape(b, s, -1))
+        return self.attend(*self.project(x), None)
 
 
 class AcousticBlock(nn.Module):

@@ -11,7 +11,7 @@ from torch import nn
 
 from vox_edge.config import ModelConfig
 
-from .layers import FeedForward, RMSNorm, attention, repeat_kv
+from .layers import AttentionProjections, FeedForward, RMSNorm
 
 
 def rope_angles(positions: torch.Tensor, head_dim: int, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -41,27 +41,14 @@ def causal_mask(s: int, p: int, dtype: torch.dtype = torch.float32) -> torch.Ten
     return torch.where(j <= i, torch.zeros((), dtype=dtype), torch.full((), float("-inf"), dtype=dtype))
 
 
-class Attention(nn.Module):
-    def __init__(self, dim: int, n_heads: int, n_kv_heads: int, head_dim: int):
-        super().__init__()
-        self.n_heads, self.n_kv_heads, self.head_dim = n_heads, n_kv_heads, head_dim
-        self.wq = nn.Linear(dim, n_heads * head_dim, bias=False)
-        self.wk = nn.Linear(dim, n_kv_heads * head_dim, bias=False)
-        self.wv = nn.Linear(dim, n_kv_heads * head_dim, bias=False)
-        self.wo = nn.Linear(n_heads * head_dim, dim, bias=False)
-
+class Attention(AttentionProjections):
     def forward(self, x, cos, sin, mask, past_k=None, past_v=None):
         """x [B,S,D]; past_k/v [B,KV,P,hd] -> out [B,S,D], present_k/v [B,KV,P+S,hd]."""
-        b, s, _ = x.shape
-        q = self.wq(x).view(b, s, self.n_heads, self.head_dim).transpose(1, 2)
-        k = self.wk(x).view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
-        v = self.wv(x).view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
+        q, k, v = self.project(x)
         q, k = apply_rope_adjacent(q, cos, sin), apply_rope_adjacent(k, cos, sin)
         if past_k is not None:
             k, v = torch.cat([past_k, k], dim=2), torch.cat([past_v, v], dim=2)
-        n_rep = self.n_heads // self.n_kv_heads
-        o = attention(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep), mask)
-        return self.wo(o.transpose(1, 2).reshape(b, s, -1)), k, v
+        return self.attend(q, k, v, mask), k, v
 
 
 class TransformerBlock(nn.Module):

@@ -32,6 +32,33 @@ class FeedForward(nn.Module):
         return self.w2(nn.functional.silu(self.w1(x)) * self.w3(x))
 
 
+class AttentionProjections(nn.Module):
+    """wq/wk/wv/wo (checkpoint names) with GQA head bookkeeping; subclasses define the attention pattern."""
+
+    def __init__(self, dim: int, n_heads: int, n_kv_heads: int, head_dim: int):
+        super().__init__()
+        self.n_heads, self.n_kv_heads, self.head_dim = n_heads, n_kv_heads, head_dim
+        self.wq = nn.Linear(dim, n_heads * head_dim, bias=False)
+        self.wk = nn.Linear(dim, n_kv_heads * head_dim, bias=False)
+        self.wv = nn.Linear(dim, n_kv_heads * head_dim, bias=False)
+        self.wo = nn.Linear(n_heads * head_dim, dim, bias=False)
+
+    def project(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x [B,S,D] -> q [B,H,S,hd], k/v [B,KV,S,hd]."""
+        b, s, _ = x.shape
+        q = self.wq(x).view(b, s, self.n_heads, self.head_dim).transpose(1, 2)
+        k = self.wk(x).view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
+        v = self.wv(x).view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
+        return q, k, v
+
+    def attend(self, q, k, v, mask) -> torch.Tensor:
+        """GQA attention then wo: q [B,H,S,hd], k/v [B,KV,T,hd] -> [B,S,D]."""
+        n_rep = self.n_heads // self.n_kv_heads
+        o = attention(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep), mask)
+        b, _, s, _ = o.shape
+        return self.wo(o.transpose(1, 2).reshape(b, s, -1))
+
+
 def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
     """[B, KV, S, hd] -> [B, KV*n_rep, S, hd]; q-head h uses kv-head h // n_rep (GQA)."""
     if n_rep == 1:
