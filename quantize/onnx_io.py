@@ -46,6 +46,23 @@ def save_model(model: onnx.ModelProto, path: str | Path, external: bool | None =
     return [path, data] if external else [path]
 
 
+def move_model(src: str | Path, dst: str | Path) -> list[Path]:
+    """Rename a model and its external data. The data file keeps its name, which the model refers to,
+    so only a change of folder is allowed."""
+    src, dst = Path(src), Path(dst)
+    if src.name != dst.name:
+        raise ValueError(f"move_model keeps the file name ({src.name} -> {dst.name}): the model names its data file")
+    out = []
+    data, dst_data = src.with_name(src.name + ".data"), dst.with_name(dst.name + ".data")
+    if data.exists():
+        os.replace(data, dst_data)
+        out.append(dst_data)
+    elif dst_data.exists():  # left by an earlier export of this graph
+        dst_data.unlink()
+    os.replace(src, dst)
+    return [dst] + out
+
+
 def load_model(path: str | Path, with_data: bool = True) -> onnx.ModelProto:
     return onnx.load(str(path), load_external_data=with_data)
 

@@ -98,6 +98,9 @@ def plan_for(component: str, spec: str, warn: Callable[[str], None] | None = Non
             plan = replace(plan, symmetric=True)
         else:
             raise ValueError(f"precision spec {spec!r}: option {o!r} does not apply to {precision}")
+    if plan.method == "nncf" and warn:
+        warn("[export] note: nncf graphs are for OpenVINO (runtime or ORT's OpenVINO EP); ORT's CPU EP runs them "
+             "unfused, measured 2-30x slower than FP32 (quantize/README.md).")
     if plan.method == "nbits" and (plan.block_size < 16 or plan.block_size & (plan.block_size - 1)):
         raise ValueError(f"precision spec {spec!r}: MatMulNBits block size must be a power of two >= 16")
     return plan
