@@ -1,0 +1,121 @@
+"""Random crops of teacher audio for codec training, from the growing teacher manifest.
+
+- Reads ~/.cache/vox-edge/teacher/manifest.jsonl, skips clips with `rejected: true` (ASR filter) and the
+  fixed held-out ids, and re-reads it every `reload_s` seconds so clips generated meanwhile join in.
+  Clips the ASR filter has not scored yet are used (about 4 % get rejected later).
+- A crop is `frames` codec frames of `samples_per_frame` samples, read straight from the FLAC
+  (no audio cache: memory stays flat however many hours the teacher produces).
+- Clips are drawn with probability proportional to duration, so every second of audio is equally likely.
+  Clips shorter than the crop are zero-padded on the right (the codec must also learn silence).
+
+CLI: `python training/codec_data.py` prints what a training run would see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+import soundfile as sf
+import torch
+
+DEFAULT_TEACHER = os.path.expanduser("~/.cache/vox-edge/teacher")
+# Fixed codec eval clips: every 30th of the first 300 training-split ids. Never trained on by the codec.
+HELDOUT_IDS = tuple(f"tr{i:06d}" for i in range(0, 300, 30))
+
+
+def read_manifest(path: str) -> list[dict]:
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass  # torn last line while the teacher appends
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+class TeacherCrops:
+    def __init__(self, root: str = DEFAULT_TEACHER, sr: int = 24000, reload_s: float = 300.0,
+                 heldout: tuple[str, ...] = HELDOUT_IDS, seed: int = 0):
+        self.root, self.sr, self.reload_s, self.heldout = root, sr, reload_s, set(heldout)
+        self.rng = np.random.default_rng(seed)
+        self.clips: list[dict] = []
+        self.loaded_at = -1e9
+        self.refresh()
+
+    def refresh(self) -> None:
+        rows = read_manifest(os.path.join(self.root, "manifest.jsonl"))
+        keep = [r for r in rows if not r.get("rejected") and r["id"] not in self.heldout and r.get("sr") == self.sr
+                and os.path.exists(os.path.join(self.root, r["path"]))]
+        if keep:
+            self.clips = keep
+            dur = np.array([r["duration"] for r in keep], dtype=np.float64)
+            self.p = dur / dur.sum()
+        self.stats = {"clips": len(self.clips), "hours": round(sum(r["duration"] for r in self.clips) / 3600, 3),
+                      "rejected": sum(bool(r.get("rejected")) for r in rows),
+                      "unscored": sum("rejected" not in r for r in keep)}
+        self.loaded_at = time.monotonic()
+
+    def maybe_refresh(self) -> bool:
+        if time.monotonic() - self.loaded_at >= self.reload_s:
+            before = len(self.clips)
+            self.refresh()
+            return len(self.clips) != before
+        return False
+
+    def crop(self, r: dict, n: int) -> np.ndarray:
+        path = os.path.join(self.root, r["path"])
+        total = sf.info(path).frames
+        start = int(self.rng.integers(0, total - n + 1)) if total > n else 0
+        x, _ = sf.read(path, start=start, frames=n, dtype="float32", always_2d=False)
+        return np.pad(x, (0, n - len(x))) if len(x) < n else x
+
+    def batch(self, batch: int, n_samples: int) -> torch.Tensor:
+        """[batch, n_samples] float32 crops."""
+        if not self.clips:
+            raise RuntimeError(f"no usable teacher clips under {self.root}")
+        idx = self.rng.choice(len(self.clips), size=batch, p=self.p)
+        return torch.from_numpy(np.stack([self.crop(self.clips[i], n_samples) for i in idx]))
+
+    def rng_state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
+
+def heldout_clips(root: str = DEFAULT_TEACHER, ids: tuple[str, ...] = HELDOUT_IDS) -> list[tuple[dict, np.ndarray]]:
+    """(manifest row, full waveform) of the held-out clips that exist and were not rejected."""
+    rows = {r["id"]: r for r in read_manifest(os.path.join(root, "manifest.jsonl"))}
+    out = []
+    for i in ids:
+        r = rows.get(i)
+        if r and not r.get("rejected") and os.path.exists(os.path.join(root, r["path"])):
+            out.append((r, sf.read(os.path.join(root, r["path"]), dtype="float32")[0]))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--teacher", default=DEFAULT_TEACHER)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--frames", type=int, default=20)
+    ap.add_argument("--spf", type=int, default=1920, help="samples per codec frame")
+    args = ap.parse_args()
+    ds = TeacherCrops(args.teacher)
+    print("train:", ds.stats)
+    print("held-out:", [r["id"] for r, _ in heldout_clips(args.teacher)])
+    t = time.perf_counter()
+    x = ds.batch(args.batch, args.frames * args.spf)
+    print(f"batch {tuple(x.shape)} rms {x.pow(2).mean().sqrt():.4f} in {1000 * (time.perf_counter() - t):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""Stage 2: train the small Voxtral-architecture codec (encoder + semantic VQ + FSQ + decoder) on teacher audio.
+
+Resumable: everything (fp32 weights, optimiser, step, RNG) is in OUT/last.pt, written atomically every
+--ckpt-min minutes and on SIGTERM/SIGINT; running the same command again continues from it. --init takes
+the compact repo checkpoint (training/checkpoints/codec_small.pt) when OUT/last.pt is gone.
+
+Logs: OUT/log.jsonl (train losses every --log-every steps, eval rows with "eval": true).
+Every --eval-min minutes: SC / log-mel L1 of the held-out clips through the exact inference path (int codes),
+their reconstructions as OUT/rec/<step>/<id>.wav, and optionally (--asr) Whisper WER in a niced subprocess.
+
+Start (1 thread; the other core is for the teacher and colleagues):
+  nohup nice -n 10 .venv/bin/python training/codec_train.py >> ~/.cache/vox-edge/codec/train.out 2>&1 &
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import soundfile as sf
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from codec_data import DEFAULT_TEACHER, TeacherCrops, heldout_clips  # noqa: E402
+from codec_losses import SpectralLoss  # noqa: E402
+from codec_model import DEFAULT_CONFIG, ROOT, Codec, codec_config, param_count, tokenizer_args  # noqa: E402
+
+DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/codec")
+TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
+
+
+def atomic_save(obj, path: str) -> None:
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    if os.path.exists(path):
+        os.replace(path, path[:-3] + ".prev.pt")  # keep one older copy in case the newest is bad
+    os.replace(tmp, path)
+
+
+def lr_at(step: int, args) -> float:
+    """Linear warm-up, then cosine from --lr to --lr * --lr-min over --total-steps (then flat)."""
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    t = min(1.0, (step - args.warmup) / max(1, args.total_steps - args.warmup))
+    return args.lr * (args.lr_min + (1 - args.lr_min) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+class Trainer:
+    def __init__(self, args):
+        self.args = args
+        os.makedirs(args.out, exist_ok=True)
+        self.ckpt = os.path.join(args.out, "last.pt")
+        self.log_path = os.path.join(args.out, "log.jsonl")
+        self.tok_args = tokenizer_args(args.config)
+        self.cfg = codec_config(self.tok_args)
+        self.model = Codec(self.cfg)
+        self.loss = SpectralLoss(self.cfg.sampling_rate)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=args.lr, betas=(0.8, 0.99), weight_decay=0.01)
+        self.data = TeacherCrops(args.teacher, self.cfg.sampling_rate, reload_s=args.reload_min * 60, seed=args.seed)
+        self.step = 0
+        self.seen_s = 0.0  # audio seconds trained on
+        self.stop = False
+        torch.manual_seed(args.seed)
+        if os.path.exists(self.ckpt):
+            self.load(self.ckpt)
+        elif args.init:
+            self.load_compact(args.init)
+
+    # --- checkpoints ---
+    def save(self) -> None:
+        atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
+                     "seen_s": self.seen_s, "tokenizer_args": self.tok_args, "torch_rng": torch.get_rng_state(),
+                     "data_rng": self.data.rng_state(), "args": vars(self.args)}, self.ckpt)
+
+    def load(self, path: str) -> None:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        if ck["tokenizer_args"] != self.tok_args:
+            sys.exit(f"{path} was trained with other audio_tokenizer_args than {self.args.config}; use another --out")
+        self.model.load_state_dict(ck["model"])
+        self.opt.load_state_dict(ck["opt"])
+        self.step, self.seen_s = ck["step"], ck.get("seen_s", 0.0)
+        torch.set_rng_state(ck["torch_rng"])
+        self.data.set_rng_state(ck["data_rng"])
+        print(f"resumed {path} at step {self.step}", flush=True)
+
+    def load_compact(self, path: str) -> None:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        if ck["tokenizer_args"] != self.tok_args:
+            sys.exit(f"{path} does not match {self.args.config}")
+        self.model.load_flat_state(ck["weights"])
+        if "opt" in ck:
+            self.opt.load_state_dict(ck["opt"])
+        self.step, self.seen_s = ck["step"], ck.get("seen_s", 0.0)
+        print(f"initialised from compact {path} at step {self.step} (optimiser {'restored' if 'opt' in ck else 'fresh'})",
+              flush=True)
+
+    def log(self, row: dict) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+
+    # --- one optimisation step ---
+    def train_step(self) -> dict:
+        a = self.args
+        x = self.data.batch(a.batch, a.frames * self.cfg.samples_per_frame)
+        if not bool(self.model.initialised):
+            self.model.init_from_batch(x)
+        for g in self.opt.param_groups:
+            g["lr"] = lr_at(self.step, a)
+        early = self.step < a.dropout_steps
+        y, commit, idx, sem = self.model(x, a.fsq_dropout if early else 0.0, a.vq_dropout if early else 0.0)
+        parts = self.loss(y, x)
+        total = parts["sc"] + parts["logmag"] + a.mel_weight * parts["mel"] + a.commit_weight * commit
+        self.opt.zero_grad(set_to_none=True)
+        total.backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
+        self.opt.step()
+        dead = self.model.ema_update(sem, idx, a.ema_decay, a.dead_usage)
+        self.step += 1
+        self.seen_s += x.numel() / self.cfg.sampling_rate
+        used = torch.bincount(idx.reshape(-1), minlength=self.cfg.semantic_codebook_size).float()
+        p = used / used.sum()
+        perplexity = float(torch.exp(-(p[p > 0] * p[p > 0].log()).sum()))
+        return {"loss": total.item(), "sc": parts["sc"].item(), "logmag": parts["logmag"].item(),
+                "mel": parts["mel"].item(), "commit": commit.item(), "gnorm": gnorm.item(), "vq_ppl": perplexity,
+                "dead": dead}
+
+    # --- eval on the held-out clips, through the integer-code inference path ---
+    @torch.no_grad()
+    def evaluate(self) -> dict:
+        self.model.eval()
+        rec_dir = os.path.join(self.args.out, "rec", f"{self.step:07d}")
+        os.makedirs(rec_dir, exist_ok=True)
+        sc = mel = 0.0
+        refs = {}
+        clips = heldout_clips(self.args.teacher)
+        for r, wav in clips:
+            x = torch.from_numpy(wav)[None]
+            y = self.model.reconstruct(x)
+            m = self.loss(y, x)
+            sc, mel = sc + float(m["sc"]), mel + float(m["mel"])
+            sf.write(os.path.join(rec_dir, r["id"] + ".wav"), y[0].clamp(-1, 1).numpy(), self.cfg.sampling_rate,
+                     subtype="PCM_16")
+            refs[r["id"]] = r["norm"]
+        with open(os.path.join(rec_dir, "refs.json"), "w", encoding="utf-8") as f:
+            json.dump(refs, f, indent=1)
+        self.model.train()
+        n = max(1, len(clips))
+        row = {"eval": True, "step": self.step, "time": time.time(), "clips": len(clips),
+               "sc": round(sc / n, 4), "mel": round(mel / n, 4), "rec": rec_dir}
+        if self.args.asr and os.path.exists(TEACHER_PY) and clips:
+            # Whisper in the teacher venv, niced, detached: it writes rec_dir/wer.json when done
+            subprocess.Popen(["nice", "-n", "19", TEACHER_PY, os.path.join(ROOT, "training", "codec_asr.py"), rec_dir],
+                             stdout=open(os.path.join(rec_dir, "asr.log"), "w"), stderr=subprocess.STDOUT,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"}, start_new_session=True)
+        return row
+
+    def run(self) -> None:
+        a = self.args
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: setattr(self, "stop", True))
+        print(f"codec: {param_count(self.model.encoder) / 1e6:.2f} M encoder + {param_count(self.model.tokenizer) / 1e6:.2f} M "
+              f"decoder params; data {self.data.stats}", flush=True)
+        t_ckpt = t_eval = time.monotonic()
+        if self.step == 0 or a.eval_at_start:
+            self.log(self.evaluate() if self.step else {"eval": True, "step": 0, "note": "untrained"})
+        t_start, steps_start = time.monotonic(), self.step
+        acc, t_log = {}, time.monotonic()
+        while not self.stop and (a.max_steps <= 0 or self.step - steps_start < a.max_steps):
+            if self.data.maybe_refresh():
+                print(f"step {self.step}: data {self.data.stats}", flush=True)
+            m = self.train_step()
+            for k, v in m.items():
+                acc[k] = acc.get(k, 0.0) + v
+            if self.step % a.log_every == 0:
+                now = time.monotonic()
+                row = {"step": self.step, "time": time.time(), "lr": round(lr_at(self.step - 1, a), 7),
+                       "steps_per_s": round(a.log_every / (now - t_log), 3), "hours_seen": round(self.seen_s / 3600, 3),
+                       "data_hours": self.data.stats["hours"]}
+                row.update({k: round(v / a.log_every, 4) for k, v in acc.items()})
+                self.log(row)
+                print(json.dumps(row), flush=True)
+                acc, t_log = {}, now
+            if time.monotonic() - t_eval >= a.eval_min * 60:
+                row = self.evaluate()
+                self.log(row)
+                print(json.dumps(row), flush=True)
+                t_eval = time.monotonic()
+            if time.monotonic() - t_ckpt >= a.ckpt_min * 60:
+                self.save()
+                t_ckpt = time.monotonic()
+        self.save()
+        rate = (self.step - steps_start) / max(1e-9, time.monotonic() - t_start)
+        print(f"stopped at step {self.step} ({rate:.3f} steps/s this run); saved {self.ckpt}", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default=DEFAULT_CONFIG, help="json with audio_tokenizer_args")
+    ap.add_argument("--teacher", default=DEFAULT_TEACHER)
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--init", default="", help="compact checkpoint to start from when OUT/last.pt does not exist")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--frames", type=int, default=20, help="crop length in codec frames (20 = 1.6 s)")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr-min", type=float, default=0.1, help="final lr as a fraction of --lr")
+    ap.add_argument("--warmup", type=int, default=300)
+    ap.add_argument("--total-steps", type=int, default=200_000, help="length of the cosine schedule")
+    ap.add_argument("--clip", type=float, default=1.0)
+    ap.add_argument("--mel-weight", type=float, default=1.0)
+    ap.add_argument("--commit-weight", type=float, default=0.25)
+    ap.add_argument("--ema-decay", type=float, default=0.99)
+    ap.add_argument("--dead-usage", type=float, default=2e-3, help="restart codes whose EMA usage falls below this")
+    ap.add_argument("--fsq-dropout", type=float, default=0.25, help="early on, fraction of items fed continuous tanh")
+    ap.add_argument("--vq-dropout", type=float, default=0.25, help="early on, fraction of items fed unquantised semantics")
+    ap.add_argument("--dropout-steps", type=int, default=20_000, help="quantiser dropout only before this step")
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--ckpt-min", type=float, default=10.0)
+    ap.add_argument("--eval-min", type=float, default=45.0)
+    ap.add_argument("--eval-at-start", action="store_true", help="evaluate right after resuming")
+    ap.add_argument("--reload-min", type=float, default=5.0, help="re-read the teacher manifest this often")
+    ap.add_argument("--asr", action=argparse.BooleanOptionalAction, default=True, help="Whisper-score eval reconstructions")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    Trainer(args).run()
+
+
+if __name__ == "__main__":
+    main()
