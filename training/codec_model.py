@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from vox_edge.config import CodecConfig, ModelConfig
+from vox_edge.export.reference.codec import AudioTokenizer
+from vox_edge.export.reference.codec_encoder import AudioEncoder
+from vox_edge.export.synthetic_params import make_params
 
-from export.reference.codec import AudioTokenizer  # noqa: E402
-from export.reference.codec_encoder import AudioEncoder  # noqa: E402
-from export.synthetic_params import make_params  # noqa: E402
-from vox_edge.config import CodecConfig, ModelConfig  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 DEFAULT_CONFIG = os.path.join(ROOT, "training", "configs", "codec_small.json")
 
