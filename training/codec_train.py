@@ -36,13 +36,22 @@ DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/codec")
 TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
 
 
+def prev_path(path: str) -> str:
+    return path[:-3] + ".prev.pt"
+
+
 def atomic_save(obj, path: str) -> None:
+    """Write tmp, fsync, then swap in; the previous file survives as *.prev.pt and `path` always exists."""
     tmp = path + ".tmp"
     torch.save(obj, tmp)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     if os.path.exists(path):
-        os.replace(path, path[:-3] + ".prev.pt")  # keep one older copy in case the newest is bad
+        link = path + ".old"
+        if os.path.exists(link):
+            os.remove(link)
+        os.link(path, link)
+        os.replace(link, prev_path(path))
     os.replace(tmp, path)
 
 
@@ -70,9 +79,16 @@ class Trainer:
         self.seen_s = 0.0  # audio seconds trained on
         self.stop = False
         torch.manual_seed(args.seed)
-        if os.path.exists(self.ckpt):
-            self.load(self.ckpt)
-        elif args.init:
+        found = [p for p in (self.ckpt, prev_path(self.ckpt)) if os.path.exists(p)]
+        for i, p in enumerate(found):
+            try:
+                self.load(p)
+                break
+            except Exception as e:  # a torn or corrupt file: fall back to the previous one
+                if i == len(found) - 1:
+                    raise
+                print(f"cannot load {p} ({e}); trying {found[i + 1]}", flush=True)
+        if not found and args.init:
             self.load_compact(args.init)
 
     # --- checkpoints ---
