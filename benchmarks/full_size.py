@@ -64,7 +64,7 @@ def backbone_rows(results: dict[str, dict]) -> list[str]:
         mm = r.get("op_profile", {}).get("matmul_weight_gbs")
         rows.append(
             f"| {name} | {r['graph_mb']:.0f} | {r['threads']} | {s['p50']:.1f} ({s['p95']:.1f}) | "
-            f"{r['step_cpu_ms']['p50']:.1f} | "
+            f"{_f(r.get('step_cpu_ms', {}).get('p50'), '.1f')} | "
             f"{', '.join(f'{x:.1f}' for x in r['step_ms_repeat_medians'])} | {r['prefill_ms']['p50']:.0f} ({r['prompt']}) | "
             f"{r['kv_bytes_per_step'] / 2**20:.1f} | {r['floor_ms']:.1f} | {100 * r['fraction']:.1f} ({100 * r['fraction_at_ref']:.1f}) | {_f(mm, '.1f')} | "
             f"{r['memory']['peak_rss_mb']:.0f} | {r['loadavg']['start'][0]:.1f} → {r['loadavg']['end'][0]:.1f} |")
@@ -89,8 +89,9 @@ def op_rows(results: dict[str, dict], top: int = 8) -> list[str]:
 
 def bundle_rows(results: dict[str, dict]) -> list[str]:
     rows = ["| bundle | backbone / flow / codec | thr | NFE | RTF | TTFA p50 / p95 ms | prefill ms | bb step ms | flow step ms | "
-            "codec chunk ms | frame ms (wall) | floor ms | roofline % (at profile BW) | peak RSS MiB | load ms |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "codec chunk ms | frame ms (wall) | CPU RTF | floor ms | roofline % (at profile BW) | peak RSS MiB | "
+            "model load s | load avg |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         st, ro = r["stages_ms"], r["roofline"]
         p = r["bundle"]["precision_per_graph"]
@@ -100,10 +101,12 @@ def bundle_rows(results: dict[str, dict]) -> list[str]:
             f"{_f(r['ttfa_ms']['p50'], '.0f')} / {_f(r['ttfa_ms']['p95'], '.0f')} | "
             f"{_f(st['backbone_prefill']['p50'], '.0f')} | {_f(st['backbone_step']['p50'], '.1f')} | "
             f"{_f(st['flow_step']['p50'], '.1f')} | {_f(st['codec_chunk']['p50'] or st['codec_first_chunk']['p50'], '.0f')} | "
-            f"{_f(ro['frame_ms_wall'], '.1f')} | {_f(ro['floor_ms_per_frame'], '.1f')} | "
+            f"{_f(ro['frame_ms_wall'], '.1f')} | {_f(r['rtf'].get('cpu_aggregate'), '.2f')} | "
+            f"{_f(ro['floor_ms_per_frame'], '.1f')} | "
             f"{_f(100 * ro['fraction_wall'] if ro['fraction_wall'] else None, '.1f')} "
             f"({_f(100 * ro['profile']['fraction_wall'] if ro['profile']['fraction_wall'] else None, '.1f')}) | "
-            f"{r['memory']['peak_rss_mb']:.0f} | {r['load_s'] * 1e3:.0f} |")
+            f"{r['memory']['peak_rss_mb']:.0f} | {r['load_s']:.1f} | {r['loadavg']['start'][0]:.1f} → "
+            f"{r['loadavg']['end_of_measurement'][0]:.1f} |")
     return rows
 
 
@@ -122,9 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tag", default="", help="suffix for the section title and the JSON file names")
     p.add_argument("--work", type=Path, default=Path("/tmp/vox_bench"))
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    p.add_argument("--render", type=Path, metavar="full_size.json", help="only re-render a saved run's section")
     a = p.parse_args(argv)
     a.work.mkdir(parents=True, exist_ok=True)
 
+    if a.render:  # re-render a saved run (e.g. after a table layout change)
+        saved = json.loads(a.render.read_text())
+        results_md.append(a.out, section(a, saved["machine"], saved["bandwidth"], saved["backbones"], saved["bundles"]))
+        return 0
     band = measure_in_subprocess(1024, ort_formats=("fp32", "int8", "int4"), threads=a.threads)
     ort_rates = ", ".join(f"{k} {v['gbs']:.1f}" for k, v in band["ort"].items())
     print(f"bandwidth {band['gbs']:.1f} GB/s (ORT: {ort_rates})")
@@ -134,6 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         bb[name] = backbone_run(name, Path(d), a.params, a, band["gbs"], a.work)
     full = {b.name: bundle_run(b, a, band["gbs"], a.work) for b in a.bundle}
     m = machine.machine_info()
+    results_md.append(a.out, section(a, m, band, bb, full))
+    (a.work / f"full_size{a.tag}.json").write_text(json.dumps({"machine": m, "bandwidth": band, "backbones": bb,
+                                                               "bundles": full}, indent=1, default=str))
+    print(f"appended to {a.out}")
+    return 0
+
+
+def section(a: argparse.Namespace, m: dict, band: dict, bb: dict, full: dict) -> str:
     cfg = f", ORT config {' '.join(a.config)}" if a.config else ""
     text = [f"## Full-size Voxtral-4B, {a.threads} thread(s){cfg} ({a.frames} frames after a {a.prompt}-token prompt)", "",
             f"Date: {m['date']}. " + results_md.machine_line(m, band), ""]
@@ -146,11 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     if full:
         text += [f"`vox-edge bench` on complete bundles, profile `{PROFILE_4B}`, {a.utterances} utterances × "
                  f"{a.frames} frames, voice prefix cached:", "", *bundle_rows(full), ""]
-    results_md.append(a.out, "\n".join(text))
-    (a.work / f"full_size{a.tag}.json").write_text(json.dumps({"machine": m, "bandwidth": band, "backbones": bb,
-                                                       "bundles": full}, indent=1, default=str))
-    print(f"appended to {a.out}")
-    return 0
+    return "\n".join(text)
 
 
 if __name__ == "__main__":
