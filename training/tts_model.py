@@ -1,0 +1,121 @@
+"""Stage 3 model maths: the reference VoxtralTTS (with_codec=False, checkpoint names) plus the training losses.
+
+Losses of one batch (spec §5.2, §5.4):
+- semantic: cross-entropy of `acoustic_transformer.semantic_codebook_output` on the backbone hidden at L-1+f
+  against frame f's semantic code, and against END_AUDIO at the position after the last frame;
+- acoustic: conditional flow matching. x1 = the frame's FSQ values in [-1, 1] (level / (L-1) * 2 - 1, the codec's
+  de-quantisation), x0 ~ N(0, I), t ~ U(0, 1) or logit-normal, x_t = (1 - t) x0 + t x1, target velocity
+  x1 - x0 (t = 0 noise, t = 1 data, as the Euler loop integrates). With probability p_uncond the condition
+  token is zero, which is exactly the unconditional branch CFG uses at inference (llm_projection(0) = 0).
+
+The voice prefix [BOS][BEGIN_AUDIO][voice x N][NEXT_AUDIO_TEXT] is the same for every example, so it runs once
+per batch and its KV cache is broadcast; gradients reach the audio table through the voice rows, which are the
+sums of codebook rows of the voice clip's codes (spec §4.3), recomputed from the live table every step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from vox_edge.config import END_AUDIO, ModelConfig
+from vox_edge.export.reference.model import VoxtralTTS
+
+
+def build_model(params: dict, seed: int = 0) -> VoxtralTTS:
+    cfg = ModelConfig.from_params(params)
+    torch.manual_seed(seed)
+    model = VoxtralTTS(cfg, with_codec=False)
+    init_weights(model)
+    return model
+
+
+@torch.no_grad()
+def init_weights(model: VoxtralTTS) -> None:
+    """Unit-variance input embeddings (a frame is a sum of 37 rows), 1/sqrt(fan_in) linears, residual outputs
+    scaled by 1/sqrt(2 n_layers), zero acoustic output (initial velocity 0), small semantic head."""
+    cfg = model.cfg
+    for name, p in model.named_parameters():
+        if name.endswith("norm.weight"):
+            p.fill_(1.0)
+        elif name == "mm_audio_embeddings.tok_embeddings.weight":
+            p.normal_(0, 1.0)
+        elif name == "mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight":
+            p.normal_(0, 1.0 / math.sqrt(cfg.n_codebooks))
+        elif name == "acoustic_transformer.acoustic_codebook_output.weight":
+            p.zero_()
+        else:
+            std = 1.0 / math.sqrt(p.shape[-1])
+            if name.endswith(("attention.wo.weight", "feed_forward.w2.weight")):
+                n = cfg.n_layers if name.startswith("layers.") else cfg.acoustic.n_layers
+                std /= math.sqrt(2 * n)
+            if name == "acoustic_transformer.semantic_codebook_output.weight":
+                std *= 0.1
+            p.normal_(0, std)
+
+
+def voice_rows(model: VoxtralTTS, voice_codes: torch.Tensor) -> torch.Tensor:
+    """[N, 37] +2-space codes -> [N, D] prompt rows (sum of codebook rows)."""
+    return model.embed_codes(voice_codes)
+
+
+def prefix_embeddings(model: VoxtralTTS, prefix_ids: torch.Tensor, voice_codes: torch.Tensor) -> torch.Tensor:
+    """[P] ids of [BOS][BEGIN_AUDIO][AUDIO x N][NEXT_AUDIO_TEXT] -> [1, P, D] with the voice rows spliced in."""
+    e = model.mm_audio_embeddings.tok_embeddings(prefix_ids)
+    n = voice_codes.shape[0]
+    return torch.cat([e[:2], voice_rows(model, voice_codes), e[2 + n:]])[None]
+
+
+def sample_t(n: int, mode: str, generator: torch.Generator | None = None) -> torch.Tensor:
+    if mode == "uniform":
+        return torch.rand(n, generator=generator)
+    if mode == "logit-normal":  # more weight on mid-trajectory times
+        return torch.sigmoid(torch.randn(n, generator=generator))
+    raise ValueError(f"unknown t sampling {mode!r}")
+
+
+def frame_hiddens(model: VoxtralTTS, batch, voice_codes: torch.Tensor) -> torch.Tensor:
+    """Teacher-forced backbone -> [B, T+1, D]: row f is the hidden at L-1+f, which predicts frame f (END at T)."""
+    p = batch.n_voice + 3  # shared prefix length
+    prefix = prefix_embeddings(model, batch.ids[0, :p], voice_codes)
+    _, past = model.backbone(prefix)
+    b = batch.ids.shape[0]
+    past = [(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1)) for k, v in past]
+    ids, is_frame, codes_in = batch.ids[:, p:], batch.is_frame[:, p:], batch.codes_in[:, p:]
+    tok = model.mm_audio_embeddings.tok_embeddings(ids)
+    aud = model.embed_codes(codes_in)
+    hidden, _ = model.backbone(torch.where(is_frame[..., None], aud, tok), past)  # [B, S - P, D]
+    return hidden.gather(1, (batch.tgt_pos - p).clamp(min=0)[..., None].expand(-1, -1, hidden.shape[-1]))
+
+
+def compute_losses(model: VoxtralTTS, batch, voice_codes: torch.Tensor, *, p_uncond: float = 0.1,
+                   t_mode: str = "uniform", fm_weight: float = 1.0, generator: torch.Generator | None = None) -> dict:
+    cfg: ModelConfig = model.cfg
+    at = model.acoustic_transformer
+    h = frame_hiddens(model, batch, voice_codes)  # [B, T+1, D]
+    valid = batch.sem_tgt != -100
+    logits = at.semantic_logits(h[valid])
+    tgt = batch.sem_tgt[valid]
+    ce = F.cross_entropy(logits, tgt)
+    pred = logits.argmax(-1)
+    is_end = tgt == END_AUDIO
+
+    hf = h[:, :-1][batch.ac_valid]  # [F, D]
+    x1 = batch.ac_tgt[batch.ac_valid].float() * (2.0 / (cfg.acoustic_codebook_size - 1)) - 1.0  # [F, A]
+    x0 = torch.randn(x1.shape, generator=generator)
+    t = sample_t(x1.shape[0], t_mode, generator)
+    xt = (1 - t[:, None]) * x0 + t[:, None] * x1
+    keep = (torch.rand(x1.shape[0], generator=generator) >= p_uncond).to(hf.dtype)
+    llm = at.llm_projection(hf) * keep[:, None]
+    v = at.velocity(xt, at.time_condition(t), llm)
+    fm = F.mse_loss(v, x1 - x0)
+    return {
+        "loss": ce + fm_weight * fm,
+        "ce": ce,
+        "fm": fm,
+        "sem_acc": (pred == tgt)[~is_end].float().mean(),
+        "end_recall": (pred[is_end] == END_AUDIO).float().mean(),  # stops where it should
+        "false_end": (pred[~is_end] == END_AUDIO).float().mean(),  # would stop too early
+    }

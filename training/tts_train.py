@@ -1,0 +1,338 @@
+"""Stage 3: train backbone + acoustic head jointly on (text, codec codes) pairs (teacher forcing).
+
+Resumable: OUT/last.pt holds fp32 weights, AdamW state, step, batch position, RNG, params.json, tekken.json,
+the voice clip's codes and the codec fingerprint; it is written atomically every --ckpt-min minutes and on
+SIGTERM/SIGINT (the previous one is kept as last.prev.pt). Running the same command again continues.
+Logs: OUT/log.jsonl (train rows every --log-every steps; eval rows with "eval": true). Eval every --eval-min
+minutes: teacher-forced losses on the validation clips and --eval-gen free-running generations (frames, whether
+END came), decoded with --codec to OUT/samples/<step>/<id>.wav + refs.json and Whisper-scored in the teacher
+venv by training/codec_asr.py (niced, detached; it writes wer.json there).
+
+  .venv/bin/python training/tokenizer_train.py                      # once: ~/.cache/vox-edge/tts/tekken.json
+  .venv/bin/python training/tts_codes.py                            # codes of the teacher clips
+  nohup nice -n 10 .venv/bin/python training/tts_train.py >> ~/.cache/vox-edge/tts/train.out 2>&1 &
+Smoke run without real codes: --synthetic 64 --dims tiny --out /tmp/tts_smoke --max-steps 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tts_config  # noqa: E402
+from tts_codes import DEFAULT_OUT as DEFAULT_CODES, read_meta, read_shards  # noqa: E402
+from tts_data import (DEFAULT_TEACHER, TRAIN_TSV, Batcher, collate, load_examples,  # noqa: E402
+                      pick_voice_clip, read_texts, synthetic_examples, voice_prompt_codes)
+from tts_model import build_model, compute_losses  # noqa: E402
+
+from vox_edge.config import N_AUDIO_SPECIAL  # noqa: E402
+from vox_edge.runtime.tokenizer import TekkenTokenizer, build_tts_prompt  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts")
+DEFAULT_TEKKEN = os.path.join(DEFAULT_OUT, "tekken.json")
+DEFAULT_CODEC_CONFIG = os.path.join(ROOT, "training", "configs", "codec_small.json")
+TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
+
+
+def atomic_save(obj, path: str) -> None:
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    if os.path.exists(path):
+        os.replace(path, path[:-3] + ".prev.pt")
+    os.replace(tmp, path)
+
+
+def lr_at(step: int, a) -> float:
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
+    t = min(1.0, (step - a.warmup) / max(1, a.total_steps - a.warmup))
+    return a.lr * (a.lr_min + (1 - a.lr_min) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def load_tekken(path: str) -> dict:
+    if not os.path.exists(path):  # deterministic, so building it here equals running tokenizer_train.py
+        import tokenizer_train
+
+        texts = tokenizer_train.read_column(TRAIN_TSV, "norm")
+        tk = tokenizer_train.build_tekken(texts, tokenizer_train.DEFAULT_VOCAB, tokenizer_train.DEFAULT_SPECIALS)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(tk, f, ensure_ascii=False)
+        print(f"built {path}", flush=True)
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+class Trainer:
+    def __init__(self, a):
+        self.a = a
+        os.makedirs(a.out, exist_ok=True)
+        self.ckpt = os.path.join(a.out, "last.pt")
+        self.log_path = os.path.join(a.out, "log.jsonl")
+        self.stop = False
+        resume = torch.load(self.ckpt, map_location="cpu", weights_only=False) if os.path.exists(self.ckpt) else None
+        self._data(resume)
+        self.model = build_model(self.params, a.seed)
+        decay = [p for n, p in self.model.named_parameters() if p.ndim == 2 and "embeddings" not in n]
+        other = [p for n, p in self.model.named_parameters() if not (p.ndim == 2 and "embeddings" not in n)]
+        self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd}, {"params": other, "weight_decay": 0.0}],
+                                     lr=a.lr, betas=(0.9, 0.98))
+        self.step, self.frames_seen = 0, 0
+        self.gen = torch.Generator().manual_seed(a.seed)
+        if resume:
+            self.model.load_state_dict(resume["model"])
+            self.opt.load_state_dict(resume["opt"])
+            self.step, self.frames_seen = resume["step"], resume["frames_seen"]
+            self.batcher.set_state(resume["batcher"])
+            self.gen.set_state(resume["gen"])
+            print(f"resumed {self.ckpt} at step {self.step}", flush=True)
+
+    # --- data, tokenizer, params, voice (fixed at the first start; a resume must agree) ---
+    def _data(self, resume: dict | None) -> None:
+        a = self.a
+        if resume:
+            self.tekken, self.params, self.voice = resume["tekken"], resume["params"], resume["voice"]
+            self.codec_info = resume["codec"]
+        else:
+            self.tekken = load_tekken(a.tekken)
+        tok = TekkenTokenizer.from_dict(self.tekken)
+        self.tts_ids = tok.tts_ids
+        if a.synthetic:
+            with open(a.codec_config, encoding="utf-8") as f:
+                tok_args = json.load(f)["audio_tokenizer_args"]
+            exs = synthetic_examples(a.synthetic, (tok.num_special_tokens, tok.vocab_size),
+                                     tok_args["semantic_codebook_size"], tok_args["acoustic_dim"],
+                                     tok_args["acoustic_codebook_size"], seed=a.seed)
+            n_val = max(1, a.synthetic // 8)
+            self.train_ex, self.val_ex = exs[n_val:], exs[:n_val]
+            codec = {"fingerprint": "synthetic", "step": 0, "tokenizer_args": tok_args}
+            voice_src = self.train_ex[0].codes - N_AUDIO_SPECIAL
+        else:
+            meta = read_meta(a.codes)
+            if not meta:
+                sys.exit(f"no codes in {a.codes}: run training/tts_codes.py first (or --synthetic N for a smoke run)")
+            codes = read_shards(a.codes)
+            self.train_ex, self.val_ex = load_examples(codes, tok, read_texts(a.corpus),
+                                                       os.path.join(a.teacher, "manifest.jsonl"), a.max_frames)
+            codec = {"fingerprint": meta["codec_fingerprint"], "step": meta["codec_step"],
+                     "tokenizer_args": meta["tokenizer_args"], "path": meta.get("codec_path", "")}
+            voice_src = None
+            if not resume:
+                clip = a.voice_clip or pick_voice_clip(codes)
+                voice_src = codes[clip]
+                codec["voice_clip"] = clip
+        if resume:
+            if codec["fingerprint"] != self.codec_info["fingerprint"] and not a.new_codec_ok:
+                sys.exit(f"{a.codes} holds codes of codec {codec['fingerprint']}, the checkpoint was trained on "
+                         f"{self.codec_info['fingerprint']}; pass --new-codec-ok to fine-tune on the new codes")
+        else:
+            self.codec_info = codec
+            vc = voice_prompt_codes(voice_src, codec["tokenizer_args"]["acoustic_dim"])
+            self.voice = {"name": a.voice_name, "codes": vc.tolist()}
+            dims = tts_config.TINY_DIMS if a.dims == "tiny" else tts_config.DIMS
+            self.params = tts_config.make_params(dims, tok.vocab_size, codec["tokenizer_args"], {a.voice_name: 0})
+            import tokenizer_train
+
+            self.tekken = tokenizer_train.with_voices(self.tekken, {a.voice_name: len(vc)})
+        self.voice_codes = torch.tensor(self.voice["codes"], dtype=torch.long)
+        self.n_voice = len(self.voice_codes)
+        self.batcher = Batcher(self.train_ex, self.n_voice, a.batch_tokens, a.seed)
+        if not self.train_ex:
+            sys.exit("no training examples")
+
+    def save(self) -> None:
+        atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
+                     "frames_seen": self.frames_seen, "batcher": self.batcher.state(), "gen": self.gen.get_state(),
+                     "params": self.params, "tekken": self.tekken, "voice": self.voice, "codec": self.codec_info,
+                     "args": vars(self.a)}, self.ckpt)
+
+    def log(self, row: dict) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row) + "\n")
+
+    def train_step(self) -> dict:
+        a = self.a
+        batch = collate(self.batcher.next(), self.n_voice, self.tts_ids)
+        for g in self.opt.param_groups:
+            g["lr"] = lr_at(self.step, a)
+        m = compute_losses(self.model, batch, self.voice_codes, p_uncond=a.p_uncond, t_mode=a.t_sampling,
+                           fm_weight=a.fm_weight, generator=self.gen)
+        self.opt.zero_grad(set_to_none=True)
+        m["loss"].backward()
+        gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
+        self.opt.step()
+        self.step += 1
+        self.frames_seen += batch.frames
+        out = {k: float(v.detach()) for k, v in m.items()}
+        out.update(gnorm=float(gnorm), batch=batch.ids.shape[0], frames=batch.frames)
+        return out
+
+    @torch.no_grad()
+    def evaluate(self) -> dict:
+        """Teacher-forced val losses (fixed noise) + free-running generations of the first --eval-gen val texts."""
+        self.model.eval()
+        gen = torch.Generator().manual_seed(1234)
+        acc, n = {}, 0
+        val = Batcher(self.val_ex, self.n_voice, self.a.batch_tokens, seed=0) if self.val_ex else None
+        for _ in range(len(val._plan) if val else 0):
+            batch = collate(val.next(), self.n_voice, self.tts_ids)
+            m = compute_losses(self.model, batch, self.voice_codes, p_uncond=0.0, t_mode=self.a.t_sampling,
+                               generator=gen)
+            for k, v in m.items():
+                acc[k] = acc.get(k, 0.0) + float(v) * batch.frames
+            n += batch.frames
+        row = {"eval": True, "step": self.step, "time": time.time()}
+        row.update({f"val_{k}": round(v / max(n, 1), 4) for k, v in acc.items()})
+        row.update(self.generate_samples())
+        self.model.train()
+        return row
+
+    def generate_samples(self) -> dict:
+        exs = self.val_ex[: self.a.eval_gen]
+        if not exs:
+            return {}
+        voice = self.model.embed_codes(self.voice_codes)
+        out_dir = os.path.join(self.a.out, "samples", f"{self.step:07d}")
+        codec = self._codec()
+        ratios, stopped, refs = [], 0, {}
+        texts = read_texts(self.a.corpus) if codec else {}
+        for i, e in enumerate(exs):
+            ids = torch.tensor(build_tts_prompt(e.text_ids, self.n_voice, self.tts_ids))
+            cap = 2 * len(e.codes) + 25
+            noise = torch.randn(cap, self.model.cfg.n_acoustic_codebook, generator=torch.Generator().manual_seed(i))
+            g = self.model.generate(self.model.prompt_embeddings(ids, voice), noise, cap)
+            ratios.append(len(g.codes) / len(e.codes))
+            stopped += int(g.stopped)
+            if codec and len(g.codes) and e.id in texts:
+                import soundfile as sf
+
+                os.makedirs(out_dir, exist_ok=True)
+                wav = codec.decode(g.codes - N_AUDIO_SPECIAL).clamp(-1, 1).numpy()
+                sf.write(os.path.join(out_dir, e.id + ".wav"), wav, codec.cfg.sampling_rate, subtype="PCM_16")
+                refs[e.id] = texts[e.id]
+        if refs:
+            with open(os.path.join(out_dir, "refs.json"), "w", encoding="utf-8") as f:
+                json.dump(refs, f, indent=1)
+            if self.a.asr and os.path.exists(TEACHER_PY):
+                subprocess.Popen(["nice", "-n", "19", TEACHER_PY, os.path.join(ROOT, "training", "codec_asr.py"),
+                                  out_dir], stdout=open(os.path.join(out_dir, "asr.log"), "w"),
+                                 stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                                 start_new_session=True)
+        return {"gen_len_ratio": round(float(np.median(ratios)), 3), "gen_stopped": f"{stopped}/{len(exs)}",
+                **({"samples": out_dir} if refs else {})}
+
+    def _codec(self):
+        """The codec the codes came from, for decoding samples (None without --codec or on a mismatch)."""
+        if not hasattr(self, "_codec_cache"):
+            self._codec_cache = None
+            path = self.codec_info.get("path", "") if self.a.codec == "auto" else self.a.codec
+            if path and os.path.exists(path):
+                from tts_codec import load_codec
+
+                c = load_codec(path)
+                if c.fingerprint == self.codec_info["fingerprint"]:
+                    self._codec_cache = c
+                else:
+                    print(f"codec {path} is {c.fingerprint}, codes are from {self.codec_info['fingerprint']}: "
+                          "samples are not decoded (freeze the codec: see training/README.md)", flush=True)
+        return self._codec_cache
+
+    def run(self) -> None:
+        a = self.a
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: setattr(self, "stop", True))
+        n_params = sum(p.numel() for p in self.model.parameters())
+        print(f"tts: {n_params / 1e6:.2f} M params; {len(self.train_ex)} train / {len(self.val_ex)} val clips; "
+              f"voice '{self.voice['name']}' {self.n_voice} rows; codec {self.codec_info['fingerprint']}", flush=True)
+        t_ckpt = t_eval = time.monotonic()
+        if self.step == 0:
+            self.log(self.evaluate())
+        acc, t_log, start = {}, time.monotonic(), self.step
+        while not self.stop and (a.max_steps <= 0 or self.step - start < a.max_steps):
+            m = self.train_step()
+            for k, v in m.items():
+                acc[k] = acc.get(k, 0.0) + v
+            if self.step % a.log_every == 0:
+                now = time.monotonic()
+                row = {"step": self.step, "time": time.time(), "lr": round(lr_at(self.step - 1, a), 7),
+                       "steps_per_s": round(a.log_every / (now - t_log), 3), "epoch": self.batcher.epoch,
+                       "hours_seen": round(self.frames_seen / self.model.cfg.frame_rate / 3600, 3)}
+                row.update({k: round(v / a.log_every, 4) for k, v in acc.items()})
+                self.log(row)
+                print(json.dumps(row), flush=True)
+                acc, t_log = {}, now
+            if time.monotonic() - t_eval >= a.eval_min * 60:
+                row = self.evaluate()
+                self.log(row)
+                print(json.dumps(row), flush=True)
+                t_eval = time.monotonic()
+            if time.monotonic() - t_ckpt >= a.ckpt_min * 60:
+                self.save()
+                t_ckpt = time.monotonic()
+        self.save()
+        print(f"stopped at step {self.step}; saved {self.ckpt}", flush=True)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--codes", default=DEFAULT_CODES, help="tts_codes.py output")
+    ap.add_argument("--teacher", default=DEFAULT_TEACHER, help="teacher dir (manifest: clips rejected since encoding)")
+    ap.add_argument("--corpus", default=TRAIN_TSV)
+    ap.add_argument("--tekken", default=DEFAULT_TEKKEN, help="built with tokenizer_train.py defaults if missing")
+    ap.add_argument("--codec", default="auto",
+                    help="codec checkpoint for decoding eval samples (auto = the one tts_codes.py used; '' = none)")
+    ap.add_argument("--synthetic", type=int, default=0, help="train on N synthetic examples instead of codes")
+    ap.add_argument("--codec-config", default=DEFAULT_CODEC_CONFIG, help="codec args for --synthetic")
+    ap.add_argument("--dims", choices=["small", "tiny"], default="small", help="tts_config.DIMS or TINY_DIMS")
+    ap.add_argument("--voice-name", default="neutral_male")
+    ap.add_argument("--voice-clip", default="", help="clip id whose codes become the voice (default: first 2-3 s clip)")
+    ap.add_argument("--max-frames", type=int, default=400, help="skip longer clips (32 s)")
+    ap.add_argument("--batch-tokens", type=int, default=3000, help="padded positions per batch")
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--lr-min", type=float, default=0.1)
+    ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--total-steps", type=int, default=30_000,
+                    help="length of the cosine schedule (about 27 epochs of 28 h)")
+    ap.add_argument("--wd", type=float, default=0.01)
+    ap.add_argument("--clip", type=float, default=1.0)
+    ap.add_argument("--p-uncond", type=float, default=0.1, help="condition dropout (CFG's zero-hidden branch)")
+    ap.add_argument("--t-sampling", choices=["uniform", "logit-normal"], default="uniform")
+    ap.add_argument("--fm-weight", type=float, default=1.0)
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--ckpt-min", type=float, default=10.0)
+    ap.add_argument("--eval-min", type=float, default=60.0)
+    ap.add_argument("--eval-gen", type=int, default=4, help="free-running val generations per eval")
+    ap.add_argument("--asr", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--new-codec-ok", action="store_true", help="resume on codes of a different codec")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    return ap
+
+
+def main(argv=None):
+    a = parser().parse_args(argv)
+    torch.set_num_threads(a.threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set in this process (tests call main() in-process)
+        pass
+    Trainer(a).run()
+
+
+if __name__ == "__main__":
+    main()
