@@ -34,6 +34,10 @@ def write_png(r: dict, path: str | Path) -> Path:
     floor = r["roofline"]["floor_ms_per_frame"]
     ax1.axvline(floor, color="k", ls="--", lw=1.2, label=f"bandwidth floor {floor:.2f} ms "
                 f"({r['roofline']['bandwidth_gbs']:.1f} GB/s)")
+    rp = r["roofline"].get("profile")
+    if rp and abs(rp["bandwidth_gbs"] - r["roofline"]["bandwidth_gbs"]) > 0.05:
+        ax1.axvline(rp["floor_ms_per_frame"], color="k", ls=":", lw=1.2,
+                    label=f"floor at the profile's {rp['bandwidth_gbs']:.1f} GB/s: {rp['floor_ms_per_frame']:.2f} ms")
     ax1.set_yticks([])
     ax1.set_xlabel("ms per frame (80 ms of audio)")
     frac = r["roofline"]["fraction_wall"]
