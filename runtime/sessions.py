@@ -8,6 +8,8 @@ session is opened again on CPU, with the same warning. Nothing here imports torc
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import sys
 import warnings
@@ -55,6 +57,9 @@ class SessionSettings:
     inter_op_threads: int = 1  # the graphs are sequential chains; more inter-op threads only add overhead
     graph_optimization_level: str = "all"
     enable_mem_arena: bool = True
+    # Spinning worker threads burn a core between ops; on a shared CPU (a head unit runs other software; our
+    # 2-core VM) measured 2-thread 4B INT4 steps went 383 -> 272 ms with spinning off (benchmarks/RESULTS.md).
+    allow_spinning: bool = False
     provider_options: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
@@ -96,6 +101,7 @@ def session_options(s: SessionSettings) -> ort.SessionOptions:
     so.graph_optimization_level = _OPT_LEVELS[s.graph_optimization_level]
     so.enable_cpu_mem_arena = s.enable_mem_arena
     so.enable_mem_pattern = s.enable_mem_arena
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if s.allow_spinning else "0")
     so.log_severity_level = 3  # errors only: ORT's own warnings (e.g. node placement) are noise for users
     return so
 
@@ -116,11 +122,7 @@ def open_session(path: Path, settings: SessionSettings) -> ort.InferenceSession:
         warnings.warn(f"{', '.join(providers[:-1])} failed to start for {path.name} ({type(e).__name__}: "
                       f"{str(e).splitlines()[0] if str(e) else ''}); running on CPU instead.",
                       ProviderFallbackWarning, stacklevel=2)
-        return open_session(path, SessionSettings(
-            providers=(CPU,), intra_op_threads=settings.intra_op_threads,
-            inter_op_threads=settings.inter_op_threads,
-            graph_optimization_level=settings.graph_optimization_level,
-            enable_mem_arena=settings.enable_mem_arena))
+        return open_session(path, dataclasses.replace(settings, providers=(CPU,), provider_options={}))
 
 
 def input_dtypes(sess: ort.InferenceSession) -> dict[str, str]:
