@@ -37,7 +37,7 @@ OPSET = 18  # ORT >= 1.14 CPU, QNN / NNAPI / CoreML / OpenVINO EPs all take it; 
 FLOW_GRAPHS = ("flow_condition", "flow_time", "flow_velocity")
 CODEC_GRAPHS = ("codec_decoder",)
 # Static-shape variant (NPU EPs): batch of CFG's two branches, the 7 Euler times, and one streaming codec
-# window of 25 context + 12 new frames (the runtime pads shorter windows on the left).
+# window of 25 context + 12 new frames (shorter windows are right-padded: the codec is causal).
 STATIC_CODEC_FRAMES = 37
 
 

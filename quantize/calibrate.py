@@ -26,6 +26,8 @@ DEFAULT_TEXTS = (
     "Heavy traffic on the ring road. Your arrival time is now six fifteen.",
 )
 GENERATE_MAX_PARAMS = 600_000_000
+# n_frames per text defaults to 40, or 12 at release width: 4 x 12 frames still give 336 velocity feeds
+# (subsampled to max_feeds) and a 37-frame codec window.
 CODEC_WINDOWS = (2, 14, 37)  # first chunk, 2+12, and the steady-state 25 context + 12 new frames
 
 
@@ -100,13 +102,15 @@ def recording(acoustic):
             hk.remove()
 
 
-def collect_calibration(ckpt, texts: tuple[str, ...] = DEFAULT_TEXTS, n_frames: int = 40, source: str = "auto",
+def collect_calibration(ckpt, texts: tuple[str, ...] = DEFAULT_TEXTS, n_frames: int | None = None, source: str = "auto",
                         seed: int = 0, max_feeds: int = 128, cfg_alpha: float = DEFAULT_CFG_ALPHA,
                         progress: Callable[[str], None] = print) -> CalibrationSet:
     from vox_edge.export.torch_graphs import load_acoustic
 
     cfg = ckpt.config
     n_steps = cfg.acoustic.n_decoding_steps
+    if n_frames is None:  # the torch acoustic loop costs ~2 s a frame at release size on 2 cores
+        n_frames = 40 if cfg.acoustic.dim < 2048 else 12
     g = torch.Generator().manual_seed(seed)
     noise = torch.randn(len(texts) * n_frames, 1, cfg.n_acoustic_codebook, generator=g)  # row f = frame f's x0
     if source == "auto":

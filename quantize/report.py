@@ -4,8 +4,8 @@
 
 Per variant: file size, build time, code agreement of the Euler loop (vs FP32 ORT, which equals the
 PyTorch reference), codec waveform distance, and median ORT CPU ms per call for flow_velocity (B=2)
-and codec_decoder (T=27). Timings use 2 intra-op threads on whatever else the machine is doing:
-repeat the run and compare medians.
+and codec_decoder (T=27). Timings use 2 intra-op threads on whatever else the machine is doing;
+they are taken in interleaved rounds after all builds, and the 1-minute load average is recorded.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def folder_bytes(folder: Path, name: str) -> int:
 
 
 def measure(ckpt, work: Path, variants=DEFAULT_VARIANTS, frames: int = 60, repeat: int = 30, seed: int = 1,
-            progress=print) -> dict:
+            rounds: int = 3, reuse: bool = False, progress=print) -> dict:
     from vox_edge.export.torch_graphs import export_component_graphs
     from vox_edge.quantize.calibrate import collect_calibration
 
@@ -71,27 +71,37 @@ def measure(ckpt, work: Path, variants=DEFAULT_VARIANTS, frames: int = 60, repea
             comp = "codec" if g == "codec_decoder" else "acoustic"
             spec = v + "-force" if (comp == "codec" and v.startswith("int4")) else v
             plan = plan_for(comp, spec, graph=g)
-            feeds = None
-            if plan.needs_calibration:
-                if cal is None:
+            if not (reuse and (vdir / f"{g}.onnx").exists()):
+                if plan.needs_calibration and cal is None:
                     cal = collect_calibration(ckpt, progress=progress)
-                feeds = cal.feeds(g)
-            t0 = time.perf_counter()
-            quantize_graph(fp32_dir / f"{g}.onnx", vdir / f"{g}.onnx", plan, feeds)
-            row["build_s"][g] = round(time.perf_counter() - t0, 2)
+                t0 = time.perf_counter()
+                quantize_graph(fp32_dir / f"{g}.onnx", vdir / f"{g}.onnx", plan, cal.feeds(g) if plan.needs_calibration else None)
+                row["build_s"][g] = round(time.perf_counter() - t0, 2)
             row["bytes"][g] = folder_bytes(vdir, g)
         flow = FlowGraphs.load(vdir)
         codes = euler_codes(flow, hiddens, noise, n_steps, levels)
         agree = code_agreement(ref_codes, codes)
         codec = session(vdir / "codec_decoder.onnx")
         dist = wave_distance(ref_wave, codec.run(None, {"codes": codec_codes})[0])
-        row.update(codes=agree.__dict__, codec=dist.__dict__,
-                   flow_velocity_ms=median_ms(flow.velocity, feed_v, repeat),
-                   codec_decoder_ms=median_ms(codec, feed_c, max(5, repeat // 3)))
-        progress(f"[report] {v:>16}: {agree}; codec {dist}; velocity {row['flow_velocity_ms']:.3f} ms, "
-                 f"codec T={CODEC_T} {row['codec_decoder_ms']:.2f} ms")
+        row.update(codes=agree.__dict__, codec=dist.__dict__)
+        progress(f"[report] {v:>16}: {agree}; codec {dist}")
         rows[v] = row
-    return {"checkpoint": str(ckpt.path), "frames": frames, "load_avg": os.getloadavg(), "rows": rows}
+    # Timing last, in interleaved rounds: contention from other jobs then hits every variant alike.
+    loads = [os.getloadavg()[0]]
+    samples: dict[str, dict[str, list[float]]] = {v: {"flow_velocity_ms": [], "codec_decoder_ms": []} for v in variants}
+    for _ in range(rounds):
+        for v in variants:
+            sv, sc = session(work / v / "flow_velocity.onnx"), session(work / v / "codec_decoder.onnx")
+            samples[v]["flow_velocity_ms"].append(median_ms(sv, feed_v, repeat))
+            samples[v]["codec_decoder_ms"].append(median_ms(sc, feed_c, max(5, repeat // 3)))
+        loads.append(os.getloadavg()[0])
+    for v in variants:
+        for k, xs in samples[v].items():
+            rows[v][k] = float(np.median(xs))
+            rows[v][k + "_rounds"] = xs
+        progress(f"[report] {v:>16}: velocity B=2 {rows[v]['flow_velocity_ms']:.3f} ms, "
+                 f"codec T={CODEC_T} {rows[v]['codec_decoder_ms']:.2f} ms")
+    return {"checkpoint": str(ckpt.path), "frames": frames, "load_avg_1min": loads, "rows": rows}
 
 
 def main(argv=None) -> int:
@@ -102,10 +112,13 @@ def main(argv=None) -> int:
     ap.add_argument("work")
     ap.add_argument("--variants", default=",".join(DEFAULT_VARIANTS))
     ap.add_argument("--frames", type=int, default=60)
-    ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--repeat", type=int, default=30, help="calls per timing sample (median taken)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds over all variants (median taken)")
+    ap.add_argument("--reuse", action="store_true", help="keep variant graphs already in WORK (timing re-runs)")
     ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args(argv)
-    res = measure(Checkpoint.open(a.checkpoint), Path(a.work), a.variants.split(","), a.frames, a.repeat)
+    res = measure(Checkpoint.open(a.checkpoint), Path(a.work), a.variants.split(","), a.frames, a.repeat,
+                  rounds=a.rounds, reuse=a.reuse)
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=1))
     return 0
