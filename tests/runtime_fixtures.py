@@ -71,3 +71,21 @@ def test_profile():
 
 
 test_profile.__test__ = False  # not a test despite the name
+
+
+# Runs first in the child: any attempt to import torch (even one caught by try/except) is recorded.
+NO_TORCH_GUARD = r"""
+import sys
+class _NoTorch:
+    attempts = []
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            self.attempts.append(name)
+            raise ImportError("torch is banned here (runtime / speak / bench)")
+        return None
+_guard = _NoTorch()
+sys.meta_path.insert(0, _guard)
+def _check():
+    assert not _guard.attempts, f"torch import attempted: {_guard.attempts}"
+    assert not any(m == "torch" or m.startswith("torch.") for m in sys.modules)
+"""

@@ -14,26 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+from runtime_fixtures import NO_TORCH_GUARD, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 PROFILE = "dev-vm-2core-x86"
 
-# Runs first in the child: any attempt to import torch (even one caught by try/except) is recorded.
-_GUARD = r"""
-import sys
-class _NoTorch:
-    attempts = []
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            self.attempts.append(name)
-            raise ImportError("torch is banned in the bench")
-        return None
-_guard = _NoTorch()
-sys.meta_path.insert(0, _guard)
-def _check():
-    assert not _guard.attempts, f"torch import attempted: {_guard.attempts}"
-    assert not any(m == "torch" or m.startswith("torch.") for m in sys.modules), "torch in sys.modules"
-"""
+_GUARD = NO_TORCH_GUARD
 
 
 def _child(code: str) -> subprocess.CompletedProcess:
