@@ -89,3 +89,20 @@ def _check():
     assert not _guard.attempts, f"torch import attempted: {_guard.attempts}"
     assert not any(m == "torch" or m.startswith("torch.") for m in sys.modules)
 """
+
+
+def reference_run(checkpoint: Path, frames: int, seed: int) -> dict:
+    """PyTorch reference for TEXT / casual_male with noise drawn from `seed`: noise, codes [T,37], audio, ids."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    from vox_edge.export.checkpoint import Checkpoint, load_reference_model
+
+    ckpt = Checkpoint.open(checkpoint)
+    model = load_reference_model(ckpt)
+    noise = np.random.default_rng(seed).standard_normal((frames, ckpt.config.n_acoustic_codebook), dtype=np.float32)
+    ids = torch.tensor(ckpt.tokenizer.encode_tts(TEXT, "casual_male"))
+    embeds = model.prompt_embeddings(ids, ckpt.voice("casual_male").float())
+    gen = model.generate(embeds, torch.from_numpy(noise), frames)
+    return {"noise": noise, "codes": gen.codes.numpy(), "audio": model.codes_to_audio(gen.codes).numpy(),
+            "ids": ids.tolist()}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from runtime_fixtures import TEXT, tiny_checkpoint_dir  # noqa: F401
+from runtime_fixtures import TEXT, reference_run, tiny_checkpoint_dir  # noqa: F401
 
 FRAMES = 50
 # variant -> (precision, per_component, min semantic agreement, min acoustic agreement, min within +-1, min codec SNR dB)
@@ -26,17 +26,9 @@ LADDER = {  # measured on tiny, 2026-11-25: sem / acoustic / within+-1 / SNR
 
 @pytest.fixture(scope="module")
 def reference(tiny_checkpoint_dir):  # noqa: F811
-    torch = pytest.importorskip("torch")
-    from vox_edge.export.checkpoint import Checkpoint, load_reference_model
-
-    ckpt = Checkpoint.open(tiny_checkpoint_dir)
-    model = load_reference_model(ckpt)
-    noise = np.random.default_rng(5).standard_normal((FRAMES, ckpt.config.n_acoustic_codebook), dtype=np.float32)
-    ids = torch.tensor(ckpt.tokenizer.encode_tts(TEXT, "casual_male"))
-    embeds = model.prompt_embeddings(ids, ckpt.voice("casual_male").float())
-    gen = model.generate(embeds, torch.from_numpy(noise), FRAMES)
-    assert gen.codes.shape[0] == FRAMES
-    return {"noise": noise, "codes": gen.codes.numpy(), "audio": model.codes_to_audio(gen.codes).numpy()}
+    ref = reference_run(tiny_checkpoint_dir, FRAMES, seed=5)
+    assert ref["codes"].shape[0] == FRAMES
+    return ref
 
 
 def _teacher_forced_codes(engine, ref_codes: np.ndarray, noise: np.ndarray) -> np.ndarray:

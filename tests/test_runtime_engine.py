@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from runtime_fixtures import TEXT, engine, get_engine, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+from runtime_fixtures import TEXT, engine, reference_run, get_engine, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 from vox_edge.config import END_AUDIO, SynthesisOptions
 
@@ -14,17 +14,7 @@ FRAMES = 60  # >= 50 frames of identical codes is the parity bar (issue 3 / issu
 @pytest.fixture(scope="module")
 def reference(tiny_checkpoint_dir):
     """Reference codes and waveform for TEXT, voice casual_male, the given noise (computed with torch)."""
-    torch = pytest.importorskip("torch")
-    from vox_edge.export.checkpoint import Checkpoint, load_reference_model
-
-    ckpt = Checkpoint.open(tiny_checkpoint_dir)
-    model = load_reference_model(ckpt)
-    noise = np.random.default_rng(11).standard_normal((FRAMES, ckpt.config.n_acoustic_codebook), dtype=np.float32)
-    ids = torch.tensor(ckpt.tokenizer.encode_tts(TEXT, "casual_male"))
-    embeds = model.prompt_embeddings(ids, ckpt.voice("casual_male").float())
-    gen = model.generate(embeds, torch.from_numpy(noise), FRAMES)
-    return {"noise": noise, "codes": gen.codes.numpy(), "audio": model.codes_to_audio(gen.codes).numpy(),
-            "ids": ids.tolist()}
+    return reference_run(tiny_checkpoint_dir, FRAMES, seed=11)
 
 
 def _run(eng, **kw):
