@@ -90,6 +90,8 @@ class Trainer:
                 print(f"cannot load {p} ({e}); trying {found[i + 1]}", flush=True)
         if not found and args.init:
             self.load_compact(args.init)
+        elif not found and args.warm_start:
+            self.warm_start(args.warm_start)
 
     # --- checkpoints ---
     def save(self) -> None:
@@ -118,6 +120,20 @@ class Trainer:
         self.step, self.seen_s = ck["step"], ck.get("seen_s", 0.0)
         print(f"initialised from compact {path} at step {self.step} (optimiser {'restored' if 'opt' in ck else 'fresh'})",
               flush=True)
+
+    def warm_start(self, path: str) -> None:
+        """Start a new run (step 0, fresh optimiser) from another config's weights: every tensor whose name and
+        shape match is copied (e.g. the trunk of a patch-head codec into an iSTFT-head one); the rest stays at init."""
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        src = ck["model"] if "model" in ck else {**{"encoder." + k: v for k, v in ck["weights"].items()
+                                                     if k.startswith(("input_proj.", "encoder_blocks."))},
+                                                  **{"tokenizer." + k: v for k, v in ck["weights"].items()
+                                                     if not k.startswith(("input_proj.", "encoder_blocks."))}}
+        own = self.model.state_dict()
+        take = {k: v.float() for k, v in src.items() if k in own and own[k].shape == v.shape}
+        self.model.load_state_dict(take, strict=False)
+        skipped = sorted(set(own) - set(take))
+        print(f"warm start from {path}: {len(take)} tensors copied, fresh: {skipped}", flush=True)
 
     def log(self, row: dict) -> None:
         with open(self.log_path, "a", encoding="utf-8") as f:
@@ -224,6 +240,8 @@ def main():
     ap.add_argument("--teacher", default=DEFAULT_TEACHER)
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--init", default="", help="compact checkpoint to start from when OUT/last.pt does not exist")
+    ap.add_argument("--warm-start", default="", help="checkpoint of another config to copy matching tensors from "
+                    "when OUT/last.pt does not exist (new run: step 0, fresh optimiser)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=8)

@@ -81,7 +81,7 @@ def estimates(params: dict, voice_rows: int = 30, left_context: int = 25, chunk:
     codec_tf = sum(c.decoder_transformer_lengths) * (4 * c.dim * c.dim + 3 * c.dim * c.hidden_dim)
     k = c.decoder_convs_kernels
     codec_conv = c.latent_dim * c.dim * k[0] + sum(c.dim * c.dim * kk for kk in k[1:]) \
-        + c.dim * c.patch_size * c.patch_proj_kernel_size
+        + c.dim * c.output_channels * c.output_kernel
     codebook = c.semantic_codebook_size * c.semantic_dim
     # bytes as vox-edge export --precision int8 writes them today: matmuls int8, codec convs + codebook fp32,
     # audio table fp32, text table fp16, voices fp32
@@ -95,7 +95,7 @@ def estimates(params: dict, voice_rows: int = 30, left_context: int = 25, chunk:
     codec_layer = 4 * c.dim * c.dim + 3 * c.dim * c.hidden_dim  # per position (12.5 Hz x 1, 2, 4, 8)
     codec_frame = sum(n * u for n, u in zip(c.decoder_transformer_lengths, ups)) * codec_layer \
         + c.latent_dim * c.dim * k[0] + sum(c.dim * c.dim * kk * u for kk, u in zip(k[1:], ups)) \
-        + ups[-1] * c.dim * c.patch_size * c.patch_proj_kernel_size
+        + ups[-1] * c.dim * c.output_channels * c.output_kernel
     return {
         "params_backbone": bb, "params_acoustic": ac_layers + heads, "params_text_table": text,
         "params_audio_table": audio, "params_codec_decoder": codec_tf + codec_conv + codebook,

@@ -145,6 +145,41 @@ class CausalConvTranspose1d(nn.Module):
         return y[..., : y.shape[-1] - (k - s)]  # trim_ratio 1: nothing from the left
 
 
+MAX_LOG_MAGNITUDE = 6.9  # exp(6.9) ~ 1e3: bounds the iSTFT head's magnitudes (Vocos clips at 1e2 on mel-scaled audio)
+
+
+class CausalISTFT(nn.Module):
+    """[log-magnitude; phase] [B, 2F, L] at hop = patch -> waveform [B, L·hop]; no weights.
+
+    One-sided inverse DFT x Hann synthesis window as a fixed ConvTranspose1d, overlap-added and trimmed on the
+    right like CausalConvTranspose1d, so patch p only sees frames p - n_fft/hop + 1 .. p (causal, streamable).
+    The basis is rebuilt from arange on every call (cheap; keeps meta-device loading and ONNX export simple).
+    """
+
+    def __init__(self, n_fft: int, hop: int):
+        super().__init__()
+        self.n_fft, self.hop = n_fft, hop
+
+    def basis(self, dtype: torch.dtype, device) -> torch.Tensor:  # [2F, 1, n_fft]
+        n, f = self.n_fft, self.n_fft // 2 + 1
+        t = torch.arange(n, dtype=torch.float64, device=device)
+        k = torch.arange(f, dtype=torch.float64, device=device)
+        ang = 2 * math.pi * k[:, None] * t[None, :] / n  # [F, n]
+        weight = torch.full((f, 1), 2.0, dtype=torch.float64, device=device)
+        weight[0], weight[-1] = 1.0, 1.0  # DC and Nyquist appear once in the one-sided spectrum
+        window = 0.5 - 0.5 * torch.cos(2 * math.pi * t / n)  # periodic Hann
+        norm = n * (n / (2 * self.hop))  # 1/N of the inverse DFT x the Hann overlap sum n / (2 hop)
+        re, im = weight * torch.cos(ang) * window / norm, -weight * torch.sin(ang) * window / norm
+        return torch.cat([re, im], dim=0).unsqueeze(1).to(dtype)
+
+    def forward(self, spec: torch.Tensor) -> torch.Tensor:  # [B, 2F, L] -> [B, L·hop]
+        logmag, phase = spec.chunk(2, dim=1)  # [B, F, L] each
+        mag = torch.exp(logmag.clamp(max=MAX_LOG_MAGNITUDE))
+        y = F.conv_transpose1d(torch.cat([mag * torch.cos(phase), mag * torch.sin(phase)], dim=1),
+                               self.basis(spec.dtype, spec.device), stride=self.hop)  # [B, 1, (L-1)·hop + n_fft]
+        return y[:, 0, : spec.shape[-1] * self.hop]
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float):
         super().__init__()
@@ -245,7 +280,9 @@ def min_left_context_frames(cfg: CodecConfig) -> int:
                                          cfg.decoder_transformer_lengths, cfg.decoder_windows)):
         d = d + k - 1 if i == 0 else s * d + k - 1
         d += n * w
-    d += cfg.patch_proj_kernel_size - 1  # output_proj
+    d += cfg.output_kernel - 1  # output_proj
+    if cfg.output_head == "istft":
+        d += cfg.n_fft // cfg.patch_size - 1  # overlap-add reaches n_fft / hop - 1 patches back
     return d // cfg.upsample_factor + 1
 
 
@@ -272,8 +309,8 @@ class AudioTokenizer(nn.Module):
                 blocks.append(CausalConvTranspose1d(cfg.dim, cfg.dim, k, s))
             blocks.append(Transformer(cfg, n, w))
         self.decoder_blocks = nn.ModuleList(blocks)
-        self.output_proj = CausalConv1d(cfg.dim, cfg.patch_size * cfg.channels, cfg.patch_proj_kernel_size,
-                                        pad_mode="reflect")
+        self.output_proj = CausalConv1d(cfg.dim, cfg.output_channels, cfg.output_kernel, pad_mode="reflect")
+        self.istft = CausalISTFT(cfg.n_fft, cfg.patch_size) if cfg.output_head == "istft" else None
 
     # --- weights ---
     def conv_modules(self) -> list[nn.Module]:
@@ -322,7 +359,9 @@ class AudioTokenizer(nn.Module):
         x = latent  # [B, latent_dim, T]
         for block in self.decoder_blocks:
             x = block(x)  # conv: [B, dim, s·L]; transformer: same shape
-        y = self.output_proj(x)  # [B, patch, U·T] with U = upsample_factor (8)
+        y = self.output_proj(x)  # [B, patch or 2F, U·T] with U = upsample_factor (8)
+        if self.istft is not None:
+            return self.istft(y)  # [B, U·T·patch]
         # un-patch: w[t·patch + j] = y[j, t]
         return y.transpose(1, 2).reshape(y.shape[0], -1)  # [B, U·T·patch]
 

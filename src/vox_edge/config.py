@@ -95,10 +95,29 @@ class CodecConfig:
     encoder_convs_kernels: tuple[int, ...]
     encoder_convs_strides: tuple[int, ...]
     voices: tuple[tuple[str, int], ...]  # (name, index) in params.json order
+    # Output head of the decoder. "patch" (release): a conv to 240-sample patches. "istft" (the project's small
+    # codec; not in the release): the conv predicts log-magnitude + phase of an n_fft STFT at hop patch_size and a
+    # fixed causal iSTFT makes the waveform -- GAN-free training learns harmonics faster with it (codec_spike.md).
+    output_head: str = "patch"
+    istft_n_fft: int = 0  # 0: 4 x patch_size
+    output_kernel_size: int = 0  # kernel of output_proj; 0: patch_proj_kernel_size
 
     @property
     def latent_dim(self) -> int:
         return self.semantic_dim + self.acoustic_dim
+
+    @property
+    def n_fft(self) -> int:
+        return self.istft_n_fft or 4 * self.patch_size
+
+    @property
+    def output_kernel(self) -> int:
+        return self.output_kernel_size or self.patch_proj_kernel_size
+
+    @property
+    def output_channels(self) -> int:
+        """Channels of output_proj: waveform patch, or [log-magnitude; phase] of n_fft // 2 + 1 bins."""
+        return self.patch_size * self.channels if self.output_head == "patch" else 2 * (self.n_fft // 2 + 1)
 
     @property
     def upsample_factor(self) -> int:
@@ -250,6 +269,9 @@ class ModelConfig:
             encoder_convs_kernels=_int_list(at.get("encoder_convs_kernels_str", "4,4,4,3"), w_at + "encoder_convs_kernels_str"),
             encoder_convs_strides=_int_list(at.get("encoder_convs_strides_str", "2,2,2,1"), w_at + "encoder_convs_strides_str"),
             voices=tuple((str(k), int(v)) for k, v in voices.items()),
+            output_head=str(at.get("output_head", "patch")),
+            istft_n_fft=int(at.get("istft_n_fft", 0)),
+            output_kernel_size=int(at.get("output_kernel_size", 0)),
         )
         cfg = cls(
             dim=_get(p, "dim", ""),
@@ -312,6 +334,9 @@ class ModelConfig:
         need(c.decoder_convs_strides[0] == 1, "the first decoder conv must have stride 1")
         need(all(k >= s for k, s in zip(c.decoder_convs_kernels, c.decoder_convs_strides)), "decoder conv kernels must be >= strides")
         need(self.acoustic_codebook_size >= 2, "acoustic_codebook_size must be >= 2")
+        need(c.output_head in ("patch", "istft"), f"audio_tokenizer_args.output_head must be 'patch' or 'istft', not {c.output_head!r}")
+        need(c.n_fft % c.patch_size == 0 and c.n_fft % 2 == 0 and c.n_fft >= c.patch_size,
+             "audio_tokenizer_args.istft_n_fft must be an even multiple of pretransform_patch_size")
         self.codec.decoder_windows  # raises on a degenerate schedule
         need(abs(self.frame_rate * self.samples_per_frame - self.sampling_rate) < 1e-6 * self.sampling_rate,
              f"frame_rate {self.frame_rate} x samples_per_frame {self.samples_per_frame} != sampling_rate {self.sampling_rate}")
