@@ -157,6 +157,52 @@ def test_losses_are_finite_and_cfg_dropout_zeroes_the_condition(tekken):
     assert model.layers[0].attention.wq.weight.grad.abs().sum() == 0
 
 
+def test_attention_recorder_leaves_the_model_unchanged_and_sees_rows_that_sum_to_one(tekken):
+    from tts_model import frame_hiddens, record_attention
+
+    tk, params, exs, voice = _setup(tekken)
+    model = build_model(params, seed=0)
+    b = collate(exs[:3], len(voice), tk.tts_ids)
+    with torch.no_grad():
+        plain = frame_hiddens(model, b, voice)
+        with record_attention(model, (1,), heads=2) as probs:
+            seen = frame_hiddens(model, b, voice)
+        after = frame_hiddens(model, b, voice)
+    assert torch.equal(plain, seen) and torch.equal(plain, after)  # unpatched again on exit
+    batch_part = [a for a in probs if a.shape[3] != a.shape[2]]
+    assert len(probs) == 2 and len(batch_part) == 1 and batch_part[0].shape[:2] == (3, 2)
+    assert torch.allclose(batch_part[0].sum(-1), torch.ones(()), atol=1e-5)
+
+
+def test_guided_attention_loss_is_zero_on_the_diagonal_and_large_off_it(tekken):
+    from tts_model import guided_attention_loss
+
+    tk, params, exs, voice = _setup(tekken)
+    b = collate(exs[:2], len(voice), tk.tts_ids)
+    p = len(voice) + 3
+    s = b.ids.shape[1] - p
+    diag, anti = torch.zeros(2, 1, s, p + s), torch.zeros(2, 1, s, p + s)
+    for i in range(2):
+        n = int(b.tgt_pos[i, 0]) + 1 - 2 - p  # text tokens
+        t = int(b.ac_valid[i].sum())
+        for f in range(t):
+            j = min(n - 1, round(f * n / t))
+            diag[i, 0, n + 2 + f, p + j] = 1.0
+            anti[i, 0, n + 2 + f, p + n - 1 - j] = 1.0
+    low, high = guided_attention_loss([diag], b), guided_attention_loss([anti], b)
+    assert float(low) < 0.2 and float(high) > 3 * float(low)  # short toy texts: rounding keeps low above 0
+
+
+def test_guided_weight_holds_then_decays_to_zero():
+    from types import SimpleNamespace
+
+    from tts_train import guided_weight
+
+    a = SimpleNamespace(guided_weight=2.0, guided_layers=(1,), guided_steps=100)
+    assert [guided_weight(s, a) for s in (0, 100, 150, 200, 500)] == [2.0, 2.0, 1.0, 0.0, 0.0]
+    assert guided_weight(0, SimpleNamespace(guided_weight=2.0, guided_layers=(), guided_steps=100)) == 0.0
+
+
 # ---------------------------------------------------------------- training loop, resume, export
 @pytest.fixture(scope="module")
 def trained(tekken, tmp_path_factory):
@@ -167,7 +213,8 @@ def trained(tekken, tmp_path_factory):
     cfg.write_text(json.dumps({"audio_tokenizer_args": tiny_codec_args()}), encoding="utf-8")
     common = ["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
               "--codec-config", str(cfg), "--codec", "", "--batch-tokens", "600", "--lr", "3e-3",
-              "--warmup", "5", "--log-every", "5", "--eval-gen", "1", "--eval-min", "1000", "--no-asr"]
+              "--warmup", "5", "--log-every", "5", "--eval-gen", "1", "--eval-min", "1000", "--no-asr",
+              "--guided-layers", "1", "--guided-steps", "20"]
     tts_train.main(common + ["--max-steps", "30"])
     first = [json.loads(l) for l in (out / "log.jsonl").read_text().splitlines()]
     tts_train.main(common + ["--max-steps", "10"])  # resumes from last.pt

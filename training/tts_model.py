@@ -16,6 +16,7 @@ sums of codebook rows of the voice clip's codes (spec §4.3), recomputed from th
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -90,11 +91,70 @@ def frame_hiddens(model: VoxtralTTS, batch, voice_codes: torch.Tensor) -> torch.
     return hidden.gather(1, (batch.tgt_pos - p).clamp(min=0)[..., None].expand(-1, -1, hidden.shape[-1]))
 
 
+@contextmanager
+def record_attention(model: VoxtralTTS, layers: tuple[int, ...], heads: int):
+    """Collect the softmax probabilities of the first `heads` heads of backbone `layers` during the forwards inside.
+
+    Wraps `attend` of those layers (training only): the output is the reference's own; the probabilities are
+    recomputed from the same q/k/mask (a few % of a step at these sizes). Yields a list of [B, heads, S, P+S].
+    """
+    from vox_edge.export.reference.layers import repeat_kv
+
+    probs: list[torch.Tensor] = []
+    patched = []
+    for i in layers:
+        att = model.backbone.layers[i].attention
+        orig = att.attend
+
+        def attend(q, k, v, mask, _att=att, _orig=orig):
+            kk = repeat_kv(k, _att.n_heads // _att.n_kv_heads)[:, :heads]
+            scores = (q[:, :heads] @ kk.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+            probs.append(torch.softmax((scores + mask if mask is not None else scores).float(), dim=-1))
+            return _orig(q, k, v, mask)
+
+        att.attend = attend
+        patched.append(att)
+    try:
+        yield probs
+    finally:
+        for att in patched:
+            del att.attend  # back to the class method
+
+
+def guided_attention_loss(probs: list[torch.Tensor], batch, sigma: float = 0.2) -> torch.Tensor:
+    """DC-TTS guided attention: attention mass of audio frame f on text token j, weighted by
+    1 - exp(-(j/N - f/T)^2 / (2 sigma^2)); near-diagonal mass is free. Averaged over frames, heads and layers.
+
+    probs: [B, H, S, P+S] from record_attention over the batch part (queries after the shared prefix P).
+    Segment layout (collate): text at [0, N) after the prefix, [REPEAT_AUDIO_TEXT][BEGIN_AUDIO], frames at [N+2, N+2+T).
+    """
+    if not probs:
+        return torch.zeros(())
+    b, _, s, total = probs[0].shape
+    p = total - s  # shared prefix length (BOS, BEGIN_AUDIO, voice rows, NEXT_AUDIO_TEXT)
+    n_text = (batch.tgt_pos[:, 0] + 1 - 2 - p).clamp(min=1)  # [B]
+    n_frames = batch.ac_valid.sum(1).clamp(min=1)  # [B]
+    f = torch.arange(s)[None, :] - (n_text + 2)[:, None]  # [B, S] frame index of each query row
+    q_ok = (f >= 0) & (f < n_frames[:, None])
+    j = torch.arange(total)[None, :] - p  # [1, P+S] text index of each key column
+    k_ok = (j >= 0) & (j < n_text[:, None])  # [B, P+S]
+    d = j[:, None, :] / n_text[:, None, None] - f[:, :, None] / n_frames[:, None, None]  # [B, S, P+S]
+    w = (1 - torch.exp(-d.float() ** 2 / (2 * sigma ** 2))) * (q_ok[:, :, None] & k_ok[:, None, :])
+    per_row = sum((a * w[:, None]).sum(-1) for a in probs) / len(probs)  # [B, H, S]
+    return (per_row * q_ok[:, None]).sum() / (q_ok.sum() * per_row.shape[1]).clamp(min=1)
+
+
 def compute_losses(model: VoxtralTTS, batch, voice_codes: torch.Tensor, *, p_uncond: float = 0.1,
-                   t_mode: str = "uniform", fm_weight: float = 1.0, generator: torch.Generator | None = None) -> dict:
+                   t_mode: str = "uniform", fm_weight: float = 1.0, generator: torch.Generator | None = None,
+                   guided_weight: float = 0.0, guided_layers: tuple[int, ...] = (), guided_heads: int = 2,
+                   guided_sigma: float = 0.2) -> dict:
     cfg: ModelConfig = model.cfg
     at = model.acoustic_transformer
-    h = frame_hiddens(model, batch, voice_codes)  # [B, T+1, D]
+    with record_attention(model, guided_layers if guided_weight > 0 else (), guided_heads) as probs:
+        h = frame_hiddens(model, batch, voice_codes)  # [B, T+1, D]
+    # the shared-prefix forward (no past: keys == queries) records too; keep the batch part's (keys = P + S)
+    probs = [a for a in probs if a.shape[3] != a.shape[2]]
+    guided = guided_attention_loss(probs, batch, guided_sigma)
     valid = batch.sem_tgt != -100
     logits = at.semantic_logits(h[valid])
     tgt = batch.sem_tgt[valid]
@@ -112,8 +172,9 @@ def compute_losses(model: VoxtralTTS, batch, voice_codes: torch.Tensor, *, p_unc
     v = at.velocity(xt, at.time_condition(t), llm)
     fm = F.mse_loss(v, x1 - x0)
     return {
-        "loss": ce + fm_weight * fm,
+        "loss": ce + fm_weight * fm + guided_weight * guided,
         "ce": ce,
+        "guided": guided,
         "fm": fm,
         "sem_acc": (pred == tgt)[~is_end].float().mean(),
         "end_recall": (pred[is_end] == END_AUDIO).float().mean(),  # stops where it should

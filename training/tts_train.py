@@ -62,6 +62,13 @@ def lr_at(step: int, a) -> float:
     return a.lr * (a.lr_min + (1 - a.lr_min) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def guided_weight(step: int, a) -> float:
+    """Guided-attention weight: --guided-weight until --guided-steps, then linearly to 0 over as many steps."""
+    if a.guided_weight <= 0 or not a.guided_layers:
+        return 0.0
+    return a.guided_weight * min(1.0, max(0.0, 2.0 - step / max(1, a.guided_steps)))
+
+
 def load_tekken(path: str) -> dict:
     if not os.path.exists(path):  # deterministic, so building it here equals running tokenizer_train.py
         import tokenizer_train
@@ -86,6 +93,10 @@ class Trainer:
         resume = torch.load(self.ckpt, map_location="cpu", weights_only=False) if os.path.exists(self.ckpt) else None
         self._data(resume)
         self.model = build_model(self.params, a.seed)
+        n_layers = self.model.cfg.n_layers
+        self.guided_layers = tuple(i for i in a.guided_layers if i < n_layers)
+        if self.guided_layers != a.guided_layers:
+            print(f"guided attention: layers {a.guided_layers} -> {self.guided_layers} (model has {n_layers})", flush=True)
         decay = [p for n, p in self.model.named_parameters() if p.ndim == 2 and "embeddings" not in n]
         other = [p for n, p in self.model.named_parameters() if not (p.ndim == 2 and "embeddings" not in n)]
         self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.wd}, {"params": other, "weight_decay": 0.0}],
@@ -169,7 +180,8 @@ class Trainer:
         for g in self.opt.param_groups:
             g["lr"] = lr_at(self.step, a)
         m = compute_losses(self.model, batch, self.voice_codes, p_uncond=a.p_uncond, t_mode=a.t_sampling,
-                           fm_weight=a.fm_weight, generator=self.gen)
+                           fm_weight=a.fm_weight, generator=self.gen, guided_weight=guided_weight(self.step, a),
+                           guided_layers=self.guided_layers, guided_heads=a.guided_heads)
         self.opt.zero_grad(set_to_none=True)
         m["loss"].backward()
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
@@ -312,6 +324,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--p-uncond", type=float, default=0.1, help="condition dropout (CFG's zero-hidden branch)")
     ap.add_argument("--t-sampling", choices=["uniform", "logit-normal"], default="uniform")
     ap.add_argument("--fm-weight", type=float, default=1.0)
+    ap.add_argument("--guided-weight", type=float, default=1.0,
+                    help="DC-TTS guided attention on --guided-heads heads of --guided-layers (alignment on small data)")
+    ap.add_argument("--guided-layers", type=lambda s: tuple(int(x) for x in s.split(",") if x), default=(2, 5),
+                    help="backbone layers whose first heads are pushed towards the text diagonal ('' = off)")
+    ap.add_argument("--guided-heads", type=int, default=2)
+    ap.add_argument("--guided-steps", type=int, default=10_000, help="full weight until here, 0 at twice this")
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--ckpt-min", type=float, default=10.0)
     ap.add_argument("--eval-min", type=float, default=60.0)
