@@ -36,6 +36,21 @@ def test_codes_and_audio_equal_pytorch_reference(engine, reference):
     assert out.stopped == (False,)  # the tiny checkpoint never emits END: the noise rows ran out
 
 
+def test_cfg_alpha_one_runs_the_conditional_branch_only_and_equals_reference(engine, tiny_checkpoint_dir):
+    ref = reference_run(tiny_checkpoint_dir, FRAMES, seed=11, cfg_alpha=1.0)
+    calls = []
+    vel = engine._flow._vel
+    run = vel.run
+    engine._flow._vel = type("Spy", (), {"run": lambda self, o, feeds: calls.append(len(feeds["x_t"])) or run(o, feeds),
+                                         "get_inputs": vel.get_inputs})()
+    try:
+        out = _run(engine, noise=ref["noise"], cfg_alpha=1.0)
+    finally:
+        engine._flow._vel = vel
+    np.testing.assert_array_equal(out.codes[0], ref["codes"])
+    assert set(calls) == {1}  # batch 1: the unconditional half is skipped
+
+
 def test_stream_concatenation_equals_synthesize(engine, reference):
     chunks = list(engine.stream(TEXT, voice="casual_male", normalize=False, noise=reference["noise"],
                                 first_chunk_frames=2, chunk_frames=7))

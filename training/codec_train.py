@@ -74,6 +74,10 @@ class Trainer:
         self.model = Codec(self.cfg)
         self.loss = SpectralLoss(self.cfg.sampling_rate)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=args.lr, betas=(0.8, 0.99), weight_decay=0.01)
+        if args.freeze_encoder:
+            # codes are final (stage 3 trains on them): only the decoder learns; no codebook EMA, no dropout
+            for p in self.model.encoder.parameters():
+                p.requires_grad_(False)
         self.data = TeacherCrops(args.teacher, self.cfg.sampling_rate, reload_s=args.reload_min * 60, seed=args.seed)
         self.step = 0
         self.seen_s = 0.0  # audio seconds trained on
@@ -147,7 +151,7 @@ class Trainer:
             self.model.init_from_batch(x)
         for g in self.opt.param_groups:
             g["lr"] = lr_at(self.step, a)
-        early = self.step < a.dropout_steps
+        early = self.step < a.dropout_steps and not a.freeze_encoder
         y, commit, idx, sem = self.model(x, a.fsq_dropout if early else 0.0, a.vq_dropout if early else 0.0)
         parts = self.loss(y, x)
         total = parts["sc"] + parts["logmag"] + a.mel_weight * parts["mel"] + a.commit_weight * commit
@@ -155,7 +159,7 @@ class Trainer:
         total.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
         self.opt.step()
-        dead = self.model.ema_update(sem, idx, a.ema_decay, a.dead_usage)
+        dead = 0 if a.freeze_encoder else self.model.ema_update(sem, idx, a.ema_decay, a.dead_usage)
         self.step += 1
         self.seen_s += x.numel() / self.cfg.sampling_rate
         used = torch.bincount(idx.reshape(-1), minlength=self.cfg.semantic_codebook_size).float()
@@ -258,6 +262,8 @@ def main():
     ap.add_argument("--fsq-dropout", type=float, default=0.25, help="early on, fraction of items fed continuous tanh")
     ap.add_argument("--vq-dropout", type=float, default=0.25, help="early on, fraction of items fed unquantised semantics")
     ap.add_argument("--dropout-steps", type=int, default=20_000, help="quantiser dropout only before this step")
+    ap.add_argument("--freeze-encoder", action="store_true",
+                    help="train the decoder only (encoder + codebook fixed, so encoded codes stay valid)")
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--ckpt-min", type=float, default=10.0)
     ap.add_argument("--eval-min", type=float, default=45.0)

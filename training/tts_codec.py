@@ -4,8 +4,9 @@ Accepts both forms stage 2 writes: the training state (~/.cache/vox-edge/codec/l
 `encoder.` / `tokenizer.` prefixes) and the compact repo checkpoint (training/checkpoints/codec_small.pt, fp16,
 key "weights" in release naming). Only the reference modules are used (export/reference/codec*.py), so this file
 depends on the checkpoint format, not on the codec trainer's code.
-The fingerprint hashes the fp16 weights, so both forms of the same step give the same value: the TTS model
-is tied to the codec whose codes it was trained on, and export refuses a decoder with another fingerprint.
+The fingerprint hashes the fp16 encoder + quantizer weights, so both forms of the same step give the same value:
+the TTS model is tied to the codes it was trained on, and export refuses a codec with another fingerprint (a
+decoder trained further with a frozen encoder keeps it).
 """
 
 from __future__ import annotations
@@ -58,9 +59,14 @@ class LoadedCodec:
         return self.tokenizer.decode(codes[None])[0]
 
 
+CODE_KEYS = ENCODER_KEYS + ("quantizer.",)  # what decides the codes: encoder + semantic codebook
+
+
 def fingerprint(flat: dict[str, torch.Tensor]) -> str:
+    """Identity of the codes: a hash of the encoder and quantizer only, so a decoder trained further on frozen
+    codes (codec_train.py --freeze-encoder) keeps the fingerprint its TTS model was trained against."""
     h = hashlib.sha256()
-    for k in sorted(flat):
+    for k in sorted(k for k in flat if k.startswith(CODE_KEYS)):
         h.update(k.encode())
         h.update(flat[k].detach().to(torch.float16).contiguous().view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]
