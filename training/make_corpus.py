@@ -270,6 +270,9 @@ def spell_house(n: int) -> str:
     return spell_int(hi) + (" oh " + spell_int(lo) if lo < 10 else " " + spell_int(lo))
 
 
+ONE_PLURAL = re.compile(r"(?<![\w-])(?<!point )(?<!hundred )(?<!thousand )one (kilometer|kilogram|liter|meter|mile|minute|hour|degree|percent)s\b")
+
+
 def join(*parts):
     """parts are plain strings (same in both forms) or (raw, spoken) tuples."""
     raw = "".join(p if isinstance(p, str) else p[0] for p in parts)
@@ -489,6 +492,7 @@ def main():
         while len(items) < n and tries < n * 20:
             tries += 1
             raw, norm = (x.replace("..", ".") for x in fn(g))  # "p.m." at sentence end
+            norm = ONE_PLURAL.sub(r"one \1", norm)  # "1 km" -> "one kilometer", not "one kilometers"
             if norm.lower() in seen:
                 continue
             seen.add(norm.lower())

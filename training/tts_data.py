@@ -64,7 +64,10 @@ def read_texts(path: str = TRAIN_TSV, column: str = "norm") -> dict[str, str]:
 def load_examples(codes: dict[str, np.ndarray], tokenizer, texts: dict[str, str], manifest: str | None = None,
                   max_frames: int = 400) -> tuple[list[Example], list[Example]]:
     """(train, val) examples from codes {id: [T, 37] -2 space}; val = VAL_IDS. Clips over max_frames are skipped."""
-    rejected = {r["id"] for r in read_manifest(manifest) if r.get("rejected")}
+    rows = read_manifest(manifest)
+    rejected = {r["id"] for r in rows if r.get("rejected")}
+    # the text the teacher actually spoke wins over the corpus (a corpus fix after generation must not mislabel)
+    texts = {**texts, **{r["id"]: r["norm"] for r in rows if r.get("norm")}}
     train, val = [], []
     for cid in sorted(codes):
         if cid in rejected or cid not in texts or not 0 < len(codes[cid]) <= max_frames:
