@@ -189,8 +189,11 @@ def test_guided_attention_loss_is_zero_on_the_diagonal_and_large_off_it(tekken):
             j = min(n - 1, round(f * n / t))
             diag[i, 0, n + 2 + f, p + j] = 1.0
             anti[i, 0, n + 2 + f, p + n - 1 - j] = 1.0
+    away = torch.zeros(2, 1, s, p + s)
+    away[..., 0] = 1.0  # every frame looks at BOS: no text at all
     low, high = guided_attention_loss([diag], b), guided_attention_loss([anti], b)
     assert float(low) < 0.2 and float(high) > 3 * float(low)  # short toy texts: rounding keeps low above 0
+    assert float(guided_attention_loss([away], b)) == pytest.approx(1.0)
 
 
 def test_guided_weight_holds_then_decays_to_zero():

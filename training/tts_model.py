@@ -123,7 +123,8 @@ def record_attention(model: VoxtralTTS, layers: tuple[int, ...], heads: int):
 
 def guided_attention_loss(probs: list[torch.Tensor], batch, sigma: float = 0.2) -> torch.Tensor:
     """DC-TTS guided attention: attention mass of audio frame f on text token j, weighted by
-    1 - exp(-(j/N - f/T)^2 / (2 sigma^2)); near-diagonal mass is free. Averaged over frames, heads and layers.
+    1 - exp(-(j/N - f/T)^2 / (2 sigma^2)), and on any non-text key, weighted 1; near-diagonal text mass is free.
+    Averaged over frames, heads and layers.
 
     probs: [B, H, S, P+S] from record_attention over the batch part (queries after the shared prefix P).
     Segment layout (collate): text at [0, N) after the prefix, [REPEAT_AUDIO_TEXT][BEGIN_AUDIO], frames at [N+2, N+2+T).
@@ -139,7 +140,10 @@ def guided_attention_loss(probs: list[torch.Tensor], batch, sigma: float = 0.2) 
     j = torch.arange(total)[None, :] - p  # [1, P+S] text index of each key column
     k_ok = (j >= 0) & (j < n_text[:, None])  # [B, P+S]
     d = j[:, None, :] / n_text[:, None, None] - f[:, :, None] / n_frames[:, None, None]  # [B, S, P+S]
-    w = (1 - torch.exp(-d.float() ** 2 / (2 * sigma ** 2))) * (q_ok[:, :, None] & k_ok[:, None, :])
+    off_diag = 1 - torch.exp(-d.float() ** 2 / (2 * sigma ** 2))
+    # keys outside the text (voice prefix, specials, earlier frames) cost 1: unlike DC-TTS's encoder-decoder
+    # attention, a decoder-only head could otherwise dodge the prior by looking away from the text
+    w = torch.where(k_ok[:, None, :], off_diag, torch.ones(())) * q_ok[:, :, None]
     per_row = sum((a * w[:, None]).sum(-1) for a in probs) / len(probs)  # [B, H, S]
     return (per_row * q_ok[:, None]).sum() / (q_ok.sum() * per_row.shape[1]).clamp(min=1)
 
