@@ -1,6 +1,6 @@
 """Write the compact, committed codec checkpoint from the training state (OUT/last.pt).
 
-training/checkpoints/codec_small.pt holds:
+training/checkpoints/codec_small.pt (gzip around a torch.save stream, see ckpt_io.py) holds:
 - `weights`: every tensor in release naming (input_proj.*, encoder_blocks.*, decoder_blocks.*, output_proj.*,
   quantizer.semantic_codebook.*) in fp16, except cluster_usage (fp32: it can sit near the 1e-5 floor);
 - `tokenizer_args`, `step`, `seen_s`; `opt` only if the file still fits --max-mb (it does not at 7 M params).
@@ -10,13 +10,11 @@ training/checkpoints/codec_small.pt holds:
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 
-import torch
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ckpt_io import atomic_save, load as load_ckpt, serialize  # noqa: E402
 from codec_model import ROOT, Codec, codec_config  # noqa: E402
 
 DEFAULT_SRC = os.path.expanduser("~/.cache/vox-edge/codec/last.pt")
@@ -32,9 +30,7 @@ def compact(ck: dict) -> dict:
 
 
 def size_of(obj) -> int:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.tell()
+    return len(serialize(obj, compress=True))
 
 
 def main():
@@ -43,7 +39,7 @@ def main():
     ap.add_argument("--dst", default=DEFAULT_DST)
     ap.add_argument("--max-mb", type=float, default=15.0, help="limit in 10^6 bytes")
     args = ap.parse_args()
-    ck = torch.load(args.src, map_location="cpu", weights_only=False)
+    ck = load_ckpt(args.src)
     out = compact(ck)
     with_opt = {**out, "opt": ck["opt"]}
     if size_of(with_opt) <= args.max_mb * 1e6:
@@ -52,9 +48,7 @@ def main():
     if n > args.max_mb * 1e6:
         sys.exit(f"compact checkpoint is {n / 1e6:.2f} MB > {args.max_mb} MB; not written")
     os.makedirs(os.path.dirname(args.dst), exist_ok=True)
-    tmp = args.dst + ".tmp"
-    torch.save(out, tmp)
-    os.replace(tmp, args.dst)
+    atomic_save(out, args.dst, compress=True, keep_prev=False)
     print(f"wrote {args.dst}: step {out['step']}, {n / 1e6:.2f} MB, optimiser {'included' if 'opt' in out else 'not included'}")
 
 

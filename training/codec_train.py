@@ -30,29 +30,11 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from codec_data import DEFAULT_TEACHER, TeacherCrops, heldout_clips  # noqa: E402
 from codec_losses import SpectralLoss  # noqa: E402
+from ckpt_io import atomic_save, load as load_ckpt, prev_path  # noqa: E402
 from codec_model import DEFAULT_CONFIG, ROOT, Codec, codec_config, param_count, tokenizer_args  # noqa: E402
 
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/codec")
 TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
-
-
-def prev_path(path: str) -> str:
-    return path[:-3] + ".prev.pt"
-
-
-def atomic_save(obj, path: str) -> None:
-    """Write tmp, fsync, then swap in; the previous file survives as *.prev.pt and `path` always exists."""
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    if os.path.exists(path):
-        link = path + ".old"
-        if os.path.exists(link):
-            os.remove(link)
-        os.link(path, link)
-        os.replace(link, prev_path(path))
-    os.replace(tmp, path)
 
 
 def lr_at(step: int, args) -> float:
@@ -104,7 +86,7 @@ class Trainer:
                      "data_rng": self.data.rng_state(), "args": vars(self.args)}, self.ckpt)
 
     def load(self, path: str) -> None:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
+        ck = load_ckpt(path)
         if ck["tokenizer_args"] != self.tok_args:
             sys.exit(f"{path} was trained with other audio_tokenizer_args than {self.args.config}; use another --out")
         self.model.load_state_dict(ck["model"])
@@ -115,7 +97,7 @@ class Trainer:
         print(f"resumed {path} at step {self.step}", flush=True)
 
     def load_compact(self, path: str) -> None:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
+        ck = load_ckpt(path)
         if ck["tokenizer_args"] != self.tok_args:
             sys.exit(f"{path} does not match {self.args.config}")
         self.model.load_flat_state(ck["weights"])
@@ -128,7 +110,7 @@ class Trainer:
     def warm_start(self, path: str) -> None:
         """Start a new run (step 0, fresh optimiser) from another config's weights: every tensor whose name and
         shape match is copied (e.g. the trunk of a patch-head codec into an iSTFT-head one); the rest stays at init."""
-        ck = torch.load(path, map_location="cpu", weights_only=False)
+        ck = load_ckpt(path)
         src = ck["model"] if "model" in ck else {**{"encoder." + k: v for k, v in ck["weights"].items()
                                                      if k.startswith(("input_proj.", "encoder_blocks."))},
                                                   **{"tokenizer." + k: v for k, v in ck["weights"].items()

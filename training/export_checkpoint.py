@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ckpt_io import load as load_ckpt  # noqa: E402
 from tts_codec import DEFAULT_CODEC, load_codec  # noqa: E402
 from tts_model import build_model  # noqa: E402
 
@@ -118,7 +119,7 @@ def main():
     ap.add_argument("--precision", default="int8", choices=["fp32", "fp16", "int8", "int4"])
     args = ap.parse_args()
 
-    state = torch.load(args.tts, map_location="cpu", weights_only=False)
+    state = load_ckpt(args.tts)
     codec_path = args.codec or state["codec"].get("path") or DEFAULT_CODEC
     codec = load_codec(codec_path)
     want = state["codec"]["fingerprint"]

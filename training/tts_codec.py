@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
+import ckpt_io
+
 from vox_edge.config import CodecConfig, ModelConfig
 from vox_edge.export.reference.codec import AudioTokenizer
 from vox_edge.export.reference.codec_encoder import AudioEncoder
@@ -98,7 +100,7 @@ def from_weights(flat: dict[str, torch.Tensor], tokenizer_args: dict, step: int 
 
 
 def load_codec(path: str = DEFAULT_CODEC) -> LoadedCodec:
-    ck = torch.load(path, map_location="cpu", weights_only=False)
+    ck = ckpt_io.load(path)
     return from_weights(flat_weights(ck), ck["tokenizer_args"], int(ck.get("step", 0)), path)
 
 

@@ -30,6 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tts_config  # noqa: E402
+from ckpt_io import atomic_save, load as load_ckpt  # noqa: E402
 from tts_codes import DEFAULT_OUT as DEFAULT_CODES, read_meta, read_shards  # noqa: E402
 from tts_data import (DEFAULT_TEACHER, TRAIN_TSV, Batcher, collate, load_examples,  # noqa: E402
                       pick_voice_clip, read_texts, synthetic_examples, voice_prompt_codes)
@@ -43,16 +44,6 @@ DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts")
 DEFAULT_TEKKEN = os.path.join(DEFAULT_OUT, "tekken.json")
 DEFAULT_CODEC_CONFIG = os.path.join(ROOT, "training", "configs", "codec_small.json")
 TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
-
-
-def atomic_save(obj, path: str) -> None:
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    if os.path.exists(path):
-        os.replace(path, path[:-3] + ".prev.pt")
-    os.replace(tmp, path)
 
 
 def lr_at(step: int, a) -> float:
@@ -90,7 +81,7 @@ class Trainer:
         self.ckpt = os.path.join(a.out, "last.pt")
         self.log_path = os.path.join(a.out, "log.jsonl")
         self.stop = False
-        resume = torch.load(self.ckpt, map_location="cpu", weights_only=False) if os.path.exists(self.ckpt) else None
+        resume = load_ckpt(self.ckpt) if os.path.exists(self.ckpt) else None
         self._data(resume)
         self.model = build_model(self.params, a.seed)
         n_layers = self.model.cfg.n_layers
