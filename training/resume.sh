@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Restart the recipe's background jobs after a session ended (they die with it); each starts only if it is not
+# already running, detached (setsid) so it outlives this shell, and resumes from its own checkpoint.
+#   bash training/resume.sh            # teacher + codec + stage 3 (whichever has something to resume)
+#   bash training/resume.sh teacher    # just one: teacher | codec | tts
+# The flags here are the ones the current runs were started with: a resumed run takes its behaviour from
+# the command line, so change them here, not ad hoc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+C=~/.cache/vox-edge
+want="${1:-all}"
+
+running() { pgrep -f "$1" > /dev/null; }
+start() {  # name, log, command...
+  local name=$1 log=$2; shift 2
+  if running "$name"; then echo "$name: already running"; return; fi
+  mkdir -p "$(dirname "$log")"
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 KOKORO_JA_CACHE=$C/kokoro \
+    setsid nohup "$@" >> "$log" 2>&1 < /dev/null &
+  echo "$name: started (pid $!), log $log"
+}
+
+if [[ $want == all || $want == teacher ]]; then
+  start training/teacher.py $C/teacher/gen.log nice -n 19 $C/venv-teacher/bin/python training/teacher.py
+fi
+if [[ $want == all || $want == codec ]]; then
+  # run 2: iSTFT head, warm-started from run 1 (patch head) at its step 13,530; add --freeze-encoder once stage 3
+  # trains on its codes for real (the decoder keeps improving, the codes stay valid)
+  init=()
+  [[ -e $C/codec/last.pt || -e $C/codec/last.prev.pt ]] || init=(--init training/checkpoints/codec_small.pt)
+  start training/codec_train.py $C/codec/train.out nice -n 10 .venv/bin/python training/codec_train.py \
+    --dropout-steps 4000 --warmup 200 --eval-min 30 "${init[@]}" ${CODEC_FLAGS:-}
+fi
+if [[ $want == all || $want == tts ]]; then
+  if [[ ! -e $C/tts/last.pt ]] && ! running training/tts_train.py; then
+    echo "tts: no $C/tts/last.pt to resume; first start: see README 'Stages 5-6'"; exit 0
+  fi
+  start training/tts_train.py $C/tts/train.out nice -n 10 .venv/bin/python training/tts_train.py \
+    --lr 1e-3 --warmup 300 --eval-min 30 ${TTS_FLAGS:-}
+fi
