@@ -24,12 +24,12 @@ if [[ $want == all || $want == teacher ]]; then
   start training/teacher.py $C/teacher/gen.log nice -n 19 $C/venv-teacher/bin/python training/teacher.py
 fi
 if [[ $want == all || $want == codec ]]; then
-  # run 2: iSTFT head, warm-started from run 1 (patch head) at its step 13,530; add --freeze-encoder once stage 3
-  # trains on its codes for real (the decoder keeps improving, the codes stay valid)
+  # run 2: iSTFT head, warm-started from run 1 (patch head) at its step 13,530; encoder + codebook frozen since
+  # step 5,079 (stage 3 trains on those codes; only the decoder keeps improving, so the codes stay valid)
   init=()
   [[ -e $C/codec/last.pt || -e $C/codec/last.prev.pt ]] || init=(--init training/checkpoints/codec_small.pt)
   start training/codec_train.py $C/codec/train.out nice -n 10 .venv/bin/python training/codec_train.py \
-    --dropout-steps 4000 --warmup 200 --eval-min 30 "${init[@]}" ${CODEC_FLAGS:-}
+    --dropout-steps 4000 --warmup 200 --eval-min 30 --freeze-encoder "${init[@]}" ${CODEC_FLAGS:-}
 fi
 if [[ $want == all || $want == tts ]]; then
   if [[ ! -e $C/tts/last.pt ]] && ! running training/tts_train.py; then
