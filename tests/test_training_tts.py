@@ -220,7 +220,7 @@ def trained(tekken, tmp_path_factory):
               "--guided-layers", "1", "--guided-steps", "20"]
     tts_train.main(common + ["--max-steps", "30"])
     first = [json.loads(l) for l in (out / "log.jsonl").read_text().splitlines()]
-    tts_train.main(common + ["--max-steps", "10"])  # resumes from last.pt
+    tts_train.main(common + ["--max-steps", "10", "--bf16"])  # resumes from last.pt, in bf16 autocast
     rows = [json.loads(l) for l in (out / "log.jsonl").read_text().splitlines()]
     return out, first, rows, cfg
 

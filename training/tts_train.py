@@ -170,9 +170,11 @@ class Trainer:
         batch = collate(self.batcher.next(), self.n_voice, self.tts_ids)
         for g in self.opt.param_groups:
             g["lr"] = lr_at(self.step, a)
-        m = compute_losses(self.model, batch, self.voice_codes, p_uncond=a.p_uncond, t_mode=a.t_sampling,
-                           fm_weight=a.fm_weight, generator=self.gen, guided_weight=guided_weight(self.step, a),
-                           guided_layers=self.guided_layers, guided_heads=a.guided_heads)
+        # bf16 autocast: matmuls in bf16 with fp32 weights and optimiser (AVX-512 BF16 makes them ~4x faster here)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            m = compute_losses(self.model, batch, self.voice_codes, p_uncond=a.p_uncond, t_mode=a.t_sampling,
+                               fm_weight=a.fm_weight, generator=self.gen, guided_weight=guided_weight(self.step, a),
+                               guided_layers=self.guided_layers, guided_heads=a.guided_heads)
         self.opt.zero_grad(set_to_none=True)
         m["loss"].backward()
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
@@ -328,6 +330,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--asr", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--new-codec-ok", action="store_true", help="resume on codes of a different codec")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False,
+                    help="bf16 autocast for the forward/backward (fp32 master weights)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     return ap
