@@ -365,3 +365,24 @@ def test_quality_benchmark_selection_and_scoring():
     run = {"label": "x", "precisions": {"backbone": "int8"}, "clips": clips, "score": s, "rtf": 0.05,
            "ttfa_p50_ms": 100.0, "ttfa_p95_ms": 150.0, "stopped": "3/3", "audio_s": 9.0}
     assert "| x | int8 / - / - | 3 |" in quality_wer.table([run])
+
+
+# ---------------------------------------------------------------- stage 7: shipping the default voice
+def test_ship_gates_and_atomic_install(tmp_path):
+    from types import SimpleNamespace
+
+    import ship_default
+
+    a = SimpleNamespace(max_mb=25.0, max_wer=0.10, max_gap=1.5)
+    ok = {"int8_mb": 24.6, "wer_int8": 0.08, "wer_fp32": 0.07}
+    assert ship_default.gates(ok, a) == []
+    assert len(ship_default.gates({**ok, "int8_mb": 25.1}, a)) == 1
+    assert len(ship_default.gates({**ok, "wer_int8": 0.11, "wer_fp32": 0.09}, a)) == 2  # WER and the gap
+    src, dest = tmp_path / "b", tmp_path / "assets" / "default_bundle"
+    src.mkdir()
+    (src / "manifest.json").write_text("{}")
+    dest.mkdir(parents=True)
+    (dest / "stale.onnx").write_text("old")
+    ship_default.install(str(src), str(dest))
+    assert sorted(p.name for p in dest.iterdir()) == ["manifest.json"]
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["default_bundle"]

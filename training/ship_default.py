@@ -1,0 +1,101 @@
+r"""Stage 7: make the trained small model the packaged default voice, only if it passes the issue's gates.
+
+1. export the stage-3 state + the codec decoder as a release-format checkpoint and an INT8 and an FP32 bundle
+   (training/export_checkpoint.py, `vox-edge export`);
+2. score both with benchmarks/quality_wer.py on --n held-out sentences (Whisper tiny.en);
+3. gates: INT8 bundle <= --max-mb, INT8 WER <= --max-wer, |INT8 - FP32| <= --max-gap points;
+4. if all hold, replace src/vox_edge/assets/default_bundle with the INT8 bundle (copy, then rename), so
+   `pip install .` ships it and `vox-edge speak` uses it without --bundle.
+
+Prints one JSON summary; exits 1 when a gate fails (nothing is shipped). --no-gate ships anyway: for trying the
+packaging path only, never for a commit.
+
+  .venv/bin/python training/ship_default.py [--tts ~/.cache/vox-edge/tts/last.pt] [--codec ~/.cache/vox-edge/codec/last.pt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ASSET = os.path.join(ROOT, "src", "vox_edge", "assets", "default_bundle")
+PY = sys.executable
+
+
+def run(cmd: list[str]) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def bundle_bytes(path: str) -> int:
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
+def gates(summary: dict, a) -> list[str]:
+    """Failed gate descriptions (empty = ship)."""
+    failed = []
+    if summary["int8_mb"] > a.max_mb:
+        failed.append(f"INT8 bundle {summary['int8_mb']:.2f} MB > {a.max_mb} MB")
+    if summary["wer_int8"] > a.max_wer:
+        failed.append(f"INT8 WER {100 * summary['wer_int8']:.1f} % > {100 * a.max_wer:.0f} %")
+    if abs(summary["wer_int8"] - summary["wer_fp32"]) > a.max_gap / 100:
+        failed.append(f"INT8 vs FP32 WER gap {100 * abs(summary['wer_int8'] - summary['wer_fp32']):.1f} points > {a.max_gap}")
+    return failed
+
+
+def install(bundle: str, dest: str = ASSET) -> None:
+    tmp = dest + ".partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(bundle, tmp)
+    old = dest + ".old"
+    shutil.rmtree(old, ignore_errors=True)
+    if os.path.exists(dest):
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tts", default=os.path.expanduser("~/.cache/vox-edge/tts/last.pt"))
+    ap.add_argument("--codec", default=os.path.expanduser("~/.cache/vox-edge/codec/last.pt"),
+                    help="codec whose decoder ships (same code fingerprint as the codes stage 3 trained on)")
+    ap.add_argument("--work", default=os.path.expanduser("~/.cache/vox-edge/ship"))
+    ap.add_argument("--n", type=int, default=100, help="held-out sentences for the WER gate")
+    ap.add_argument("--max-mb", type=float, default=25.0)
+    ap.add_argument("--max-wer", type=float, default=0.10)
+    ap.add_argument("--max-gap", type=float, default=1.5, help="INT8 vs FP32 WER, in points")
+    ap.add_argument("--no-gate", action="store_true", help="ship even if a gate fails (packaging trials only)")
+    a = ap.parse_args(argv)
+
+    w = a.work
+    ckpt, b8, b32, q = (os.path.join(w, x) for x in ("checkpoint", "bundle-int8", "bundle-fp32", "quality"))
+    for d in (b8, b32):
+        shutil.rmtree(d, ignore_errors=True)
+    run([PY, "training/export_checkpoint.py", "--tts", a.tts, "--codec", a.codec, "--out", ckpt, "--no-encoder",
+         "--bundle", b8, "--precision", "int8"])
+    run([PY, "-m", "vox_edge.cli", "export", ckpt, b32, "--precision", "fp32"])
+    run([PY, "benchmarks/quality_wer.py", "--bundle", f"int8={b8}", "--bundle", f"fp32={b32}", "--n", str(a.n),
+         "--out", q])
+    with open(os.path.join(q, "quality_wer.json"), encoding="utf-8") as f:
+        runs = {r["label"]: r for r in json.load(f)["runs"]}
+    summary = {"int8_mb": round(bundle_bytes(b8) / 1e6, 3), "wer_int8": runs["int8"]["score"]["wer"],
+               "wer_fp32": runs["fp32"]["score"]["wer"], "rtf_int8": runs["int8"]["rtf"],
+               "ttfa_p50_ms_int8": runs["int8"]["ttfa_p50_ms"], "n": a.n}
+    failed = gates(summary, a)
+    summary["failed_gates"] = failed
+    shipped = not failed or a.no_gate
+    if shipped:
+        install(b8)
+    summary["shipped"] = ASSET if shipped else None
+    print(json.dumps(summary, indent=1))
+    return 0 if not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
