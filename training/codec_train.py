@@ -29,6 +29,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from codec_data import DEFAULT_TEACHER, TeacherCrops, heldout_clips  # noqa: E402
+from codec_gan import Discriminators, discriminator_loss, generator_losses  # noqa: E402
 from codec_losses import SpectralLoss  # noqa: E402
 from ckpt_io import atomic_save, load as load_ckpt, prev_path  # noqa: E402
 from codec_model import DEFAULT_CONFIG, ROOT, Codec, codec_config, param_count, tokenizer_args  # noqa: E402
@@ -60,6 +61,9 @@ class Trainer:
             # codes are final (stage 3 trains on them): only the decoder learns; no codebook EMA, no dropout
             for p in self.model.encoder.parameters():
                 p.requires_grad_(False)
+        # adversarial phase (codec_gan.py): discriminators exist only when asked for, so older states still load
+        self.disc = Discriminators() if args.gan_start > 0 else None
+        self.opt_d = torch.optim.AdamW(self.disc.parameters(), lr=args.lr_d, betas=(0.8, 0.99)) if self.disc else None
         self.data = TeacherCrops(args.teacher, self.cfg.sampling_rate, reload_s=args.reload_min * 60, seed=args.seed)
         self.step = 0
         self.seen_s = 0.0  # audio seconds trained on
@@ -81,9 +85,10 @@ class Trainer:
 
     # --- checkpoints ---
     def save(self) -> None:
+        gan = {"disc": self.disc.state_dict(), "opt_d": self.opt_d.state_dict()} if self.disc else {}
         atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
                      "seen_s": self.seen_s, "tokenizer_args": self.tok_args, "torch_rng": torch.get_rng_state(),
-                     "data_rng": self.data.rng_state(), "args": vars(self.args)}, self.ckpt)
+                     "data_rng": self.data.rng_state(), "args": vars(self.args), **gan}, self.ckpt)
 
     def load(self, path: str) -> None:
         ck = load_ckpt(path)
@@ -94,7 +99,11 @@ class Trainer:
         self.step, self.seen_s = ck["step"], ck.get("seen_s", 0.0)
         torch.set_rng_state(ck["torch_rng"])
         self.data.set_rng_state(ck["data_rng"])
-        print(f"resumed {path} at step {self.step}", flush=True)
+        if self.disc is not None and "disc" in ck:
+            self.disc.load_state_dict(ck["disc"])
+            self.opt_d.load_state_dict(ck["opt_d"])
+        print(f"resumed {path} at step {self.step}" + (" (discriminators: "
+              + ("restored" if "disc" in ck else "fresh") + ")" if self.disc is not None else ""), flush=True)
 
     def load_compact(self, path: str) -> None:
         ck = load_ckpt(path)
@@ -137,6 +146,19 @@ class Trainer:
         y, commit, idx, sem = self.model(x, a.fsq_dropout if early else 0.0, a.vq_dropout if early else 0.0)
         parts = self.loss(y, x)
         total = parts["sc"] + parts["logmag"] + a.mel_weight * parts["mel"] + a.commit_weight * commit
+        extra = {}
+        if self.disc is not None and self.step >= a.gan_start:
+            # discriminator step on detached audio, then the generator's adversarial + feature-matching terms
+            xc, yc = self.disc.crops(x, y)
+            real = self.disc(xc)
+            loss_d = discriminator_loss(real, self.disc(yc.detach()))
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            torch.nn.utils.clip_grad_norm_(self.disc.parameters(), a.clip)
+            self.opt_d.step()
+            adv, feat = generator_losses(real, self.disc(yc))
+            total = total + a.adv_weight * adv + a.feat_weight * feat
+            extra = {"loss_d": loss_d.item(), "adv": adv.item(), "feat": feat.item()}
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
@@ -149,7 +171,7 @@ class Trainer:
         perplexity = float(torch.exp(-(p[p > 0] * p[p > 0].log()).sum()))
         return {"loss": total.item(), "sc": parts["sc"].item(), "logmag": parts["logmag"].item(),
                 "mel": parts["mel"].item(), "commit": commit.item(), "gnorm": gnorm.item(), "vq_ppl": perplexity,
-                "dead": dead}
+                "dead": dead, **extra}
 
     # --- eval on the held-out clips, through the integer-code inference path ---
     @torch.no_grad()
@@ -246,6 +268,11 @@ def main():
     ap.add_argument("--dropout-steps", type=int, default=20_000, help="quantiser dropout only before this step")
     ap.add_argument("--freeze-encoder", action="store_true",
                     help="train the decoder only (encoder + codebook fixed, so encoded codes stay valid)")
+    ap.add_argument("--gan-start", type=int, default=0,
+                    help="from this step on, add the adversarial phase (codec_gan.py); 0 = never")
+    ap.add_argument("--adv-weight", type=float, default=0.5, help="LSGAN generator term (mean over the discriminators)")
+    ap.add_argument("--feat-weight", type=float, default=4.0, help="feature matching (mean over maps and discriminators)")
+    ap.add_argument("--lr-d", type=float, default=2e-4)
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--ckpt-min", type=float, default=10.0)
     ap.add_argument("--eval-min", type=float, default=45.0)
