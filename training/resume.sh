@@ -36,5 +36,5 @@ if [[ $want == all || $want == tts ]]; then
     echo "tts: no $C/tts/last.pt to resume; first start: see README 'Stages 5-6'"; exit 0
   fi
   start training/tts_train.py $C/tts/train.out nice -n 10 .venv/bin/python training/tts_train.py \
-    --lr 1e-3 --warmup 300 --eval-min 30 --bf16 ${TTS_FLAGS:-}
+    --lr 1e-3 --warmup 300 --eval-min 30 --bf16 --codec $C/codec/last.pt ${TTS_FLAGS:-}
 fi

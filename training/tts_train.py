@@ -240,19 +240,24 @@ class Trainer:
                 **({"samples": out_dir} if refs else {})}
 
     def _codec(self):
-        """The codec the codes came from, for decoding samples (None without --codec or on a mismatch)."""
-        if not hasattr(self, "_codec_cache"):
-            self._codec_cache = None
-            path = self.codec_info.get("path", "") if self.a.codec == "auto" else self.a.codec
-            if path and os.path.exists(path):
-                from tts_codec import load_codec
+        """The codec the codes came from, for decoding samples (None without --codec or on a mismatch).
 
-                c = load_codec(path)
-                if c.fingerprint == self.codec_info["fingerprint"]:
-                    self._codec_cache = c
-                else:
-                    print(f"codec {path} is {c.fingerprint}, codes are from {self.codec_info['fingerprint']}: "
-                          "samples are not decoded (freeze the codec: see training/README.md)", flush=True)
+        Re-read when the file changes: with `--codec ~/.cache/vox-edge/codec/last.pt` and a frozen encoder the
+        samples are decoded by the newest decoder (same code fingerprint) at every eval."""
+        path = self.codec_info.get("path", "") if self.a.codec == "auto" else self.a.codec
+        if not path or not os.path.exists(path):
+            return None
+        stamp = (path, os.path.getmtime(path))
+        if getattr(self, "_codec_stamp", None) != stamp:
+            from tts_codec import load_codec
+
+            self._codec_stamp, self._codec_cache = stamp, None
+            c = load_codec(path)
+            if c.fingerprint == self.codec_info["fingerprint"]:
+                self._codec_cache = c
+            else:
+                print(f"codec {path} is {c.fingerprint}, codes are from {self.codec_info['fingerprint']}: "
+                      "samples are not decoded (freeze the codec: see training/README.md)", flush=True)
         return self._codec_cache
 
     def run(self) -> None:
