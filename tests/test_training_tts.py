@@ -386,3 +386,30 @@ def test_ship_gates_and_atomic_install(tmp_path):
     ship_default.install(str(src), str(dest))
     assert sorted(p.name for p in dest.iterdir()) == ["manifest.json"]
     assert sorted(p.name for p in dest.parent.iterdir()) == ["default_bundle"]
+
+
+def test_dropout_hooks_are_training_only_and_removed(tekken):
+    from tts_model import frame_hiddens, residual_dropout
+
+    tk, params, exs, voice = _setup(tekken)
+    model = build_model(params, seed=0)
+    b = collate(exs[:2], len(voice), tk.tts_ids)
+    with torch.no_grad():
+        plain = frame_hiddens(model, b, voice)
+        with residual_dropout(model, 0.5):
+            noisy = frame_hiddens(model, b, voice, frame_dropout=0.5)
+        assert not torch.allclose(plain, noisy)
+        assert torch.equal(frame_hiddens(model, b, voice), plain)  # hooks gone
+        model.eval()
+        with residual_dropout(model, 0.5):
+            assert torch.equal(frame_hiddens(model, b, voice, frame_dropout=0.5), plain)  # eval: no dropout
+
+
+def test_smoothed_ce_ignores_forbidden_codes():
+    from tts_model import smoothed_ce
+
+    logits = torch.tensor([[2.0, 0.5, float("-inf"), -1.0]])
+    tgt = torch.tensor([0])
+    assert torch.allclose(smoothed_ce(logits, tgt, 0.0), torch.nn.functional.cross_entropy(logits, tgt))
+    smooth = smoothed_ce(logits, tgt, 0.1)
+    assert torch.isfinite(smooth) and smooth > smoothed_ce(logits, tgt, 0.0)

@@ -77,8 +77,12 @@ def sample_t(n: int, mode: str, generator: torch.Generator | None = None) -> tor
     raise ValueError(f"unknown t sampling {mode!r}")
 
 
-def frame_hiddens(model: VoxtralTTS, batch, voice_codes: torch.Tensor) -> torch.Tensor:
-    """Teacher-forced backbone -> [B, T+1, D]: row f is the hidden at L-1+f, which predicts frame f (END at T)."""
+def frame_hiddens(model: VoxtralTTS, batch, voice_codes: torch.Tensor, frame_dropout: float = 0.0) -> torch.Tensor:
+    """Teacher-forced backbone -> [B, T+1, D]: row f is the hidden at L-1+f, which predicts frame f (END at T).
+
+    frame_dropout: dropout on the fed-back frame embeddings (Tacotron's prenet dropout): with exact previous
+    frames the model can continue the audio without reading the text, which memorises hours of data in a few
+    epochs instead of aligning."""
     p = batch.n_voice + 3  # shared prefix length
     prefix = prefix_embeddings(model, batch.ids[0, :p], voice_codes)
     _, past = model.backbone(prefix)
@@ -86,9 +90,26 @@ def frame_hiddens(model: VoxtralTTS, batch, voice_codes: torch.Tensor) -> torch.
     past = [(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1)) for k, v in past]
     ids, is_frame, codes_in = batch.ids[:, p:], batch.is_frame[:, p:], batch.codes_in[:, p:]
     tok = model.mm_audio_embeddings.tok_embeddings(ids)
-    aud = model.embed_codes(codes_in)
+    aud = F.dropout(model.embed_codes(codes_in), frame_dropout, model.training)
     hidden, _ = model.backbone(torch.where(is_frame[..., None], aud, tok), past)  # [B, S - P, D]
     return hidden.gather(1, (batch.tgt_pos - p).clamp(min=0)[..., None].expand(-1, -1, hidden.shape[-1]))
+
+
+@contextmanager
+def residual_dropout(model: VoxtralTTS, p: float):
+    """Dropout on the attention and feed-forward outputs of the layers (training only), as forward hooks: the
+    reference modules and the exported graphs stay dropout-free. Active for the forwards inside the block."""
+
+    def hook(_module, _inputs, out):  # backbone attention returns (out, k, v); the rest a tensor
+        return (F.dropout(out[0], p, True),) + tuple(out[1:]) if isinstance(out, tuple) else F.dropout(out, p, True)
+
+    handles = [m.register_forward_hook(hook) for name, m in model.named_modules()
+               if p > 0 and model.training and name.endswith((".feed_forward", ".attention"))]
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
 
 
 @contextmanager
@@ -148,21 +169,35 @@ def guided_attention_loss(probs: list[torch.Tensor], batch, sigma: float = 0.2) 
     return (per_row * q_ok[:, None]).sum() / (q_ok.sum() * per_row.shape[1]).clamp(min=1)
 
 
+def smoothed_ce(logits: torch.Tensor, tgt: torch.Tensor, eps: float) -> torch.Tensor:
+    """Cross-entropy with label smoothing over the *allowed* codes only: the semantic head writes -inf for EMPTY
+    and padding rows, which torch's label_smoothing would spread mass onto (inf loss)."""
+    logp = torch.log_softmax(logits.float(), dim=-1)  # [N, W]
+    nll = -logp.gather(1, tgt[:, None])[:, 0]
+    if eps <= 0:
+        return nll.mean()
+    ok = torch.isfinite(logits)
+    uniform = -torch.where(ok, logp, torch.zeros(())).sum(-1) / ok.sum(-1)
+    return ((1 - eps) * nll + eps * uniform).mean()
+
+
 def compute_losses(model: VoxtralTTS, batch, voice_codes: torch.Tensor, *, p_uncond: float = 0.1,
                    t_mode: str = "uniform", fm_weight: float = 1.0, generator: torch.Generator | None = None,
                    guided_weight: float = 0.0, guided_layers: tuple[int, ...] = (), guided_heads: int = 2,
-                   guided_sigma: float = 0.2) -> dict:
+                   guided_sigma: float = 0.2, dropout: float = 0.0, frame_dropout: float = 0.0,
+                   label_smoothing: float = 0.0) -> dict:
     cfg: ModelConfig = model.cfg
     at = model.acoustic_transformer
-    with record_attention(model, guided_layers if guided_weight > 0 else (), guided_heads) as probs:
-        h = frame_hiddens(model, batch, voice_codes)  # [B, T+1, D]
+    with record_attention(model, guided_layers if guided_weight > 0 else (), guided_heads) as probs, \
+            residual_dropout(model, dropout):
+        h = frame_hiddens(model, batch, voice_codes, frame_dropout)  # [B, T+1, D]
     # the shared-prefix forward (no past: keys == queries) records too; keep the batch part's (keys = P + S)
     probs = [a for a in probs if a.shape[3] != a.shape[2]]
     guided = guided_attention_loss(probs, batch, guided_sigma)
     valid = batch.sem_tgt != -100
     logits = at.semantic_logits(h[valid])
     tgt = batch.sem_tgt[valid]
-    ce = F.cross_entropy(logits, tgt)
+    ce = smoothed_ce(logits, tgt, label_smoothing if model.training else 0.0)
     pred = logits.argmax(-1)
     is_end = tgt == END_AUDIO
 

@@ -174,7 +174,8 @@ class Trainer:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
             m = compute_losses(self.model, batch, self.voice_codes, p_uncond=a.p_uncond, t_mode=a.t_sampling,
                                fm_weight=a.fm_weight, generator=self.gen, guided_weight=guided_weight(self.step, a),
-                               guided_layers=self.guided_layers, guided_heads=a.guided_heads)
+                               guided_layers=self.guided_layers, guided_heads=a.guided_heads, dropout=a.dropout,
+                               frame_dropout=a.frame_dropout, label_smoothing=a.label_smoothing)
         self.opt.zero_grad(set_to_none=True)
         m["loss"].backward()
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
@@ -335,6 +336,10 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--asr", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--new-codec-ok", action="store_true", help="resume on codes of a different codec")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
+    ap.add_argument("--dropout", type=float, default=0.1, help="on attention/FFN outputs of the backbone (training)")
+    ap.add_argument("--frame-dropout", type=float, default=0.3,
+                    help="on the fed-back frame embeddings (Tacotron prenet dropout): forces reading the text")
+    ap.add_argument("--label-smoothing", type=float, default=0.1, help="semantic cross-entropy")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False,
                     help="bf16 autocast for the forward/backward (fp32 master weights)")
     ap.add_argument("--threads", type=int, default=1)
