@@ -157,12 +157,16 @@ def test_losses_are_finite_and_cfg_dropout_zeroes_the_condition(tekken):
     assert model.layers[0].attention.wq.weight.grad.abs().sum() == 0
 
 
+def _model_and_batch(tekken, n: int):
+    """A fresh small model, a batch of the first n examples, and the voice codes."""
+    tk, params, exs, voice = _setup(tekken)
+    return build_model(params, seed=0), collate(exs[:n], len(voice), tk.tts_ids), voice
+
+
 def test_attention_recorder_leaves_the_model_unchanged_and_sees_rows_that_sum_to_one(tekken):
     from tts_model import frame_hiddens, record_attention
 
-    tk, params, exs, voice = _setup(tekken)
-    model = build_model(params, seed=0)
-    b = collate(exs[:3], len(voice), tk.tts_ids)
+    model, b, voice = _model_and_batch(tekken, 3)
     with torch.no_grad():
         plain = frame_hiddens(model, b, voice)
         with record_attention(model, (1,), heads=2) as probs:
@@ -391,9 +395,7 @@ def test_ship_gates_and_atomic_install(tmp_path):
 def test_dropout_hooks_are_training_only_and_removed(tekken):
     from tts_model import frame_hiddens, residual_dropout
 
-    tk, params, exs, voice = _setup(tekken)
-    model = build_model(params, seed=0)
-    b = collate(exs[:2], len(voice), tk.tts_ids)
+    model, b, voice = _model_and_batch(tekken, 2)
     with torch.no_grad():
         plain = frame_hiddens(model, b, voice)
         with residual_dropout(model, 0.5):

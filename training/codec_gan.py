@@ -22,6 +22,15 @@ from torch.nn.utils.parametrizations import weight_norm
 LRELU = 0.1
 
 
+def conv_stack(convs: nn.ModuleList, post: nn.Module, h: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Leaky-ReLU conv stack -> (flattened logits of `post`, every hidden map for feature matching)."""
+    feats = []
+    for conv in convs:
+        h = F.leaky_relu(conv(h), LRELU)
+        feats.append(h)
+    return post(h).flatten(1), feats
+
+
 class PeriodDiscriminator(nn.Module):
     def __init__(self, period: int, channels=(16, 32, 64, 64)):
         super().__init__()
@@ -37,12 +46,7 @@ class PeriodDiscriminator(nn.Module):
         b, n = x.shape
         pad = (-n) % self.period
         x = F.pad(x, (0, pad), mode="reflect") if pad else x
-        h = x.view(b, 1, -1, self.period)  # [B, 1, N/p, p]
-        feats = []
-        for conv in self.convs:
-            h = F.leaky_relu(conv(h), LRELU)
-            feats.append(h)
-        return self.post(h).flatten(1), feats
+        return conv_stack(self.convs, self.post, x.view(b, 1, -1, self.period))  # [B, 1, N/p, p]
 
 
 class ResolutionDiscriminator(nn.Module):
@@ -60,12 +64,7 @@ class ResolutionDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:  # x [B, N]
         spec = torch.stft(x, self.n_fft, hop_length=self.n_fft // 4, window=self.window, return_complex=True)
-        h = torch.log(spec.abs().clamp(min=1e-5))[:, None]  # [B, 1, F, T]
-        feats = []
-        for conv in self.convs:
-            h = F.leaky_relu(conv(h), LRELU)
-            feats.append(h)
-        return self.post(h).flatten(1), feats
+        return conv_stack(self.convs, self.post, torch.log(spec.abs().clamp(min=1e-5))[:, None])  # [B, 1, F, T]
 
 
 class Discriminators(nn.Module):
