@@ -98,6 +98,27 @@ def append_manifest(manifest: str, row: dict):
             os.fsync(f.fileno())
 
 
+def drop_rows(manifest: str, ids: set, voice: str):
+    """Remove the rows of `ids` (this voice) from the manifest; atomic replace under the writer's lock."""
+    with open(manifest + ".lock", "w") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        with open(manifest, encoding="utf-8") as f:
+            lines = f.readlines()
+        keep = []
+        for line in lines:
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if not (r["id"] in ids and r["voice"] == voice):
+                keep.append(line)
+        with open(manifest + ".tmp", "w", encoding="utf-8") as f:
+            f.writelines(keep)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(manifest + ".tmp", manifest)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -117,11 +138,16 @@ def main():
     adir = os.path.join(args.out, "audio", args.voice)
     os.makedirs(adir, exist_ok=True)
     done = done_keys(manifest)
-    # ids are only stable for one corpus version; refuse to mix audio of different texts under one id
-    stale = [r["id"] for r in rows if done.get((r["id"], args.voice), r["norm"]) != r["norm"]]
-    if stale:
-        sys.exit(f"{len(stale)} ids (e.g. {stale[:3]}) have different text in the manifest: the corpus "
+    # ids are only stable for one corpus version: a few corrected sentences are re-spoken (their old rows
+    # dropped), but a corpus that changed wholesale must not be mixed with old audio under the same ids
+    stale = {r["id"] for r in rows if done.get((r["id"], args.voice), r["norm"]) != r["norm"]}
+    if len(stale) > max(10, len(done) // 100):
+        sys.exit(f"{len(stale)} ids (e.g. {sorted(stale)[:3]}) have different text in the manifest: the corpus "
                  f"changed since generation started; use a new --out directory")
+    if stale:
+        drop_rows(manifest, stale, args.voice)
+        print(f"corpus text changed for {len(stale)} done ids {sorted(stale)}: re-speaking them", flush=True)
+        done = done_keys(manifest)
     todo = [r for r in rows if (r["id"], args.voice) not in done]
     print(f"{len(rows)} rows, {len(rows) - len(todo)} done, {len(todo)} to go", flush=True)
     if not todo:
