@@ -84,6 +84,18 @@ class TeacherCrops:
         idx = self.rng.choice(len(self.clips), size=batch, p=self.p)
         return torch.from_numpy(np.stack([self.crop(self.clips[i], n_samples) for i in idx]))
 
+    def utterances(self, batch: int, max_s: float, spf: int) -> tuple[torch.Tensor, torch.Tensor, list[dict]]:
+        """Whole clips of at most max_s seconds (for the CTC head, which needs the clip's full phoneme string),
+        drawn uniformly: (waves [batch, N] zero-padded to a multiple of spf, valid frames [batch], manifest rows)."""
+        short = [i for i, r in enumerate(self.clips) if r["duration"] <= max_s and r.get("phonemes")]
+        if not short:
+            raise RuntimeError(f"no teacher clips of at most {max_s} s with phonemes under {self.root}")
+        rows = [self.clips[short[i]] for i in self.rng.choice(len(short), size=batch)]
+        waves = [sf.read(os.path.join(self.root, r["path"]), dtype="float32")[0] for r in rows]
+        frames = torch.tensor([-(-len(w) // spf) for w in waves])
+        n = int(frames.max()) * spf
+        return torch.from_numpy(np.stack([np.pad(w, (0, n - len(w))) for w in waves])), frames, rows
+
     def rng_state(self) -> dict:
         return self.rng.bit_generator.state
 

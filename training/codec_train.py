@@ -28,11 +28,13 @@ import soundfile as sf
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from codec_ctc import CTCHead, ctc_loss, greedy, phone_ids  # noqa: E402
 from codec_data import DEFAULT_TEACHER, TeacherCrops, heldout_clips  # noqa: E402
 from codec_gan import Discriminators, discriminator_loss, generator_losses  # noqa: E402
 from codec_losses import SpectralLoss  # noqa: E402
 from ckpt_io import atomic_save, load as load_ckpt, prev_path  # noqa: E402
 from codec_model import DEFAULT_CONFIG, ROOT, Codec, codec_config, param_count, tokenizer_args  # noqa: E402
+from wer import edit_distance  # noqa: E402
 
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/codec")
 TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
@@ -64,6 +66,9 @@ class Trainer:
         # adversarial phase (codec_gan.py): discriminators exist only when asked for, so older states still load
         self.disc = Discriminators() if args.gan_start > 0 else None
         self.opt_d = torch.optim.AdamW(self.disc.parameters(), lr=args.lr_d, betas=(0.8, 0.99)) if self.disc else None
+        # phonetic semantic codes (codec_ctc.py): a training-only head with its own optimiser, like the discriminators
+        self.ctc = CTCHead(self.cfg.semantic_dim) if args.ctc_weight > 0 else None
+        self.opt_ctc = torch.optim.AdamW(self.ctc.parameters(), lr=args.lr, betas=(0.8, 0.99)) if self.ctc else None
         self.data = TeacherCrops(args.teacher, self.cfg.sampling_rate, reload_s=args.reload_min * 60, seed=args.seed)
         self.step = 0
         self.seen_s = 0.0  # audio seconds trained on
@@ -86,6 +91,8 @@ class Trainer:
     # --- checkpoints ---
     def save(self) -> None:
         gan = {"disc": self.disc.state_dict(), "opt_d": self.opt_d.state_dict()} if self.disc else {}
+        if self.ctc:
+            gan.update(ctc=self.ctc.state_dict(), opt_ctc=self.opt_ctc.state_dict())
         atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
                      "seen_s": self.seen_s, "tokenizer_args": self.tok_args, "torch_rng": torch.get_rng_state(),
                      "data_rng": self.data.rng_state(), "args": vars(self.args), **gan}, self.ckpt)
@@ -102,6 +109,9 @@ class Trainer:
         if self.disc is not None and "disc" in ck:
             self.disc.load_state_dict(ck["disc"])
             self.opt_d.load_state_dict(ck["opt_d"])
+        if self.ctc is not None and "ctc" in ck:
+            self.ctc.load_state_dict(ck["ctc"])
+            self.opt_ctc.load_state_dict(ck["opt_ctc"])
         print(f"resumed {path} at step {self.step}" + (" (discriminators: "
               + ("restored" if "disc" in ck else "fresh") + ")" if self.disc is not None else ""), flush=True)
 
@@ -159,10 +169,21 @@ class Trainer:
             adv, feat = generator_losses(real, self.disc(yc))
             total = total + a.adv_weight * adv + a.feat_weight * feat
             extra = {"loss_d": loss_d.item(), "adv": adv.item(), "feat": feat.item()}
+        if self.ctc is not None:
+            # whole clips: CTC needs the full phoneme string; the encoder is causal, so right padding is inert
+            waves, frames, rows = self.data.utterances(a.ctc_batch, a.ctc_max_s, self.cfg.samples_per_frame)
+            sem_u, _ = self.model.split(self.model.encoder.encode_latent(waves))  # [B, T, semantic_dim]
+            loss_ctc = ctc_loss(self.ctc(self.model.vq(sem_u)[0]), frames, [phone_ids(r["phonemes"]) for r in rows])
+            total = total + a.ctc_weight * loss_ctc
+            extra["ctc"] = loss_ctc.item()
+            self.opt_ctc.zero_grad(set_to_none=True)
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
         self.opt.step()
+        if self.ctc is not None:
+            torch.nn.utils.clip_grad_norm_(self.ctc.parameters(), a.clip)
+            self.opt_ctc.step()
         dead = 0 if a.freeze_encoder else self.model.ema_update(sem, idx, a.ema_decay, a.dead_usage)
         self.step += 1
         self.seen_s += x.numel() / self.cfg.sampling_rate
@@ -180,11 +201,21 @@ class Trainer:
         rec_dir = os.path.join(self.args.out, "rec", f"{self.step:07d}")
         os.makedirs(rec_dir, exist_ok=True)
         sc = mel = 0.0
+        phone_err = phones = 0
         refs = {}
         clips = heldout_clips(self.args.teacher)
         for r, wav in clips:
             x = torch.from_numpy(wav)[None]
             y = self.model.reconstruct(x)
+            if self.ctc is not None and r.get("phonemes"):
+                # phone error rate of the head on the integer semantic codes (the exact inference path)
+                self.ctc.eval()
+                codes = self.model.encoder.encode(x, self.model.tokenizer)[0]  # [T, 1 + n_ac], -2 space
+                e = self.model.tokenizer.semantic_embedding()[codes[:, 0]]  # [T, semantic_dim]
+                ref = phone_ids(r["phonemes"])
+                phone_err += edit_distance(ref, greedy(self.ctc(e[None])[0], codes.shape[0]))
+                phones += len(ref)
+                self.ctc.train()
             m = self.loss(y, x)
             sc, mel = sc + float(m["sc"]), mel + float(m["mel"])
             sf.write(os.path.join(rec_dir, r["id"] + ".wav"), y[0].clamp(-1, 1).numpy(), self.cfg.sampling_rate,
@@ -196,6 +227,8 @@ class Trainer:
         n = max(1, len(clips))
         row = {"eval": True, "step": self.step, "time": time.time(), "clips": len(clips),
                "sc": round(sc / n, 4), "mel": round(mel / n, 4), "rec": rec_dir}
+        if phones:
+            row["per"] = round(phone_err / phones, 4)
         if self.args.asr and os.path.exists(TEACHER_PY) and clips:
             # Whisper in the teacher venv, niced, detached: it writes rec_dir/wer.json when done
             subprocess.Popen(["nice", "-n", "19", TEACHER_PY, os.path.join(ROOT, "training", "codec_asr.py"), rec_dir],
@@ -273,6 +306,11 @@ def main():
     ap.add_argument("--adv-weight", type=float, default=0.5, help="LSGAN generator term (mean over the discriminators)")
     ap.add_argument("--feat-weight", type=float, default=4.0, help="feature matching (mean over maps and discriminators)")
     ap.add_argument("--lr-d", type=float, default=2e-4)
+    ap.add_argument("--ctc-weight", type=float, default=0.0,
+                    help="phonetic semantic codes: weight of the CTC phoneme head (codec_ctc.py); 0 = off. With "
+                         "--freeze-encoder the head only probes how phonetic the frozen codes are")
+    ap.add_argument("--ctc-batch", type=int, default=4, help="whole clips per step for the CTC head")
+    ap.add_argument("--ctc-max-s", type=float, default=6.0, help="longest clip (s) the CTC batch draws")
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--ckpt-min", type=float, default=10.0)
     ap.add_argument("--eval-min", type=float, default=45.0)

@@ -1,0 +1,122 @@
+"""training/codec_ctc.py (phonetic semantic codes) and its wiring into codec_train.py's Trainer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+
+import codec_train  # noqa: E402
+from codec_ctc import PHONES, SUB, CTCHead, ctc_loss, greedy, phone_ids  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_phone_ids_drop_stress_spaces_and_punctuation():
+    assert len(set(PHONES)) == len(PHONES)
+    assert phone_ids("kˈɔl ˈɛdwəɹd ˈɑkæfəɹ.") == [PHONES.index(c) + 1 for c in "kɔlɛdwəɹdɑkæfəɹ"]
+    assert phone_ids("“?!, ˌ") == []
+
+
+def test_greedy_collapses_repeats_and_blanks():
+    logp = torch.full((2 * SUB, 5), -10.0)
+    for t, k in enumerate([1, 1, 0, 1, 2, 2, 0, 0]):
+        logp[t, k] = 0.0
+    assert greedy(logp, 2) == [1, 1, 2]
+    assert greedy(logp, 1) == [1, 1]  # only the valid frames count
+
+
+def test_head_learns_phones_that_the_vectors_carry():
+    # each frame's vector encodes its phone: the head must learn to read it, and greedy decoding recovers it
+    torch.manual_seed(0)
+    table = torch.randn(len(PHONES) + 1, 16)
+    seqs = [torch.randint(1, len(PHONES) + 1, (6,)) for _ in range(8)]
+    x = torch.stack([table[s] for s in seqs])  # [8, 6, 16]: one phone per frame
+    head = CTCHead(16, hidden=64)
+    opt = torch.optim.Adam(head.parameters(), lr=3e-3)
+    frames = torch.full((8,), 6)
+    first = None
+    for _ in range(300):
+        loss = ctc_loss(head(x), frames, [s.tolist() for s in seqs])
+        first = first if first is not None else float(loss.detach())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss.detach()) < 0.1 * first
+    assert all(greedy(head(x[i:i + 1])[0], 6) == seqs[i].tolist() for i in range(8))
+
+
+def _tiny_config(path: Path) -> str:
+    src = json.loads((Path(codec_train.DEFAULT_CONFIG)).read_text())
+    t = src["audio_tokenizer_args"]
+    t.update(dim=32, hidden_dim=64, head_dim=16, n_heads=2, n_kv_heads=2, semantic_codebook_size=32)
+    path.write_text(json.dumps({"audio_tokenizer_args": t}))
+    return str(path)
+
+
+def _fake_teacher(root: Path, n: int = 5) -> str:
+    if (root / "manifest.jsonl").exists():  # a second Trainer in the same test resumes on the same data
+        return str(root)
+    (root / "audio").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    with open(root / "manifest.jsonl", "w", encoding="utf-8") as f:
+        for i in range(n):
+            dur = 0.5 + 0.25 * i
+            wav = (0.1 * rng.standard_normal(int(24000 * dur))).astype(np.float32)
+            sf.write(root / "audio" / f"c{i}.flac", wav, 24000)
+            f.write(json.dumps({"id": f"c{i}", "voice": "v", "norm": "a b", "phonemes": "ˈæb ˈkæt", "duration": dur,
+                                "sr": 24000, "path": f"audio/c{i}.flac"}) + "\n")
+    return str(root)
+
+
+def _args(tmp_path: Path, **kw) -> argparse.Namespace:
+    ns = dict(config=_tiny_config(tmp_path / "codec.json"), teacher=_fake_teacher(tmp_path / "teacher"),
+              out=str(tmp_path / "run"), init="", warm_start="", seed=0, batch=2, frames=4, lr=1e-3, lr_min=0.1,
+              warmup=2, total_steps=100, clip=1.0, mel_weight=1.0, commit_weight=0.25, ema_decay=0.99,
+              dead_usage=2e-3, fsq_dropout=0.25, vq_dropout=0.25, dropout_steps=0, freeze_encoder=False,
+              gan_start=0, adv_weight=0.5, feat_weight=4.0, lr_d=2e-4, ctc_weight=1.0, ctc_batch=2, ctc_max_s=2.0,
+              log_every=1, ckpt_min=1e9, eval_min=1e9, eval_at_start=False, reload_min=1e9, asr=False, max_steps=0)
+    ns.update(kw)
+    return argparse.Namespace(**ns)
+
+
+def test_trainer_with_ctc_head_trains_saves_resumes_and_reports_per(tmp_path, monkeypatch):
+    monkeypatch.setattr(codec_train, "heldout_clips", lambda root: [
+        ({"id": "c0", "norm": "a b", "phonemes": "ˈæb ˈkæt"}, np.zeros(12000, np.float32))])
+    tr = codec_train.Trainer(_args(tmp_path))
+    rows = [tr.train_step() for _ in range(3)]
+    assert all(np.isfinite(r["ctc"]) and r["ctc"] > 0 for r in rows)
+    enc_before = {k: v.clone() for k, v in tr.model.encoder.state_dict().items()}
+    tr.train_step()
+    assert any(not torch.equal(v, tr.model.encoder.state_dict()[k]) for k, v in enc_before.items())  # encoder learns
+    row = tr.evaluate()
+    assert 0.0 <= row["per"]
+    tr.save()
+    again = codec_train.Trainer(_args(tmp_path))
+    assert again.step == tr.step
+    assert all(torch.equal(a, b) for a, b in zip(again.ctc.state_dict().values(), tr.ctc.state_dict().values()))
+
+
+def test_frozen_encoder_with_ctc_is_a_probe_that_leaves_the_codes_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(codec_train, "heldout_clips", lambda root: [])
+    tr = codec_train.Trainer(_args(tmp_path, freeze_encoder=True))
+    tr.train_step()  # first step initialises the latent scale + codebook
+    enc = {k: v.clone() for k, v in tr.model.encoder.state_dict().items()}
+    head = [p.clone() for p in tr.ctc.parameters()]
+    tr.train_step()
+    assert all(torch.equal(v, tr.model.encoder.state_dict()[k]) for k, v in enc.items())
+    assert any(not torch.equal(a, b) for a, b in zip(head, tr.ctc.parameters()))
