@@ -2,7 +2,7 @@
 # Restart the recipe's background jobs after a session ended (they die with it); each starts only if it is not
 # already running, detached (setsid) so it outlives this shell, and resumes from its own checkpoint.
 #   bash training/resume.sh            # teacher + codec + stage 3 (whichever has something to resume)
-#   bash training/resume.sh teacher    # just one: teacher | codec | tts
+#   bash training/resume.sh teacher    # just one: teacher | codec | codec_ctc | tts
 # The flags here are the ones the current runs were started with: a resumed run takes its behaviour from
 # the command line, so change them here, not ad hoc.
 set -euo pipefail
@@ -17,7 +17,13 @@ start() {  # name, log, command...
   mkdir -p "$(dirname "$log")"
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 KOKORO_JA_CACHE=$C/kokoro \
     setsid nohup "$@" >> "$log" 2>&1 < /dev/null &
-  echo "$name: started (pid $!), log $log"
+  local pid=$! n=0
+  # nice alone does not rank these jobs: with autogroup scheduling (kernel.sched_autogroup_enabled=1) each setsid
+  # session is its own group and groups share the CPU equally, so the teacher at nice 19 took a full half of it.
+  # The group's nice is what counts; give it the job's nice.
+  [[ $1 == nice && $2 == -n ]] && n=$3
+  echo "$n" > "/proc/$pid/autogroup" 2>/dev/null || true
+  echo "$name: started (pid $pid, nice $n), log $log"
 }
 
 if [[ $want == all || $want == teacher ]]; then
@@ -28,15 +34,27 @@ if [[ $want == all || $want == codec ]]; then
   # step 5,079 (stage 3 trains on those codes; only the decoder keeps improving, so the codes stay valid).
   # Adversarial phase tried at steps 8,300-12,388 (--gan-start 8300): held-out WER 33.6 -> 34.8 %, 1.9 -> 1.2
   # steps/s, so it is off; from step 12,388 the decoder trains at --lr 3e-4 (SC had been flat since step 5k at 1e-3).
+  # From step ~12.9k a CTC head probes how phonetic the frozen semantic codes are (PER in the eval rows).
   init=()
   [[ -e $C/codec/last.pt || -e $C/codec/last.prev.pt ]] || init=(--init training/checkpoints/codec_small.pt)
-  start training/codec_train.py $C/codec/train.out nice -n 10 .venv/bin/python training/codec_train.py \
-    --dropout-steps 4000 --warmup 200 --eval-min 30 --freeze-encoder --lr 3e-4 "${init[@]}" ${CODEC_FLAGS:-}
+  start "training/codec_train.py --dropout-steps 4000" $C/codec/train.out nice -n 10 .venv/bin/python training/codec_train.py \
+    --dropout-steps 4000 --warmup 200 --eval-min 30 --freeze-encoder --lr 3e-4 --ctc-weight 1 "${init[@]}" ${CODEC_FLAGS:-}
+fi
+if [[ $want == all || $want == codec_ctc ]]; then
+  # run 3: phonetic semantic codes (codec_ctc.py), encoder unfrozen, warm-started from run 2 (step 12,9xx); its
+  # codes differ from run 2's, so stage 3 must restart on them once they are good (training/README.md)
+  if [[ -e $C/codec_ctc/last.pt || -e $C/codec/last.pt ]]; then
+    ws=()
+    [[ -e $C/codec_ctc/last.pt ]] || ws=(--warm-start $C/codec/last.pt)
+    start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
+      training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 6e-4 --eval-min 30 \
+      --ctc-weight 0.5 "${ws[@]}"
+  fi
 fi
 if [[ $want == all || $want == tts ]]; then
   if [[ ! -e $C/tts/last.pt ]] && ! running training/tts_train.py; then
     echo "tts: no $C/tts/last.pt to resume; first start: see README 'Stages 5-6'"; exit 0
   fi
-  start training/tts_train.py $C/tts/train.out nice -n 10 .venv/bin/python training/tts_train.py \
+  start training/tts_train.py $C/tts/train.out nice -n 5 .venv/bin/python training/tts_train.py \
     --lr 1e-3 --warmup 300 --eval-min 30 --bf16 --codec $C/codec/last.pt ${TTS_FLAGS:-}
 fi
