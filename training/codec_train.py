@@ -15,6 +15,7 @@ Start (1 thread; the other core is for the teacher and colleagues):
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -69,6 +70,7 @@ class Trainer:
         # phonetic semantic codes (codec_ctc.py): a training-only head with its own optimiser, like the discriminators
         self.ctc = CTCHead(self.cfg.semantic_dim) if args.ctc_weight > 0 else None
         self.opt_ctc = torch.optim.AdamW(self.ctc.parameters(), lr=args.lr, betas=(0.8, 0.99)) if self.ctc else None
+        self.judge = None  # semantic cycle loss: frozen copy of the encoder, refreshed every --cycle-refresh steps
         self.data = TeacherCrops(args.teacher, self.cfg.sampling_rate, reload_s=args.reload_min * 60, seed=args.seed)
         self.step = 0
         self.seen_s = 0.0  # audio seconds trained on
@@ -157,6 +159,17 @@ class Trainer:
         parts = self.loss(y, x)
         total = parts["sc"] + parts["logmag"] + a.mel_weight * parts["mel"] + a.commit_weight * commit
         extra = {}
+        if a.cycle_weight > 0:
+            # the reconstruction, encoded again, must land on the same semantic latent: with phonetic codes this is
+            # a phonetic perceptual loss. A frozen copy judges, so the encoder is not pulled towards easy targets.
+            if self.judge is None or self.step % a.cycle_refresh == 0:
+                self.judge = copy.deepcopy(self.model.encoder).requires_grad_(False).eval()
+            with torch.no_grad():
+                want = self.model.split(self.judge.encode_latent(x))[0]  # [B, T, semantic_dim]
+            got = self.model.split(self.judge.encode_latent(y))[0]
+            cycle = (got - want).pow(2).mean() / want.pow(2).mean().clamp(min=1e-8)
+            total = total + a.cycle_weight * cycle
+            extra["cycle"] = cycle.item()
         if self.disc is not None and self.step >= a.gan_start:
             # discriminator step on detached audio, then the generator's adversarial + feature-matching terms
             xc, yc = self.disc.crops(x, y)
@@ -311,6 +324,9 @@ def main():
                          "--freeze-encoder the head only probes how phonetic the frozen codes are")
     ap.add_argument("--ctc-batch", type=int, default=4, help="whole clips per step for the CTC head")
     ap.add_argument("--ctc-max-s", type=float, default=6.0, help="longest clip (s) the CTC batch draws")
+    ap.add_argument("--cycle-weight", type=float, default=0.0,
+                    help="semantic cycle loss: re-encoded reconstruction vs original semantic latent (0 = off)")
+    ap.add_argument("--cycle-refresh", type=int, default=500, help="steps between copies of the judging encoder")
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--ckpt-min", type=float, default=10.0)
     ap.add_argument("--eval-min", type=float, default=45.0)
