@@ -69,7 +69,7 @@ class Trainer:
         self.opt_d = torch.optim.AdamW(self.disc.parameters(), lr=args.lr_d, betas=(0.8, 0.99)) if self.disc else None
         # phonetic semantic codes (codec_ctc.py): a training-only head with its own optimiser, like the discriminators
         self.ctc = CTCHead(self.cfg.semantic_dim) if args.ctc_weight > 0 else None
-        self.opt_ctc = torch.optim.AdamW(self.ctc.parameters(), lr=args.lr, betas=(0.8, 0.99)) if self.ctc else None
+        self.opt_ctc = torch.optim.AdamW(self.ctc.parameters(), lr=args.lr_ctc, betas=(0.8, 0.99)) if self.ctc else None
         self.judge = None  # semantic cycle loss: frozen copy of the encoder, refreshed every --cycle-refresh steps
         self.data = TeacherCrops(args.teacher, self.cfg.sampling_rate, reload_s=args.reload_min * 60, seed=args.seed)
         self.step = 0
@@ -190,6 +190,8 @@ class Trainer:
             total = total + a.ctc_weight * loss_ctc
             extra["ctc"] = loss_ctc.item()
             self.opt_ctc.zero_grad(set_to_none=True)
+            for g in self.opt_ctc.param_groups:
+                g["lr"] = a.lr_ctc  # a resumed optimiser state would otherwise bring back its old lr
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
@@ -322,6 +324,9 @@ def main():
     ap.add_argument("--ctc-weight", type=float, default=0.0,
                     help="phonetic semantic codes: weight of the CTC phoneme head (codec_ctc.py); 0 = off. With "
                          "--freeze-encoder the head only probes how phonetic the frozen codes are")
+    ap.add_argument("--lr-ctc", type=float, default=2e-3,
+                    help="lr of the CTC head (constant; a per-frame MLP on a fixed input leaves CTC's blank plateau "
+                         "slowly at the codec's lr)")
     ap.add_argument("--ctc-batch", type=int, default=4, help="whole clips per step for the CTC head")
     ap.add_argument("--ctc-max-s", type=float, default=6.0, help="longest clip (s) the CTC batch draws")
     ap.add_argument("--cycle-weight", type=float, default=0.0,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Restart the recipe's background jobs after a session ended (they die with it); each starts only if it is not
 # already running, detached (setsid) so it outlives this shell, and resumes from its own checkpoint.
-#   bash training/resume.sh            # teacher + codec + stage 3 (whichever has something to resume)
+#   bash training/resume.sh            # teacher + codec run 3 + stage 3 (whichever has something to resume)
 #   bash training/resume.sh teacher    # just one: teacher | codec | codec_ctc | tts
 # The flags here are the ones the current runs were started with: a resumed run takes its behaviour from
 # the command line, so change them here, not ad hoc.
@@ -29,16 +29,17 @@ start() {  # name, log, command...
 if [[ $want == all || $want == teacher ]]; then
   start training/teacher.py $C/teacher/gen.log nice -n 19 $C/venv-teacher/bin/python training/teacher.py
 fi
-if [[ $want == all || $want == codec ]]; then
+if [[ $want == codec ]]; then
   # run 2: iSTFT head, warm-started from run 1 (patch head) at its step 13,530; encoder + codebook frozen since
   # step 5,079 (stage 3 trains on those codes; only the decoder keeps improving, so the codes stay valid).
   # Adversarial phase tried at steps 8,300-12,388 (--gan-start 8300): held-out WER 33.6 -> 34.8 %, 1.9 -> 1.2
   # steps/s, so it is off; from step 12,388 the decoder trains at --lr 3e-4 (SC had been flat since step 5k at 1e-3).
-  # From step ~12.9k a CTC head probes how phonetic the frozen semantic codes are (PER in the eval rows).
+  # Steps 12.9k-14.5k ran a CTC probe on the frozen codes (PER 1.0: they are not phonetic). Paused since then in
+  # favour of run 3; `all` no longer starts it: `bash training/resume.sh codec` does.
   init=()
   [[ -e $C/codec/last.pt || -e $C/codec/last.prev.pt ]] || init=(--init training/checkpoints/codec_small.pt)
   start "training/codec_train.py --dropout-steps 4000" $C/codec/train.out nice -n 10 .venv/bin/python training/codec_train.py \
-    --dropout-steps 4000 --warmup 200 --eval-min 30 --freeze-encoder --lr 3e-4 --ctc-weight 1 "${init[@]}" ${CODEC_FLAGS:-}
+    --dropout-steps 4000 --warmup 200 --eval-min 30 --freeze-encoder --lr 3e-4 "${init[@]}" ${CODEC_FLAGS:-}
 fi
 if [[ $want == all || $want == codec_ctc ]]; then
   # run 3: phonetic semantic codes (codec_ctc.py), encoder unfrozen, warm-started from run 2 (step 12,9xx); its
@@ -48,7 +49,7 @@ if [[ $want == all || $want == codec_ctc ]]; then
     [[ -e $C/codec_ctc/last.pt ]] || ws=(--warm-start $C/codec/last.pt)
     start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
       training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 6e-4 --eval-min 30 \
-      --ctc-weight 0.5 "${ws[@]}"
+      --ctc-weight 1 --ctc-batch 8 "${ws[@]}"
   fi
 fi
 if [[ $want == all || $want == tts ]]; then
