@@ -47,15 +47,29 @@ if [[ $want == all || $want == codec_ctc ]]; then
   if [[ -e $C/codec_ctc/last.pt || -e $C/codec/last.pt ]]; then
     ws=()
     [[ -e $C/codec_ctc/last.pt ]] || ws=(--warm-start $C/codec/last.pt)
+    # the codes stage 3 trains on are final once the file `frozen` exists: from then on only the decoder learns
+    freeze=()
+    [[ -e $C/codec_ctc/frozen ]] && freeze=(--freeze-encoder)
     start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
       training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 6e-4 --eval-min 30 \
-      --ctc-weight 1 --ctc-batch 8 "${ws[@]}"
+      --ctc-weight 1 --ctc-batch 8 "${freeze[@]}" "${ws[@]}"
   fi
 fi
-if [[ $want == all || $want == tts ]]; then
-  if [[ ! -e $C/tts/last.pt ]] && ! running training/tts_train.py; then
+if [[ $want == tts ]]; then
+  # stage 3 run 2, on run 2's (non-phonetic) codes; paused when run 3's codes were frozen. Not part of `all`.
+  if [[ ! -e $C/tts/last.pt ]]; then
     echo "tts: no $C/tts/last.pt to resume; first start: see README 'Stages 5-6'"; exit 0
   fi
-  start training/tts_train.py $C/tts/train.out nice -n 5 .venv/bin/python training/tts_train.py \
+  start "training/tts_train.py --lr" $C/tts/train.out nice -n 5 .venv/bin/python training/tts_train.py \
     --lr 1e-3 --warmup 300 --eval-min 30 --bf16 --codec $C/codec/last.pt ${TTS_FLAGS:-}
+fi
+if [[ $want == all || $want == tts_ctc ]]; then
+  # stage 3 run 3, on the phonetic codes of codec run 3 (freeze its encoder first: stop it, touch
+  # $C/codec_ctc/frozen, resume it). First start encodes every teacher clip (tts_codes.py, resumable), then trains.
+  if [[ -e $C/tts_ctc/last.pt || $want == tts_ctc ]]; then
+    start "training/tts_train.py --out $C/tts_ctc" $C/tts_ctc/train.out nice -n 5 bash -c \
+      ".venv/bin/python training/tts_codes.py --codec $C/codec_ctc/last.pt --out $C/tts_ctc/codes && exec \
+       .venv/bin/python training/tts_train.py --out $C/tts_ctc --codes $C/tts_ctc/codes --codec $C/codec_ctc/last.pt \
+       --lr 1e-3 --warmup 300 --eval-min 30 --bf16 ${TTS_FLAGS:-}"
+  fi
 fi
