@@ -33,7 +33,10 @@ class CTCHead(nn.Module):
     def __init__(self, semantic_dim: int, hidden: int = 256):
         super().__init__()
         self.n_out = 1 + len(PHONES)
-        self.net = nn.Sequential(nn.Linear(semantic_dim, hidden), nn.GELU(), nn.Linear(hidden, SUB * self.n_out))
+        # scale-free input: otherwise the cheapest way to sharpen the CTC posteriors is to grow the semantic latent,
+        # which the EMA codebook cannot follow (run 3a: latent norms x100, commit loss 0.007 -> 700 in 1k steps)
+        self.net = nn.Sequential(nn.LayerNorm(semantic_dim, elementwise_affine=False), nn.Linear(semantic_dim, hidden),
+                                 nn.GELU(), nn.Linear(hidden, SUB * self.n_out))
 
     def forward(self, sem_q: torch.Tensor) -> torch.Tensor:
         b, t, _ = sem_q.shape

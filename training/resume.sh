@@ -42,7 +42,7 @@ if [[ $want == codec ]]; then
     --dropout-steps 4000 --warmup 200 --eval-min 30 --freeze-encoder --lr 3e-4 "${init[@]}" ${CODEC_FLAGS:-}
 fi
 if [[ $want == all || $want == codec_ctc ]]; then
-  # run 3: phonetic semantic codes (codec_ctc.py), encoder unfrozen, warm-started from run 2 (step 12,9xx); its
+  # run 3 (3b): phonetic semantic codes (codec_ctc.py), encoder unfrozen, warm-started from run 2 (step 14,647); its
   # codes differ from run 2's, so stage 3 must restart on them once they are good (training/README.md)
   if [[ -e $C/codec_ctc/last.pt || -e $C/codec/last.pt ]]; then
     ws=()
@@ -52,7 +52,7 @@ if [[ $want == all || $want == codec_ctc ]]; then
     [[ -e $C/codec_ctc/frozen ]] && freeze=(--freeze-encoder)
     start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
       training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 6e-4 --eval-min 30 \
-      --ctc-weight 1 --ctc-batch 8 "${freeze[@]}" "${ws[@]}"
+      --ctc-weight 1 --ctc-batch 8 --commit-weight 1 --ema-decay 0.95 "${freeze[@]}" "${ws[@]}"
   fi
 fi
 if [[ $want == tts ]]; then
