@@ -48,11 +48,12 @@ if [[ $want == all || $want == codec_ctc ]]; then
     ws=()
     [[ -e $C/codec_ctc/last.pt ]] || ws=(--warm-start $C/codec/last.pt)
     # the codes stage 3 trains on are final once the file `frozen` exists: from then on only the decoder learns
-    freeze=()
-    [[ -e $C/codec_ctc/frozen ]] && freeze=(--freeze-encoder)
+    # (no CTC head: the codes cannot change), with the semantic cycle loss as a phonetic perceptual loss
+    phase=(--ctc-weight 1 --ctc-batch 8)
+    [[ -e $C/codec_ctc/frozen ]] && phase=(--freeze-encoder --cycle-weight 1)
     start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
       training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 6e-4 --eval-min 30 \
-      --ctc-weight 1 --ctc-batch 8 --commit-weight 1 --ema-decay 0.95 "${freeze[@]}" "${ws[@]}"
+      --commit-weight 1 --ema-decay 0.95 "${phase[@]}" "${ws[@]}"
   fi
 fi
 if [[ $want == tts ]]; then
