@@ -42,19 +42,20 @@ if [[ $want == codec ]]; then
     --dropout-steps 4000 --warmup 200 --eval-min 30 --freeze-encoder --lr 3e-4 "${init[@]}" ${CODEC_FLAGS:-}
 fi
 if [[ $want == all || $want == codec_ctc ]]; then
-  # run 3 (3b): phonetic semantic codes (codec_ctc.py), encoder unfrozen, warm-started from run 2 (step 14,647); its
-  # codes differ from run 2's, so stage 3 must restart on them once they are good (training/README.md)
-  if [[ -e $C/codec_ctc/last.pt || -e $C/codec/last.pt ]]; then
-    ws=()
-    [[ -e $C/codec_ctc/last.pt ]] || ws=(--warm-start $C/codec/last.pt)
-    # the codes stage 3 trains on are final once the file `frozen` exists: from then on only the decoder learns
-    # (no CTC head: the codes cannot change), with the semantic cycle loss as a phonetic perceptual loss
-    phase=(--ctc-weight 1 --ctc-batch 8)
-    [[ -e $C/codec_ctc/frozen ]] && phase=(--freeze-encoder --cycle-weight 1)
-    start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
-      training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 6e-4 --eval-min 30 \
-      --commit-weight 1 --ema-decay 0.95 "${phase[@]}" "${ws[@]}"
+  # run 3: phonetic semantic codes (codec_ctc.py). Run 3b was warm-started from run 2 (step 14,647) with the CTC
+  # head (--ctc-weight 1 --ctc-batch 8); its encoder + codebook are frozen since step 875 (marker file `frozen`),
+  # the codes of stage 3 run 3 come from them, and only the decoder learns, with the semantic cycle loss as a
+  # phonetic perceptual loss. With ~/.cache wiped it restarts from the committed checkpoint, still frozen.
+  ws=()
+  if [[ ! -e $C/codec_ctc/last.pt ]]; then
+    mkdir -p $C/codec_ctc && touch $C/codec_ctc/frozen
+    ws=(--init training/checkpoints/codec_small.pt)
   fi
+  phase=(--ctc-weight 1 --ctc-batch 8)
+  [[ -e $C/codec_ctc/frozen ]] && phase=(--freeze-encoder --cycle-weight 1)
+  start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
+    training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 6e-4 --eval-min 30 \
+    --commit-weight 1 --ema-decay 0.95 "${phase[@]}" "${ws[@]}"
 fi
 if [[ $want == tts ]]; then
   # stage 3 run 2, on run 2's (non-phonetic) codes; paused when run 3's codes were frozen. Not part of `all`.
@@ -65,12 +66,15 @@ if [[ $want == tts ]]; then
     --lr 1e-3 --warmup 300 --eval-min 30 --bf16 --codec $C/codec/last.pt ${TTS_FLAGS:-}
 fi
 if [[ $want == all || $want == tts_ctc ]]; then
-  # stage 3 run 3, on the phonetic codes of codec run 3 (freeze its encoder first: stop it, touch
-  # $C/codec_ctc/frozen, resume it). First start encodes every teacher clip (tts_codes.py, resumable), then trains.
-  if [[ -e $C/tts_ctc/last.pt || $want == tts_ctc ]]; then
-    start "training/tts_train.py --out $C/tts_ctc" $C/tts_ctc/train.out nice -n 5 bash -c \
-      ".venv/bin/python training/tts_codes.py --codec $C/codec_ctc/last.pt --out $C/tts_ctc/codes && exec \
-       .venv/bin/python training/tts_train.py --out $C/tts_ctc --codes $C/tts_ctc/codes --codec $C/codec_ctc/last.pt \
-       --lr 1e-3 --warmup 300 --eval-min 30 --bf16 ${TTS_FLAGS:-}"
+  # stage 3 run 3, on the frozen phonetic codes of codec run 3 (fingerprint 6f3ec5d1116ee211). Each start first
+  # encodes the teacher clips generated since (tts_codes.py, incremental, ~3 min for 11 h); with no teacher audio
+  # (a wiped ~/.cache) it trains on the committed training/codes and decodes samples with the committed codec.
+  codes=$C/tts_ctc/codes codec=$C/codec_ctc/last.pt
+  enc=".venv/bin/python training/tts_codes.py --codec $codec --out $codes &&"
+  if [[ ! -e $C/teacher/manifest.jsonl || ! -e $codec ]]; then
+    codes=training/codes codec=training/checkpoints/codec_small.pt enc=""
   fi
+  start "training/tts_train.py --out $C/tts_ctc" $C/tts_ctc/train.out nice -n 5 bash -c \
+    "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_ctc --codes $codes --codec $codec \
+     --lr 1e-3 --warmup 300 --eval-min 30 --bf16 ${TTS_FLAGS:-}"
 fi
