@@ -37,8 +37,8 @@ from vox_edge.export.checkpoint import OPTIONAL_PREFIXES, WEIGHTS_FILE, Checkpoi
     load_reference_model  # noqa: E402
 from vox_edge.export.safetensors_io import write_streaming  # noqa: E402
 
-DEFAULT_TTS = os.path.expanduser("~/.cache/vox-edge/tts/last.pt")
-DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts/checkpoint")
+DEFAULT_TTS = os.path.expanduser("~/.cache/vox-edge/tts_ctc/last.pt")  # stage 3 run 3 (phonetic codes)
+DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts_ctc/checkpoint")
 AUDIO_TABLE = "mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight"
 
 

@@ -62,8 +62,8 @@ def install(bundle: str, dest: str = ASSET) -> None:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tts", default=os.path.expanduser("~/.cache/vox-edge/tts/last.pt"))
-    ap.add_argument("--codec", default=os.path.expanduser("~/.cache/vox-edge/codec/last.pt"),
+    ap.add_argument("--tts", default=os.path.expanduser("~/.cache/vox-edge/tts_ctc/last.pt"))
+    ap.add_argument("--codec", default=os.path.expanduser("~/.cache/vox-edge/codec_ctc/last.pt"),
                     help="codec whose decoder ships (same code fingerprint as the codes stage 3 trained on)")
     ap.add_argument("--work", default=os.path.expanduser("~/.cache/vox-edge/ship"))
     ap.add_argument("--n", type=int, default=100, help="held-out sentences for the WER gate")
