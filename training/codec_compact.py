@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ckpt_io import atomic_save, load as load_ckpt, serialize  # noqa: E402
 from codec_model import ROOT, Codec, codec_config  # noqa: E402
 
-DEFAULT_SRC = os.path.expanduser("~/.cache/vox-edge/codec/last.pt")
+DEFAULT_SRC = os.path.expanduser("~/.cache/vox-edge/codec_ctc/last.pt")  # codec run 3 (phonetic codes)
 DEFAULT_DST = os.path.join(ROOT, "training", "checkpoints", "codec_small.pt")
 KEEP_FP32 = ("cluster_usage",)  # E_sem = sum / usage: fp16 sums are fine, usage may sit near the floor
 
