@@ -19,3 +19,14 @@ def tiny_checkpoint_stopping(tmp_path_factory):
     from vox_edge.export.synthetic import make_checkpoint
 
     return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny_stop", scale="tiny", seed=3, end_logit_scale=1.0)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny training modules: a second thread only adds OpenMP waits (8 s per step on a busy machine)."""
+    import torch  # here, not at the top: the runtime tests must run without torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

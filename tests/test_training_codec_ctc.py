@@ -19,12 +19,7 @@ from codec_ctc import PHONES, SUB, CTCHead, ctc_loss, greedy, phone_ids  # noqa:
 from wer import edit_distance  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_phone_ids_drop_stress_spaces_and_punctuation():

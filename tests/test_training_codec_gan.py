@@ -14,13 +14,7 @@ from codec_gan import Discriminators, discriminator_loss, generator_losses  # no
 
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convs: a second thread only adds OpenMP waits (8 s per step on a busy machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_losses_and_gradients():
