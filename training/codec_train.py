@@ -261,22 +261,24 @@ class Trainer:
         if self.step == 0 or a.eval_at_start:
             self.log(self.evaluate() if self.step else {"eval": True, "step": 0, "note": "untrained"})
         t_start, steps_start = time.monotonic(), self.step
-        acc, t_log = {}, time.monotonic()
+        acc, n_acc, t_log = {}, 0, time.monotonic()
         while not self.stop and (a.max_steps <= 0 or self.step - steps_start < a.max_steps):
             if self.data.maybe_refresh():
                 print(f"step {self.step}: data {self.data.stats}", flush=True)
             m = self.train_step()
             for k, v in m.items():
                 acc[k] = acc.get(k, 0.0) + v
+            n_acc += 1
             if self.step % a.log_every == 0:
                 now = time.monotonic()
                 row = {"step": self.step, "time": time.time(), "lr": round(lr_at(self.step - 1, a), 7),
-                       "steps_per_s": round(a.log_every / (now - t_log), 3), "hours_seen": round(self.seen_s / 3600, 3),
+                       "steps_per_s": round(n_acc / (now - t_log), 3), "hours_seen": round(self.seen_s / 3600, 3),
                        "data_hours": self.data.stats["hours"]}
-                row.update({k: round(v / a.log_every, 4) for k, v in acc.items()})
+                # a resumed run's first window is short: average over the steps it really has
+                row.update({k: round(v / n_acc, 4) for k, v in acc.items()})
                 self.log(row)
                 print(json.dumps(row), flush=True)
-                acc, t_log = {}, now
+                acc, n_acc, t_log = {}, 0, now
             if time.monotonic() - t_eval >= a.eval_min * 60:
                 row = self.evaluate()
                 self.log(row)

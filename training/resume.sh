@@ -45,7 +45,8 @@ if [[ $want == all || $want == codec_ctc ]]; then
   # run 3: phonetic semantic codes (codec_ctc.py). Run 3b was warm-started from run 2 (step 14,647) with the CTC
   # head (--ctc-weight 1 --ctc-batch 8); its encoder + codebook are frozen since step 875 (marker file `frozen`),
   # the codes of stage 3 run 3 come from them, and only the decoder learns, with the semantic cycle loss as a
-  # phonetic perceptual loss. With ~/.cache wiped it restarts from the committed checkpoint, still frozen.
+  # phonetic perceptual loss; lr 6e-4 until decoder step ~7.7k (SC flat at 0.465), 3e-4 since (as run 2 at 12.4k).
+  # With ~/.cache wiped it restarts from the committed checkpoint, still frozen.
   ws=()
   if [[ ! -e $C/codec_ctc/last.pt ]]; then
     mkdir -p $C/codec_ctc && touch $C/codec_ctc/frozen
@@ -54,7 +55,7 @@ if [[ $want == all || $want == codec_ctc ]]; then
   phase=(--ctc-weight 1 --ctc-batch 8)
   [[ -e $C/codec_ctc/frozen ]] && phase=(--freeze-encoder --cycle-weight 1)
   start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
-    training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 6e-4 --eval-min 30 \
+    training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 3e-4 --eval-min 30 \
     --commit-weight 1 --ema-decay 0.95 "${phase[@]}" "${ws[@]}"
 fi
 if [[ $want == tts ]]; then

@@ -271,20 +271,22 @@ class Trainer:
         t_ckpt = t_eval = time.monotonic()
         if self.step == 0:
             self.log(self.evaluate())
-        acc, t_log, start = {}, time.monotonic(), self.step
+        acc, n_acc, t_log, start = {}, 0, time.monotonic(), self.step
         while not self.stop and (a.max_steps <= 0 or self.step - start < a.max_steps):
             m = self.train_step()
             for k, v in m.items():
                 acc[k] = acc.get(k, 0.0) + v
+            n_acc += 1
             if self.step % a.log_every == 0:
                 now = time.monotonic()
                 row = {"step": self.step, "time": time.time(), "lr": round(lr_at(self.step - 1, a), 7),
-                       "steps_per_s": round(a.log_every / (now - t_log), 3), "epoch": self.batcher.epoch,
+                       "steps_per_s": round(n_acc / (now - t_log), 3), "epoch": self.batcher.epoch,
                        "hours_seen": round(self.frames_seen / self.model.cfg.frame_rate / 3600, 3)}
-                row.update({k: round(v / a.log_every, 4) for k, v in acc.items()})
+                # a resumed run's first window is short: average over the steps it really has
+                row.update({k: round(v / n_acc, 4) for k, v in acc.items()})
                 self.log(row)
                 print(json.dumps(row), flush=True)
-                acc, t_log = {}, now
+                acc, n_acc, t_log = {}, 0, now
             if time.monotonic() - t_eval >= a.eval_min * 60:
                 row = self.evaluate()
                 self.log(row)
