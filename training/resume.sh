@@ -22,6 +22,8 @@ start() {  # name, log, command...
   # session is its own group and groups share the CPU equally, so the teacher at nice 19 took a full half of it.
   # The group's nice is what counts; give it the job's nice.
   [[ $1 == nice && $2 == -n ]] && n=$3
+  # only once setsid has run (session id == pid): before that the write lands on this shell's group
+  for _ in $(seq 50); do [[ $(ps -o sid= -p "$pid" | tr -d ' ') == "$pid" ]] && break; sleep 0.1; done
   echo "$n" > "/proc/$pid/autogroup" 2>/dev/null || true
   echo "$name: started (pid $pid, nice $n), log $log"
 }
