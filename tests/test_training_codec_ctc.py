@@ -86,7 +86,7 @@ def _args(tmp_path: Path, **kw) -> argparse.Namespace:
               out=str(tmp_path / "run"), init="", warm_start="", seed=0, batch=2, frames=4, lr=1e-3, lr_min=0.1,
               warmup=2, total_steps=100, clip=1.0, mel_weight=1.0, commit_weight=0.25, ema_decay=0.99,
               dead_usage=2e-3, fsq_dropout=0.25, vq_dropout=0.25, dropout_steps=0, freeze_encoder=False,
-              gan_start=0, cycle_weight=0.0, cycle_refresh=2, adv_weight=0.5, feat_weight=4.0, lr_d=2e-4, ctc_weight=1.0, lr_ctc=2e-3, ctc_batch=2, ctc_max_s=2.0,
+              gan_start=0, latent_hinge=0.0, latent_max=4.0, lr_encoder_scale=1.0, cycle_weight=0.0, cycle_refresh=2, adv_weight=0.5, feat_weight=4.0, lr_d=2e-4, ctc_weight=1.0, lr_ctc=2e-3, ctc_batch=2, ctc_max_s=2.0,
               log_every=1, ckpt_min=1e9, eval_min=1e9, eval_at_start=False, reload_min=1e9, asr=False, max_steps=0)
     ns.update(kw)
     return argparse.Namespace(**ns)
@@ -132,3 +132,30 @@ def test_cycle_loss_trains_the_decoder_but_never_the_judging_copy(tmp_path, monk
     assert all(torch.equal(v, judge.state_dict()[k]) for k, v in before.items())  # the judge did not learn
     tr.train_step()  # step 2: --cycle-refresh 2 takes a fresh copy of the (trained) encoder
     assert tr.judge is not judge
+
+
+def test_latent_hinge_is_zero_within_the_limit_and_pushes_runaway_frames_back():
+    from codec_ctc import latent_hinge
+
+    calm = torch.randn(2, 10, 64)  # RMS ~ 1 per frame
+    assert latent_hinge(calm, 4.0).item() == 0.0
+    wild = calm.clone()
+    wild[0, 3] *= 100.0  # one runaway frame
+    wild.requires_grad_(True)
+    loss = latent_hinge(wild, 4.0)
+    loss.backward()
+    assert loss.item() > 0
+    assert wild.grad[0, 3].abs().sum() > 0 and wild.grad[1].abs().sum() == 0  # only the runaway frame is pushed
+    assert torch.sign(wild.grad[0, 3]).eq(torch.sign(wild[0, 3].detach())).all()  # descent shrinks it
+
+
+def test_slower_encoder_group_and_hinge_in_training_and_a_mismatched_resume_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(codec_train, "heldout_clips", lambda root: [])
+    tr = codec_train.Trainer(_args(tmp_path, lr_encoder_scale=0.1, latent_hinge=1.0, latent_max=0.0))
+    row = tr.train_step()
+    assert row["hinge"] > 0  # limit 0: every frame pays
+    enc, rest = tr.opt.param_groups
+    assert enc["lr"] == pytest.approx(0.1 * rest["lr"]) and rest["lr"] > 0
+    tr.save()
+    with pytest.raises(SystemExit, match="lr-encoder-scale"):
+        codec_train.Trainer(_args(tmp_path))  # one group now, two in the checkpoint

@@ -61,3 +61,10 @@ def greedy(logp: torch.Tensor, frame_len: int) -> list[int]:
             out.append(k)
         prev = k
     return out
+
+
+def latent_hinge(sem: torch.Tensor, limit: float) -> torch.Tensor:
+    """Mean over frames of relu(rms - limit)^2, rms over the latent dim: sem [B, T, D] -> scalar. Zero while every
+    frame stays within `limit`, so it leaves a healthy latent alone and only pushes back a runaway one."""
+    rms = sem.pow(2).mean(dim=-1).clamp(min=1e-12).sqrt()  # [B, T]
+    return torch.relu(rms - limit).pow(2).mean()

@@ -29,7 +29,7 @@ import soundfile as sf
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from codec_ctc import CTCHead, ctc_loss, greedy, phone_ids  # noqa: E402
+from codec_ctc import CTCHead, ctc_loss, greedy, latent_hinge, phone_ids  # noqa: E402
 from codec_data import DEFAULT_TEACHER, TeacherCrops, heldout_clips  # noqa: E402
 from codec_gan import Discriminators, discriminator_loss, generator_losses  # noqa: E402
 from codec_losses import SpectralLoss  # noqa: E402
@@ -59,7 +59,14 @@ class Trainer:
         self.cfg = codec_config(self.tok_args)
         self.model = Codec(self.cfg)
         self.loss = SpectralLoss(self.cfg.sampling_rate)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=args.lr, betas=(0.8, 0.99), weight_decay=0.01)
+        if args.lr_encoder_scale == 1.0:
+            groups = [{"params": list(self.model.parameters())}]
+        else:  # a slower encoder (phonetic codes must not run away from the decoder); two groups: new runs only
+            enc = list(self.model.encoder.parameters())
+            ids = {id(p) for p in enc}
+            groups = [{"params": enc, "lr_scale": args.lr_encoder_scale},
+                      {"params": [p for p in self.model.parameters() if id(p) not in ids]}]
+        self.opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.8, 0.99), weight_decay=0.01)
         if args.freeze_encoder:
             # codes are final (stage 3 trains on them): only the decoder learns; no codebook EMA, no dropout
             for p in self.model.encoder.parameters():
@@ -104,6 +111,9 @@ class Trainer:
         if ck["tokenizer_args"] != self.tok_args:
             sys.exit(f"{path} was trained with other audio_tokenizer_args than {self.args.config}; use another --out")
         self.model.load_state_dict(ck["model"])
+        if len(ck["opt"]["param_groups"]) != len(self.opt.param_groups):
+            sys.exit(f"{path} was trained with another --lr-encoder-scale (1 = one optimiser group); resume with the "
+                     f"run's own value, or start a new run with --warm-start {path}")
         self.opt.load_state_dict(ck["opt"])
         self.step, self.seen_s = ck["step"], ck.get("seen_s", 0.0)
         torch.set_rng_state(ck["torch_rng"])
@@ -153,12 +163,17 @@ class Trainer:
         if not bool(self.model.initialised):
             self.model.init_from_batch(x)
         for g in self.opt.param_groups:
-            g["lr"] = lr_at(self.step, a)
+            g["lr"] = lr_at(self.step, a) * g.get("lr_scale", 1.0)
         early = self.step < a.dropout_steps and not a.freeze_encoder
         y, commit, idx, sem = self.model(x, a.fsq_dropout if early else 0.0, a.vq_dropout if early else 0.0)
         parts = self.loss(y, x)
         total = parts["sc"] + parts["logmag"] + a.mel_weight * parts["mel"] + a.commit_weight * commit
         extra = {}
+        if a.latent_hinge > 0:
+            # run 3b diverged with 30 % of frames at semantic latent RMS > 100 (unit at init): make growth cost
+            hinge = latent_hinge(sem, a.latent_max)
+            total = total + a.latent_hinge * hinge
+            extra["hinge"] = hinge.item()
         if a.cycle_weight > 0:
             # the reconstruction, encoded again, must land on the same semantic latent: with phonetic codes this is
             # a phonetic perceptual loss. A frozen copy judges, so the encoder is not pulled towards easy targets.
@@ -188,6 +203,8 @@ class Trainer:
             sem_u, _ = self.model.split(self.model.encoder.encode_latent(waves))  # [B, T, semantic_dim]
             loss_ctc = ctc_loss(self.ctc(self.model.vq(sem_u)[0]), frames, [phone_ids(r["phonemes"]) for r in rows])
             total = total + a.ctc_weight * loss_ctc
+            if a.latent_hinge > 0:
+                total = total + a.latent_hinge * latent_hinge(sem_u, a.latent_max)
             extra["ctc"] = loss_ctc.item()
             self.opt_ctc.zero_grad(set_to_none=True)
             for g in self.opt_ctc.param_groups:
@@ -331,6 +348,11 @@ def main():
                          "slowly at the codec's lr)")
     ap.add_argument("--ctc-batch", type=int, default=4, help="whole clips per step for the CTC head")
     ap.add_argument("--ctc-max-s", type=float, default=6.0, help="longest clip (s) the CTC batch draws")
+    ap.add_argument("--latent-hinge", type=float, default=0.0,
+                    help="weight of the penalty on semantic latent frames whose RMS exceeds --latent-max (0 = off)")
+    ap.add_argument("--latent-max", type=float, default=4.0, help="allowed per-frame RMS of the semantic latent (1 at init)")
+    ap.add_argument("--lr-encoder-scale", type=float, default=1.0,
+                    help="encoder lr as a fraction of --lr (!= 1 makes two optimiser groups: set it at a run's start)")
     ap.add_argument("--cycle-weight", type=float, default=0.0,
                     help="semantic cycle loss: re-encoded reconstruction vs original semantic latent (0 = off)")
     ap.add_argument("--cycle-refresh", type=int, default=500, help="steps between copies of the judging encoder")
