@@ -357,6 +357,28 @@ def test_exported_checkpoint_becomes_an_int8_bundle_that_speaks(trained, tmp_pat
     assert audio.samples.dtype == np.float32 and np.isfinite(audio.samples).all()
 
 
+def test_gta_codes_are_valid_deterministic_and_independent_of_batching(trained, tekken):
+    import tts_gta
+    import tts_train
+
+    out, _, _, cfg = trained
+    tr = tts_train.Trainer(tts_train.parser().parse_args(
+        ["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
+         "--codec-config", str(cfg), "--codec", "", "--no-asr"]))  # resumes the trained tiny model, writes nothing
+    tr.model.eval()
+    exs = tr.train_ex[:3]
+    got = tts_gta.gta_codes(tr, exs, 2, 1.2, bf16=False)
+    cfg_c = json.loads(cfg.read_text())["audio_tokenizer_args"]
+    for ex, c in zip(exs, got):
+        assert c.shape == (len(ex.codes), 1 + cfg_c["acoustic_dim"])
+        assert 0 <= c[:, 0].min() and c[:, 0].max() < cfg_c["semantic_codebook_size"]  # -2 space, no END/EMPTY
+        assert 0 <= c[:, 1:].min() and c[:, 1:].max() < cfg_c["acoustic_codebook_size"]
+    again = tts_gta.gta_codes(tr, exs, 2, 1.2, bf16=False)
+    assert all(np.array_equal(a, b) for a, b in zip(got, again))  # noise is seeded per clip
+    alone = tts_gta.gta_codes(tr, exs[2:], 2, 1.2, bf16=False)[0]  # padding in a batch changes nothing
+    assert (alone == got[2]).mean() > 0.99
+
+
 # ---------------------------------------------------------------- quality benchmark (no ASR needed)
 def test_quality_benchmark_selection_and_scoring():
     import quality_wer

@@ -103,6 +103,44 @@ class TeacherCrops:
         self.rng.bit_generator.state = state
 
 
+class AlignedCodeCrops:
+    """Frame-aligned (codes, audio) crops: codes[f0 : f0 + F] of a clip with the samples they stand for,
+    [f0 * spf, (f0 + F) * spf). For the decoder to learn from codes it did not encode itself (tts_gta.py: what the
+    stage-3 model says for each training clip). Clips drawn in proportion to their frames, as TeacherCrops."""
+
+    def __init__(self, codes: dict[str, np.ndarray], root: str = DEFAULT_TEACHER, spf: int = 1920,
+                 heldout: tuple[str, ...] = HELDOUT_IDS, seed: int = 0):
+        rows = {r["id"]: r for r in read_manifest(os.path.join(root, "manifest.jsonl"))}
+        self.items = [(rows[i], c) for i, c in sorted(codes.items())
+                      if i in rows and i not in heldout and not rows[i].get("rejected") and len(c)
+                      and os.path.exists(os.path.join(root, rows[i]["path"]))]
+        if not self.items:
+            raise RuntimeError(f"none of the {len(codes)} coded clips is a usable teacher clip under {root}")
+        n = np.array([len(c) for _, c in self.items], dtype=np.float64)
+        self.p, self.root, self.spf = n / n.sum(), root, spf
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, batch: int, frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(codes [batch, frames, 1 + n_ac] int64 -2 space, audio [batch, frames * spf] float32); short clips are
+        padded with their last frame's codes and silence."""
+        codes, waves = [], []
+        for k in self.rng.choice(len(self.items), size=batch, p=self.p):
+            r, c = self.items[k]
+            f0 = int(self.rng.integers(0, len(c) - frames + 1)) if len(c) > frames else 0
+            cc = c[f0: f0 + frames]
+            codes.append(np.concatenate([cc, np.repeat(cc[-1:], frames - len(cc), 0)]))
+            x, _ = sf.read(os.path.join(self.root, r["path"]), start=f0 * self.spf, frames=frames * self.spf,
+                           dtype="float32", always_2d=False)
+            waves.append(np.pad(x, (0, frames * self.spf - len(x))))
+        return torch.from_numpy(np.stack(codes).astype(np.int64)), torch.from_numpy(np.stack(waves))
+
+    def rng_state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
+
 def heldout_clips(root: str = DEFAULT_TEACHER, ids: tuple[str, ...] = HELDOUT_IDS) -> list[tuple[dict, np.ndarray]]:
     """(manifest row, full waveform) of the held-out clips that exist and were not rejected."""
     rows = {r["id"]: r for r in read_manifest(os.path.join(root, "manifest.jsonl"))}

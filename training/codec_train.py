@@ -30,7 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from codec_ctc import CTCHead, ctc_loss, greedy, latent_hinge, phone_ids  # noqa: E402
-from codec_data import DEFAULT_TEACHER, TeacherCrops, heldout_clips  # noqa: E402
+from codec_data import DEFAULT_TEACHER, AlignedCodeCrops, TeacherCrops, heldout_clips  # noqa: E402
 from codec_gan import Discriminators, discriminator_loss, generator_losses  # noqa: E402
 from codec_losses import SpectralLoss  # noqa: E402
 from ckpt_io import atomic_save, load as load_ckpt, prev_path  # noqa: E402
@@ -80,6 +80,7 @@ class Trainer:
         self.judge = None  # semantic cycle loss: frozen copy of the encoder, refreshed every --cycle-refresh steps
         self.data = TeacherCrops(args.teacher, self.cfg.sampling_rate, reload_s=args.reload_min * 60, seed=args.seed)
         self.step = 0
+        self._gta_rng = None  # restored once the GTA crops exist
         self.seen_s = 0.0  # audio seconds trained on
         self.stop = False
         torch.manual_seed(args.seed)
@@ -96,12 +97,36 @@ class Trainer:
             self.load_compact(args.init)
         elif not found and args.warm_start:
             self.warm_start(args.warm_start)
+        self.gta = self._gta_crops(args) if args.gta else None
+        if self.gta is not None and self._gta_rng is not None:
+            self.gta.set_rng_state(self._gta_rng)
+
+    def _gta_crops(self, a) -> AlignedCodeCrops:
+        """Stage-3 (GTA) codes for the decoder (tts_gta.py); only valid for the encoder + codebook they came from."""
+        from tts_codec import fingerprint
+        from tts_codes import read_meta, read_shards
+
+        meta = read_meta(a.gta)
+        if not meta or meta.get("kind") != "gta":
+            sys.exit(f"--gta {a.gta}: no GTA codes there (meta.json of training/tts_gta.py)")
+        if not a.freeze_encoder:
+            sys.exit("--gta needs --freeze-encoder: GTA codes are only valid for the encoder they came from")
+        own = fingerprint(self.model.flat_state())
+        if meta["codec_fingerprint"] != own:
+            sys.exit(f"--gta {a.gta} was made on codes of codec {meta['codec_fingerprint']}, this codec's codes "
+                     f"are {own}: regenerate them (training/tts_gta.py)")
+        crops = AlignedCodeCrops(read_shards(a.gta), a.teacher, self.cfg.samples_per_frame, seed=a.seed + 1)
+        print(f"GTA codes of stage-3 step {meta['tts_step']}: {len(crops.items)} clips, "
+              f"{round(a.batch * a.gta_frac)} of {a.batch} items per batch", flush=True)
+        return crops
 
     # --- checkpoints ---
     def save(self) -> None:
         gan = {"disc": self.disc.state_dict(), "opt_d": self.opt_d.state_dict()} if self.disc else {}
         if self.ctc:
             gan.update(ctc=self.ctc.state_dict(), opt_ctc=self.opt_ctc.state_dict())
+        if getattr(self, "gta", None) is not None:
+            gan.update(gta_rng=self.gta.rng_state())
         atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
                      "seen_s": self.seen_s, "tokenizer_args": self.tok_args, "torch_rng": torch.get_rng_state(),
                      "data_rng": self.data.rng_state(), "args": vars(self.args), **gan}, self.ckpt)
@@ -121,6 +146,7 @@ class Trainer:
         if self.disc is not None and "disc" in ck:
             self.disc.load_state_dict(ck["disc"])
             self.opt_d.load_state_dict(ck["opt_d"])
+        self._gta_rng = ck.get("gta_rng")
         if self.ctc is not None and "ctc" in ck:
             self.ctc.load_state_dict(ck["ctc"])
             self.opt_ctc.load_state_dict(ck["opt_ctc"])
@@ -159,16 +185,25 @@ class Trainer:
     # --- one optimisation step ---
     def train_step(self) -> dict:
         a = self.args
-        x = self.data.batch(a.batch, a.frames * self.cfg.samples_per_frame)
+        n_gta = round(a.batch * a.gta_frac) if self.gta is not None else 0
+        x = self.data.batch(a.batch - n_gta, a.frames * self.cfg.samples_per_frame)
         if not bool(self.model.initialised):
             self.model.init_from_batch(x)
         for g in self.opt.param_groups:
             g["lr"] = lr_at(self.step, a) * g.get("lr_scale", 1.0)
         early = self.step < a.dropout_steps and not a.freeze_encoder
         y, commit, idx, sem = self.model(x, a.fsq_dropout if early else 0.0, a.vq_dropout if early else 0.0)
+        gta_row = {}
+        if n_gta:
+            # part of the batch decodes the stage-3 model's own codes against the real audio of those frames
+            codes_g, x_g = self.gta.batch(n_gta, a.frames)  # [G, F, 37] -2 space, [G, F * spf]
+            y_g = self.model.tokenizer.decode(codes_g)
+            with torch.no_grad():
+                gta_row["gta_sc"] = self.loss(y_g, x_g)["sc"].item()
+            x, y = torch.cat([x, x_g]), torch.cat([y, y_g])
         parts = self.loss(y, x)
         total = parts["sc"] + parts["logmag"] + a.mel_weight * parts["mel"] + a.commit_weight * commit
-        extra = {}
+        extra = dict(gta_row)
         if a.latent_hinge > 0:
             # run 3b diverged with 30 % of frames at semantic latent RMS > 100 (unit at init): make growth cost
             hinge = latent_hinge(sem, a.latent_max)
@@ -196,7 +231,7 @@ class Trainer:
             self.opt_d.step()
             adv, feat = generator_losses(real, self.disc(yc))
             total = total + a.adv_weight * adv + a.feat_weight * feat
-            extra = {"loss_d": loss_d.item(), "adv": adv.item(), "feat": feat.item()}
+            extra.update(loss_d=loss_d.item(), adv=adv.item(), feat=feat.item())
         if self.ctc is not None:
             # whole clips: CTC needs the full phoneme string; the encoder is causal, so right padding is inert
             waves, frames, rows = self.data.utterances(a.ctc_batch, a.ctc_max_s, self.cfg.samples_per_frame)
@@ -353,6 +388,9 @@ def main():
     ap.add_argument("--latent-max", type=float, default=4.0, help="allowed per-frame RMS of the semantic latent (1 at init)")
     ap.add_argument("--lr-encoder-scale", type=float, default=1.0,
                     help="encoder lr as a fraction of --lr (!= 1 makes two optimiser groups: set it at a run's start)")
+    ap.add_argument("--gta", default="", help="folder of stage-3 GTA codes (training/tts_gta.py): part of each batch "
+                    "decodes them against the real audio (needs --freeze-encoder)")
+    ap.add_argument("--gta-frac", type=float, default=0.5, help="fraction of batch items taken from --gta")
     ap.add_argument("--cycle-weight", type=float, default=0.0,
                     help="semantic cycle loss: re-encoded reconstruction vs original semantic latent (0 = off)")
     ap.add_argument("--cycle-refresh", type=int, default=500, help="steps between copies of the judging encoder")
