@@ -379,6 +379,27 @@ def test_gta_codes_are_valid_deterministic_and_independent_of_batching(trained, 
     assert (alone == got[2]).mean() > 0.99
 
 
+def test_diagnose_modes_force_what_they_say(trained, tekken):
+    import tts_diagnose
+    import tts_train
+
+    out, _, _, cfg = trained
+    tr = tts_train.Trainer(tts_train.parser().parse_args(
+        ["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
+         "--codec-config", str(cfg), "--codec", "", "--no-asr"]))
+    tr.model.eval()
+    ex = tr.train_ex[0]
+    t = len(ex.codes)
+    noise = torch.randn(2 * t + 25, tr.model.cfg.n_acoustic_codebook, generator=torch.Generator().manual_seed(0))
+    got = tts_diagnose.decode_modes(tr, ex, noise, 2, 1.2)
+    true = torch.from_numpy(ex.codes)
+    assert set(got) == set(tts_diagnose.MODES) and torch.equal(got["codec"], true)
+    for mode in ("tf_flow", "sem_forced"):  # the true semantic code, the model's own acoustics
+        assert got[mode].shape == true.shape and torch.equal(got[mode][:, 0], true[:, 0])
+    assert torch.equal(got["tf_pred"][:, 1:], got["tf_flow"][:, 1:])  # same hiddens, same noise
+    assert len(got["free"]) <= 2 * t + 25
+
+
 # ---------------------------------------------------------------- quality benchmark (no ASR needed)
 def test_quality_benchmark_selection_and_scoring():
     import quality_wer

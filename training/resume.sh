@@ -56,6 +56,9 @@ if [[ $want == all || $want == codec_ctc ]]; then
   fi
   phase=(--ctc-weight 1 --ctc-batch 8)
   [[ -e $C/codec_ctc/frozen ]] && phase=(--freeze-encoder --cycle-weight 1)
+  # GTA (session 4): half of each batch decodes stage 3's own codes of a training clip against its real audio
+  # (training/tts_gta.py writes $C/gta; regenerate it as stage 3 improves)
+  [[ -e $C/codec_ctc/frozen && -e $C/gta/meta.json ]] && phase+=(--gta $C/gta --gta-frac 0.5)
   start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
     training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 3e-4 --eval-min 30 \
     --commit-weight 1 --ema-decay 0.95 "${phase[@]}" "${ws[@]}"

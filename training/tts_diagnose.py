@@ -20,10 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import soundfile as sf
@@ -81,16 +79,12 @@ def main(argv=None):
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
 
-    with tempfile.TemporaryDirectory() as run:  # Trainer reads OUT/last.pt: give it a private copy
-        shutil.copy(a.tts, os.path.join(run, "last.pt"))
-        targs = tts_train.parser().parse_args(["--out", run, "--codes", a.codes, "--codec", a.codec, "--no-asr"])
-        tr = tts_train.Trainer(targs)
-    tr.model.eval()
+    tr = tts_train.load_for_inference(a.tts, a.codes, a.codec)
     codec = tr._codec()
     if codec is None:
         sys.exit(f"{a.codec}: not the codec of these codes (fingerprint {tr.codec_info['fingerprint']})")
     n_steps = a.steps or tr.model.cfg.acoustic.n_decoding_steps
-    texts = tts_train.read_texts(targs.corpus)
+    texts = tts_train.read_texts(tr.a.corpus)
     refs, lens = {}, {k: [] for k in MODES}
     for i, ex in enumerate(tr.val_ex):
         noise = torch.randn(2 * len(ex.codes) + 25, tr.model.cfg.n_acoustic_codebook,

@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 import zlib
 
@@ -75,11 +74,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
 
-    with tempfile.TemporaryDirectory() as run:  # Trainer reads OUT/last.pt: give it a private copy
-        shutil.copy(a.tts, os.path.join(run, "last.pt"))
-        tr = tts_train.Trainer(tts_train.parser().parse_args(["--out", run, "--codes", a.codes, "--codec", "",
-                                                              "--no-asr"]))
-    tr.model.eval()
+    tr = tts_train.load_for_inference(a.tts, a.codes)
     n_steps = a.steps or tr.model.cfg.acoustic.n_decoding_steps
     exs = sorted(tr.train_ex, key=lambda e: len(e.codes))[: a.limit or None]
     tmp = a.out + ".partial"

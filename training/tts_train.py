@@ -299,6 +299,19 @@ class Trainer:
         print(f"stopped at step {self.step}; saved {self.ckpt}", flush=True)
 
 
+def load_for_inference(ckpt: str, codes: str, codec: str = "") -> Trainer:
+    """A Trainer holding `ckpt`'s model in eval mode, its data and codec, without touching the run's folder
+    (for the scripts that read a stage-3 model: tts_gta.py, tts_diagnose.py)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as run:  # the Trainer resumes from OUT/last.pt: give it a private copy
+        shutil.copy(ckpt, os.path.join(run, "last.pt"))
+        tr = Trainer(parser().parse_args(["--out", run, "--codes", codes, "--codec", codec, "--no-asr"]))
+    tr.model.eval()
+    return tr
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=DEFAULT_OUT)
