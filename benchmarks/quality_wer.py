@@ -98,16 +98,19 @@ def _wer_module():
 def score(clips: list[dict], hyps: dict[str, str]) -> dict:
     """Adds errors / words / hyp to every clip; returns corpus WER overall and per category."""
     wer = _wer_module()
-    tot, cats = [0, 0], {}
+    tot, cats, matched = [0, 0], {}, 0
     for c in clips:
         c["hyp"] = hyps.get(c["id"], "")
         c["errors"], c["words"] = wer.wer_counts(c["norm"], c["hyp"])
+        c["matched"] = wer.matched_words(c["norm"], c["hyp"])
+        matched += c["matched"]
         tot[0] += c["errors"]
         tot[1] += c["words"]
         k = cats.setdefault(c.get("category", "-"), [0, 0])
         k[0] += c["errors"]
         k[1] += c["words"]
     return {"wer": round(tot[0] / max(tot[1], 1), 4), "errors": tot[0], "words": tot[1],
+            "matched": round(matched / max(tot[1], 1), 4),
             "per_category": {k: round(e / max(w, 1), 4) for k, (e, w) in sorted(cats.items())}}
 
 
@@ -164,14 +167,14 @@ def teacher_clips(teacher_dir: str, n: int) -> dict:
 
 # ---------------------------------------------------------------- report
 def table(runs: list[dict]) -> str:
-    lines = ["| run | precisions (backbone / acoustic / codec) | sentences | words | WER | RTF | TTFA p50 / p95 ms | "
-             "ended by END | audio s |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| run | precisions (backbone / acoustic / codec) | sentences | words | WER | words heard | RTF | "
+             "TTFA p50 / p95 ms | ended by END | audio s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         p = r.get("precisions") or {}
         prec = " / ".join(str(p.get(k, "-")) for k in ("backbone", "acoustic", "codec")) if p else "-"
         f = (lambda v, s: "–" if v is None else format(v, s))
         lines.append(f"| {r['label']} | {prec} | {len(r['clips'])} | {r['score']['words']} | "
-                     f"**{100 * r['score']['wer']:.1f} %** | {f(r['rtf'], '.3f')} | "
+                     f"**{100 * r['score']['wer']:.1f} %** | {f(r['score'].get('matched'), '.1%')} | {f(r['rtf'], '.3f')} | "
                      f"{f(r['ttfa_p50_ms'], '.0f')} / {f(r['ttfa_p95_ms'], '.0f')} | {r['stopped']} | {r['audio_s']} |")
     return "\n".join(lines)
 

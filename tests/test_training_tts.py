@@ -411,9 +411,21 @@ def test_quality_benchmark_selection_and_scoring():
     hyps = {clips[0]["id"]: clips[0]["norm"], clips[1]["id"]: "", clips[2]["id"]: clips[2]["norm"].upper()}
     s = quality_wer.score(clips, hyps)
     assert s["errors"] == clips[1]["words"] and 0 < s["wer"] < 1
+    assert s["matched"] == pytest.approx(1 - clips[1]["words"] / s["words"], abs=1e-4)  # clip 1 heard nothing
     run = {"label": "x", "precisions": {"backbone": "int8"}, "clips": clips, "score": s, "rtf": 0.05,
            "ttfa_p50_ms": 100.0, "ttfa_p95_ms": 150.0, "stopped": "3/3", "audio_s": 9.0}
     assert "| x | int8 / - / - | 3 |" in quality_wer.table([run])
+
+
+def test_matched_words_ignore_invented_words_that_wer_counts():
+    from wer import matched_words, wer_counts
+
+    ref = "turn left in two hundred meters"
+    babble = "thank you turn for watching left in two hundred and fifty meters thank you"
+    assert wer_counts(ref, babble)[0] > 6  # WER past 100 %
+    assert matched_words(ref, babble) == 6  # yet every reference word was said, in order
+    assert matched_words(ref, "meters hundred two in left turn") == 1
+    assert matched_words(ref, "Turn left in 200 meters.") == 6  # normalised like WER
 
 
 # ---------------------------------------------------------------- stage 7: shipping the default voice

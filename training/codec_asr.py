@@ -13,7 +13,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wer import wer_counts  # noqa: E402
+from wer import matched_words, wer_counts  # noqa: E402
 
 
 def main():
@@ -30,7 +30,7 @@ def main():
     with open(os.path.join(args.rec_dir, "refs.json"), encoding="utf-8") as f:
         refs = json.load(f)
     model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=args.threads)
-    rows, errs, words = [], 0, 0
+    rows, errs, words, heard = [], 0, 0, 0
     for cid, ref in sorted(refs.items()):
         audio, sr = sf.read(os.path.join(args.rec_dir, cid + ".wav"), dtype="float32")
         n16 = int(len(audio) * 16000 / sr)
@@ -39,12 +39,14 @@ def main():
                                    condition_on_previous_text=False, vad_filter=False)
         hyp = " ".join(s.text.strip() for s in segs)
         e, n = wer_counts(ref, hyp)
-        errs, words = errs + e, words + n
-        rows.append({"id": cid, "ref": ref, "hyp": hyp, "errors": e, "words": n})
-    out = {"wer": round(errs / max(words, 1), 4), "errors": errs, "words": words, "clips": rows}
+        m = matched_words(ref, hyp)
+        errs, words, heard = errs + e, words + n, heard + m
+        rows.append({"id": cid, "ref": ref, "hyp": hyp, "errors": e, "words": n, "matched": m})
+    out = {"wer": round(errs / max(words, 1), 4), "errors": errs, "words": words,
+           "matched": round(heard / max(words, 1), 4), "clips": rows}
     with open(os.path.join(args.rec_dir, "wer.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1, ensure_ascii=False)
-    print(f"{args.rec_dir}: WER {out['wer']:.1%} ({errs}/{words})")
+    print(f"{args.rec_dir}: WER {out['wer']:.1%} ({errs}/{words}), words heard {out['matched']:.1%}")
 
 
 if __name__ == "__main__":

@@ -165,6 +165,27 @@ def wer_counts(ref: str, hyp: str) -> tuple:
     return edit_distance(r, h), len(r)
 
 
+def lcs_len(a: list, b: list) -> int:
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def matched_words(ref: str, hyp: str) -> int:
+    """Reference words the hypothesis says, in order (longest common subsequence after normalisation).
+
+    Beside WER for babbling models: Whisper pads unintelligible audio with invented words, which drives WER past
+    100 % and makes it jump between runs, while the share of reference words heard stays a steady measure."""
+    r, h = normalise(ref).split(), normalise(hyp).split()
+    h = _join_compounds(h, set(r))
+    r = _join_compounds(r, set(h))
+    return lcs_len(r, h)
+
+
 def wer(ref: str, hyp: str) -> float:
     e, n = wer_counts(ref, hyp)
     return e / max(n, 1)
