@@ -93,3 +93,11 @@ def test_trainer_with_gta_trains_the_decoder_on_stage3_codes_only_when_they_fit(
     tr.save()
     again = codec_train.Trainer(_args(tmp_path, gta=g, gta_frac=0.5, **base))
     assert again.gta.rng_state() == tr.gta.rng_state()  # the GTA sampler resumes where it was
+
+    old = again.gta
+    again.maybe_reload_gta()
+    assert again.gta is old  # same stage-3 step: nothing to do
+    meta = json.loads((tmp_path / "gta" / "meta.json").read_text())
+    (tmp_path / "gta" / "meta.json").write_text(json.dumps({**meta, "tts_step": 8}))  # tts_gta.py wrote newer codes
+    again.maybe_reload_gta()
+    assert again.gta is not old and again.gta_step == 8 and again.gta.rng_state() == old.rng_state()

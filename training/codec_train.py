@@ -101,6 +101,18 @@ class Trainer:
         if self.gta is not None and self._gta_rng is not None:
             self.gta.set_rng_state(self._gta_rng)
 
+    def maybe_reload_gta(self) -> None:
+        """Take newer GTA codes when tts_gta.py has replaced the folder (a later stage-3 model), keeping the RNG."""
+        if self.gta is None:
+            return
+        from tts_codes import read_meta
+
+        meta = read_meta(self.args.gta) or {}
+        if meta.get("kind") == "gta" and meta.get("tts_step") != self.gta_step:
+            rng = self.gta.rng_state()
+            self.gta = self._gta_crops(self.args)
+            self.gta.set_rng_state(rng)
+
     def _gta_crops(self, a) -> AlignedCodeCrops:
         """Stage-3 (GTA) codes for the decoder (tts_gta.py); only valid for the encoder + codebook they came from."""
         from tts_codec import fingerprint
@@ -116,6 +128,7 @@ class Trainer:
             sys.exit(f"--gta {a.gta} was made on codes of codec {meta['codec_fingerprint']}, this codec's codes "
                      f"are {own}: regenerate them (training/tts_gta.py)")
         crops = AlignedCodeCrops(read_shards(a.gta), a.teacher, self.cfg.samples_per_frame, seed=a.seed + 1)
+        self.gta_step = meta["tts_step"]
         print(f"GTA codes of stage-3 step {meta['tts_step']}: {len(crops.items)} clips, "
               f"{round(a.batch * a.gta_frac)} of {a.batch} items per batch", flush=True)
         return crops
@@ -309,7 +322,7 @@ class Trainer:
             signal.signal(sig, lambda *_: setattr(self, "stop", True))
         print(f"codec: {param_count(self.model.encoder) / 1e6:.2f} M encoder + {param_count(self.model.tokenizer) / 1e6:.2f} M "
               f"decoder params; data {self.data.stats}", flush=True)
-        t_ckpt = t_eval = time.monotonic()
+        t_ckpt = t_eval = t_gta = time.monotonic()
         if self.step == 0 or a.eval_at_start:
             self.log(self.evaluate() if self.step else {"eval": True, "step": 0, "note": "untrained"})
         t_start, steps_start = time.monotonic(), self.step
@@ -317,6 +330,9 @@ class Trainer:
         while not self.stop and (a.max_steps <= 0 or self.step - steps_start < a.max_steps):
             if self.data.maybe_refresh():
                 print(f"step {self.step}: data {self.data.stats}", flush=True)
+            if time.monotonic() - t_gta >= a.reload_min * 60:
+                self.maybe_reload_gta()
+                t_gta = time.monotonic()
             m = self.train_step()
             for k, v in m.items():
                 acc[k] = acc.get(k, 0.0) + v

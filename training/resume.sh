@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Restart the recipe's background jobs after a session ended (they die with it); each starts only if it is not
 # already running, detached (setsid) so it outlives this shell, and resumes from its own checkpoint.
-#   bash training/resume.sh            # teacher + codec run 3 + stage 3 (whichever has something to resume)
-#   bash training/resume.sh teacher    # just one: teacher | codec | codec_ctc | tts
+#   bash training/resume.sh            # teacher + codec run 3 + stage 3 run 3 + GTA refresh (what can resume)
+#   bash training/resume.sh teacher    # just one: teacher | codec | codec_ctc | gta | tts | tts_ctc
 # The flags here are the ones the current runs were started with: a resumed run takes its behaviour from
 # the command line, so change them here, not ad hoc.
 set -euo pipefail
@@ -62,6 +62,14 @@ if [[ $want == all || $want == codec_ctc ]]; then
   start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
     training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 3e-4 --eval-min 30 \
     --commit-weight 1 --ema-decay 0.95 "${phase[@]}" "${ws[@]}"
+fi
+if [[ $want == all || $want == gta ]]; then
+  # GTA codes for codec run 3's decoder (session 4): what stage 3 run 3 says for every training clip, redone
+  # from its latest state every 2 h (~30 min of a shared core); codec_train.py picks up a new set by itself.
+  if [[ -e $C/tts_ctc/last.pt && -e $C/tts_ctc/codes/meta.json ]]; then
+    start "training/tts_gta.py" $C/gta.log nice -n 10 bash -c "while :; do cp $C/tts_ctc/last.pt $C/gta_src.pt && \
+      .venv/bin/python training/tts_gta.py --tts $C/gta_src.pt --codes $C/tts_ctc/codes --out $C/gta; sleep 7200; done"
+  fi
 fi
 if [[ $want == tts ]]; then
   # stage 3 run 2, on run 2's (non-phonetic) codes; paused when run 3's codes were frozen. Not part of `all`.
