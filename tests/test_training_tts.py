@@ -379,6 +379,51 @@ def test_gta_codes_are_valid_deterministic_and_independent_of_batching(trained, 
     assert (alone == got[2]).mean() > 0.99
 
 
+def test_own_acoustic_inputs_swap_only_acoustic_inputs_of_the_chosen_clips(tekken):
+    from tts_data import own_acoustic_inputs
+
+    tk, _, exs, voice = _setup(tekken)
+    tok_ids, exs, n_ac = tk.tts_ids, exs[:4], exs[0].codes.shape[1] - 1
+    rng = np.random.default_rng(0)
+    own = {e.id: np.concatenate([rng.integers(0, 16, (len(e.codes), 1)), rng.integers(0, 21, (len(e.codes), n_ac))], 1)
+           for e in exs[:3]}  # the 4th clip has no own codes
+    base = collate(exs, len(voice), tok_ids)
+    batch = collate(exs, len(voice), tok_ids)
+    assert own_acoustic_inputs(batch, exs, own, 1.0) == 3
+    for i, e in enumerate(exs):
+        f = batch.is_frame[i]
+        if e.id in own:  # acoustic inputs are the own codes (+2 space); the semantic input stays the true code
+            assert torch.equal(batch.codes_in[i][f][:, 1:], torch.from_numpy(own[e.id][:, 1:]) + 2)
+            assert torch.equal(batch.codes_in[i][f][:, 0], base.codes_in[i][f][:, 0])
+        else:
+            assert torch.equal(batch.codes_in[i], base.codes_in[i])
+    for k in ("sem_tgt", "ac_tgt", "ids", "is_frame"):  # targets and prompt untouched
+        assert torch.equal(getattr(batch, k), getattr(base, k))
+    none = collate(exs, len(voice), tok_ids)
+    assert own_acoustic_inputs(none, exs, own, 0.0) == 0 and torch.equal(none.codes_in, base.codes_in)
+
+
+def test_trainer_feeds_own_inputs_only_from_codes_of_its_codec(trained, tekken, tmp_path):
+    import tts_train
+    from tts_codes import write_shard
+
+    out, _, _, cfg = trained
+    common = ["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
+              "--codec-config", str(cfg), "--codec", "", "--no-asr", "--batch-tokens", "600"]
+    tr = tts_train.Trainer(tts_train.parser().parse_args(common))
+    for name, fp in (("bad", "0" * 16), ("good", tr.codec_info["fingerprint"])):
+        d = tmp_path / name
+        d.mkdir()
+        write_shard(str(d / "shard_00000.npz"), [e.id for e in tr.train_ex], [e.codes - 2 for e in tr.train_ex])
+        (d / "meta.json").write_text(json.dumps({"kind": "gta", "tts_step": 1, "codec_fingerprint": fp}))
+    with pytest.raises(SystemExit, match="regenerate"):
+        tts_train.Trainer(tts_train.parser().parse_args(common + ["--own-inputs", str(tmp_path / "bad")]))
+    tr = tts_train.Trainer(tts_train.parser().parse_args(
+        common + ["--own-inputs", str(tmp_path / "good"), "--own-inputs-p", "1"]))
+    row = tr.train_step()  # in memory only: the fixture's last.pt is not rewritten
+    assert row["own_inputs"] == row["batch"] and np.isfinite(row["loss"])
+
+
 def test_diagnose_modes_force_what_they_say(trained, tekken):
     import tts_diagnose
     import tts_train

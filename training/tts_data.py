@@ -179,6 +179,25 @@ def collate(examples: list[Example], n_voice: int, ids) -> Batch:
                  sum(len(e.codes) for e in examples))
 
 
+def own_acoustic_inputs(batch: Batch, examples: list[Example], own: dict[str, np.ndarray], p: float,
+                        generator: torch.Generator | None = None) -> int:
+    """Feed back the model's own acoustic codes instead of the encoder's for a share `p` of the clips (in place).
+
+    Free-running, the backbone hears its flow head's blurred acoustic codes, never the encoder's exact ones, and
+    loses its place (tts_diagnose.py: ~53 % of the words teacher-forced, ~24 % free-running). `own` holds, per
+    clip id, a stage-3 model's teacher-forced codes (tts_gta.py shards, -2 space, frame-aligned with the clip).
+    Only the inputs change: semantic inputs and every target stay the true codes. Returns the clips swapped."""
+    swapped = 0
+    for i, e in enumerate(examples):
+        o = own.get(e.id)
+        if o is None or len(o) != len(e.codes) or float(torch.rand(1, generator=generator)) >= p:
+            continue
+        first = int(batch.is_frame[i].nonzero()[0])
+        batch.codes_in[i, first: first + len(o), 1:] = torch.from_numpy(o[:, 1:].astype(np.int64)) + N_AUDIO_SPECIAL
+        swapped += 1
+    return swapped
+
+
 def synthetic_examples(n: int, vocab: tuple[int, int], semantic_codebook: int, n_acoustic: int, levels: int,
                        seed: int = 0, max_text: int = 8, frames_per_token: int = 2) -> list[Example]:
     """Learnable toy data: each text id stands for a fixed run of frames (a 'phone'), so codes follow from text."""

@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tts_config  # noqa: E402
 from ckpt_io import atomic_save, load as load_ckpt  # noqa: E402
 from tts_codes import DEFAULT_OUT as DEFAULT_CODES, read_meta, read_shards  # noqa: E402
-from tts_data import (DEFAULT_TEACHER, TRAIN_TSV, Batcher, collate, load_examples,  # noqa: E402
+from tts_data import (DEFAULT_TEACHER, TRAIN_TSV, Batcher, collate, load_examples, own_acoustic_inputs,  # noqa: E402
                       pick_voice_clip, read_texts, synthetic_examples, voice_prompt_codes)
 from tts_model import build_model, compute_losses  # noqa: E402
 
@@ -152,8 +152,21 @@ class Trainer:
         self.voice_codes = torch.tensor(self.voice["codes"], dtype=torch.long)
         self.n_voice = len(self.voice_codes)
         self.batcher = Batcher(self.train_ex, self.n_voice, a.batch_tokens, a.seed)
+        self.own = self._own_inputs(a.own_inputs) if getattr(a, "own_inputs", "") else {}
         if not self.train_ex:
             sys.exit("no training examples")
+
+    def _own_inputs(self, folder: str) -> dict[str, np.ndarray]:
+        """The model's own codes per clip (tts_gta.py), only if they were made on this run's codes."""
+        meta = read_meta(folder)
+        if not meta or meta.get("kind") != "gta":
+            sys.exit(f"--own-inputs {folder}: no GTA codes there (training/tts_gta.py writes them)")
+        if meta["codec_fingerprint"] != self.codec_info["fingerprint"]:
+            sys.exit(f"--own-inputs {folder}: codes of codec {meta['codec_fingerprint']}, this run trains on "
+                     f"{self.codec_info['fingerprint']}; regenerate them with training/tts_gta.py")
+        own = read_shards(folder)
+        print(f"own acoustic inputs: {len(own)} clips of stage-3 step {meta['tts_step']}", flush=True)
+        return own
 
     def save(self) -> None:
         atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
@@ -167,7 +180,9 @@ class Trainer:
 
     def train_step(self) -> dict:
         a = self.a
-        batch = collate(self.batcher.next(), self.n_voice, self.tts_ids)
+        exs = self.batcher.next()
+        batch = collate(exs, self.n_voice, self.tts_ids)
+        own = own_acoustic_inputs(batch, exs, self.own, a.own_inputs_p, self.gen) if self.own else 0
         for g in self.opt.param_groups:
             g["lr"] = lr_at(self.step, a)
         # bf16 autocast: matmuls in bf16 with fp32 weights and optimiser (AVX-512 BF16 makes them ~4x faster here)
@@ -184,6 +199,8 @@ class Trainer:
         self.frames_seen += batch.frames
         out = {k: float(v.detach()) for k, v in m.items()}
         out.update(gnorm=float(gnorm), batch=batch.ids.shape[0], frames=batch.frames)
+        if self.own:
+            out["own_inputs"] = own
         return out
 
     @torch.no_grad()
@@ -352,6 +369,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--new-codec-ok", action="store_true", help="resume on codes of a different codec")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
     ap.add_argument("--dropout", type=float, default=0.1, help="on attention/FFN outputs of the backbone (training)")
+    ap.add_argument("--own-inputs", default="", help="GTA codes folder (tts_gta.py): feed their acoustic codes back "
+                    "instead of the encoder's for --own-inputs-p of the clips (exposure to its own outputs)")
+    ap.add_argument("--own-inputs-p", type=float, default=0.5)
     ap.add_argument("--frame-dropout", type=float, default=0.3,
                     help="on the fed-back frame embeddings (Tacotron prenet dropout): forces reading the text")
     ap.add_argument("--label-smoothing", type=float, default=0.1, help="semantic cross-entropy")
