@@ -357,14 +357,21 @@ def test_exported_checkpoint_becomes_an_int8_bundle_that_speaks(trained, tmp_pat
     assert audio.samples.dtype == np.float32 and np.isfinite(audio.samples).all()
 
 
-def test_gta_codes_are_valid_deterministic_and_independent_of_batching(trained, tekken):
-    import tts_gta
+def _resume_trained(trained, tekken, *extra: str):
+    """A Trainer on the trained tiny model (resumed from its last.pt; nothing is written unless it saves)."""
     import tts_train
 
     out, _, _, cfg = trained
-    tr = tts_train.Trainer(tts_train.parser().parse_args(
+    return tts_train.Trainer(tts_train.parser().parse_args(
         ["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
-         "--codec-config", str(cfg), "--codec", "", "--no-asr"]))  # resumes the trained tiny model, writes nothing
+         "--codec-config", str(cfg), "--codec", "", "--no-asr", *extra]))
+
+
+def test_gta_codes_are_valid_deterministic_and_independent_of_batching(trained, tekken):
+    import tts_gta
+
+    cfg = trained[3]
+    tr = _resume_trained(trained, tekken)
     tr.model.eval()
     exs = tr.train_ex[:3]
     got = tts_gta.gta_codes(tr, exs, 2, 1.2, bf16=False)
@@ -404,34 +411,26 @@ def test_own_acoustic_inputs_swap_only_acoustic_inputs_of_the_chosen_clips(tekke
 
 
 def test_trainer_feeds_own_inputs_only_from_codes_of_its_codec(trained, tekken, tmp_path):
-    import tts_train
     from tts_codes import write_shard
 
-    out, _, _, cfg = trained
-    common = ["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
-              "--codec-config", str(cfg), "--codec", "", "--no-asr", "--batch-tokens", "600"]
-    tr = tts_train.Trainer(tts_train.parser().parse_args(common))
+    tr = _resume_trained(trained, tekken, "--batch-tokens", "600")
     for name, fp in (("bad", "0" * 16), ("good", tr.codec_info["fingerprint"])):
         d = tmp_path / name
         d.mkdir()
         write_shard(str(d / "shard_00000.npz"), [e.id for e in tr.train_ex], [e.codes - 2 for e in tr.train_ex])
         (d / "meta.json").write_text(json.dumps({"kind": "gta", "tts_step": 1, "codec_fingerprint": fp}))
     with pytest.raises(SystemExit, match="regenerate"):
-        tts_train.Trainer(tts_train.parser().parse_args(common + ["--own-inputs", str(tmp_path / "bad")]))
-    tr = tts_train.Trainer(tts_train.parser().parse_args(
-        common + ["--own-inputs", str(tmp_path / "good"), "--own-inputs-p", "1"]))
+        _resume_trained(trained, tekken, "--batch-tokens", "600", "--own-inputs", str(tmp_path / "bad"))
+    tr = _resume_trained(trained, tekken, "--batch-tokens", "600", "--own-inputs", str(tmp_path / "good"),
+                         "--own-inputs-p", "1")
     row = tr.train_step()  # in memory only: the fixture's last.pt is not rewritten
     assert row["own_inputs"] == row["batch"] and np.isfinite(row["loss"])
 
 
 def test_diagnose_modes_force_what_they_say(trained, tekken):
     import tts_diagnose
-    import tts_train
 
-    out, _, _, cfg = trained
-    tr = tts_train.Trainer(tts_train.parser().parse_args(
-        ["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
-         "--codec-config", str(cfg), "--codec", "", "--no-asr"]))
+    tr = _resume_trained(trained, tekken)
     tr.model.eval()
     ex = tr.train_ex[0]
     t = len(ex.codes)

@@ -138,7 +138,7 @@ class Trainer:
         gan = {"disc": self.disc.state_dict(), "opt_d": self.opt_d.state_dict()} if self.disc else {}
         if self.ctc:
             gan.update(ctc=self.ctc.state_dict(), opt_ctc=self.opt_ctc.state_dict())
-        if getattr(self, "gta", None) is not None:
+        if self.gta is not None:
             gan.update(gta_rng=self.gta.rng_state())
         atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
                      "seen_s": self.seen_s, "tokenizer_args": self.tok_args, "torch_rng": torch.get_rng_state(),
@@ -206,17 +206,17 @@ class Trainer:
             g["lr"] = lr_at(self.step, a) * g.get("lr_scale", 1.0)
         early = self.step < a.dropout_steps and not a.freeze_encoder
         y, commit, idx, sem = self.model(x, a.fsq_dropout if early else 0.0, a.vq_dropout if early else 0.0)
-        gta_row = {}
+        extra = {}
         if n_gta:
             # part of the batch decodes the stage-3 model's own codes against the real audio of those frames
             codes_g, x_g = self.gta.batch(n_gta, a.frames)  # [G, F, 37] -2 space, [G, F * spf]
             y_g = self.model.tokenizer.decode(codes_g)
-            with torch.no_grad():
-                gta_row["gta_sc"] = self.loss(y_g, x_g)["sc"].item()
+            if (self.step + 1) % a.log_every == 0:  # log-only (~60 ms): measured on the step that closes a log row
+                with torch.no_grad():
+                    extra["gta_sc"] = self.loss(y_g, x_g)["sc"].item()
             x, y = torch.cat([x, x_g]), torch.cat([y, y_g])
         parts = self.loss(y, x)
         total = parts["sc"] + parts["logmag"] + a.mel_weight * parts["mel"] + a.commit_weight * commit
-        extra = dict(gta_row)
         if a.latent_hinge > 0:
             # run 3b diverged with 30 % of frames at semantic latent RMS > 100 (unit at init): make growth cost
             hinge = latent_hinge(sem, a.latent_max)
@@ -326,7 +326,7 @@ class Trainer:
         if self.step == 0 or a.eval_at_start:
             self.log(self.evaluate() if self.step else {"eval": True, "step": 0, "note": "untrained"})
         t_start, steps_start = time.monotonic(), self.step
-        acc, n_acc, t_log = {}, 0, time.monotonic()
+        acc, cnt, n_acc, t_log = {}, {}, 0, time.monotonic()
         while not self.stop and (a.max_steps <= 0 or self.step - steps_start < a.max_steps):
             if self.data.maybe_refresh():
                 print(f"step {self.step}: data {self.data.stats}", flush=True)
@@ -335,18 +335,19 @@ class Trainer:
                 t_gta = time.monotonic()
             m = self.train_step()
             for k, v in m.items():
-                acc[k] = acc.get(k, 0.0) + v
+                acc[k], cnt[k] = acc.get(k, 0.0) + v, cnt.get(k, 0) + 1
             n_acc += 1
             if self.step % a.log_every == 0:
                 now = time.monotonic()
                 row = {"step": self.step, "time": time.time(), "lr": round(lr_at(self.step - 1, a), 7),
                        "steps_per_s": round(n_acc / (now - t_log), 3), "hours_seen": round(self.seen_s / 3600, 3),
                        "data_hours": self.data.stats["hours"]}
-                # a resumed run's first window is short: average over the steps it really has
-                row.update({k: round(v / n_acc, 4) for k, v in acc.items()})
+                # each value is the mean over the steps that reported it (a resumed run's first window is short;
+                # gta_sc comes from the last step only)
+                row.update({k: round(v / cnt[k], 4) for k, v in acc.items()})
                 self.log(row)
                 print(json.dumps(row), flush=True)
-                acc, n_acc, t_log = {}, 0, now
+                acc, cnt, n_acc, t_log = {}, {}, 0, now
             if time.monotonic() - t_eval >= a.eval_min * 60:
                 row = self.evaluate()
                 self.log(row)

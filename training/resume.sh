@@ -89,7 +89,7 @@ if [[ $want == all || $want == tts_ctc ]]; then
   if [[ ! -e $C/teacher/manifest.jsonl || ! -e $codec ]]; then
     codes=training/codes codec=training/checkpoints/codec_small.pt enc=""
   fi
-  # From step ~7.5k (session 4, 07:45 UTC) half of the clips are fed the model's own acoustic codes (GTA set,
+  # From step 7,798 (session 4, 07:41 UTC) half of the clips are fed the model's own acoustic codes (GTA set,
   # read at start) instead of the encoder's: free-running it hears half the words it does teacher-forced.
   own=""
   [[ -e $C/gta/meta.json && $codes != training/codes ]] && own="--own-inputs $C/gta --own-inputs-p 0.5"

@@ -29,8 +29,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tts_train  # noqa: E402
-from tts_data import collate  # noqa: E402
-from tts_model import frame_hiddens  # noqa: E402
+from tts_gta import teacher_forced  # noqa: E402
 
 from vox_edge.export.reference.model import N_AUDIO_SPECIAL  # noqa: E402
 from vox_edge.runtime.tokenizer import build_tts_prompt  # noqa: E402
@@ -45,15 +44,15 @@ def decode_modes(tr, ex, noise: torch.Tensor, n_steps: int, cfg_alpha: float) ->
     at = m.acoustic_transformer
     true = torch.from_numpy(ex.codes)  # [T, 37] +2 space
     t = len(true)
-    h = frame_hiddens(m, collate([ex], tr.n_voice, tr.tts_ids), tr.voice_codes)[0, :t]  # [T, D]
-    ac = at.acoustic_levels(h, noise[:t], n_steps, cfg_alpha) + N_AUDIO_SPECIAL  # [T, A]
-    pred = at.semantic_logits(h).argmax(-1)  # [T]
+    (pred, ac), = teacher_forced(tr, [ex], [noise], n_steps, cfg_alpha)  # [T], [T, A]
+    ac = ac + N_AUDIO_SPECIAL
     out = {"codec": true,
            "tf_flow": torch.cat([true[:, :1], ac], 1),
            "tf_pred": torch.cat([pred[:, None], ac], 1)}
     # free-running backbone with the true semantic code forced at every step
     ids = torch.tensor(build_tts_prompt(ex.text_ids, tr.n_voice, tr.tts_ids))
-    hidden, past = m.backbone(m.prompt_embeddings(ids, m.embed_codes(tr.voice_codes)))
+    prompt = m.prompt_embeddings(ids, m.embed_codes(tr.voice_codes))
+    hidden, past = m.backbone(prompt)
     frames = []
     for f in range(t):
         hf = hidden[:, -1]
@@ -62,7 +61,7 @@ def decode_modes(tr, ex, noise: torch.Tensor, n_steps: int, cfg_alpha: float) ->
         frames.append(codes[0])
         hidden, past = m.backbone(m.embed_codes(codes)[:, None], past)
     out["sem_forced"] = torch.stack(frames)
-    g = m.generate(m.prompt_embeddings(ids, m.embed_codes(tr.voice_codes)), noise, 2 * t + 25, n_steps, cfg_alpha)
+    g = m.generate(prompt, noise, 2 * t + 25, n_steps, cfg_alpha)
     out["free"] = g.codes
     return out
 

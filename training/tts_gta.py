@@ -39,8 +39,10 @@ from vox_edge.export.reference.model import N_AUDIO_SPECIAL  # noqa: E402
 
 
 @torch.no_grad()
-def gta_codes(tr, examples, n_steps: int, cfg_alpha: float, bf16: bool = True) -> list[np.ndarray]:
-    """examples (one batch) -> per example GTA codes [T, 37] int64 in -2 space."""
+def teacher_forced(tr, examples, noises, n_steps: int, cfg_alpha: float,
+                   bf16: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """One batch of examples, noise [>= T, A] per example -> per example (argmax semantic id [T] in +2 space,
+    flow acoustic levels [T, A] in 0..L-1), both from the teacher-forced hiddens (row f predicts frame f)."""
     m, at = tr.model, tr.model.acoustic_transformer
     batch = collate(examples, tr.n_voice, tr.tts_ids)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -48,14 +50,20 @@ def gta_codes(tr, examples, n_steps: int, cfg_alpha: float, bf16: bool = True) -
     h = h.float()
     out = []
     for i, ex in enumerate(examples):
-        t = len(ex.codes)
-        hi = h[i, :t]  # [T, D]: row f predicts frame f
+        hi = h[i, :len(ex.codes)]  # [T, D]
+        out.append((at.semantic_logits(hi).argmax(-1), at.acoustic_levels(hi, noises[i][:len(ex.codes)], n_steps,
+                                                                          cfg_alpha)))
+    return out
+
+
+def gta_codes(tr, examples, n_steps: int, cfg_alpha: float, bf16: bool = True) -> list[np.ndarray]:
+    """examples (one batch) -> per example GTA codes [T, 37] int64 in -2 space."""
+    noises = [torch.randn(len(ex.codes), tr.model.cfg.n_acoustic_codebook,
+                          generator=torch.Generator().manual_seed(zlib.crc32(ex.id.encode()))) for ex in examples]
+    out = []
+    for ex, (sem, ac) in zip(examples, teacher_forced(tr, examples, noises, n_steps, cfg_alpha, bf16)):
         true = torch.from_numpy(ex.codes)  # [T, 37] +2 space
-        sem = at.semantic_logits(hi).argmax(-1)
         sem = torch.where(sem < N_AUDIO_SPECIAL, true[:, 0], sem)  # END / EMPTY mid-clip: keep the true code
-        g = torch.Generator().manual_seed(zlib.crc32(ex.id.encode()))
-        noise = torch.randn(t, m.cfg.n_acoustic_codebook, generator=g)
-        ac = at.acoustic_levels(hi, noise, n_steps, cfg_alpha)  # [T, A] levels 0..L-1
         out.append(torch.cat([sem[:, None] - N_AUDIO_SPECIAL, ac], 1).numpy())
     return out
 

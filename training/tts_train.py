@@ -152,7 +152,7 @@ class Trainer:
         self.voice_codes = torch.tensor(self.voice["codes"], dtype=torch.long)
         self.n_voice = len(self.voice_codes)
         self.batcher = Batcher(self.train_ex, self.n_voice, a.batch_tokens, a.seed)
-        self.own = self._own_inputs(a.own_inputs) if getattr(a, "own_inputs", "") else {}
+        self.own = self._own_inputs(a.own_inputs) if a.own_inputs else {}
         if not self.train_ex:
             sys.exit("no training examples")
 

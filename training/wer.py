@@ -154,14 +154,19 @@ def _join_compounds(words: list, vocab: set) -> list:
     return out
 
 
+def _scored_words(ref: str, hyp: str) -> tuple[list, list]:
+    """Both sides normalised and split; compound spelling ("sub vocalized" vs "subvocalized") joined to match."""
+    r, h = normalise(ref).split(), normalise(hyp).split()
+    h = _join_compounds(h, set(r))
+    return _join_compounds(r, set(h)), h
+
+
 def wer_counts(ref: str, hyp: str) -> tuple:
     """(errors, reference words) after normalisation; sum these over a set for corpus WER.
 
     Compound spelling ("sub vocalized" vs "subvocalized") is not counted as an error.
     """
-    r, h = normalise(ref).split(), normalise(hyp).split()
-    h = _join_compounds(h, set(r))
-    r = _join_compounds(r, set(h))
+    r, h = _scored_words(ref, hyp)
     return edit_distance(r, h), len(r)
 
 
@@ -180,10 +185,7 @@ def matched_words(ref: str, hyp: str) -> int:
 
     Beside WER for babbling models: Whisper pads unintelligible audio with invented words, which drives WER past
     100 % and makes it jump between runs, while the share of reference words heard stays a steady measure."""
-    r, h = normalise(ref).split(), normalise(hyp).split()
-    h = _join_compounds(h, set(r))
-    r = _join_compounds(r, set(h))
-    return lcs_len(r, h)
+    return lcs_len(*_scored_words(ref, hyp))
 
 
 def wer(ref: str, hyp: str) -> float:
