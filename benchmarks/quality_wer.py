@@ -143,7 +143,7 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
     m = engine.manifest.data
     ttfa = [c["ttfa_ms"] for c in clips if c["ttfa_ms"] is not None]
     return {"label": label, "bundle": os.path.abspath(bundle), "precisions": m.get("precisions"),
-            "voice": engine.default_voice, "profile": profile, "clips": clips,
+            "voice": engine.default_voice, "profile": profile, "synthesis": engine.manifest.synthesis, "clips": clips,
             "audio_s": round(audio_s, 2), "rtf": round(compute_s / audio_s, 4) if audio_s else None,
             "ttfa_p50_ms": _pct(ttfa, 0.5), "ttfa_p95_ms": _pct(ttfa, 0.95),
             "stopped": f"{sum(c['stopped'] for c in clips)}/{len(clips)}"}

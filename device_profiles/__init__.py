@@ -11,7 +11,9 @@ Field semantics that other modules rely on:
 
 * ``runtime.flow_steps`` is the number of Euler steps = velocity-network evaluations (NFE) per frame.
   Upstream's "8 steps" means 8 time points = 7 evaluations, i.e. ``flow_steps = 7``.
-* ``runtime.cfg_alpha``: v = alpha * v_cond + (1 - alpha) * v_uncond; 1.0 disables guidance.
+* ``runtime.cfg_alpha`` (optional): v = alpha * v_cond + (1 - alpha) * v_uncond; 1.0 disables guidance. Absent =
+  the bundle's own default (its manifest's ``synthesis``), else the reference's 1.2: guidance strength is a
+  property of the model, so a profile sets it only to override the model on that device.
 * ``runtime.first_chunk_frames`` is the first codec chunk (small, for time-to-first-audio);
   ``runtime.chunk_frames`` the steady-state chunk. Each chunk is decoded with
   ``runtime.codec_left_context_frames`` frames of left context (>= the codec's receptive field).
@@ -37,6 +39,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, NoReturn
 
+from vox_edge.config import CFG_ALPHA_RANGE
 from vox_edge.errors import ProfileError
 
 __all__ = [
@@ -128,7 +131,7 @@ class RuntimeSettings:
     chunk_frames: int
     static_shapes: bool
     max_context: int
-    cfg_alpha: float = 1.2
+    cfg_alpha: float | None = None  # None = the bundle's own default (manifest `synthesis`), else 1.2
     codec_left_context_frames: int = 25
 
 
@@ -231,8 +234,10 @@ class _Reader:
         return v
 
     def number(self, key: str, *, lo: float, hi: float, lo_open: bool = False,
-               default: Any = _REQUIRED) -> float:
+               default: Any = _REQUIRED) -> float | None:
         v = self.raw(key, default)
+        if v is None and default is None:  # optional and absent
+            return None
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             self.fail(self.field(key), f"must be a number, got {_type_name(v)}")
         v = float(v)
@@ -343,7 +348,7 @@ def _parse_runtime(r: _Reader, hw: Hardware) -> RuntimeSettings:
         graph_optimization_level=r.string("graph_optimization_level", choices=GRAPH_OPTIMIZATION_LEVELS),
         enable_mem_arena=r.boolean("enable_mem_arena"),
         flow_steps=r.integer("flow_steps", lo=1, hi=64),
-        cfg_alpha=r.number("cfg_alpha", lo=0.0, hi=10.0, default=1.2),
+        cfg_alpha=r.number("cfg_alpha", lo=CFG_ALPHA_RANGE[0], hi=CFG_ALPHA_RANGE[1], default=None),
         first_chunk_frames=r.integer("first_chunk_frames", lo=1, hi=250),
         chunk_frames=r.integer("chunk_frames", lo=1, hi=1000),
         # 21 frames is the codec decoder's receptive field; less context makes chunk seams audible.

@@ -17,9 +17,9 @@ from typing import Callable
 
 import numpy as np
 
-from vox_edge.errors import ExportError
-from vox_edge.manifest import COMPONENTS, FORMAT, MANIFEST_FILE, PRECISIONS, SCHEMA_VERSION, load_manifest, sha256_file, \
-    validate_manifest_dict
+from vox_edge.errors import ExportError, ManifestError
+from vox_edge.manifest import (COMPONENTS, FORMAT, MANIFEST_FILE, PRECISIONS, SCHEMA_VERSION, load_manifest, sha256_file,
+                               validate_manifest_dict, validate_synthesis)
 
 from .checkpoint import WEIGHTS_FILE, Checkpoint
 from .onnx_utils import TensorReader
@@ -139,17 +139,22 @@ def _swap_into_place(partial: Path, bundle: Path) -> None:
 
 def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision: str = "fp32",
                   per_component: dict[str, str] | None = None, static_shapes: bool = False,
-                  progress: Callable[[str], None] = print) -> Path:
+                  progress: Callable[[str], None] = print, synthesis: dict[str, float] | None = None) -> Path:
     """Export every graph, array, voice and the tokenizer of a checkpoint into `bundle_dir`; returns it.
 
     precision: fp32 | fp16 | int8 | int4 for all components; per_component overrides it per component
     ('backbone' / 'acoustic' / 'codec'), e.g. precision="int8", per_component={"codec": "fp32"}.
     Specs may carry options: backbone 'int4-b128', 'int4-acc0', 'int4-asym'; flow/codec see quantize.plan.
+    synthesis: the model's measured sampling defaults for the manifest (cfg_alpha, noise_scale); None = reference.
     """
     from .backbone_graph import BackboneOptions, export_backbone
 
     precisions = component_precisions(precision, per_component)
     bundle = Path(bundle_dir)
+    try:
+        validate_synthesis(dict(synthesis or {}))
+    except ManifestError as e:  # refuse before hours of export, in export's words
+        raise ExportError(f"sampling defaults: {str(e).split(': ', 1)[1]}") from None
     _check_target(bundle)
     ckpt = Checkpoint.open(checkpoint_dir)
     partial = bundle.with_name(bundle.name + ".partial")
@@ -180,6 +185,7 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
             "tokenizer": {"file": "tekken.json", "kind": "tekken"},
             "precisions": precisions,
             "static_shapes": static_shapes,
+            **({"synthesis": dict(synthesis)} if synthesis else {}),
             "files": file_table(partial),
             "exporter": _versions(),
             "source": {"fingerprint": ckpt.fingerprint(), "dir": ckpt.path.name},

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
+from vox_edge.config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE, SynthesisOptions
 from vox_edge.errors import ManifestError, TextError
 
 DEFAULT_BUNDLE_PARTS = ("assets", "default_bundle")
@@ -32,6 +33,18 @@ def _positive_int(s: str) -> int:
     return v
 
 
+def _float_in(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(s: str) -> float:
+        try:
+            v = float(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+        if not lo <= v <= hi:  # also rejects nan
+            raise argparse.ArgumentTypeError(f"must be in [{lo:g}, {hi:g}], got {s}")
+        return v
+    return parse
+
+
 def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[argparse.Namespace], int]]) -> None:
     sp = subparsers.add_parser("speak", help="synthesise text to a WAV file and/or the sound card")
     sp.add_argument("text", nargs="?", help='the text to speak; "-" reads it from stdin')
@@ -42,6 +55,10 @@ def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[ar
     _bundle_args(sp)
     sp.add_argument("--seed", type=int, default=0, help="noise seed (same seed, same audio); default 0")
     sp.add_argument("--flow-steps", type=_positive_int, help="Euler steps per frame (default: profile / model)")
+    sp.add_argument("--cfg-alpha", type=_float_in(*CFG_ALPHA_RANGE),
+                    help="guidance strength, 1 = none (default: profile, else the bundle's own, else 1.2)")
+    sp.add_argument("--noise-scale", type=_float_in(*NOISE_SCALE_RANGE),
+                    help="flow start-noise scale, below 1 = clearer, less varied (default: the bundle's own, else 1.0)")
     sp.add_argument("--max-frames", type=_positive_int, help="cap on generated frames (12.5 per second of audio)")
     sp.add_argument("--lang", help="text front-end language (default: from the voice name, else en)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
@@ -127,8 +144,6 @@ def _one_line_warnings() -> None:
 # --- commands --------------------------------------------------------------------------------------
 
 def speak(args: argparse.Namespace) -> int:
-    from vox_edge.config import SynthesisOptions
-
     if not args.out and not args.play:
         raise TextError("speak needs somewhere to put the audio: --out FILE.wav and/or --play.")
     text = _read_text(args)
@@ -141,8 +156,8 @@ def speak(args: argparse.Namespace) -> int:
     from .engine import load
 
     engine = load(_bundle_path(args), profile=args.profile, verify=args.verify)
-    options = SynthesisOptions(voice=args.voice, seed=args.seed, flow_steps=args.flow_steps,
-                               max_frames=args.max_frames, lang=args.lang)
+    options = SynthesisOptions(voice=args.voice, seed=args.seed, flow_steps=args.flow_steps, cfg_alpha=args.cfg_alpha,
+                               noise_scale=args.noise_scale, max_frames=args.max_frames, lang=args.lang)
     stream = engine.stream(text, options)
     writer = player = None
     last = None
@@ -227,6 +242,9 @@ def info(args: argparse.Namespace) -> int:
         extra = ", static shapes" if g.static_shapes else ""
         lines.append(f"  {name:<15} {g.precision:<5} opset {g.opset:<3} {_size(graph_bytes(g)):>10}  {g.file}{extra}")
     lines.append(f"voices      {', '.join(sorted(m.voices))} (default {m.default_voice})")
+    syn = m.synthesis
+    lines.append("sampling    " + (", ".join(f"{k} {v:g}" for k, v in syn.items()) + " (the model's defaults)"
+                                   if syn else "reference defaults (cfg_alpha 1.2, noise_scale 1)"))
     exp, src = d.get("exporter", {}), d.get("source", {})
     lines.append("exporter    " + (", ".join(f"{k} {v}" for k, v in exp.items()) or "-"))
     lines.append("source      " + (", ".join(f"{k} {v}" for k, v in src.items()) or "-"))

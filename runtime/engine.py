@@ -34,7 +34,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from vox_edge.config import DEFAULT_CFG_ALPHA, END_AUDIO, N_AUDIO_SPECIAL, SynthesisOptions
+from vox_edge.config import (CFG_ALPHA_RANGE, DEFAULT_CFG_ALPHA, DEFAULT_NOISE_SCALE, END_AUDIO, N_AUDIO_SPECIAL,
+                             NOISE_SCALE_RANGE, SynthesisOptions)
 from vox_edge.errors import ProfileError, TokenizerError, VoiceError
 from vox_edge.manifest import Manifest, load_manifest
 
@@ -108,6 +109,7 @@ class _Resolved:
     voice: str
     flow_steps: int
     cfg_alpha: float
+    noise_scale: float
     max_frames: float  # math.inf = no call-wide budget
     first_chunk_frames: int
     chunk_frames: int
@@ -201,10 +203,13 @@ class Engine:
             o = dataclasses.replace(o, **overrides)  # TypeError on an unknown option name
         rt = getattr(self.profile, "runtime", None)
 
+        model = self.manifest.synthesis  # the bundle's measured defaults, under the profile's
+
         def pick(value, profile_key, default):
             if value is not None:
                 return value
-            return getattr(rt, profile_key, default) if rt is not None else default
+            prof = getattr(rt, profile_key, None) if rt is not None else None
+            return prof if prof is not None else model.get(profile_key, default)
 
         voice = o.voice or self.default_voice
         if voice not in self.manifest.voices:
@@ -213,6 +218,7 @@ class Engine:
             voice=voice,
             flow_steps=int(pick(o.flow_steps, "flow_steps", self.config.acoustic.n_decoding_steps)),
             cfg_alpha=float(pick(o.cfg_alpha, "cfg_alpha", DEFAULT_CFG_ALPHA)),
+            noise_scale=float(pick(o.noise_scale, "noise_scale", DEFAULT_NOISE_SCALE)),
             max_frames=math.inf if o.max_frames is None else int(o.max_frames),
             first_chunk_frames=int(pick(o.first_chunk_frames, "first_chunk_frames", DEFAULT_FIRST_CHUNK_FRAMES)),
             chunk_frames=int(pick(o.chunk_frames, "chunk_frames", DEFAULT_CHUNK_FRAMES)),
@@ -221,8 +227,10 @@ class Engine:
         )
         if not 1 <= r.flow_steps <= MAX_FLOW_STEPS:
             raise ValueError(f"flow_steps must be in [1, {MAX_FLOW_STEPS}], got {r.flow_steps}")
-        if not math.isfinite(r.cfg_alpha):
-            raise ValueError(f"cfg_alpha must be finite, got {r.cfg_alpha}")
+        for key, (lo, hi) in (("cfg_alpha", CFG_ALPHA_RANGE), ("noise_scale", NOISE_SCALE_RANGE)):
+            value = getattr(r, key)
+            if not lo <= value <= hi:  # also rejects NaN
+                raise ValueError(f"{key} must be in [{lo}, {hi}], got {value}")
         if r.max_frames < 0 or r.first_chunk_frames < 1 or r.chunk_frames < 1:
             raise ValueError("max_frames must be >= 0 and chunk sizes >= 1")
         return o, r
@@ -330,7 +338,7 @@ class Engine:
                 if semantic == END_AUDIO:
                     stopped = True
                     break
-                levels = self._flow.acoustic(llm, x0, r.flow_steps, r.cfg_alpha)  # [A] in 0..L-1
+                levels = self._flow.acoustic(llm, r.noise_scale * x0, r.flow_steps, r.cfg_alpha)  # [A] in 0..L-1
                 codes = np.concatenate([[semantic], levels + N_AUDIO_SPECIAL]).astype(np.int64)  # [1+A], +2 space
                 frames.append(codes)
                 audio = codec.push(codes - N_AUDIO_SPECIAL)  # the codec takes -2 space

@@ -91,8 +91,9 @@ def _check():
 """
 
 
-def reference_run(checkpoint: Path, frames: int, seed: int, cfg_alpha: float = 1.2) -> dict:
-    """PyTorch reference for TEXT / casual_male with noise drawn from `seed`: noise, codes [T,37], audio, ids."""
+def reference_run(checkpoint: Path, frames: int, seed: int, cfg_alpha: float = 1.2, noise_scale: float = 1.0) -> dict:
+    """PyTorch reference for TEXT / casual_male with noise drawn from `seed`: noise (unscaled), codes [T,37], audio,
+    ids. The flow starts from noise_scale · noise."""
     torch = pytest.importorskip("torch")
     import numpy as np
 
@@ -103,6 +104,6 @@ def reference_run(checkpoint: Path, frames: int, seed: int, cfg_alpha: float = 1
     noise = np.random.default_rng(seed).standard_normal((frames, ckpt.config.n_acoustic_codebook), dtype=np.float32)
     ids = torch.tensor(ckpt.tokenizer.encode_tts(TEXT, "casual_male"))
     embeds = model.prompt_embeddings(ids, ckpt.voice("casual_male").float())
-    gen = model.generate(embeds, torch.from_numpy(noise), frames, cfg_alpha=cfg_alpha)
+    gen = model.generate(embeds, torch.from_numpy(noise_scale * noise), frames, cfg_alpha=cfg_alpha)
     return {"noise": noise, "codes": gen.codes.numpy(), "audio": model.codes_to_audio(gen.codes).numpy(),
             "ids": ids.tolist()}

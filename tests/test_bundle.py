@@ -76,10 +76,17 @@ def test_manifest_matches_json_schema(bundle):
     schema = json.loads(SCHEMA.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(manifest_of(bundle), schema, cls=jsonschema.Draft202012Validator)
-    bad = manifest_of(bundle)
-    bad["graphs"]["backbone"]["precision"] = "int3"
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(bad, schema, cls=jsonschema.Draft202012Validator)
+    good = manifest_of(bundle)
+    good["synthesis"] = {"cfg_alpha": 1.2, "noise_scale": 0.4}
+    jsonschema.validate(good, schema, cls=jsonschema.Draft202012Validator)
+    for key, value in (("precision", "int3"), ("synthesis", {"temperature": 0.7}), ("synthesis", {"noise_scale": -1})):
+        bad = manifest_of(bundle)
+        if key == "precision":
+            bad["graphs"]["backbone"]["precision"] = value
+        else:
+            bad["synthesis"] = value
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema, cls=jsonschema.Draft202012Validator)
 
 
 def test_arrays_and_voices_equal_the_checkpoint(bundle, tiny_checkpoint):
@@ -160,9 +167,11 @@ def test_interrupt_never_clobbers_a_good_bundle(bundle, bundle_copy, tiny_checkp
 
 def test_reexport_replaces_a_bundle_atomically(bundle, bundle_copy, tiny_checkpoint, monkeypatch):
     monkeypatch.setattr(bundle_mod, "_component_graphs", _reuse_component_graphs(bundle))
-    export_bundle(tiny_checkpoint, bundle_copy, precision="int8", per_component={"backbone": "int4-b16"}, progress=QUIET)
+    export_bundle(tiny_checkpoint, bundle_copy, precision="int8", per_component={"backbone": "int4-b16"}, progress=QUIET,
+                  synthesis={"noise_scale": 0.4, "cfg_alpha": 1.5})
     m = load_manifest(bundle_copy)
     assert m.graphs["backbone"].precision == "int4" and m.data["graphs"]["backbone"]["int4_block_size"] == 16
+    assert m.synthesis == {"noise_scale": 0.4, "cfg_alpha": 1.5} and load_manifest(bundle).synthesis == {}
     assert not bundle_copy.with_name(bundle_copy.name + ".old").exists()
 
 
@@ -171,6 +180,8 @@ def test_bad_requests_fail_before_writing(tiny_checkpoint, tmp_path):
         export_bundle(tiny_checkpoint, tmp_path / "b1", per_component={"vocoder": "fp32"}, progress=QUIET)
     with pytest.raises(ExportError, match="precision"):
         export_bundle(tiny_checkpoint, tmp_path / "b2", precision="int3", progress=QUIET)
+    with pytest.raises(ExportError, match=r"synthesis.noise_scale is 9; allowed: a number in \[0.0, 4.0\]"):
+        export_bundle(tiny_checkpoint, tmp_path / "b3", synthesis={"noise_scale": 9}, progress=QUIET)
     foreign = tmp_path / "photos"
     foreign.mkdir()
     (foreign / "cat.jpg").write_bytes(b"\xff\xd8")

@@ -48,6 +48,18 @@ def test_speak_from_stdin_and_file_with_options(tiny_bundle, tmp_path, monkeypat
     assert _wav(a) == _wav(b) and _wav(a)[3] == 6 * 1920
 
 
+def test_speak_sampling_flags(tiny_bundle, tmp_path, capsys):
+    outs = []
+    for seed in ("1", "2"):  # a zero start-noise scale leaves nothing to the seed
+        outs.append(tmp_path / f"s{seed}.wav")
+        assert main(["speak", "Keep right.", "--bundle", str(tiny_bundle), "--out", str(outs[-1]), "--seed", seed,
+                     "--noise-scale", "0", "--cfg-alpha", "1.5", "--flow-steps", "2", "--max-frames", "5", "-q"]) == 0
+    assert _wav(outs[0]) == _wav(outs[1])
+    with pytest.raises(SystemExit) as e:
+        main(["speak", "Hi.", "--bundle", str(tiny_bundle), "--out", str(tmp_path / "x.wav"), "--noise-scale", "-1"])
+    assert e.value.code != 0 and "--noise-scale: must be in [0, 4]" in capsys.readouterr().err
+
+
 class _FakeStream:
     def __init__(self, sink, **kw):
         self.sink, self.kw = sink, kw
@@ -139,5 +151,6 @@ def test_voices_and_info(tiny_bundle, capsys):
     assert [ln.split()[0] for ln in lines] == ["casual_female", "casual_male"] and sum("(default)" in ln for ln in lines) == 1
     assert main(["info", str(tiny_bundle), "--verify", "full"]) == 0
     out = capsys.readouterr().out
-    for needle in ("schema v1", "dim 64", "backbone", "codec_decoder", "fp32", "24000 Hz", "casual_male", "source"):
+    for needle in ("schema v1", "dim 64", "backbone", "codec_decoder", "fp32", "24000 Hz", "casual_male", "source",
+                   "sampling    reference defaults"):
         assert needle in out, needle

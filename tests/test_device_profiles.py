@@ -123,12 +123,12 @@ def test_profiles_are_frozen_and_hashable():
 
 def test_defaults_for_optional_runtime_fields(tmp_path):
     text = bundled_text("dev-vm-2core-x86")
-    text = _sub(text, "cfg_alpha = 1.2\n", "")
+    assert "\ncfg_alpha =" not in text  # unset: the model (bundle) decides, see test_engine_sampling_defaults
     text = _sub(text, "codec_left_context_frames = 25\n", "")
     path = tmp_path / "dev-vm-2core-x86.toml"
     path.write_text(text, encoding="utf-8")
     p = load_profile(path)
-    assert p.runtime.cfg_alpha == 1.2
+    assert p.runtime.cfg_alpha is None
     assert p.runtime.codec_left_context_frames == 25
 
 
@@ -185,7 +185,7 @@ BAD = [
     ("dev-vm-2core-x86", "inter_op_threads = 1 ", "inter_op_threads = 0 ", "runtime.inter_op_threads", "[1,"),
     ("dev-vm-2core-x86", "intra_op_threads = 1 ", "intra_op_threads = 3 ", "runtime.intra_op_threads", "hardware.cores"),
     ("dev-vm-2core-x86", "flow_steps = 7 ", "flow_steps = 0 ", "runtime.flow_steps", "[1,"),
-    ("dev-vm-2core-x86", "cfg_alpha = 1.2", "cfg_alpha = -0.5", "runtime.cfg_alpha", "[0,"),
+    ("dev-vm-2core-x86", "flow_steps = 7 ", "cfg_alpha = -0.5\nflow_steps = 7 ", "runtime.cfg_alpha", "[0,"),
     ("dev-vm-2core-x86", "codec_left_context_frames = 25", "codec_left_context_frames = 20",
      "runtime.codec_left_context_frames", "[21,"),
     ("dev-vm-2core-x86", "first_chunk_frames = 2 ", "first_chunk_frames = 30 ", "runtime.first_chunk_frames",

@@ -384,6 +384,12 @@ def test_gta_codes_are_valid_deterministic_and_independent_of_batching(trained, 
     assert all(np.array_equal(a, b) for a, b in zip(got, again))  # noise is seeded per clip
     alone = tts_gta.gta_codes(tr, exs[2:], 2, 1.2, bf16=False)[0]  # padding in a batch changes nothing
     assert (alone == got[2]).mean() > 0.99
+    # the flow starts at noise_scale · x0 (the shipped bundle's sampling): 0 = the zero start, whatever the seed
+    zero = tts_gta.gta_codes(tr, exs, 2, 1.2, bf16=False, noise_scale=0.0)
+    start = [torch.zeros(len(e.codes), tr.model.cfg.n_acoustic_codebook) for e in exs]
+    for z, (_, ac) in zip(zero, tts_gta.teacher_forced(tr, exs, start, 2, 1.2, bf16=False)):
+        assert np.array_equal(z[:, 1:], ac.numpy())
+    assert not all(np.array_equal(a, b) for a, b in zip(got, zero))
 
 
 def test_own_acoustic_inputs_swap_only_acoustic_inputs_of_the_chosen_clips(tekken):
@@ -442,6 +448,24 @@ def test_diagnose_modes_force_what_they_say(trained, tekken):
         assert got[mode].shape == true.shape and torch.equal(got[mode][:, 0], true[:, 0])
     assert torch.equal(got["tf_pred"][:, 1:], got["tf_flow"][:, 1:])  # same hiddens, same noise
     assert len(got["free"]) <= 2 * t + 25
+
+
+def test_sweep_settings_and_free_running_synthesis(trained, tekken):
+    import tts_sweep
+    from vox_edge.runtime.tokenizer import TekkenTokenizer
+
+    assert tts_sweep.parse_setting("cfg=2,noise=0.4") == {"cfg": 2.0, "noise": 0.4, "steps": 0}
+    assert tts_sweep.label(tts_sweep.parse_setting("")) == "cfg1.2_noise1_steps0"
+    with pytest.raises(SystemExit, match="unknown key 'temp'"):
+        tts_sweep.parse_setting("temp=0.7")
+    tr = _resume_trained(trained, tekken)
+    tr.model.eval()
+    tok = TekkenTokenizer.from_dict(tr.tekken)
+    st = tts_sweep.parse_setting("noise=0,steps=2")
+    a = tts_sweep.synthesize(tr, tok, "Turn left.", st, seed=0, cap=6)
+    b = tts_sweep.synthesize(tr, tok, "Turn left.", st, seed=1, cap=6)
+    assert a.shape[1] == tr.model.cfg.n_codebooks and len(a) <= 7
+    assert torch.equal(a, b)  # a zero noise scale leaves nothing to the seed
 
 
 # ---------------------------------------------------------------- quality benchmark (no ASR needed)

@@ -9,6 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 C=~/.cache/vox-edge
 want="${1:-all}"
+# The flow start-noise scale the default bundle ships with (manifest `synthesis`; chosen with tts_sweep.py on
+# held-out rows 100-159, session 5): GTA codes are sampled the same way, so the decoder and the backbone's own-input
+# training see what the engine will produce.
+NOISE_SCALE=0.4
 
 running() { pgrep -f "$1" > /dev/null; }
 start() {  # name, log, command...
@@ -68,7 +72,8 @@ if [[ $want == all || $want == gta ]]; then
   # from its latest state every 2 h (~30 min of a shared core); codec_train.py picks up a new set by itself.
   if [[ -e $C/tts_ctc/last.pt && -e $C/tts_ctc/codes/meta.json ]]; then
     start "training/tts_gta.py" $C/gta.log nice -n 10 bash -c "while :; do cp $C/tts_ctc/last.pt $C/gta_src.pt && \
-      .venv/bin/python training/tts_gta.py --tts $C/gta_src.pt --codes $C/tts_ctc/codes --out $C/gta; sleep 7200; done"
+      .venv/bin/python training/tts_gta.py --tts $C/gta_src.pt --codes $C/tts_ctc/codes --out $C/gta \
+      --noise-scale $NOISE_SCALE; sleep 7200; done"
   fi
 fi
 if [[ $want == tts ]]; then

@@ -82,6 +82,10 @@ def main(argv=None):
     ap.add_argument("--max-gap", type=float, default=1.5, help="INT8 vs FP32 WER, in points")
     ap.add_argument("--results-md", default="", help="also append the quality table to this file (e.g. "
                     "benchmarks/RESULTS.md), shipped or not")
+    ap.add_argument("--cfg-alpha", type=float, default=1.2, help="the bundle's own guidance default")
+    ap.add_argument("--noise-scale", type=float, default=1.0,
+                    help="the bundle's own flow start-noise scale (pick it with training/tts_sweep.py on rows the "
+                         "gate does not score)")
     ap.add_argument("--no-gate", action="store_true", help="ship even if a gate fails (packaging trials only)")
     a = ap.parse_args(argv)
 
@@ -89,11 +93,13 @@ def main(argv=None):
     ckpt, b8, b32, q = (os.path.join(w, x) for x in ("checkpoint", "bundle-int8", "bundle-fp32", "quality"))
     for d in (b8, b32):
         shutil.rmtree(d, ignore_errors=True)
-    run([PY, "training/export_checkpoint.py", "--tts", a.tts, "--codec", a.codec, "--out", ckpt, "--no-encoder",
-         "--bundle", b8, "--precision", "int8"])
-    run([PY, "-m", "vox_edge.cli", "export", ckpt, b32, "--precision", "fp32"])
+    run([PY, "training/export_checkpoint.py", "--tts", a.tts, "--codec", a.codec, "--out", ckpt, "--no-encoder"])
+    sampling = ["--cfg-alpha", str(a.cfg_alpha), "--noise-scale", str(a.noise_scale)]
+    for bundle, precision in ((b8, "int8"), (b32, "fp32")):
+        run([PY, "-m", "vox_edge.cli", "export", ckpt, bundle, "--precision", precision, *sampling])
     md = ["--results-md", a.results_md, "--note", f"Model: stage 3 `{a.tts}` at step {step_of(a.tts)}, codec "
-          f"decoder `{a.codec}` at step {step_of(a.codec)} (training/ship_default.py)."] if a.results_md else []
+          f"decoder `{a.codec}` at step {step_of(a.codec)}; sampling cfg_alpha {a.cfg_alpha:g}, noise_scale "
+          f"{a.noise_scale:g} (training/ship_default.py)."] if a.results_md else []
     run([PY, "benchmarks/quality_wer.py", "--bundle", f"int8={b8}", "--bundle", f"fp32={b32}", "--n", str(a.n),
          "--out", q, *md])
     with open(os.path.join(q, "quality_wer.json"), encoding="utf-8") as f:

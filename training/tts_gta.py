@@ -56,9 +56,10 @@ def teacher_forced(tr, examples, noises, n_steps: int, cfg_alpha: float,
     return out
 
 
-def gta_codes(tr, examples, n_steps: int, cfg_alpha: float, bf16: bool = True) -> list[np.ndarray]:
-    """examples (one batch) -> per example GTA codes [T, 37] int64 in -2 space."""
-    noises = [torch.randn(len(ex.codes), tr.model.cfg.n_acoustic_codebook,
+def gta_codes(tr, examples, n_steps: int, cfg_alpha: float, bf16: bool = True,
+              noise_scale: float = 1.0) -> list[np.ndarray]:
+    """examples (one batch) -> per example GTA codes [T, 37] int64 in -2 space (flow started at noise_scale·x0)."""
+    noises = [noise_scale * torch.randn(len(ex.codes), tr.model.cfg.n_acoustic_codebook,
                           generator=torch.Generator().manual_seed(zlib.crc32(ex.id.encode()))) for ex in examples]
     out = []
     for ex, (sem, ac) in zip(examples, teacher_forced(tr, examples, noises, n_steps, cfg_alpha, bf16)):
@@ -77,6 +78,8 @@ def main(argv=None):
     ap.add_argument("--shard-size", type=int, default=1000)
     ap.add_argument("--steps", type=int, default=0, help="Euler steps (0 = the model's)")
     ap.add_argument("--cfg-alpha", type=float, default=1.2)
+    ap.add_argument("--noise-scale", type=float, default=1.0,
+                    help="flow start-noise scale: the one the shipped bundle samples with (its manifest's synthesis)")
     ap.add_argument("--limit", type=int, default=0, help="at most this many clips (0 = all; for tests)")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
@@ -94,7 +97,8 @@ def main(argv=None):
         j = i + 1
         while j < len(exs) and (j + 1 - i) * exs[j].length(tr.n_voice) <= a.batch_tokens:
             j += 1
-        for ex, c in zip(exs[i:j], gta_codes(tr, exs[i:j], n_steps, a.cfg_alpha)):
+        for ex, c in zip(exs[i:j], gta_codes(tr, exs[i:j], n_steps, a.cfg_alpha,
+                                                 noise_scale=a.noise_scale)):
             ids.append(ex.id)
             codes.append(c)
             frames += len(c)
@@ -106,6 +110,7 @@ def main(argv=None):
     with open(os.path.join(tmp, "meta.json"), "w", encoding="utf-8") as f:
         json.dump({"kind": "gta", "tts": a.tts, "tts_step": tr.step, "codec_fingerprint": tr.codec_info["fingerprint"],
                    "tokenizer_args": tr.codec_info["tokenizer_args"], "n_steps": n_steps, "cfg_alpha": a.cfg_alpha,
+                   "noise_scale": a.noise_scale,
                    "format": "codes -2 space; semantic uint16, acoustic uint8"}, f, indent=1)
     shutil.rmtree(a.out, ignore_errors=True)
     os.replace(tmp, a.out)

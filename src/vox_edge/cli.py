@@ -40,8 +40,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from vox_edge.export.bundle import export_bundle
 
     per = dict(kv.split("=", 1) for kv in args.component_precision or [])
+    synthesis = {k: v for k, v in (("cfg_alpha", args.cfg_alpha), ("noise_scale", args.noise_scale)) if v is not None}
     export_bundle(args.checkpoint, args.bundle, precision=args.precision, per_component=per,
-                  static_shapes=args.static_shapes, progress=lambda m: print(m, file=sys.stderr, flush=True))
+                  static_shapes=args.static_shapes, progress=lambda m: print(m, file=sys.stderr, flush=True),
+                  synthesis=synthesis)
     return 0
 
 
@@ -74,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--component-precision", nargs="*", metavar="COMPONENT=PRECISION",
                     help="per component override, e.g. backbone=int4 acoustic=int8 codec=fp32")
     ex.add_argument("--static-shapes", action="store_true", help="fixed-shape graphs for NPU execution providers")
+    ex.add_argument("--cfg-alpha", type=float, help="this model's default guidance strength (manifest synthesis)")
+    ex.add_argument("--noise-scale", type=float, help="this model's default flow start-noise scale (manifest synthesis)")
     ex.set_defaults(func=_cmd_export)
 
     # Runtime and benchmark subcommands register themselves (their modules import no torch).

@@ -21,6 +21,10 @@ END_AUDIO = 1
 PAD_MULTIPLE = 128  # head / embedding widths are rounded up to a multiple of 128
 TIME_EMBEDDING_THETA = 10000.0  # hard-coded in the reference (spec §2 derived constants)
 DEFAULT_CFG_ALPHA = 1.2
+DEFAULT_NOISE_SCALE = 1.0  # x0 ~ N(0, I) (spec §5.4, hard-coded in the reference)
+# Ranges of the tunable sampling knobs (options, device profiles and a bundle's `synthesis` defaults alike).
+CFG_ALPHA_RANGE = (0.0, 10.0)
+NOISE_SCALE_RANGE = (0.0, 4.0)
 DEFAULT_DECODING_STEPS = 7  # vllm-omni default when params.json lacks n_decoding_steps (spec §12 row 5)
 
 
@@ -350,13 +354,17 @@ class ModelConfig:
 class SynthesisOptions:
     """Per-call options (separate from the model config, which is fixed per bundle).
 
-    None means: the device profile's value if one was given at load, else the built-in default
-    (flow_steps: params.json's n_decoding_steps; cfg_alpha 1.2; chunks 2 then 12 frames).
+    None means: the device profile's value if one was given at load, else the bundle's own default (its
+    manifest's `synthesis`, measured for that model), else the built-in default (flow_steps: params.json's
+    n_decoding_steps; cfg_alpha 1.2 and noise_scale 1.0 as in the reference; chunks 2 then 12 frames).
     """
 
     voice: str | None = None  # None = the bundle's default voice
     flow_steps: int | None = None  # Euler steps (velocity evaluations) per frame
     cfg_alpha: float | None = None  # v = alpha·v_cond + (1 - alpha)·v_uncond; 1.0 = no guidance
+    # The flow's start point is noise_scale·x0 (x0 ~ N(0, I), or the injected `noise` rows): below 1 trades
+    # variety for clarity (a sampling temperature); 1.0 is the reference.
+    noise_scale: float | None = None
     seed: int | None = 0  # None = nondeterministic noise
     max_frames: int | None = None  # budget of generation steps for the whole call (END steps count); None = text-derived cap only
     first_chunk_frames: int | None = None  # first codec chunk (small: time to first audio)

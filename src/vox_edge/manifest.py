@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import ModelConfig
+from .config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE, ModelConfig
 from .errors import BundleIntegrityError, ManifestError
 
 SCHEMA_VERSION = 1
@@ -51,6 +51,9 @@ GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "codec_decoder": (("codes",), ("audio",)),
 }
 ARRAYS = ("audio_codebook_embeddings", "tok_embeddings")
+# Optional `synthesis`: sampling defaults measured for this model (training/tts_sweep.py for the bundled voice);
+# they sit below per-call options and device profiles, above the reference's built-in values.
+SYNTHESIS_RANGES = {"cfg_alpha": CFG_ALPHA_RANGE, "noise_scale": NOISE_SCALE_RANGE}
 
 
 def expand_io(names: tuple[str, ...], n_layers: int) -> list[str]:
@@ -95,6 +98,11 @@ class Manifest:
     def default_voice(self) -> str:
         return self.data["default_voice"]
 
+    @property
+    def synthesis(self) -> dict[str, float]:
+        """The model's own sampling defaults (e.g. {"cfg_alpha": 1.2, "noise_scale": 0.4}); {} = the reference's."""
+        return dict(self.data.get("synthesis", {}))
+
     def path(self, rel: str) -> Path:
         return self.root / rel
 
@@ -138,9 +146,23 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
             raise _fail(root, f"arrays.{a} missing. Re-export the bundle.")
     if d["default_voice"] not in d["voices"]:
         raise _fail(root, f"default_voice '{d['default_voice']}' is not among the voices.")
+    validate_synthesis(d.get("synthesis", {}), root)
     for rel, meta in d["files"].items():
         if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str) or not isinstance(meta.get("size"), int):
             raise _fail(root, f"files['{rel}'] must hold sha256 and size.")
+
+
+def validate_synthesis(syn: Any, root: Path = Path(".")) -> None:
+    """The optional `synthesis` object: known knobs only, each a finite number in its range."""
+    if not isinstance(syn, dict):
+        raise _fail(root, "field 'synthesis' must be an object, e.g. {\"cfg_alpha\": 1.2, \"noise_scale\": 0.5}.")
+    for key, value in syn.items():
+        if key not in SYNTHESIS_RANGES:
+            raise _fail(root, f"synthesis.{key}: unknown sampling default (known: {', '.join(SYNTHESIS_RANGES)}). "
+                              "Re-export the bundle with this vox-edge version.")
+        lo, hi = SYNTHESIS_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise _fail(root, f"synthesis.{key} is {value!r}; allowed: a number in [{lo}, {hi}].")
 
 
 def verify_files(root: Path, files: Mapping[str, Mapping[str, Any]], full: bool = True) -> None:

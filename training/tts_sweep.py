@@ -1,0 +1,110 @@
+"""Free-running Whisper WER of a stage-3 checkpoint per inference setting (CFG alpha, flow noise scale, Euler steps).
+
+Tunes the knobs the engine exposes on held-out sentences that the quality benchmark does not score (rows
+--skip.. of training/corpus/heldout.tsv; quality_wer.py reads the first 100), so the reported WER stays untuned.
+Each setting writes OUT/<label>/<id>.wav + refs.json, runs codec_asr.py (teacher venv) and prints one table row.
+
+  .venv/bin/python training/tts_sweep.py --tts ~/.cache/vox-edge/tts_ctc/last.pt \
+      --codec ~/.cache/vox-edge/codec_ctc/last.pt --codes ~/.cache/vox-edge/tts_ctc/codes \
+      --setting cfg=1.2,noise=1.0 --setting cfg=2.0,noise=0.7
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import soundfile as sf
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tts_train  # noqa: E402
+
+from vox_edge.export.reference.model import N_AUDIO_SPECIAL  # noqa: E402
+from vox_edge.runtime.plan import frame_cap  # noqa: E402
+from vox_edge.runtime.text_frontend import normalize  # noqa: E402
+from vox_edge.runtime.tokenizer import TekkenTokenizer, build_tts_prompt  # noqa: E402
+
+HELDOUT = os.path.join(tts_train.ROOT, "training", "corpus", "heldout.tsv")
+KEYS = {"cfg": float, "noise": float, "steps": int}
+FRAME_RATE = 12.5  # the small model's params.json (frame_rate); the cap is the engine's per-sentence cap
+
+
+def parse_setting(s: str) -> dict:
+    """'cfg=1.5,noise=0.7' -> {'cfg': 1.5, 'noise': 0.7, 'steps': 0} (0 steps = the model's)."""
+    out = {"cfg": 1.2, "noise": 1.0, "steps": 0}
+    for part in filter(None, s.split(",")):
+        k, _, v = part.partition("=")
+        if k not in KEYS:
+            raise SystemExit(f"--setting {s!r}: unknown key {k!r} (known: {', '.join(KEYS)})")
+        out[k] = KEYS[k](v)
+    return out
+
+
+def label(st: dict) -> str:
+    return f"cfg{st['cfg']:g}_noise{st['noise']:g}_steps{st['steps']}"
+
+
+def heldout_rows(path: str, skip: int, n: int) -> list[tuple[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [(r["id"], r["raw"]) for r in rows[skip: skip + n]]
+
+
+@torch.no_grad()
+def synthesize(tr, tok, text: str, st: dict, seed: int, cap: int) -> torch.Tensor:
+    """Held-out text -> codes [<= cap+1, 37] (+2 space), free-running, the engine's text front end."""
+    m = tr.model
+    ids = torch.tensor(build_tts_prompt(tok.encode(normalize(text)), tr.n_voice, tr.tts_ids))
+    prompt = m.prompt_embeddings(ids, m.embed_codes(tr.voice_codes))
+    g = torch.Generator().manual_seed(seed)
+    noise = st["noise"] * torch.randn(cap + 1, m.cfg.n_acoustic_codebook, generator=g)  # [cap+1, A]
+    return m.generate(prompt, noise, cap + 1, st["steps"] or None, st["cfg"]).codes
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tts", required=True, help="stage-3 checkpoint (last.pt)")
+    ap.add_argument("--codec", required=True, help="codec checkpoint with the same code fingerprint")
+    ap.add_argument("--codes", required=True, help="codes folder the run trained on")
+    ap.add_argument("--setting", action="append", default=[], help="cfg=A,noise=S,steps=K (repeat)")
+    ap.add_argument("--skip", type=int, default=100, help="held-out rows the quality benchmark scores")
+    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--out", default=os.path.expanduser("~/.cache/vox-edge/sweep"))
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+
+    tr = tts_train.load_for_inference(a.tts, a.codes, a.codec)
+    codec = tr._codec()
+    if codec is None:
+        sys.exit(f"{a.codec}: not the codec of these codes (fingerprint {tr.codec_info['fingerprint']})")
+    tok = TekkenTokenizer.from_dict(tr.tekken)
+    rows = heldout_rows(HELDOUT, a.skip, a.n)
+    print(f"stage 3 step {tr.step}; {len(rows)} held-out sentences from row {a.skip}", flush=True)
+    print("| setting | WER | words heard | ended by END |", flush=True)
+    for st in map(parse_setting, a.setting or [""]):
+        d = os.path.join(a.out, label(st))
+        os.makedirs(d, exist_ok=True)
+        ended = 0
+        for i, (cid, text) in enumerate(rows):
+            cap = frame_cap(normalize(text), FRAME_RATE)
+            codes = synthesize(tr, tok, text, st, i, cap)
+            ended += len(codes) < cap + 1
+            wav = codec.decode(codes - N_AUDIO_SPECIAL).clamp(-1, 1).numpy() if len(codes) else np.zeros(1920, np.float32)
+            sf.write(os.path.join(d, cid + ".wav"), wav, codec.cfg.sampling_rate, subtype="PCM_16")
+        with open(os.path.join(d, "refs.json"), "w", encoding="utf-8") as f:
+            json.dump({cid: normalize(text) for cid, text in rows}, f, indent=1)
+        subprocess.run([tts_train.TEACHER_PY, os.path.join(tts_train.ROOT, "training", "codec_asr.py"), d],
+                       check=True, stdout=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        with open(os.path.join(d, "wer.json"), encoding="utf-8") as f:
+            w = json.load(f)
+        print(f"| {label(st)} | {w['wer']:.1%} | {w['matched']:.1%} | {ended}/{len(rows)} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
