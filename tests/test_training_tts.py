@@ -450,6 +450,40 @@ def test_diagnose_modes_force_what_they_say(trained, tekken):
     assert len(got["free"]) <= 2 * t + 25
 
 
+def test_weight_ema_follows_training_and_is_what_eval_and_export_read(trained, tekken, tmp_path):
+    import shutil
+
+    import export_checkpoint
+    import tts_train
+
+    out = tmp_path / "run"
+    shutil.copytree(trained[0], out, ignore=shutil.ignore_patterns("samples"))
+    args = ["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
+            "--codec-config", str(trained[3]), "--codec", "", "--no-asr", "--batch-tokens", "600"]
+    tr = tts_train.Trainer(tts_train.parser().parse_args(args + ["--ema-decay", "0.5"]))
+    start = {k: v.clone() for k, v in tr.ema.items()}  # switched on mid-run: the current weights
+    assert all(torch.equal(start[k], v) for k, v in tr.model.state_dict().items() if k in start)
+    tr.train_step()
+    w1 = {k: v.clone() for k, v in tr.model.state_dict().items()}
+    for k in ("norm.weight", "layers.0.attention.wq.weight"):
+        torch.testing.assert_close(tr.ema[k], 0.5 * start[k] + 0.5 * w1[k])
+    row = tr.evaluate()
+    assert row["ema"] is True and all(torch.equal(w1[k], v) for k, v in tr.model.state_dict().items())  # restored
+    tr.save()
+    state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    assert torch.equal(state["ema"]["norm.weight"], tr.ema["norm.weight"])
+    assert torch.equal(tts_train.Trainer(tts_train.parser().parse_args(args)).ema["norm.weight"], tr.ema["norm.weight"])
+    from tts_codec import load_codec
+
+    from vox_edge.export.onnx_utils import TensorReader
+
+    state["ema"]["norm.weight"] = torch.full_like(state["ema"]["norm.weight"], 3.0)  # recognisable in the export
+    _tiny_codec_file(tmp_path / "codec.pt", json.loads(trained[3].read_text())["audio_tokenizer_args"])
+    ck = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt")
+    with TensorReader(ck / "consolidated.safetensors") as r:
+        assert (r.rows("norm.weight", 0, r.shape("norm.weight")[0]).astype("float32") == 3.0).all()
+
+
 def test_sweep_settings_and_free_running_synthesis(trained, tekken):
     import tts_sweep
     from vox_edge.runtime.tokenizer import TekkenTokenizer

@@ -75,6 +75,8 @@ def write_checkpoint(state: dict, codec, out: str | Path, with_encoder: bool = T
     cfg = ModelConfig.from_params(params)
     model = build_model(params)
     model.load_state_dict(state["model"])
+    if state.get("ema"):  # the weight EMA (tts_train.py --ema-decay) is what ships when the run kept one
+        model.load_state_dict(state["ema"], strict=False)
     tensors = {k: v.detach() for k, v in model.state_dict().items()}
     tensors.update(codec_tensors(codec, with_encoder))
     check_names(tensors, cfg)

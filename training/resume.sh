@@ -96,9 +96,10 @@ if [[ $want == all || $want == tts_ctc ]]; then
   fi
   # From step 7,798 (session 4, 07:41 UTC) half of the clips are fed the model's own acoustic codes (GTA set,
   # read at start) instead of the encoder's: free-running it hears half the words it does teacher-forced.
+  # From step ~9.0k (session 5) a weight EMA (0.999, ~20 min of steps) is what eval, GTA codes and export read.
   own=""
   [[ -e $C/gta/meta.json && $codes != training/codes ]] && own="--own-inputs $C/gta --own-inputs-p 0.5"
   start "training/tts_train.py --out $C/tts_ctc" $C/tts_ctc/train.out nice -n 5 bash -c \
     "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_ctc --codes $codes --codec $codec \
-     --lr 3e-4 --warmup 300 --eval-min 30 --bf16 $own ${TTS_FLAGS:-}"
+     --lr 3e-4 --warmup 300 --eval-min 30 --bf16 --ema-decay 0.999 $own ${TTS_FLAGS:-}"
 fi

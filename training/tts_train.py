@@ -17,6 +17,7 @@ Smoke run without real codes: --synthetic 64 --dims tiny --out /tmp/tts_smoke --
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -94,10 +95,15 @@ class Trainer:
                                      lr=a.lr, betas=(0.9, 0.98))
         self.step, self.frames_seen = 0, 0
         self.gen = torch.Generator().manual_seed(a.seed)
+        # weight EMA (--ema-decay): what evaluation, GTA codes and export use once it exists; it starts from the
+        # current weights when switched on mid-run
+        self.ema = resume.get("ema") if resume else None
         if resume:
             self.model.load_state_dict(resume["model"])
             self.opt.load_state_dict(resume["opt"])
             self.step, self.frames_seen = resume["step"], resume["frames_seen"]
+        if a.ema_decay > 0 and self.ema is None:
+            self.ema = {k: v.detach().clone() for k, v in self.model.state_dict().items() if v.is_floating_point()}
             self.batcher.set_state(resume["batcher"])
             self.gen.set_state(resume["gen"])
             print(f"resumed {self.ckpt} at step {self.step}", flush=True)
@@ -172,7 +178,28 @@ class Trainer:
         atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
                      "frames_seen": self.frames_seen, "batcher": self.batcher.state(), "gen": self.gen.get_state(),
                      "params": self.params, "tekken": self.tekken, "voice": self.voice, "codec": self.codec_info,
-                     "args": vars(self.a)}, self.ckpt)
+                     "args": vars(self.a), **({"ema": self.ema} if self.ema is not None else {})}, self.ckpt)
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        if self.ema is None or self.a.ema_decay <= 0:
+            return
+        sd = self.model.state_dict()
+        keys = list(self.ema)
+        torch._foreach_lerp_([self.ema[k] for k in keys], [sd[k].detach() for k in keys], 1.0 - self.a.ema_decay)
+
+    @contextlib.contextmanager
+    def ema_weights(self):
+        """The model holds the EMA weights inside the block (the training weights are put back after)."""
+        if self.ema is None:
+            yield
+            return
+        saved = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.model.load_state_dict(self.ema, strict=False)
+        try:
+            yield
+        finally:
+            self.model.load_state_dict(saved)
 
     def log(self, row: dict) -> None:
         with open(self.log_path, "a", encoding="utf-8") as f:
@@ -195,6 +222,7 @@ class Trainer:
         m["loss"].backward()
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), a.clip)
         self.opt.step()
+        self.update_ema()
         self.step += 1
         self.frames_seen += batch.frames
         out = {k: float(v.detach()) for k, v in m.items()}
@@ -205,7 +233,13 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self) -> dict:
-        """Teacher-forced val losses (fixed noise) + free-running generations of the first --eval-gen val texts."""
+        """Teacher-forced val losses (fixed noise) + free-running generations of the first --eval-gen val texts,
+        with the EMA weights when there are some."""
+        with self.ema_weights():
+            row = self._evaluate()
+        return {**row, "ema": True} if self.ema is not None else row
+
+    def _evaluate(self) -> dict:
         self.model.eval()
         gen = torch.Generator().manual_seed(1234)
         acc, n = {}, 0
@@ -316,15 +350,17 @@ class Trainer:
         print(f"stopped at step {self.step}; saved {self.ckpt}", flush=True)
 
 
-def load_for_inference(ckpt: str, codes: str, codec: str = "") -> Trainer:
-    """A Trainer holding `ckpt`'s model in eval mode, its data and codec, without touching the run's folder
-    (for the scripts that read a stage-3 model: tts_gta.py, tts_diagnose.py)."""
+def load_for_inference(ckpt: str, codes: str, codec: str = "", ema: bool = True) -> Trainer:
+    """A Trainer holding `ckpt`'s model (its EMA weights if it has some and `ema`) in eval mode, its data and
+    codec, without touching the run's folder (for the scripts that read a stage-3 model: tts_gta.py, ...)."""
     import shutil
     import tempfile
 
     with tempfile.TemporaryDirectory() as run:  # the Trainer resumes from OUT/last.pt: give it a private copy
         shutil.copy(ckpt, os.path.join(run, "last.pt"))
         tr = Trainer(parser().parse_args(["--out", run, "--codes", codes, "--codec", codec, "--no-asr"]))
+    if tr.ema is not None and ema:
+        tr.model.load_state_dict(tr.ema, strict=False)
     tr.model.eval()
     return tr
 
@@ -377,6 +413,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--label-smoothing", type=float, default=0.1, help="semantic cross-entropy")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False,
                     help="bf16 autocast for the forward/backward (fp32 master weights)")
+    ap.add_argument("--ema-decay", type=float, default=0.0,
+                    help="keep an EMA of the weights (e.g. 0.999) for eval, GTA and export; 0 = off")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     return ap
