@@ -488,7 +488,12 @@ def test_sweep_settings_and_free_running_synthesis(trained, tekken):
     import tts_sweep
     from vox_edge.runtime.tokenizer import TekkenTokenizer
 
+    from vox_edge.benchmarks.quality_wer import HELDOUT, select
+
     assert tts_sweep.parse_setting("cfg=2,noise=0.4") == {"cfg": 2.0, "noise": 0.4, "steps": 0}
+    rows = tts_sweep.tuning_rows(HELDOUT, 60)
+    assert len({i for i, _ in rows}) == 60 and not {i for i, _ in rows} & {r["id"] for r in select(HELDOUT, 100)}
+    assert rows[0][1] and rows[-1][0] > "ho000500"  # spread over the whole file (all categories)
     assert tts_sweep.label(tts_sweep.parse_setting("")) == "cfg1.2_noise1_steps0"
     with pytest.raises(SystemExit, match="unknown key 'temp'"):
         tts_sweep.parse_setting("temp=0.7")

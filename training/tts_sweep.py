@@ -1,7 +1,8 @@
 """Free-running Whisper WER of a stage-3 checkpoint per inference setting (CFG alpha, flow noise scale, Euler steps).
 
-Tunes the knobs the engine exposes on held-out sentences that the quality benchmark does not score (rows
---skip.. of training/corpus/heldout.tsv; quality_wer.py reads the first 100), so the reported WER stays untuned.
+Tunes the knobs the engine exposes on held-out sentences that the quality benchmark does not score (the gate's
+100 rows of training/corpus/heldout.tsv are left out; --n others are spread over the file, so every category is
+in), so the reported WER stays untuned.
 Each setting writes OUT/<label>/<id>.wav + refs.json, runs codec_asr.py (teacher venv) and prints one table row.
 
   .venv/bin/python training/tts_sweep.py --tts ~/.cache/vox-edge/tts_ctc/last.pt \
@@ -26,11 +27,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tts_train  # noqa: E402
 
 from vox_edge.export.reference.model import N_AUDIO_SPECIAL  # noqa: E402
+from vox_edge.benchmarks.quality_wer import HELDOUT, select  # noqa: E402
 from vox_edge.runtime.plan import frame_cap  # noqa: E402
 from vox_edge.runtime.text_frontend import normalize  # noqa: E402
 from vox_edge.runtime.tokenizer import TekkenTokenizer, build_tts_prompt  # noqa: E402
 
-HELDOUT = os.path.join(tts_train.ROOT, "training", "corpus", "heldout.tsv")
 KEYS = {"cfg": float, "noise": float, "steps": int}
 FRAME_RATE = 12.5  # the small model's params.json (frame_rate); the cap is the engine's per-sentence cap
 
@@ -50,10 +51,13 @@ def label(st: dict) -> str:
     return f"cfg{st['cfg']:g}_noise{st['noise']:g}_steps{st['steps']}"
 
 
-def heldout_rows(path: str, skip: int, n: int) -> list[tuple[str, str]]:
+def tuning_rows(path: str, n: int, gate_n: int = 100) -> list[tuple[str, str]]:
+    """n held-out (id, raw text) spread over the file, none of the `gate_n` the quality benchmark scores."""
+    gate = {r["id"] for r in select(path, gate_n)}
     with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    return [(r["id"], r["raw"]) for r in rows[skip: skip + n]]
+        rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["id"] not in gate]
+    n = min(n, len(rows))
+    return [(rows[(i * len(rows)) // n]["id"], rows[(i * len(rows)) // n]["raw"]) for i in range(n)]
 
 
 @torch.no_grad()
@@ -73,8 +77,7 @@ def main(argv=None):
     ap.add_argument("--codec", required=True, help="codec checkpoint with the same code fingerprint")
     ap.add_argument("--codes", required=True, help="codes folder the run trained on")
     ap.add_argument("--setting", action="append", default=[], help="cfg=A,noise=S,steps=K (repeat)")
-    ap.add_argument("--skip", type=int, default=100, help="held-out rows the quality benchmark scores")
-    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--out", default=os.path.expanduser("~/.cache/vox-edge/sweep"))
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -84,8 +87,8 @@ def main(argv=None):
     if codec is None:
         sys.exit(f"{a.codec}: not the codec of these codes (fingerprint {tr.codec_info['fingerprint']})")
     tok = TekkenTokenizer.from_dict(tr.tekken)
-    rows = heldout_rows(HELDOUT, a.skip, a.n)
-    print(f"stage 3 step {tr.step}; {len(rows)} held-out sentences from row {a.skip}", flush=True)
+    rows = tuning_rows(HELDOUT, a.n)
+    print(f"stage 3 step {tr.step}; {len(rows)} held-out sentences outside the quality gate's", flush=True)
     print("| setting | WER | words heard | ended by END |", flush=True)
     for st in map(parse_setting, a.setting or [""]):
         d = os.path.join(a.out, label(st))
