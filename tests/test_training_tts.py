@@ -472,7 +472,9 @@ def test_weight_ema_follows_training_and_is_what_eval_and_export_read(trained, t
     tr.save()
     state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
     assert torch.equal(state["ema"]["norm.weight"], tr.ema["norm.weight"])
-    assert torch.equal(tts_train.Trainer(tts_train.parser().parse_args(args)).ema["norm.weight"], tr.ema["norm.weight"])
+    again = tts_train.Trainer(tts_train.parser().parse_args(args + ["--ema-decay", "0.5"]))  # a resume with an EMA
+    assert torch.equal(again.ema["norm.weight"], tr.ema["norm.weight"]) and again.step == tr.step
+    assert again.batcher.state() == tr.batcher.state() and torch.equal(again.gen.get_state(), tr.gen.get_state())
     from tts_codec import load_codec
 
     from vox_edge.export.onnx_utils import TensorReader
@@ -482,6 +484,24 @@ def test_weight_ema_follows_training_and_is_what_eval_and_export_read(trained, t
     ck = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt")
     with TensorReader(ck / "consolidated.safetensors") as r:
         assert (r.rows("norm.weight", 0, r.shape("norm.weight")[0]).astype("float32") == 3.0).all()
+
+
+def test_warm_start_under_another_vocabulary_keeps_all_but_the_new_text_rows(trained, tekken, tmp_path):
+    import tts_train
+
+    chars = tmp_path / "tekken_chars.json"  # bytes only: 64 specials + 256 byte tokens, no merges
+    chars.write_text(json.dumps(tokenizer_train.build_tekken(TEXTS, vocab_size=320, num_special=64)), encoding="utf-8")
+    out, _, _, cfg = trained
+    src = torch.load(out / "last.pt", map_location="cpu", weights_only=False)["model"]
+    tr = tts_train.Trainer(tts_train.parser().parse_args(
+        ["--synthetic", "24", "--dims", "tiny", "--out", str(tmp_path / "run"), "--tekken", str(chars),
+         "--codec-config", str(cfg), "--codec", "", "--no-asr", "--init", str(out / "last.pt")]))
+    assert tr.params["vocab_size"] == 320 and tr.step == 0
+    new = tr.model.state_dict()
+    (key,) = [k for k in new if new[k].shape != src[k].shape]  # the text table alone changes shape
+    assert "tok_embeddings" in key and len(new[key]) < len(src[key])
+    assert torch.equal(new[key][:320], src[key][:320])  # specials + bytes: the same ids in both vocabularies
+    assert all(torch.equal(new[k], src[k]) for k in new if k != key)
 
 
 def test_sweep_settings_and_free_running_synthesis(trained, tekken):

@@ -2,7 +2,7 @@
 # Restart the recipe's background jobs after a session ended (they die with it); each starts only if it is not
 # already running, detached (setsid) so it outlives this shell, and resumes from its own checkpoint.
 #   bash training/resume.sh            # teacher + codec run 3 + stage 3 run 3 + GTA refresh (what can resume)
-#   bash training/resume.sh teacher    # just one: teacher | codec | codec_ctc | gta | tts | tts_ctc
+#   bash training/resume.sh teacher    # just one: teacher | codec | codec_ctc | gta | tts | tts_ctc | tts_char
 # The flags here are the ones the current runs were started with: a resumed run takes its behaviour from
 # the command line, so change them here, not ad hoc.
 set -euo pipefail
@@ -102,4 +102,22 @@ if [[ $want == all || $want == tts_ctc ]]; then
   start "training/tts_train.py --out $C/tts_ctc" $C/tts_ctc/train.out nice -n 5 bash -c \
     "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_ctc --codes $codes --codec $codec \
      --lr 3e-4 --warmup 300 --eval-min 30 --bf16 --ema-decay 0.999 $own ${TTS_FLAGS:-}"
+fi
+if [[ $want == all || $want == tts_char ]]; then
+  # stage 3 run 4 (session 5): the same model on a byte-level vocabulary (320 ids: specials + 256 bytes, no merges;
+  # tokenizer_train.py --vocab-size 320). Run 3 (BPE, 2112 ids) hears two thirds of the words of navigation
+  # prompts but a tenth of open prose: whole-word tokens are memorised, not read. Warm-started from run 3 at
+  # step ~8.8k (all but the text table), on run 3's codes (it reads them; run 3's start encodes new clips).
+  if [[ -e $C/tts_char/tekken.json && ( -e $C/tts_char/last.pt || -e $C/tts_char/init_run3.pt ) ]]; then
+    init=""
+    [[ -e $C/tts_char/last.pt ]] || init="--init $C/tts_char/init_run3.pt"
+    own=""
+    [[ -e $C/gta/meta.json ]] && own="--own-inputs $C/gta --own-inputs-p 0.5"
+    start "training/tts_train.py --out $C/tts_char" $C/tts_char/train.out nice -n 5 .venv/bin/python \
+      training/tts_train.py --out $C/tts_char --codes $C/tts_ctc/codes --codec $C/codec_ctc/last.pt \
+      --tekken $C/tts_char/tekken.json --voice-clip tr000003 --lr 6e-4 --warmup 300 --eval-min 30 --bf16 \
+      --ema-decay 0.999 $init $own ${TTS_FLAGS:-}
+  else
+    echo "tts_char: no $C/tts_char/tekken.json + init_run3.pt (see training/README.md, session 5)"
+  fi
 fi

@@ -102,11 +102,13 @@ class Trainer:
             self.model.load_state_dict(resume["model"])
             self.opt.load_state_dict(resume["opt"])
             self.step, self.frames_seen = resume["step"], resume["frames_seen"]
-        if a.ema_decay > 0 and self.ema is None:
-            self.ema = {k: v.detach().clone() for k, v in self.model.state_dict().items() if v.is_floating_point()}
             self.batcher.set_state(resume["batcher"])
             self.gen.set_state(resume["gen"])
             print(f"resumed {self.ckpt} at step {self.step}", flush=True)
+        elif a.init:
+            self._warm_start(a.init)
+        if a.ema_decay > 0 and self.ema is None:
+            self.ema = {k: v.detach().clone() for k, v in self.model.state_dict().items() if v.is_floating_point()}
 
     # --- data, tokenizer, params, voice (fixed at the first start; a resume must agree) ---
     def _data(self, resume: dict | None) -> None:
@@ -161,6 +163,30 @@ class Trainer:
         self.own = self._own_inputs(a.own_inputs) if a.own_inputs else {}
         if not self.train_ex:
             sys.exit("no training examples")
+
+    @torch.no_grad()
+    def _warm_start(self, path: str) -> None:
+        """A new run from another run's weights (its EMA if it kept one). A table whose row count differs (the
+        text embeddings under another vocabulary) keeps its fresh init except the rows both share: the specials
+        and the 256 byte tokens sit at the same ids in every vocabulary tokenizer_train.py builds."""
+        src = load_ckpt(path)
+        weights = {**src["model"], **(src.get("ema") or {})}
+        own = self.model.state_dict()
+        partial = []
+        for k, v in own.items():
+            w = weights.get(k)
+            if w is None:
+                continue
+            if w.shape == v.shape:
+                v.copy_(w)
+            elif w.shape[1:] == v.shape[1:]:
+                n = min(len(v), len(w))
+                v[:n].copy_(w[:n])
+                partial.append(f"{k} {n}/{len(v)} rows")
+            else:
+                raise SystemExit(f"--init {path}: {k} is {tuple(w.shape)} there, {tuple(v.shape)} here")
+        print(f"warm start from {path} (step {src.get('step')})" + (f"; partial: {', '.join(partial)}" if partial else ""),
+              flush=True)
 
     def _own_inputs(self, folder: str) -> dict[str, np.ndarray]:
         """The model's own codes per clip (tts_gta.py), only if they were made on this run's codes."""
@@ -413,6 +439,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--label-smoothing", type=float, default=0.1, help="semantic cross-entropy")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False,
                     help="bf16 autocast for the forward/backward (fp32 master weights)")
+    ap.add_argument("--init", default="", help="first start only: weights of another stage-3 state (e.g. after a "
+                    "vocabulary change; tables of another row count keep the rows both share)")
     ap.add_argument("--ema-decay", type=float, default=0.0,
                     help="keep an EMA of the weights (e.g. 0.999) for eval, GTA and export; 0 = off")
     ap.add_argument("--threads", type=int, default=1)
