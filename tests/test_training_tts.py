@@ -512,8 +512,11 @@ def test_sweep_settings_and_free_running_synthesis(trained, tekken):
 
     assert tts_sweep.parse_setting("cfg=2,noise=0.4") == {"cfg": 2.0, "noise": 0.4, "steps": 0}
     rows = tts_sweep.tuning_rows(HELDOUT, 60)
-    assert len({i for i, _ in rows}) == 60 and not {i for i, _ in rows} & {r["id"] for r in select(HELDOUT, 100)}
-    assert rows[0][1] and rows[-1][0] > "ho000500"  # spread over the whole file (all categories)
+    ids = {r["id"] for r in rows}
+    assert len(ids) == 60 and not ids & {r["id"] for r in select(HELDOUT, 100)}
+    assert {r["category"] for r in rows} == {"nav", "car", "num", "addr", "prose"}  # spread over the whole file
+    clips = [{"id": rows[0]["id"], "matched": 3, "words": 4}, {"id": rows[-1]["id"], "matched": 0, "words": 4}]
+    assert tts_sweep.heard_by_category(clips, {r["id"]: r["category"] for r in rows}) == "nav 75%, prose 0%"
     assert tts_sweep.label(tts_sweep.parse_setting("")) == "cfg1.2_noise1_steps0"
     with pytest.raises(SystemExit, match="unknown key 'temp'"):
         tts_sweep.parse_setting("temp=0.7")

@@ -51,13 +51,23 @@ def label(st: dict) -> str:
     return f"cfg{st['cfg']:g}_noise{st['noise']:g}_steps{st['steps']}"
 
 
-def tuning_rows(path: str, n: int, gate_n: int = 100) -> list[tuple[str, str]]:
-    """n held-out (id, raw text) spread over the file, none of the `gate_n` the quality benchmark scores."""
+def tuning_rows(path: str, n: int, gate_n: int = 100) -> list[dict]:
+    """n held-out rows (id, category, raw, norm) spread over the file, none of the `gate_n` the quality
+    benchmark scores."""
     gate = {r["id"] for r in select(path, gate_n)}
     with open(path, encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["id"] not in gate]
     n = min(n, len(rows))
-    return [(rows[(i * len(rows)) // n]["id"], rows[(i * len(rows)) // n]["raw"]) for i in range(n)]
+    return [rows[(i * len(rows)) // n] for i in range(n)]
+
+
+def heard_by_category(clips: list[dict], category: dict[str, str]) -> str:
+    """codec_asr.py's per-clip rows -> 'nav 66%, prose 12%, ...' (share of reference words heard)."""
+    acc: dict[str, list[int]] = {}
+    for c in clips:
+        s = acc.setdefault(category[c["id"]], [0, 0])
+        s[0], s[1] = s[0] + c["matched"], s[1] + c["words"]
+    return ", ".join(f"{k} {m / max(w, 1):.0%}" for k, (m, w) in sorted(acc.items()))
 
 
 @torch.no_grad()
@@ -89,24 +99,25 @@ def main(argv=None):
     tok = TekkenTokenizer.from_dict(tr.tekken)
     rows = tuning_rows(HELDOUT, a.n)
     print(f"stage 3 step {tr.step}; {len(rows)} held-out sentences outside the quality gate's", flush=True)
-    print("| setting | WER | words heard | ended by END |", flush=True)
+    print("| setting | WER | words heard | by category | ended by END |", flush=True)
     for st in map(parse_setting, a.setting or [""]):
         d = os.path.join(a.out, label(st))
         os.makedirs(d, exist_ok=True)
         ended = 0
-        for i, (cid, text) in enumerate(rows):
+        for i, (cid, text) in enumerate((r["id"], r["raw"]) for r in rows):
             cap = frame_cap(normalize(text), FRAME_RATE)
             codes = synthesize(tr, tok, text, st, i, cap)
             ended += len(codes) < cap + 1
             wav = codec.decode(codes - N_AUDIO_SPECIAL).clamp(-1, 1).numpy() if len(codes) else np.zeros(1920, np.float32)
             sf.write(os.path.join(d, cid + ".wav"), wav, codec.cfg.sampling_rate, subtype="PCM_16")
         with open(os.path.join(d, "refs.json"), "w", encoding="utf-8") as f:
-            json.dump({cid: normalize(text) for cid, text in rows}, f, indent=1)
+            json.dump({r["id"]: normalize(r["raw"]) for r in rows}, f, indent=1)
         subprocess.run([tts_train.TEACHER_PY, os.path.join(tts_train.ROOT, "training", "codec_asr.py"), d],
                        check=True, stdout=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
         with open(os.path.join(d, "wer.json"), encoding="utf-8") as f:
             w = json.load(f)
-        print(f"| {label(st)} | {w['wer']:.1%} | {w['matched']:.1%} | {ended}/{len(rows)} |", flush=True)
+        cats = heard_by_category(w["clips"], {r["id"]: r["category"] for r in rows})
+        print(f"| {label(st)} | {w['wer']:.1%} | {w['matched']:.1%} | {cats} | {ended}/{len(rows)} |", flush=True)
 
 
 if __name__ == "__main__":
