@@ -88,11 +88,13 @@ def main(argv=None):
     ap.add_argument("--codes", required=True, help="codes folder the run trained on")
     ap.add_argument("--setting", action="append", default=[], help="cfg=A,noise=S,steps=K (repeat)")
     ap.add_argument("--n", type=int, default=60)
+    ap.add_argument("--ema", action=argparse.BooleanOptionalAction, default=True,
+                    help="the run's weight EMA when it kept one (--no-ema: the training weights)")
     ap.add_argument("--out", default=os.path.expanduser("~/.cache/vox-edge/sweep"))
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
 
-    tr = tts_train.load_for_inference(a.tts, a.codes, a.codec)
+    tr = tts_train.load_for_inference(a.tts, a.codes, a.codec, ema=a.ema)
     codec = tr._codec()
     if codec is None:
         sys.exit(f"{a.codec}: not the codec of these codes (fingerprint {tr.codec_info['fingerprint']})")
