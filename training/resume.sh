@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Restart the recipe's background jobs after a session ended (they die with it); each starts only if it is not
 # already running, detached (setsid) so it outlives this shell, and resumes from its own checkpoint.
-#   bash training/resume.sh            # teacher + codec run 3 + stage 3 run 3 + GTA refresh (what can resume)
+#   bash training/resume.sh            # teacher + codec run 3 + stage 3 run 4 + GTA refresh (what can resume)
 #   bash training/resume.sh teacher    # just one: teacher | codec | codec_ctc | gta | tts | tts_ctc | tts_char
 # The flags here are the ones the current runs were started with: a resumed run takes its behaviour from
 # the command line, so change them here, not ad hoc.
@@ -68,10 +68,13 @@ if [[ $want == all || $want == codec_ctc ]]; then
     --commit-weight 1 --ema-decay 0.95 "${phase[@]}" "${ws[@]}"
 fi
 if [[ $want == all || $want == gta ]]; then
-  # GTA codes for codec run 3's decoder (session 4): what stage 3 run 3 says for every training clip, redone
-  # from its latest state every 2 h (~30 min of a shared core); codec_train.py picks up a new set by itself.
-  if [[ -e $C/tts_ctc/last.pt && -e $C/tts_ctc/codes/meta.json ]]; then
-    start "training/tts_gta.py" $C/gta.log nice -n 10 bash -c "while :; do cp $C/tts_ctc/last.pt $C/gta_src.pt && \
+  # GTA codes for codec run 3's decoder (session 4) and the own-input training: what the live stage-3 run (run 4
+  # since session 5, else run 3) says for every training clip, redone from its latest state every 2 h (60-100 min
+  # of a shared core); codec_train.py picks up a new set by itself, stage 3 at its next start.
+  src=tts_char
+  [[ -e $C/$src/last.pt ]] || src=tts_ctc
+  if [[ -e $C/$src/last.pt && -e $C/tts_ctc/codes/meta.json ]]; then
+    start "training/tts_gta.py" $C/gta.log nice -n 10 bash -c "while :; do cp $C/$src/last.pt $C/gta_src.pt && \
       .venv/bin/python training/tts_gta.py --tts $C/gta_src.pt --codes $C/tts_ctc/codes --out $C/gta \
       --noise-scale $NOISE_SCALE; sleep 7200; done"
   fi
@@ -84,40 +87,37 @@ if [[ $want == tts ]]; then
   start "training/tts_train.py --lr" $C/tts/train.out nice -n 5 .venv/bin/python training/tts_train.py \
     --lr 1e-3 --warmup 300 --eval-min 30 --bf16 --codec $C/codec/last.pt ${TTS_FLAGS:-}
 fi
-if [[ $want == all || $want == tts_ctc ]]; then
-  # stage 3 run 3, on the frozen phonetic codes of codec run 3 (fingerprint 6f3ec5d1116ee211). Each start first
-  # encodes the teacher clips generated since (tts_codes.py, incremental, ~3 min for 11 h); with no teacher audio
-  # (a wiped ~/.cache) it trains on the committed training/codes and decodes samples with the committed codec.
-  # lr 1e-3 until step ~4.3k (val CE 2.18 at 2,074, 2.24 at 4,191: flat), 3e-4 since.
-  codes=$C/tts_ctc/codes codec=$C/codec_ctc/last.pt
-  enc=".venv/bin/python training/tts_codes.py --codec $codec --out $codes &&"
-  if [[ ! -e $C/teacher/manifest.jsonl || ! -e $codec ]]; then
-    codes=training/codes codec=training/checkpoints/codec_small.pt enc=""
-  fi
-  # From step 7,798 (session 4, 07:41 UTC) half of the clips are fed the model's own acoustic codes (GTA set,
-  # read at start) instead of the encoder's: free-running it hears half the words it does teacher-forced.
-  # From step ~9.0k (session 5) a weight EMA (0.999, ~20 min of steps) is what eval, GTA codes and export read.
-  own=""
-  [[ -e $C/gta/meta.json && $codes != training/codes ]] && own="--own-inputs $C/gta --own-inputs-p 0.5"
+# Stage 3's codes: codec run 3's frozen codes (fingerprint 6f3ec5d1116ee211) of every teacher clip. The stage-3 job
+# first encodes the clips generated since (tts_codes.py, incremental, ~3 min for 11 h); with no teacher audio (a
+# wiped ~/.cache) it trains on the committed training/codes and decodes samples with the committed codec.
+codes=$C/tts_ctc/codes codec=$C/codec_ctc/last.pt
+enc=".venv/bin/python training/tts_codes.py --codec $codec --out $codes &&"
+if [[ ! -e $C/teacher/manifest.jsonl || ! -e $codec ]]; then
+  codes=training/codes codec=training/checkpoints/codec_small.pt enc=""
+fi
+# Half of the clips hear the model's own acoustic codes (the GTA set, read at start) instead of the encoder's
+# (from run 3's step 7,798: free-running it heard half the words it did teacher-forced).
+own=""
+[[ -e $C/gta/meta.json && $codes != training/codes ]] && own="--own-inputs $C/gta --own-inputs-p 0.5"
+if [[ $want == tts_ctc ]]; then
+  # stage 3 run 3 (BPE vocabulary, 2112 ids); lr 1e-3 until step ~4.3k, 3e-4 since; own inputs from 7,798; weight
+  # EMA (0.999) from ~8.8k. Paused at step ~11k (session 5) in favour of run 4; not part of `all` any more.
   start "training/tts_train.py --out $C/tts_ctc" $C/tts_ctc/train.out nice -n 5 bash -c \
     "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_ctc --codes $codes --codec $codec \
      --lr 3e-4 --warmup 300 --eval-min 30 --bf16 --ema-decay 0.999 $own ${TTS_FLAGS:-}"
 fi
 if [[ $want == all || $want == tts_char ]]; then
-  # stage 3 run 4 (session 5): the same model on a byte-level vocabulary (320 ids: specials + 256 bytes, no merges;
-  # tokenizer_train.py --vocab-size 320). Run 3 (BPE, 2112 ids) hears two thirds of the words of navigation
-  # prompts but a tenth of open prose: whole-word tokens are memorised, not read. Warm-started from run 3 at
-  # step ~8.8k (all but the text table), on run 3's codes (it reads them; run 3's start encodes new clips).
-  if [[ -e $C/tts_char/tekken.json && ( -e $C/tts_char/last.pt || -e $C/tts_char/init_run3.pt ) ]]; then
-    init=""
-    [[ -e $C/tts_char/last.pt ]] || init="--init $C/tts_char/init_run3.pt"
-    own=""
-    [[ -e $C/gta/meta.json ]] && own="--own-inputs $C/gta --own-inputs-p 0.5"
-    start "training/tts_train.py --out $C/tts_char" $C/tts_char/train.out nice -n 5 .venv/bin/python \
-      training/tts_train.py --out $C/tts_char --codes $C/tts_ctc/codes --codec $C/codec_ctc/last.pt \
-      --tekken $C/tts_char/tekken.json --voice-clip tr000003 --lr 6e-4 --warmup 300 --eval-min 30 --bf16 \
-      --ema-decay 0.999 $init $own ${TTS_FLAGS:-}
-  else
-    echo "tts_char: no $C/tts_char/tekken.json + init_run3.pt (see training/README.md, session 5)"
-  fi
+  # stage 3 run 4 (session 5): the same model on a byte-level vocabulary (320 ids: specials + 256 bytes, no merges).
+  # Run 3 (BPE) hears two thirds of the words of navigation prompts but a seventh of open prose: whole-word tokens
+  # are memorised, not read. Warm-started from run 3 at step 8,749 (all but the text table) when that state is
+  # there, else from scratch.
+  mkdir -p $C/tts_char
+  [[ -e $C/tts_char/tekken.json ]] || .venv/bin/python training/tokenizer_train.py --vocab-size 320 \
+    --out $C/tts_char/tekken.json
+  init=""
+  [[ ! -e $C/tts_char/last.pt && -e $C/tts_char/init_run3.pt ]] && init="--init $C/tts_char/init_run3.pt"
+  start "training/tts_train.py --out $C/tts_char" $C/tts_char/train.out nice -n 5 bash -c \
+    "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_char --codes $codes --codec $codec \
+     --tekken $C/tts_char/tekken.json --voice-clip tr000003 --lr 6e-4 --warmup 300 --eval-min 30 --bf16 \
+     --ema-decay 0.999 $init $own ${TTS_FLAGS:-}"
 fi
