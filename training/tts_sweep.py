@@ -26,8 +26,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tts_train  # noqa: E402
 
-from vox_edge.export.reference.model import N_AUDIO_SPECIAL  # noqa: E402
 from vox_edge.benchmarks.quality_wer import HELDOUT, select  # noqa: E402
+from vox_edge.export.reference.model import N_AUDIO_SPECIAL  # noqa: E402
 from vox_edge.runtime.plan import frame_cap  # noqa: E402
 from vox_edge.runtime.text_frontend import normalize  # noqa: E402
 from vox_edge.runtime.tokenizer import TekkenTokenizer, build_tts_prompt  # noqa: E402
