@@ -510,7 +510,7 @@ def test_sweep_settings_and_free_running_synthesis(trained, tekken):
 
     from vox_edge.benchmarks.quality_wer import HELDOUT, select
 
-    assert tts_sweep.parse_setting("cfg=2,noise=0.4") == {"cfg": 2.0, "noise": 0.4, "steps": 0}
+    assert tts_sweep.parse_setting("cfg=2,noise=0.4") == {"cfg": 2.0, "noise": 0.4, "steps": 0, "end": 0.0}
     rows = tts_sweep.tuning_rows(HELDOUT, 60)
     ids = {r["id"] for r in rows}
     assert len(ids) == 60 and not ids & {r["id"] for r in select(HELDOUT, 100)}
@@ -528,6 +528,8 @@ def test_sweep_settings_and_free_running_synthesis(trained, tekken):
     b = tts_sweep.synthesize(tr, tok, "Turn left.", st, seed=1, cap=6)
     assert a.shape[1] == tr.model.cfg.n_codebooks and len(a) <= 7
     assert torch.equal(a, b)  # a zero noise scale leaves nothing to the seed
+    stop = tts_sweep.synthesize(tr, tok, "Turn left.", {**st, "end": 1e4}, seed=0, cap=6)
+    assert len(stop) == 0  # an overwhelming END bias stops at the first step
 
 
 # ---------------------------------------------------------------- quality benchmark (no ASR needed)

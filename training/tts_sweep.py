@@ -27,18 +27,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tts_train  # noqa: E402
 
 from vox_edge.benchmarks.quality_wer import HELDOUT, select  # noqa: E402
-from vox_edge.export.reference.model import N_AUDIO_SPECIAL  # noqa: E402
+from vox_edge.export.reference.model import END_AUDIO, N_AUDIO_SPECIAL  # noqa: E402
 from vox_edge.runtime.plan import frame_cap  # noqa: E402
 from vox_edge.runtime.text_frontend import normalize  # noqa: E402
 from vox_edge.runtime.tokenizer import TekkenTokenizer, build_tts_prompt  # noqa: E402
 
-KEYS = {"cfg": float, "noise": float, "steps": int}
+KEYS = {"cfg": float, "noise": float, "steps": int, "end": float}
 FRAME_RATE = 12.5  # the small model's params.json (frame_rate); the cap is the engine's per-sentence cap
 
 
 def parse_setting(s: str) -> dict:
-    """'cfg=1.5,noise=0.7' -> {'cfg': 1.5, 'noise': 0.7, 'steps': 0} (0 steps = the model's)."""
-    out = {"cfg": 1.2, "noise": 1.0, "steps": 0}
+    """'cfg=1.5,noise=0.7' -> {'cfg': 1.5, 'noise': 0.7, 'steps': 0, 'end': 0.0} (0 steps = the model's; end = a
+    bias added to the END_AUDIO logit: an engine candidate against generations that never stop, not yet in it)."""
+    out = {"cfg": 1.2, "noise": 1.0, "steps": 0, "end": 0.0}
     for part in filter(None, s.split(",")):
         k, _, v = part.partition("=")
         if k not in KEYS:
@@ -48,7 +49,7 @@ def parse_setting(s: str) -> dict:
 
 
 def label(st: dict) -> str:
-    return f"cfg{st['cfg']:g}_noise{st['noise']:g}_steps{st['steps']}"
+    return f"cfg{st['cfg']:g}_noise{st['noise']:g}_steps{st['steps']}" + (f"_end{st['end']:g}" if st["end"] else "")
 
 
 def tuning_rows(path: str, n: int, gate_n: int = 100) -> list[dict]:
@@ -70,10 +71,23 @@ def heard_by_category(clips: list[dict], category: dict[str, str]) -> str:
     return ", ".join(f"{k} {m / max(w, 1):.0%}" for k, (m, w) in sorted(acc.items()))
 
 
+def _biased(logits_fn, end_bias: float):
+    """semantic_logits with end_bias added to the END_AUDIO column ([B, W] -> [B, W])."""
+    def fn(h: torch.Tensor) -> torch.Tensor:
+        out = logits_fn(h)
+        if end_bias:
+            out = out.clone()
+            out[:, END_AUDIO] += end_bias
+        return out
+    return fn
+
+
 @torch.no_grad()
 def synthesize(tr, tok, text: str, st: dict, seed: int, cap: int) -> torch.Tensor:
     """Held-out text -> codes [<= cap+1, 37] (+2 space), free-running, the engine's text front end."""
     m = tr.model
+    at = m.acoustic_transformer
+    at.semantic_logits = _biased(type(at).semantic_logits.__get__(at), st["end"])  # instance attr; 0 = unbiased
     ids = torch.tensor(build_tts_prompt(tok.encode(normalize(text)), tr.n_voice, tr.tts_ids))
     prompt = m.prompt_embeddings(ids, m.embed_codes(tr.voice_codes))
     g = torch.Generator().manual_seed(seed)
