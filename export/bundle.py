@@ -17,9 +17,9 @@ from typing import Callable
 
 import numpy as np
 
-from vox_edge.errors import ExportError, ManifestError
+from vox_edge.errors import ExportError
 from vox_edge.manifest import (COMPONENTS, FORMAT, MANIFEST_FILE, PRECISIONS, SCHEMA_VERSION, load_manifest, sha256_file,
-                               validate_manifest_dict, validate_synthesis)
+                               synthesis_problem, validate_manifest_dict)
 
 from .checkpoint import WEIGHTS_FILE, Checkpoint
 from .onnx_utils import TensorReader
@@ -151,10 +151,9 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
 
     precisions = component_precisions(precision, per_component)
     bundle = Path(bundle_dir)
-    try:
-        validate_synthesis(dict(synthesis or {}))
-    except ManifestError as e:  # refuse before hours of export, in export's words
-        raise ExportError(f"sampling defaults: {str(e).split(': ', 1)[1]}") from None
+    problem = synthesis_problem(dict(synthesis or {}))
+    if problem:  # refuse before hours of export
+        raise ExportError(f"sampling defaults: {problem}")
     _check_target(bundle)
     ckpt = Checkpoint.open(checkpoint_dir)
     partial = bundle.with_name(bundle.name + ".partial")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -29,6 +28,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tts_train  # noqa: E402
+from codec_wer import asr  # noqa: E402
 from tts_gta import teacher_forced  # noqa: E402
 
 from vox_edge.export.reference.model import N_AUDIO_SPECIAL  # noqa: E402
@@ -103,10 +103,7 @@ def main(argv=None):
             json.dump(refs, f, indent=1)
         row = {"len_ratio": round(float(np.median(lens[mode])), 3)}
         if a.asr and os.path.exists(tts_train.TEACHER_PY):
-            subprocess.run([tts_train.TEACHER_PY, os.path.join(tts_train.ROOT, "training", "codec_asr.py"), d],
-                           check=True, stdout=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
-            with open(os.path.join(d, "wer.json"), encoding="utf-8") as f:
-                row["wer"] = json.load(f)["wer"]
+            row["wer"] = asr(d)["wer"]
         summary["modes"][mode] = row
         print(f"| {mode} | {row.get('wer', float('nan')) * 100:.1f} % | x{row['len_ratio']} |", flush=True)
     with open(os.path.join(a.out, "diagnose.json"), "w", encoding="utf-8") as f:

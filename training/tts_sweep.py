@@ -3,7 +3,8 @@
 Tunes the knobs the engine exposes on held-out sentences that the quality benchmark does not score (the gate's
 100 rows of training/corpus/heldout.tsv are left out; --n others are spread over the file, so every category is
 in), so the reported WER stays untuned.
-Each setting writes OUT/<label>/<id>.wav + refs.json, runs codec_asr.py (teacher venv) and prints one table row.
+Each setting writes OUT/<label>/<id>.wav + refs.json, scores them like codec_wer.py (codec_asr.py in the teacher
+venv) and prints one table row.
 
   .venv/bin/python training/tts_sweep.py --tts ~/.cache/vox-edge/tts_ctc/last.pt \
       --codec ~/.cache/vox-edge/codec_ctc/last.pt --codes ~/.cache/vox-edge/tts_ctc/codes \
@@ -14,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
-import subprocess
 import sys
 
 import numpy as np
-import soundfile as sf
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tts_train  # noqa: E402
+from codec_wer import asr, write_set  # noqa: E402
 
 from vox_edge.benchmarks.quality_wer import HELDOUT, select  # noqa: E402
 from vox_edge.export.reference.model import END_AUDIO, N_AUDIO_SPECIAL  # noqa: E402
@@ -83,12 +82,12 @@ def _biased(logits_fn, end_bias: float):
 
 
 @torch.no_grad()
-def synthesize(tr, tok, text: str, st: dict, seed: int, cap: int) -> torch.Tensor:
-    """Held-out text -> codes [<= cap+1, 37] (+2 space), free-running, the engine's text front end."""
+def synthesize(tr, tok, norm: str, st: dict, seed: int, cap: int) -> torch.Tensor:
+    """Normalised text -> codes [<= cap+1, 37] (+2 space), free-running."""
     m = tr.model
     at = m.acoustic_transformer
     at.semantic_logits = _biased(type(at).semantic_logits.__get__(at), st["end"])  # instance attr; 0 = unbiased
-    ids = torch.tensor(build_tts_prompt(tok.encode(normalize(text)), tr.n_voice, tr.tts_ids))
+    ids = torch.tensor(build_tts_prompt(tok.encode(norm), tr.n_voice, tr.tts_ids))
     prompt = m.prompt_embeddings(ids, m.embed_codes(tr.voice_codes))
     g = torch.Generator().manual_seed(seed)
     noise = st["noise"] * torch.randn(cap + 1, m.cfg.n_acoustic_codebook, generator=g)  # [cap+1, A]
@@ -114,24 +113,20 @@ def main(argv=None):
         sys.exit(f"{a.codec}: not the codec of these codes (fingerprint {tr.codec_info['fingerprint']})")
     tok = TekkenTokenizer.from_dict(tr.tekken)
     rows = tuning_rows(HELDOUT, a.n)
+    norms = [(r["id"], normalize(r["raw"])) for r in rows]  # the engine's text front end
     print(f"stage 3 step {tr.step}; {len(rows)} held-out sentences outside the quality gate's", flush=True)
     print("| setting | WER | words heard | by category | ended by END |", flush=True)
     for st in map(parse_setting, a.setting or [""]):
         d = os.path.join(a.out, label(st))
-        os.makedirs(d, exist_ok=True)
-        ended = 0
-        for i, (cid, text) in enumerate((r["id"], r["raw"]) for r in rows):
-            cap = frame_cap(normalize(text), FRAME_RATE)
-            codes = synthesize(tr, tok, text, st, i, cap)
+        items, ended = [], 0
+        for i, (cid, norm) in enumerate(norms):
+            cap = frame_cap(norm, FRAME_RATE)
+            codes = synthesize(tr, tok, norm, st, i, cap)
             ended += len(codes) < cap + 1
-            wav = codec.decode(codes - N_AUDIO_SPECIAL).clamp(-1, 1).numpy() if len(codes) else np.zeros(1920, np.float32)
-            sf.write(os.path.join(d, cid + ".wav"), wav, codec.cfg.sampling_rate, subtype="PCM_16")
-        with open(os.path.join(d, "refs.json"), "w", encoding="utf-8") as f:
-            json.dump({r["id"]: normalize(r["raw"]) for r in rows}, f, indent=1)
-        subprocess.run([tts_train.TEACHER_PY, os.path.join(tts_train.ROOT, "training", "codec_asr.py"), d],
-                       check=True, stdout=subprocess.DEVNULL, env={**os.environ, "OMP_NUM_THREADS": "1"})
-        with open(os.path.join(d, "wer.json"), encoding="utf-8") as f:
-            w = json.load(f)
+            wav = codec.decode(codes - N_AUDIO_SPECIAL).numpy() if len(codes) else np.zeros(1920, np.float32)
+            items.append((cid, norm, wav))
+        write_set(d, items, codec.cfg.sampling_rate)
+        w = asr(d)
         cats = heard_by_category(w["clips"], {r["id"]: r["category"] for r in rows})
         print(f"| {label(st)} | {w['wer']:.1%} | {w['matched']:.1%} | {cats} | {ended}/{len(rows)} |", flush=True)
 

@@ -146,23 +146,26 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
             raise _fail(root, f"arrays.{a} missing. Re-export the bundle.")
     if d["default_voice"] not in d["voices"]:
         raise _fail(root, f"default_voice '{d['default_voice']}' is not among the voices.")
-    validate_synthesis(d.get("synthesis", {}), root)
+    problem = synthesis_problem(d.get("synthesis", {}))
+    if problem:
+        raise _fail(root, problem)
     for rel, meta in d["files"].items():
         if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str) or not isinstance(meta.get("size"), int):
             raise _fail(root, f"files['{rel}'] must hold sha256 and size.")
 
 
-def validate_synthesis(syn: Any, root: Path = Path(".")) -> None:
-    """The optional `synthesis` object: known knobs only, each a finite number in its range."""
+def synthesis_problem(syn: Any) -> str | None:
+    """What is wrong with an optional `synthesis` object (known knobs only, each a number in its range), or None."""
     if not isinstance(syn, dict):
-        raise _fail(root, "field 'synthesis' must be an object, e.g. {\"cfg_alpha\": 1.2, \"noise_scale\": 0.5}.")
+        return "field 'synthesis' must be an object, e.g. {\"cfg_alpha\": 1.2, \"noise_scale\": 0.5}."
     for key, value in syn.items():
         if key not in SYNTHESIS_RANGES:
-            raise _fail(root, f"synthesis.{key}: unknown sampling default (known: {', '.join(SYNTHESIS_RANGES)}). "
-                              "Re-export the bundle with this vox-edge version.")
+            return (f"synthesis.{key}: unknown sampling default (known: {', '.join(SYNTHESIS_RANGES)}). "
+                    "Re-export the bundle with this vox-edge version.")
         lo, hi = SYNTHESIS_RANGES[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-            raise _fail(root, f"synthesis.{key} is {value!r}; allowed: a number in [{lo}, {hi}].")
+            return f"synthesis.{key} is {value!r}; allowed: a number in [{lo}, {hi}]."
+    return None
 
 
 def verify_files(root: Path, files: Mapping[str, Mapping[str, Any]], full: bool = True) -> None:
