@@ -87,7 +87,7 @@ def test_trainer_with_gta_trains_the_decoder_on_stage3_codes_only_when_they_fit(
     orig = tr.gta.batch
     tr.gta.batch = lambda n, f: seen.append(n) or orig(n, f)
     row = tr.train_step()
-    assert seen == [1] and np.isfinite(row["gta_sc"]) and row["gta_sc"] > 0  # batch 2, frac 0.5: one GTA item
+    assert seen == [1] and np.isfinite(float(row["gta_sc"])) and row["gta_sc"] > 0  # batch 2, frac 0.5: one GTA item
     assert any(not torch.equal(v, tr.model.tokenizer.state_dict()[k]) for k, v in dec.items())
     assert all(torch.equal(v, tr.model.encoder.state_dict()[k]) for k, v in enc.items())
     tr.save()

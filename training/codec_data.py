@@ -4,7 +4,9 @@
   fixed held-out ids, and re-reads it every `reload_s` seconds so clips generated meanwhile join in.
   Clips the ASR filter has not scored yet are used (about 4 % get rejected later).
 - A crop is `frames` codec frames of `samples_per_frame` samples, read straight from the FLAC
-  (no audio cache: memory stays flat however many hours the teacher produces).
+  (no audio cache: memory stays flat however many hours the teacher produces), or with `preload` from every
+  clip decoded once into memory (a GPU run takes hundreds of crops a second; a packed set of a few hours is
+  ~0.35 GB per hour in float32, see codec_pack.py).
 - Clips are drawn with probability proportional to duration, so every second of audio is equally likely.
   Clips shorter than the crop are zero-padded on the right (the codec must also learn silence).
 
@@ -43,9 +45,11 @@ def read_manifest(path: str) -> list[dict]:
 
 class TeacherCrops:
     def __init__(self, root: str = DEFAULT_TEACHER, sr: int = 24000, reload_s: float = 300.0,
-                 heldout: tuple[str, ...] = HELDOUT_IDS, seed: int = 0):
+                 heldout: tuple[str, ...] = HELDOUT_IDS, seed: int = 0, preload: bool = False):
         self.root, self.sr, self.reload_s, self.heldout = root, sr, reload_s, set(heldout)
         self.rng = np.random.default_rng(seed)
+        self.preload = preload
+        self.audio: dict[str, np.ndarray] = {}  # clip id -> waveform, only with preload
         self.clips: list[dict] = []
         self.loaded_at = -1e9
         self.refresh()
@@ -55,6 +59,10 @@ class TeacherCrops:
         keep = [r for r in rows if not r.get("rejected") and r["id"] not in self.heldout and r.get("sr") == self.sr
                 and os.path.exists(os.path.join(self.root, r["path"]))]
         if keep:
+            if self.preload:
+                self.audio = {r["id"]: self.audio.get(r["id"]) if r["id"] in self.audio else
+                              sf.read(os.path.join(self.root, r["path"]), dtype="float32", always_2d=False)[0]
+                              for r in keep}
             self.clips = keep
             dur = np.array([r["duration"] for r in keep], dtype=np.float64)
             self.p = dur / dur.sum()
@@ -72,9 +80,13 @@ class TeacherCrops:
 
     def crop(self, r: dict, n: int) -> np.ndarray:
         path = os.path.join(self.root, r["path"])
-        total = sf.info(path).frames
+        wav = self.audio.get(r["id"]) if self.preload else None
+        total = len(wav) if wav is not None else sf.info(path).frames
         start = int(self.rng.integers(0, total - n + 1)) if total > n else 0
-        x, _ = sf.read(path, start=start, frames=n, dtype="float32", always_2d=False)
+        if wav is not None:
+            x = wav[start: start + n]
+        else:
+            x, _ = sf.read(path, start=start, frames=n, dtype="float32", always_2d=False)
         return np.pad(x, (0, n - len(x))) if len(x) < n else x
 
     def batch(self, batch: int, n_samples: int) -> torch.Tensor:

@@ -123,8 +123,8 @@ class Codec(nn.Module):
         if self.training and (fsq_dropout > 0 or vq_dropout > 0):
             # per-sample quantiser dropout: some items pass the continuous latent (tanh for FSQ)
             b = wave.shape[0]
-            keep_ac = (torch.rand(b, 1, 1) >= fsq_dropout).to(ac.dtype)
-            keep_sem = (torch.rand(b, 1, 1) >= vq_dropout).to(sem.dtype)
+            keep_ac = (torch.rand(b, 1, 1, device=ac.device) >= fsq_dropout).to(ac.dtype)
+            keep_sem = (torch.rand(b, 1, 1, device=sem.device) >= vq_dropout).to(sem.dtype)
             ac_q = keep_ac * ac_q + (1 - keep_ac) * torch.tanh(ac)
             sem_q = keep_sem * sem_q + (1 - keep_sem) * sem
         latent = torch.cat([sem_q, ac_q], dim=-1).transpose(1, 2)  # [B, latent, T]

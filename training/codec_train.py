@@ -10,6 +10,7 @@ their reconstructions as OUT/rec/<step>/<id>.wav, and optionally (--asr) Whisper
 
 Start (1 thread; the other core is for the teacher and colleagues):
   nohup nice -n 10 .venv/bin/python training/codec_train.py >> ~/.cache/vox-edge/codec/train.out 2>&1 &
+On a GPU (optional, never needed): --device cuda --preload, with the audio of codec_pack.py; see the README.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ class Trainer:
         self.log_path = os.path.join(args.out, "log.jsonl")
         self.tok_args = tokenizer_args(args.config)
         self.cfg = codec_config(self.tok_args)
-        self.model = Codec(self.cfg)
-        self.loss = SpectralLoss(self.cfg.sampling_rate)
+        self.dev = torch.device(args.device)
+        # on the device before any optimiser exists: a loaded optimiser state then lands where its parameters are
+        self.model = Codec(self.cfg).to(self.dev)
+        self.loss = SpectralLoss(self.cfg.sampling_rate).to(self.dev)
         if args.lr_encoder_scale == 1.0:
             groups = [{"params": list(self.model.parameters())}]
         else:  # a slower encoder (phonetic codes must not run away from the decoder); two groups: new runs only
@@ -72,13 +75,15 @@ class Trainer:
             for p in self.model.encoder.parameters():
                 p.requires_grad_(False)
         # adversarial phase (codec_gan.py): discriminators exist only when asked for, so older states still load
-        self.disc = Discriminators() if args.gan_start > 0 else None
+        periods = tuple(int(q) for q in args.disc_periods.split(",") if q)
+        self.disc = Discriminators(periods, channels=args.disc_channels).to(self.dev) if args.gan_start > 0 else None
         self.opt_d = torch.optim.AdamW(self.disc.parameters(), lr=args.lr_d, betas=(0.8, 0.99)) if self.disc else None
         # phonetic semantic codes (codec_ctc.py): a training-only head with its own optimiser, like the discriminators
-        self.ctc = CTCHead(self.cfg.semantic_dim) if args.ctc_weight > 0 else None
+        self.ctc = CTCHead(self.cfg.semantic_dim).to(self.dev) if args.ctc_weight > 0 else None
         self.opt_ctc = torch.optim.AdamW(self.ctc.parameters(), lr=args.lr_ctc, betas=(0.8, 0.99)) if self.ctc else None
         self.judge = None  # semantic cycle loss: frozen copy of the encoder, refreshed every --cycle-refresh steps
-        self.data = TeacherCrops(args.teacher, self.cfg.sampling_rate, reload_s=args.reload_min * 60, seed=args.seed)
+        self.data = TeacherCrops(args.teacher, self.cfg.sampling_rate, reload_s=args.reload_min * 60, seed=args.seed,
+                                 preload=args.preload)
         self.step = 0
         self._gta_rng = None  # restored once the GTA crops exist
         self.seen_s = 0.0  # audio seconds trained on
@@ -199,7 +204,7 @@ class Trainer:
     def train_step(self) -> dict:
         a = self.args
         n_gta = round(a.batch * a.gta_frac) if self.gta is not None else 0
-        x = self.data.batch(a.batch - n_gta, a.frames * self.cfg.samples_per_frame)
+        x = self.data.batch(a.batch - n_gta, a.frames * self.cfg.samples_per_frame).to(self.dev)
         if not bool(self.model.initialised):
             self.model.init_from_batch(x)
         for g in self.opt.param_groups:
@@ -209,11 +214,11 @@ class Trainer:
         extra = {}
         if n_gta:
             # part of the batch decodes the stage-3 model's own codes against the real audio of those frames
-            codes_g, x_g = self.gta.batch(n_gta, a.frames)  # [G, F, 37] -2 space, [G, F * spf]
+            codes_g, x_g = (t.to(self.dev) for t in self.gta.batch(n_gta, a.frames))  # [G, F, 37] -2 space, [G, F * spf]
             y_g = self.model.tokenizer.decode(codes_g)
             if (self.step + 1) % a.log_every == 0:  # log-only (~60 ms): measured on the step that closes a log row
                 with torch.no_grad():
-                    extra["gta_sc"] = self.loss(y_g, x_g)["sc"].item()
+                    extra["gta_sc"] = self.loss(y_g, x_g)["sc"]
             x, y = torch.cat([x, x_g]), torch.cat([y, y_g])
         parts = self.loss(y, x)
         total = parts["sc"] + parts["logmag"] + a.mel_weight * parts["mel"] + a.commit_weight * commit
@@ -221,7 +226,7 @@ class Trainer:
             # run 3b diverged with 30 % of frames at semantic latent RMS > 100 (unit at init): make growth cost
             hinge = latent_hinge(sem, a.latent_max)
             total = total + a.latent_hinge * hinge
-            extra["hinge"] = hinge.item()
+            extra["hinge"] = hinge.detach()
         if a.cycle_weight > 0:
             # the reconstruction, encoded again, must land on the same semantic latent: with phonetic codes this is
             # a phonetic perceptual loss. A frozen copy judges, so the encoder is not pulled towards easy targets.
@@ -232,7 +237,7 @@ class Trainer:
             got = self.model.split(self.judge.encode_latent(y))[0]
             cycle = (got - want).pow(2).mean() / want.pow(2).mean().clamp(min=1e-8)
             total = total + a.cycle_weight * cycle
-            extra["cycle"] = cycle.item()
+            extra["cycle"] = cycle.detach()
         if self.disc is not None and self.step >= a.gan_start:
             # discriminator step on detached audio, then the generator's adversarial + feature-matching terms
             xc, yc = self.disc.crops(x, y)
@@ -244,16 +249,17 @@ class Trainer:
             self.opt_d.step()
             adv, feat = generator_losses(real, self.disc(yc))
             total = total + a.adv_weight * adv + a.feat_weight * feat
-            extra.update(loss_d=loss_d.item(), adv=adv.item(), feat=feat.item())
+            extra.update(loss_d=loss_d.detach(), adv=adv.detach(), feat=feat.detach())
         if self.ctc is not None:
             # whole clips: CTC needs the full phoneme string; the encoder is causal, so right padding is inert
             waves, frames, rows = self.data.utterances(a.ctc_batch, a.ctc_max_s, self.cfg.samples_per_frame)
+            waves = waves.to(self.dev)
             sem_u, _ = self.model.split(self.model.encoder.encode_latent(waves))  # [B, T, semantic_dim]
             loss_ctc = ctc_loss(self.ctc(self.model.vq(sem_u)[0]), frames, [phone_ids(r["phonemes"]) for r in rows])
             total = total + a.ctc_weight * loss_ctc
             if a.latent_hinge > 0:
                 total = total + a.latent_hinge * latent_hinge(sem_u, a.latent_max)
-            extra["ctc"] = loss_ctc.item()
+            extra["ctc"] = loss_ctc.detach()
             self.opt_ctc.zero_grad(set_to_none=True)
             for g in self.opt_ctc.param_groups:
                 g["lr"] = a.lr_ctc  # a resumed optimiser state would otherwise bring back its old lr
@@ -269,9 +275,10 @@ class Trainer:
         self.seen_s += x.numel() / self.cfg.sampling_rate
         used = torch.bincount(idx.reshape(-1), minlength=self.cfg.semantic_codebook_size).float()
         p = used / used.sum()
-        perplexity = float(torch.exp(-(p[p > 0] * p[p > 0].log()).sum()))
-        return {"loss": total.item(), "sc": parts["sc"].item(), "logmag": parts["logmag"].item(),
-                "mel": parts["mel"].item(), "commit": commit.item(), "gnorm": gnorm.item(), "vq_ppl": perplexity,
+        perplexity = torch.exp(-torch.special.xlogy(p, p).sum())
+        # detached tensors: run() turns them into floats when a log row closes (one device sync per row)
+        return {"loss": total.detach(), "sc": parts["sc"].detach(), "logmag": parts["logmag"].detach(),
+                "mel": parts["mel"].detach(), "commit": commit.detach(), "gnorm": gnorm.detach(), "vq_ppl": perplexity,
                 "dead": dead, **extra}
 
     # --- eval on the held-out clips, through the integer-code inference path ---
@@ -285,7 +292,7 @@ class Trainer:
         refs = {}
         clips = heldout_clips(self.args.teacher)
         for r, wav in clips:
-            x = torch.from_numpy(wav)[None]
+            x = torch.from_numpy(wav)[None].to(self.dev)
             y = self.model.reconstruct(x)
             if self.ctc is not None and r.get("phonemes"):
                 # phone error rate of the head on the integer semantic codes (the exact inference path)
@@ -293,12 +300,12 @@ class Trainer:
                 codes = self.model.encoder.encode(x, self.model.tokenizer)[0]  # [T, 1 + n_ac], -2 space
                 e = self.model.tokenizer.semantic_embedding()[codes[:, 0]]  # [T, semantic_dim]
                 ref = phone_ids(r["phonemes"])
-                phone_err += edit_distance(ref, greedy(self.ctc(e[None])[0], codes.shape[0]))
+                phone_err += edit_distance(ref, greedy(self.ctc(e[None])[0].cpu(), codes.shape[0]))
                 phones += len(ref)
                 self.ctc.train()
             m = self.loss(y, x)
             sc, mel = sc + float(m["sc"]), mel + float(m["mel"])
-            sf.write(os.path.join(rec_dir, r["id"] + ".wav"), y[0].clamp(-1, 1).numpy(), self.cfg.sampling_rate,
+            sf.write(os.path.join(rec_dir, r["id"] + ".wav"), y[0].clamp(-1, 1).cpu().numpy(), self.cfg.sampling_rate,
                      subtype="PCM_16")
             refs[r["id"]] = r["norm"]
         with open(os.path.join(rec_dir, "refs.json"), "w", encoding="utf-8") as f:
@@ -327,7 +334,8 @@ class Trainer:
             self.log(self.evaluate() if self.step else {"eval": True, "step": 0, "note": "untrained"})
         t_start, steps_start = time.monotonic(), self.step
         acc, cnt, n_acc, t_log = {}, {}, 0, time.monotonic()
-        while not self.stop and (a.max_steps <= 0 or self.step - steps_start < a.max_steps):
+        while not self.stop and (a.max_steps <= 0 or self.step - steps_start < a.max_steps) and \
+                (a.max_minutes <= 0 or time.monotonic() - t_start < a.max_minutes * 60):
             if self.data.maybe_refresh():
                 print(f"step {self.step}: data {self.data.stats}", flush=True)
             if time.monotonic() - t_gta >= a.reload_min * 60:
@@ -344,7 +352,7 @@ class Trainer:
                        "data_hours": self.data.stats["hours"]}
                 # each value is the mean over the steps that reported it (a resumed run's first window is short;
                 # gta_sc comes from the last step only)
-                row.update({k: round(v / cnt[k], 4) for k, v in acc.items()})
+                row.update({k: round(float(v) / cnt[k], 4) for k, v in acc.items()})
                 self.log(row)
                 print(json.dumps(row), flush=True)
                 acc, cnt, n_acc, t_log = {}, {}, 0, now
@@ -392,6 +400,9 @@ def main():
     ap.add_argument("--adv-weight", type=float, default=0.5, help="LSGAN generator term (mean over the discriminators)")
     ap.add_argument("--feat-weight", type=float, default=4.0, help="feature matching (mean over maps and discriminators)")
     ap.add_argument("--lr-d", type=float, default=2e-4)
+    ap.add_argument("--disc-periods", default="", help="periods of HiFi-GAN period discriminators, e.g. 2,3,5,7,11 "
+                    "(default none: only the multi-resolution ones; a resumed run must keep its value)")
+    ap.add_argument("--disc-channels", type=int, default=16, help="width of the multi-resolution discriminators")
     ap.add_argument("--ctc-weight", type=float, default=0.0,
                     help="phonetic semantic codes: weight of the CTC phoneme head (codec_ctc.py); 0 = off. With "
                          "--freeze-encoder the head only probes how phonetic the frozen codes are")
@@ -418,9 +429,15 @@ def main():
     ap.add_argument("--reload-min", type=float, default=5.0, help="re-read the teacher manifest this often")
     ap.add_argument("--asr", action=argparse.BooleanOptionalAction, default=True, help="Whisper-score eval reconstructions")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this much wall time (0 = never)")
+    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (optional; the recipe runs on CPU)")
+    ap.add_argument("--preload", action="store_true", help="decode all teacher audio into memory once (GPU runs)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
+    if args.device.startswith("cuda"):  # fixed crop shapes: let cuDNN pick its kernels once; TF32 for the matmuls
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     Trainer(args).run()
 
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Optional: decoder training of the codec on a borrowed GPU machine (never needed: the same codec_train.py runs on
+# CPU). Runs from the repo root of a copy of the tree that carries .gpu/pack (training/codec_pack.py) and .whl
+# (soundfile + cffi + pycparser wheels for that machine's Python, to decode the Opus pack). Variants run side by
+# side on the one GPU (each is a small model: launch-bound, so they overlap); each leaves its log and a compact
+# checkpoint (codec_compact.py, the format of checkpoints/codec_small.pt) in $OUT, to be judged here with
+# codec_wer.py on the teacher's real held-out audio.
+#   MIN=7 OUT=/some/dir bash training/gpu_codec.sh            # DEVICE=cpu MIN=0.2 for a dry run on this machine
+set -uo pipefail
+MIN=${MIN:-7}
+DEVICE=${DEVICE:-cuda}
+PY=${PY:-python3}
+ROOT=$(pwd)
+SITE=${SITE:-/tmp/site}
+# the package as pyproject's package-dir lays it out (no pip build on a machine that can fetch nothing)
+rm -rf /tmp/pkg && mkdir -p /tmp/pkg && cp -r src/vox_edge /tmp/pkg/ && for d in export quantize runtime; do
+  cp -r $d /tmp/pkg/vox_edge/$d; done
+if [[ -z ${NO_WHEELS:-} ]] && ls .whl/*.whl > /dev/null 2>&1; then
+  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target $SITE .whl/*.whl || exit 1
+fi
+export PYTHONPATH=$SITE:/tmp/pkg PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
+$PY -c "import torch, soundfile; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'sndfile', soundfile.__libsndfile_version__)"
+[[ $DEVICE == cuda ]] && nvidia-smi -L
+cd training
+common=(--teacher "$ROOT/.gpu/pack" --init checkpoints/codec_small.pt --freeze-encoder --cycle-weight 1
+        --commit-weight 1 --ema-decay 0.95 --dropout-steps 0 --preload --eval-min 100000 --ckpt-min 100000 --no-asr
+        --device "$DEVICE" --max-minutes "$MIN" --log-every 100 --threads 2)
+declare -A variant=(
+  # plain losses, 4x the CPU batch
+  [plain32]="--batch 32 --lr 3e-4"
+  # the same with the HiFi-GAN discriminators (periods + wider multi-resolution ones) from the first step
+  [gan32]="--batch 32 --lr 3e-4 --gan-start 1 --disc-periods 2,3,5,7,11 --disc-channels 32"
+  # plain, 8x the CPU batch at twice the lr
+  [plain64]="--batch 64 --lr 6e-4"
+)
+for v in "${!variant[@]}"; do
+  # shellcheck disable=SC2086
+  $PY codec_train.py "${common[@]}" --out /tmp/gpu_$v ${variant[$v]} > "$OUT/$v.log" 2>&1 &
+done
+wait
+for v in "${!variant[@]}"; do
+  $PY codec_compact.py --src /tmp/gpu_$v/last.pt --dst "$OUT/$v.pt" >> "$OUT/$v.log" 2>&1
+  tail -2 "$OUT/$v.log"
+done
