@@ -8,7 +8,8 @@
     calibrate.py     calibration feeds recorded from the PyTorch reference
     agreement.py     NumPy Euler+CFG loop over the flow graphs, code agreement, waveform distance, timing
     report.py        `python -m vox_edge.quantize.report CKPT WORK`: every variant against FP32
-    graph_passes.py  Gemm -> MatMul, topological sort
+    conv_report.py   `python -m vox_edge.quantize.conv_report FP32_BUNDLE WORK`: how to store codec conv weights
+    graph_passes.py  Gemm -> MatMul, topological sort, conv weights int8 / FP16 weight-only
     onnx_io.py       save with external data past 1 GiB
 
 Measured numbers and the reasons for each default: README.md in this folder.

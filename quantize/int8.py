@@ -4,6 +4,8 @@ Static QDQ is for NPU EPs (QNN, OpenVINO) that need QDQ graphs; on ORT CPU it is
 dynamic and less accurate (quantize/README.md). Weights are QInt8 (signed): ORT's U8S8 GEMM uses AVX512-VNNI, QUInt8 weights take a 2-3x slower path
 (docs/toolchain.md §5). Only MatMuls with a constant weight are quantised (MatMulConstBOnly): the
 attention's activation×activation products stay FP32, they are small and accuracy-sensitive.
+Dynamic INT8 also stores Conv / ConvTranspose weights as int8 weight-only (graph_passes.compress_conv_weights:
+dequantised once at session load, FP32 convs): they were two thirds of the codec decoder's int8 file.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .graph_passes import gemm_to_matmul
+from .graph_passes import compress_conv_weights, gemm_to_matmul
 from .onnx_io import initializer_bytes, load_model, quiet_root_logger, save_model
 
 DYNAMIC_OPS = ("MatMul",)
-# Convs stay FP32: on `small`, quantising any single codec conv (static or dynamic) costs ~12 dB of
-# waveform SNR (45 -> 33 dB), all MatMuls together ~2 dB; convs are ~10% of the codec's weights.
+# No ConvInteger / QLinearConv: quantising a conv's activations (static or dynamic) cost ~12 dB of waveform
+# SNR on `small` (45 -> 33 dB; all MatMuls together ~2 dB), and on the trained example codec ConvInteger
+# took log-mel L1 to FP32 from 0.13 to 0.84 and ran 1.8x slower. Conv weights go int8 weight-only instead
+# (CONV_WEIGHTS), which costs nothing measurable there (quantize/README.md, "Conv weights of the codec").
 STATIC_OPS = ("MatMul",)
+CONV_WEIGHTS = ("int8", "fp16", "fp32")  # how quantize_int8_dynamic stores Conv / ConvTranspose weights
 
 
 def _prepared(src: str | Path, tmp: Path) -> Path:
@@ -31,9 +36,14 @@ def _prepared(src: str | Path, tmp: Path) -> Path:
 
 
 def quantize_int8_dynamic(src: str | Path, dst: str | Path, per_channel: bool = True,
-                          op_types: tuple[str, ...] = DYNAMIC_OPS, exclude: Iterable[str] = ()) -> list[Path]:
+                          op_types: tuple[str, ...] = DYNAMIC_OPS, exclude: Iterable[str] = (),
+                          conv_weights: str = "int8") -> list[Path]:
+    """conv_weights: how Conv / ConvTranspose weights are stored: 'int8' / 'fp16' weight-only (compress_conv_weights,
+    dequantised at session load), 'fp32' as exported."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    if conv_weights not in CONV_WEIGHTS:
+        raise ValueError(f"conv_weights must be one of {', '.join(CONV_WEIGHTS)}, not {conv_weights!r}")
     dst = Path(dst)
     with tempfile.TemporaryDirectory(dir=dst.parent) as tmp, quiet_root_logger():
         prepared = _prepared(src, Path(tmp))
@@ -42,7 +52,10 @@ def quantize_int8_dynamic(src: str | Path, dst: str | Path, per_channel: bool = 
                          weight_type=QuantType.QInt8, nodes_to_exclude=list(exclude),
                          use_external_data_format=initializer_bytes(load_model(prepared, False)) > (1 << 30),
                          extra_options={"MatMulConstBOnly": True})
-        return save_model(load_model(out), dst)
+        model = load_model(out)
+        if conv_weights != "fp32":
+            compress_conv_weights(model, conv_weights)
+        return save_model(model, dst)
 
 
 class FeedReader:

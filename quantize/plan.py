@@ -2,12 +2,15 @@
 
 A spec is `PRECISION[-OPTION...]`:
     fp32 | fp16
-    int8[-dynamic|-static|-nncf][-pc|-pt][-minmax|-entropy|-percentile]   (pc/pt: per-channel / per-tensor)
+    int8[-dynamic|-static|-nncf][-pc|-pt][-minmax|-entropy|-percentile][-convfp16|-convfp32]
+                                                         (pc/pt: per-channel / per-tensor; conv: conv weight storage)
     int4[-bNN][-accN][-sym][-nncf][-force]                                  (bNN: block size, accN: accuracy_level)
 The manifest records PRECISION per graph; the method is reported next to it. Defaults were chosen by
 measurement (quantize/README.md): the codec does not tolerate 4-bit weights, so `int4` for the codec
 falls back to CODEC_INT4_FALLBACK with a warning, and flow_condition (the semantic head) stays int8
-under an int4 acoustic head, unless `-force` is given.
+under an int4 acoustic head, unless `-force` is given. Dynamic int8 stores Conv / ConvTranspose weights as
+int8 weight-only (dequantised at session load); `-convfp16` stores them FP16 (near-lossless, 2/3 of the saving),
+`-convfp32` keeps them as exported (the graph before that change).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class QuantPlan:
     block_size: int = 32
     accuracy_level: int = 4
     symmetric: bool = False
+    conv_weights: str = "int8"  # dynamic only: Conv / ConvTranspose weights 'int8' / 'fp16' (weight-only) / 'fp32'
 
     @property
     def needs_calibration(self) -> bool:
@@ -38,7 +42,8 @@ class QuantPlan:
 
     def describe(self) -> str:
         if self.method == "dynamic":
-            return f"int8 dynamic ({'per-channel' if self.per_channel else 'per-tensor'} QInt8 weights)"
+            return (f"int8 dynamic ({'per-channel' if self.per_channel else 'per-tensor'} QInt8 weights, "
+                    f"any conv weights {self.conv_weights}{'' if self.conv_weights == 'fp32' else ' weight-only'})")
         if self.method == "static":
             return f"int8 static QDQ ({self.calibrate_method}, {'per-channel' if self.per_channel else 'per-tensor'})"
         if self.method == "nbits":
@@ -92,6 +97,8 @@ def plan_for(component: str, spec: str, warn: Callable[[str], None] | None = Non
             plan = replace(plan, per_channel=(o == "pc"))
         elif o in ("minmax", "entropy", "percentile") and precision == "int8":
             plan = replace(plan, calibrate_method=o)
+        elif o in ("convfp16", "convfp32") and precision == "int8":
+            plan = replace(plan, conv_weights=o[4:])
         elif o.startswith("b") and o[1:].isdigit() and precision == "int4":
             plan = replace(plan, block_size=int(o[1:]))
         elif o.startswith("acc") and o[3:].isdigit() and precision == "int4":
@@ -100,6 +107,9 @@ def plan_for(component: str, spec: str, warn: Callable[[str], None] | None = Non
             plan = replace(plan, symmetric=True)
         else:
             raise ValueError(f"precision spec {spec!r}: option {o!r} does not apply to {precision}")
+    if plan.conv_weights != "int8" and plan.method != "dynamic":
+        raise ValueError(f"precision spec {spec!r}: '-conv{plan.conv_weights}' applies to dynamic int8 only "
+                         "(the other methods keep conv weights FP32)")
     if plan.method == "nncf" and warn:
         warn("[export] note: nncf graphs are for OpenVINO (runtime or ORT's OpenVINO EP); ORT's CPU EP runs them "
              "unfused, measured 2-30x slower than FP32 (quantize/README.md).")
@@ -122,7 +132,7 @@ def quantize_graph(src: str | Path, dst: str | Path, plan: QuantPlan,
     if plan.method == "dynamic":
         from .int8 import quantize_int8_dynamic
 
-        return quantize_int8_dynamic(src, dst, per_channel=plan.per_channel)
+        return quantize_int8_dynamic(src, dst, per_channel=plan.per_channel, conv_weights=plan.conv_weights)
     if plan.method == "static":
         from .int8 import quantize_int8_static
 

@@ -22,8 +22,8 @@ from .agreement import FlowGraphs, code_agreement, euler_codes, median_ms, sessi
 from .plan import plan_for, quantize_graph
 
 GRAPHS = ("flow_condition", "flow_time", "flow_velocity", "codec_decoder")
-DEFAULT_VARIANTS = ("fp32", "fp16", "int8", "int8-pt", "int8-static", "int8-static-pt", "int4", "int4-b128",
-                    "int4-acc0")
+DEFAULT_VARIANTS = ("fp32", "fp16", "int8", "int8-convfp32", "int8-pt", "int8-static", "int8-static-pt", "int4",
+                    "int4-b128", "int4-acc0")
 CODEC_T = 27  # 25 context + 2 new frames: the runtime's first streaming call after warm-up
 
 
