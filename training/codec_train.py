@@ -193,6 +193,10 @@ class Trainer:
         own = self.model.state_dict()
         take = {k: v.float() for k, v in src.items() if k in own and own[k].shape == v.shape}
         self.model.load_state_dict(take, strict=False)
+        # a trained source (compact files hold only trained codecs) must not be re-initialised by the first step:
+        # init_from_batch rescales the encoder and reseeds the codebook, i.e. would change a frozen encoder's codes
+        trained = "weights" in ck or bool(src.get("initialised", False))
+        self.model.initialised.fill_(trained)
         skipped = sorted(set(own) - set(take))
         print(f"warm start from {path}: {len(take)} tensors copied, fresh: {skipped}", flush=True)
 

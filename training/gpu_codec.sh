@@ -5,7 +5,7 @@
 # side on the one GPU (each is a small model: launch-bound, so they overlap); each leaves its log and a compact
 # checkpoint (codec_compact.py, the format of checkpoints/codec_small.pt) in $OUT, to be judged here with
 # codec_wer.py on the teacher's real held-out audio.
-#   MIN=7 OUT=/some/dir bash training/gpu_codec.sh            # DEVICE=cpu MIN=0.2 for a dry run on this machine
+#   MIN=7 OUT=/some/dir [VARIANTS="plain64 deep64"] bash training/gpu_codec.sh   # DEVICE=cpu MIN=0.2: dry run here
 set -uo pipefail
 MIN=${MIN:-7}
 DEVICE=${DEVICE:-cuda}
@@ -22,23 +22,28 @@ export PYTHONPATH=$SITE:/tmp/pkg PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
 $PY -c "import torch, soundfile; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'sndfile', soundfile.__libsndfile_version__)"
 [[ $DEVICE == cuda ]] && nvidia-smi -L
 cd training
-common=(--teacher "$ROOT/.gpu/pack" --init checkpoints/codec_small.pt --freeze-encoder --cycle-weight 1
-        --commit-weight 1 --ema-decay 0.95 --dropout-steps 0 --preload --eval-min 100000 --ckpt-min 100000 --no-asr
-        --device "$DEVICE" --max-minutes "$MIN" --log-every 100 --threads 2)
+common=(--teacher "$ROOT/.gpu/pack" --freeze-encoder --cycle-weight 1 --commit-weight 1 --ema-decay 0.95
+        --dropout-steps 0 --preload --eval-min 100000 --ckpt-min 100000 --no-asr --device "$DEVICE"
+        --max-minutes "$MIN" --log-every 100 --threads 2)
+init=(--init checkpoints/codec_small.pt)
 declare -A variant=(
   # plain losses, 4x the CPU batch
-  [plain32]="--batch 32 --lr 3e-4"
+  [plain32]="${init[*]} --batch 32 --lr 3e-4"
   # the same with the HiFi-GAN discriminators (periods + wider multi-resolution ones) from the first step
-  [gan32]="--batch 32 --lr 3e-4 --gan-start 1 --disc-periods 2,3,5,7,11 --disc-channels 32"
+  [gan32]="${init[*]} --batch 32 --lr 3e-4 --gan-start 1 --disc-periods 2,3,5,7,11 --disc-channels 32"
   # plain, 8x the CPU batch at twice the lr
-  [plain64]="--batch 64 --lr 6e-4"
+  [plain64]="${init[*]} --batch 64 --lr 6e-4"
+  # the release's decoder depth (configs/codec_small_d2.json), warm-started from the committed decoder
+  [deep64]="--config configs/codec_small_d2.json --warm-start checkpoints/codec_small.pt --batch 64 --lr 6e-4 --warmup 200"
 )
-for v in "${!variant[@]}"; do
+for v in ${VARIANTS:-plain32 gan32 plain64}; do
   # shellcheck disable=SC2086
   $PY codec_train.py "${common[@]}" --out /tmp/gpu_$v ${variant[$v]} > "$OUT/$v.log" 2>&1 &
 done
 wait
-for v in "${!variant[@]}"; do
-  $PY codec_compact.py --src /tmp/gpu_$v/last.pt --dst "$OUT/$v.pt" >> "$OUT/$v.log" 2>&1
+for v in ${VARIANTS:-plain32 gan32 plain64}; do
+  $PY codec_compact.py --src /tmp/gpu_$v/last.pt --dst "$OUT/$v.pt" --max-mb 40 >> "$OUT/$v.log" 2>&1
+  # files come back at most 16 MiB each: a bigger one travels in parts (cat "$v".pt.part_* > "$v".pt here)
+  if (( $(stat -c %s "$OUT/$v.pt") > 16000000 )); then split -b 15000000 "$OUT/$v.pt" "$OUT/$v.pt.part_" && rm "$OUT/$v.pt"; fi
   tail -2 "$OUT/$v.log"
 done
