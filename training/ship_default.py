@@ -39,9 +39,10 @@ def bundle_bytes(path: str) -> int:
 def step_of(ckpt: str) -> str:
     """The training step stored in a checkpoint (for the record), or '?'."""
     try:
-        import torch
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from ckpt_io import load  # plain or gzip-compressed (the committed compact codec)
 
-        return str(torch.load(ckpt, map_location="cpu", weights_only=False).get("step", "?"))
+        return str(load(ckpt).get("step", "?"))
     except Exception:
         return "?"
 
