@@ -18,10 +18,10 @@ from typing import Callable
 import numpy as np
 
 from vox_edge.errors import ExportError
-from vox_edge.manifest import (COMPONENTS, FORMAT, MANIFEST_FILE, PRECISIONS, SCHEMA_VERSION, load_manifest, sha256_file,
+from vox_edge.manifest import (COMPONENTS, FORMAT, LEXICON_SCHEMA_VERSION, MANIFEST_FILE, PRECISIONS, SCHEMA_VERSION, load_manifest, sha256_file,
                                synthesis_problem, validate_manifest_dict)
 
-from .checkpoint import WEIGHTS_FILE, Checkpoint
+from .checkpoint import LEXICON_FILE, WEIGHTS_FILE, Checkpoint
 from .onnx_utils import TensorReader
 
 TOK_EMBEDDINGS = "mm_audio_embeddings.tok_embeddings.weight"
@@ -140,7 +140,7 @@ def _swap_into_place(partial: Path, bundle: Path) -> None:
 def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision: str = "fp32",
                   per_component: dict[str, str] | None = None, static_shapes: bool = False,
                   progress: Callable[[str], None] = print, synthesis: dict[str, float] | None = None) -> Path:
-    """Export every graph, array, voice and the tokenizer of a checkpoint into `bundle_dir`; returns it.
+    """Export every graph, array, voice and the tokenizer (+ lexicon, if any) of a checkpoint into `bundle_dir`.
 
     precision: fp32 | fp16 | int8 | int4 for all components; per_component overrides it per component
     ('backbone' / 'acoustic' / 'codec'), e.g. precision="int8", per_component={"codec": "fp32"}.
@@ -172,16 +172,21 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
             arrays = write_arrays(reader, partial, progress)
         voices = write_voices(ckpt, partial)
         shutil.copyfile(ckpt.path / "tekken.json", partial / "tekken.json")
+        tokenizer = {"file": "tekken.json", "kind": "tekken"}
+        if ckpt.lexicon_path is not None:  # the model was trained on lexicon-applied text: the runtime must apply it
+            shutil.copyfile(ckpt.lexicon_path, partial / LEXICON_FILE)
+            tokenizer["lexicon"] = LEXICON_FILE
+            progress(f"[export] lexicon: {LEXICON_FILE}")
         progress("[export] hashing files")
         manifest = {
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": LEXICON_SCHEMA_VERSION if "lexicon" in tokenizer else SCHEMA_VERSION,
             "format": FORMAT,
             "params": json.loads((ckpt.path / "params.json").read_text(encoding="utf-8")),
             "graphs": graphs,
             "arrays": arrays,
             "voices": voices,
             "default_voice": ckpt.config.voice_names[0],
-            "tokenizer": {"file": "tekken.json", "kind": "tekken"},
+            "tokenizer": tokenizer,
             "precisions": precisions,
             "static_shapes": static_shapes,
             **({"synthesis": dict(synthesis)} if synthesis else {}),

@@ -4,6 +4,9 @@
     consolidated.safetensors    -> tensors, memory-mapped, BF16 kept until cast
     tekken.json                 -> tokenizer (vox_edge.runtime.tokenizer)
     voice_embedding/<name>.pt   -> voices [N, D] (torch.save'd BF16 tensors)
+    lexicon.tsv.gz              -> optional pronunciation lexicon (vox_edge.runtime.lexicon): only a model trained on
+                                   lexicon-applied text has one (training/export_checkpoint.py writes it); the
+                                   release has none
 
 Names and shapes are checked strictly against the reference model built on the meta device.
 """
@@ -22,6 +25,7 @@ from vox_edge.errors import CheckpointError, VoiceError
 from .safetensors_io import read_header
 
 WEIGHTS_FILE = "consolidated.safetensors"
+LEXICON_FILE = "lexicon.tsv.gz"
 # Tensors our own small models may carry beyond the release (the codec encoder); tolerated, not required.
 OPTIONAL_PREFIXES = ("audio_tokenizer.input_proj.", "audio_tokenizer.encoder_blocks.")
 
@@ -54,6 +58,7 @@ class Checkpoint:
         if check:
             ckpt.check_tensors()
             ckpt.check_voice_files()
+            ckpt.check_lexicon()
         return ckpt
 
     def check_tensors(self) -> None:
@@ -81,6 +86,20 @@ class Checkpoint:
             if not self.voice_path(name).is_file():
                 raise CheckpointError(f"{self.voice_path(name)}: missing voice file for '{name}' listed in params.json. "
                                       "Restore voice_embedding/ from the checkpoint.")
+
+    def check_lexicon(self) -> None:
+        """An optional lexicon must parse (before an export spends its time on the graphs)."""
+        if self.lexicon_path is None:
+            return
+        from vox_edge.errors import TokenizerError
+        from vox_edge.runtime.lexicon import Lexicon
+
+        try:
+            Lexicon.from_file(self.lexicon_path)
+        except TokenizerError as e:
+            raise CheckpointError(f"{self.lexicon_path}: not a usable lexicon ({e}). Write it again with "
+                                  "training/export_checkpoint.py, or remove it if the model was trained without "
+                                  "one.") from None
 
     # --- tensors ---
     @cached_property
@@ -120,6 +139,12 @@ class Checkpoint:
             raise VoiceError(f"{self.voice_path(name)}: expected a [N, {self.config.dim}] tensor, got "
                              f"{getattr(v, 'shape', type(v).__name__)}.")
         return v
+
+    @property
+    def lexicon_path(self) -> Path | None:
+        """The checkpoint's pronunciation lexicon, or None (the release: text is tokenized as is)."""
+        p = self.path / LEXICON_FILE
+        return p if p.is_file() else None
 
     @cached_property
     def tokenizer(self):

@@ -242,6 +242,13 @@ def info(args: argparse.Namespace) -> int:
         extra = ", static shapes" if g.static_shapes else ""
         lines.append(f"  {name:<15} {g.precision:<5} opset {g.opset:<3} {_size(graph_bytes(g)):>10}  {g.file}{extra}")
     lines.append(f"voices      {', '.join(sorted(m.voices))} (default {m.default_voice})")
+    if m.lexicon:
+        from .lexicon import Lexicon
+
+        lines.append(f"lexicon     {m.lexicon}, {len(Lexicon.from_file(m.path(m.lexicon)).entries):,} words "
+                     "(applied to the text before the tokenizer)")
+    else:
+        lines.append("lexicon     none (the tokenizer reads the text as written)")
     syn = m.synthesis
     lines.append("sampling    " + (", ".join(f"{k} {v:g}" for k, v in syn.items()) + " (the model's defaults)"
                                    if syn else "reference defaults (cfg_alpha 1.2, noise_scale 1)"))

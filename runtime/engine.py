@@ -5,10 +5,11 @@
         play(chunk.samples)                      # float32 PCM at chunk.sample_rate
     audio = engine.synthesize("Hello.")          # the same audio in one array
 
-Per text segment: prompt embeddings (text rows, [AUDIO] rows replaced by the voice) -> backbone prefill
-(the voice prefix comes prefilled from a per-voice cache) -> per frame: flow_condition (semantic argmax)
--> flow ODE with CFG -> codes -> next input = sum of 37 code rows -> backbone step; END_AUDIO stops the
-segment (the END frame is not decoded). Codes stream into the codec in small chunks with exact left context.
+Per text segment: the bundle's pronunciation lexicon, if it has one (`tokenizer.lexicon`: the model was trained on
+text that went through it) -> tokenizer -> prompt embeddings (text rows, [AUDIO] rows replaced by the voice)
+-> backbone prefill (the voice prefix comes prefilled from a per-voice cache) -> per frame: flow_condition
+(semantic argmax) -> flow ODE with CFG -> codes -> next input = sum of 37 code rows -> backbone step; END_AUDIO
+stops the segment (the END frame is not decoded). Codes stream into the codec in small chunks with exact left context.
 
 Thread safety: `stream` / `synthesize` may be called from any number of threads at once. All per-request
 state (KV cache, noise, codec window) lives in the call; the shared parts are read-only after load
@@ -46,6 +47,7 @@ from .embeddings import Embeddings, load_voice
 from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
 from .sessions import SessionSettings, open_session
+from .lexicon import Lexicon
 from .tokenizer import TekkenTokenizer
 from .wav import pcm16
 
@@ -169,6 +171,8 @@ class Engine:
         self._codec_session = sessions["codec_decoder"]
         self._emb = Embeddings(manifest)
         self.tokenizer = TekkenTokenizer.from_file(manifest.path(manifest.data["tokenizer"]["file"]))
+        # words -> phonemes before the tokenizer, for a model trained that way; None (the release): text as is
+        self.lexicon = Lexicon.from_file(manifest.path(manifest.lexicon)) if manifest.lexicon else None
         self._voice_rows: dict[str, np.ndarray] = {}
         self._prefixes = PrefixCache(self._build_prefix) if prefix_cache else None
         rt = getattr(profile, "runtime", None)
@@ -245,8 +249,9 @@ class Engine:
         return rows
 
     def prompt_ids(self, segment: str, voice: str) -> tuple[list[int], int]:
-        """Spec §4.2 prompt ids for one segment and the prefix length P (= N + 3: BOS, BEGIN_AUDIO, AUDIO×N, NEXT)."""
-        text_ids = self.tokenizer.encode(segment)
+        """Spec §4.2 prompt ids for one (normalised) segment and the prefix length P (= N + 3: BOS, BEGIN_AUDIO,
+        AUDIO×N, NEXT). A bundle with a lexicon tokenizes `lexicon.apply(segment)`, the text its model learned from."""
+        text_ids = self.tokenizer.encode(self.lexicon.apply(segment) if self.lexicon is not None else segment)
         if text_ids and max(text_ids) >= self._emb.vocab_rows:
             raise TokenizerError(f"token id {max(text_ids)} >= the bundle's {self._emb.vocab_rows} embedding rows: "
                                  "tekken.json and the bundle do not belong together. Re-export the bundle.")

@@ -604,3 +604,37 @@ def test_smoothed_ce_ignores_forbidden_codes():
     assert torch.allclose(smoothed_ce(logits, tgt, 0.0), torch.nn.functional.cross_entropy(logits, tgt))
     smooth = smoothed_ce(logits, tgt, 0.1)
     assert torch.isfinite(smooth) and smooth > smoothed_ce(logits, tgt, 0.0)
+
+
+def test_a_run_with_a_lexicon_encodes_phonemes_keeps_its_lexicon_and_exports_it(trained, tekken, tmp_path):
+    import export_checkpoint
+    import tts_train
+    from tts_codec import load_codec
+
+    from vox_edge.runtime.lexicon import Lexicon
+    from vox_edge.runtime.tokenizer import TekkenTokenizer
+
+    (tmp_path / "lex.tsv").write_text("turn\ttˈɜɹn\nleft\tlˈɛft\n", encoding="utf-8")
+    (tmp_path / "other.tsv").write_text("turn\ttɜɹn\n", encoding="utf-8")
+    args = ["--synthetic", "24", "--dims", "tiny", "--out", str(tmp_path / "run"), "--tekken", str(tekken[0]),
+            "--codec-config", str(trained[3]), "--codec", "", "--no-asr", "--batch-tokens", "600"]
+    tr = tts_train.Trainer(tts_train.parser().parse_args(args + ["--lexicon", str(tmp_path / "lex.tsv")]))
+    plain = TekkenTokenizer.from_dict(tr.tekken)
+    lex = Lexicon.from_file(tmp_path / "lex.tsv")
+    assert tr.text_tokenizer.encode("Turn left now.") == plain.encode(lex.apply("Turn left now.")) \
+        == plain.encode("tˈɜɹn lˈɛft now.")
+    assert tr.text_tokenizer.vocab_size == plain.vocab_size  # the rest is the tokenizer's
+    tr.train_step()
+    tr.save()
+    again = tts_train.Trainer(tts_train.parser().parse_args(args))  # resumes with the run's own lexicon
+    assert again.text_tokenizer.encode("turn") == plain.encode("tˈɜɹn")
+    with pytest.raises(SystemExit, match="not the lexicon this run trained with"):
+        tts_train.Trainer(tts_train.parser().parse_args(args + ["--lexicon", str(tmp_path / "other.tsv")]))
+
+    _tiny_codec_file(tmp_path / "codec.pt", json.loads(trained[3].read_text())["audio_tokenizer_args"])
+    state = torch.load(tmp_path / "run" / "last.pt", map_location="cpu", weights_only=False)
+    ck = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt")
+    assert Lexicon.from_file(ck / export_checkpoint.LEXICON_FILE).entries == lex.entries
+    state.pop("lexicon_gz")
+    ck2 = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt2")
+    assert not (ck2 / export_checkpoint.LEXICON_FILE).exists()  # runs without one export as before

@@ -40,6 +40,7 @@ from vox_edge.export.safetensors_io import write_streaming  # noqa: E402
 DEFAULT_TTS = os.path.expanduser("~/.cache/vox-edge/tts_ctc/last.pt")  # stage 3 run 3 (phonetic codes)
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts_ctc/checkpoint")
 AUDIO_TABLE = "mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight"
+LEXICON_FILE = "lexicon.tsv.gz"  # next to tekken.json; `vox-edge export` carries it into the bundle
 
 
 def codec_tensors(codec, with_encoder: bool) -> dict[str, torch.Tensor]:
@@ -86,6 +87,8 @@ def write_checkpoint(state: dict, codec, out: str | Path, with_encoder: bool = T
     (tmp / "voice_embedding").mkdir(parents=True)
     (tmp / "params.json").write_text(json.dumps(params, indent=4), encoding="utf-8")
     (tmp / "tekken.json").write_text(json.dumps(tekken, ensure_ascii=False), encoding="utf-8")
+    if state.get("lexicon_gz"):  # the model reads phonemes (tts_train.py --lexicon): the bundle must carry its lexicon
+        (tmp / LEXICON_FILE).write_bytes(state["lexicon_gz"])
     specs = [(k, tuple(v.shape), torch.bfloat16, (lambda v=v: iter([v.float()]))) for k, v in tensors.items()]
     write_streaming(tmp / WEIGHTS_FILE, specs)
     codes = torch.tensor(voice["codes"], dtype=torch.long)

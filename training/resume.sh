@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Restart the recipe's background jobs after a session ended (they die with it); each starts only if it is not
 # already running, detached (setsid) so it outlives this shell, and resumes from its own checkpoint.
-#   bash training/resume.sh            # teacher + codec run 3 + stage 3 run 4 + GTA refresh (what can resume)
-#   bash training/resume.sh teacher    # just one: teacher | codec | codec_ctc | gta | tts | tts_ctc | tts_char
+#   bash training/resume.sh            # teacher + codec run 3 + stage 3 run 5 + GTA refresh (what can resume)
+#   bash training/resume.sh teacher    # just one: teacher | codec | codec_ctc | gta | tts | tts_ctc | tts_char | tts_phon
 # The flags here are the ones the current runs were started with: a resumed run takes its behaviour from
 # the command line, so change them here, not ad hoc.
 set -euo pipefail
@@ -68,10 +68,11 @@ if [[ $want == all || $want == codec_ctc ]]; then
     --commit-weight 1 --ema-decay 0.95 "${phase[@]}" "${ws[@]}"
 fi
 if [[ $want == all || $want == gta ]]; then
-  # GTA codes for codec run 3's decoder (session 4) and the own-input training: what the live stage-3 run (run 4
-  # since session 5, else run 3) says for every training clip, redone from its latest state every 2 h (60-100 min
+  # GTA codes for codec run 3's decoder (session 4) and the own-input training: what the live stage-3 run (run 5
+  # since session 6, else run 4, else run 3) says for every training clip, redone from its latest state every 2 h (60-100 min
   # of a shared core); codec_train.py picks up a new set by itself, stage 3 at its next start.
-  src=tts_char
+  src=tts_phon
+  [[ -e $C/$src/last.pt ]] || src=tts_char
   [[ -e $C/$src/last.pt ]] || src=tts_ctc
   if [[ -e $C/$src/last.pt && -e $C/tts_ctc/codes/meta.json ]]; then
     start "training/tts_gta.py" $C/gta.log nice -n 10 bash -c "while :; do cp $C/$src/last.pt $C/gta_src.pt && \
@@ -106,8 +107,9 @@ if [[ $want == tts_ctc ]]; then
     "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_ctc --codes $codes --codec $codec \
      --lr 3e-4 --warmup 300 --eval-min 30 --bf16 --ema-decay 0.999 $own ${TTS_FLAGS:-}"
 fi
-if [[ $want == all || $want == tts_char ]]; then
+if [[ $want == tts_char ]]; then
   # stage 3 run 4 (session 5): the same model on a byte-level vocabulary (320 ids: specials + 256 bytes, no merges).
+  # Paused at step ~6.3k (session 6) in favour of run 5; not part of `all` any more.
   # Run 3 (BPE) hears two thirds of the words of navigation prompts but a seventh of open prose: whole-word tokens
   # are memorised, not read. Warm-started from run 3 at step 8,749 (all but the text table) when that state is
   # there, else from scratch.
@@ -120,4 +122,20 @@ if [[ $want == all || $want == tts_char ]]; then
     "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_char --codes $codes --codec $codec \
      --tekken $C/tts_char/tekken.json --voice-clip tr000003 --lr 6e-4 --warmup 300 --eval-min 30 --bf16 \
      --ema-decay 0.999 $init $own ${TTS_FLAGS:-}"
+fi
+if [[ $want == all || $want == tts_phon ]]; then
+  # stage 3 run 5 (session 6): run 4's model and byte vocabulary, but the text goes through the pronunciation
+  # lexicon first (--lexicon; runtime/lexicon.py, misaki's US dictionaries): run 4 read navigation phrases (a
+  # closed vocabulary) at ~80 % words heard but prose at ~15 %, on training sentences as on held-out ones, i.e. it
+  # had not learned English spelling. Warm-started from run 4 at step 6,3xx (init_run4.pt) when that is there.
+  mkdir -p $C/tts_phon
+  init=""
+  [[ ! -e $C/tts_phon/last.pt && -e $C/tts_phon/init_run4.pt ]] && init="--init $C/tts_phon/init_run4.pt"
+  tekken=$C/tts_char/tekken.json
+  [[ -e $tekken ]] || { tekken=$C/tts_phon/tekken.json; [[ -e $tekken ]] || .venv/bin/python \
+    training/tokenizer_train.py --vocab-size 320 --out $tekken; }
+  start "training/tts_train.py --out $C/tts_phon" $C/tts_phon/train.out nice -n 5 bash -c \
+    "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_phon --codes $codes --codec $codec \
+     --tekken $tekken --lexicon training/lexicon/en_us.tsv.gz --voice-clip tr000003 --lr 6e-4 --warmup 300 \
+     --eval-min 30 --bf16 --ema-decay 0.999 $init $own ${TTS_FLAGS:-}"
 fi

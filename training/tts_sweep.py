@@ -26,6 +26,8 @@ import tts_train  # noqa: E402
 from codec_wer import asr, write_set  # noqa: E402
 
 from vox_edge.benchmarks.quality_wer import HELDOUT, select  # noqa: E402
+
+TRAIN = os.path.join(os.path.dirname(HELDOUT), "train.tsv")
 from vox_edge.export.reference.model import END_AUDIO, N_AUDIO_SPECIAL  # noqa: E402
 from vox_edge.runtime.plan import frame_cap  # noqa: E402
 from vox_edge.runtime.text_frontend import normalize  # noqa: E402
@@ -57,6 +59,17 @@ def tuning_rows(path: str, n: int, gate_n: int = 100) -> list[dict]:
     gate = {r["id"] for r in select(path, gate_n)}
     with open(path, encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["id"] not in gate]
+    n = min(n, len(rows))
+    return [rows[(i * len(rows)) // n] for i in range(n)]
+
+
+def trained_rows(path: str, codes: str, n: int) -> list[dict]:
+    """n rows of the training corpus that have codes in `codes` (the run trained on them), spread over the file."""
+    from tts_codes import read_shards
+
+    have = set(read_shards(codes))
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["id"] in have]
     n = min(n, len(rows))
     return [rows[(i * len(rows)) // n] for i in range(n)]
 
@@ -104,6 +117,8 @@ def main(argv=None):
     ap.add_argument("--ema", action=argparse.BooleanOptionalAction, default=True,
                     help="the run's weight EMA when it kept one (--no-ema: the training weights)")
     ap.add_argument("--out", default=os.path.expanduser("~/.cache/vox-edge/sweep"))
+    ap.add_argument("--trained", action="store_true", help="rows the run trained on instead (training/corpus/"
+                    "train.tsv rows with codes in --codes): seen vs unseen text tells memorising from reading")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -111,10 +126,11 @@ def main(argv=None):
     codec = tr._codec()
     if codec is None:
         sys.exit(f"{a.codec}: not the codec of these codes (fingerprint {tr.codec_info['fingerprint']})")
-    tok = TekkenTokenizer.from_dict(tr.tekken)
-    rows = tuning_rows(HELDOUT, a.n)
+    tok = tr.text_tokenizer  # with the run's lexicon, if it has one
+    rows = trained_rows(TRAIN, a.codes, a.n) if a.trained else tuning_rows(HELDOUT, a.n)
     norms = [(r["id"], normalize(r["raw"])) for r in rows]  # the engine's text front end
-    print(f"stage 3 step {tr.step}; {len(rows)} held-out sentences outside the quality gate's", flush=True)
+    print(f"stage 3 step {tr.step}; {len(rows)} " + ("training sentences" if a.trained else
+          "held-out sentences outside the quality gate's"), flush=True)
     print("| setting | WER | words heard | by category | ended by END |", flush=True)
     for st in map(parse_setting, a.setting or [""]):
         d = os.path.join(a.out, label(st))

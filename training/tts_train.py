@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import json
 import math
 import os
@@ -38,6 +39,7 @@ from tts_data import (DEFAULT_TEACHER, TRAIN_TSV, Batcher, collate, load_example
 from tts_model import build_model, compute_losses  # noqa: E402
 
 from vox_edge.config import N_AUDIO_SPECIAL  # noqa: E402
+from vox_edge.runtime.lexicon import Lexicon  # noqa: E402
 from vox_edge.runtime.tokenizer import TekkenTokenizer, build_tts_prompt  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -116,9 +118,17 @@ class Trainer:
         if resume:
             self.tekken, self.params, self.voice = resume["tekken"], resume["params"], resume["voice"]
             self.codec_info = resume["codec"]
+            self.lexicon_gz = resume.get("lexicon_gz")
+            if a.lexicon and read_lexicon_gz(a.lexicon) != self.lexicon_gz:
+                sys.exit(f"--lexicon {a.lexicon} is not the lexicon this run trained with; drop the flag (the run keeps "
+                         "its own) or start a new run (--init) with it")
         else:
             self.tekken = load_tekken(a.tekken)
+            self.lexicon_gz = read_lexicon_gz(a.lexicon) if a.lexicon else None
         tok = TekkenTokenizer.from_dict(self.tekken)
+        if self.lexicon_gz:  # the model reads phonemes: every text goes through the runtime's own lexicon rules
+            tok = LexiconTokenizer(tok, Lexicon.from_text(gzip.decompress(self.lexicon_gz).decode("utf-8")))
+        self.text_tokenizer = tok
         self.tts_ids = tok.tts_ids
         if a.synthetic:
             with open(a.codec_config, encoding="utf-8") as f:
@@ -204,7 +214,8 @@ class Trainer:
         atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
                      "frames_seen": self.frames_seen, "batcher": self.batcher.state(), "gen": self.gen.get_state(),
                      "params": self.params, "tekken": self.tekken, "voice": self.voice, "codec": self.codec_info,
-                     "args": vars(self.a), **({"ema": self.ema} if self.ema is not None else {})}, self.ckpt)
+                     "args": vars(self.a), **({"ema": self.ema} if self.ema is not None else {}),
+                     **({"lexicon_gz": self.lexicon_gz} if self.lexicon_gz else {})}, self.ckpt)
 
     @torch.no_grad()
     def update_ema(self) -> None:
@@ -376,6 +387,26 @@ class Trainer:
         print(f"stopped at step {self.step}; saved {self.ckpt}", flush=True)
 
 
+def read_lexicon_gz(path: str) -> bytes:
+    """A lexicon file as the gzip bytes a run keeps (byte-identical for the same entries: mtime 0)."""
+    text = Lexicon.from_file(path).entries
+    return gzip.compress("".join(f"{w}\t{p}\n" for w, p in sorted(text.items())).encode("utf-8"), 9, mtime=0)
+
+
+class LexiconTokenizer:
+    """The Tekken tokenizer behind the lexicon: encode(text) = encode(lexicon.apply(text)), as the engine does for a
+    bundle with a lexicon; everything else is the tokenizer's."""
+
+    def __init__(self, tok: TekkenTokenizer, lexicon: Lexicon):
+        self.tok, self.lexicon = tok, lexicon
+
+    def encode(self, text: str) -> list[int]:
+        return self.tok.encode(self.lexicon.apply(text))
+
+    def __getattr__(self, name):
+        return getattr(self.tok, name)
+
+
 def load_for_inference(ckpt: str, codes: str, codec: str = "", ema: bool = True) -> Trainer:
     """A Trainer holding `ckpt`'s model (its EMA weights if it has some and `ema`) in eval mode, its data and
     codec, without touching the run's folder (for the scripts that read a stage-3 model: tts_gta.py, ...)."""
@@ -398,6 +429,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--teacher", default=DEFAULT_TEACHER, help="teacher dir (manifest: clips rejected since encoding)")
     ap.add_argument("--corpus", default=TRAIN_TSV)
     ap.add_argument("--tekken", default=DEFAULT_TEKKEN, help="built with tokenizer_train.py defaults if missing")
+    ap.add_argument("--lexicon", default="", help="new runs: a pronunciation lexicon (runtime/lexicon.py, e.g. "
+                    "training/lexicon/en_us.tsv.gz); the model then reads phonemes, and the run, its checkpoint and "
+                    "its bundle carry the lexicon")
     ap.add_argument("--codec", default="auto",
                     help="codec checkpoint for decoding eval samples (auto = the one tts_codes.py used; '' = none)")
     ap.add_argument("--synthetic", type=int, default=0, help="train on N synthetic examples instead of codes")

@@ -6,6 +6,8 @@
       arrays/*.npy               plain arrays (audio codebook table, text embedding table)
       voices/<name>.npy          voice prompt embeddings [N, D] float32
       tekken.json                tokenizer
+      lexicon.tsv.gz             optional pronunciation lexicon (`tokenizer.lexicon`): the runtime applies it to each
+                                 normalised text segment before the tokenizer, as the model's training text was
 
 The runtime reads nothing but what the manifest lists, and checks every file's size and sha256.
 Standard library + numpy only.
@@ -23,6 +25,10 @@ from .config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE, ModelConfig
 from .errors import BundleIntegrityError, ManifestError
 
 SCHEMA_VERSION = 1
+# A bundle whose model reads phonemes (tokenizer.lexicon) is written as version 2, so that a vox-edge from before
+# lexicons refuses it (re-export / upgrade) instead of feeding its model raw text; lexicon-free bundles stay 1.
+LEXICON_SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION, LEXICON_SCHEMA_VERSION)
 FORMAT = "vox-edge-bundle"
 MANIFEST_FILE = "manifest.json"
 PRECISIONS = ("fp32", "fp16", "int8", "int4")
@@ -99,6 +105,11 @@ class Manifest:
         return self.data["default_voice"]
 
     @property
+    def lexicon(self) -> str | None:
+        """Relative file of the bundle's pronunciation lexicon (`tokenizer.lexicon`), or None: text is tokenized as is."""
+        return self.data["tokenizer"].get("lexicon")
+
+    @property
     def synthesis(self) -> dict[str, float]:
         """The model's own sampling defaults (e.g. {"cfg_alpha": 1.2, "noise_scale": 0.4}); {} = the reference's."""
         return dict(self.data.get("synthesis", {}))
@@ -122,8 +133,9 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
     if d.get("format") != FORMAT:
         raise _fail(root, f"not a vox-edge bundle manifest (format={d.get('format')!r}).")
     v = d.get("schema_version")
-    if v != SCHEMA_VERSION:
-        raise _fail(root, f"schema_version {v!r}, but this vox-edge reads version {SCHEMA_VERSION}. "
+    if v not in READABLE_SCHEMA_VERSIONS:
+        raise _fail(root, f"schema_version {v!r}, but this vox-edge reads versions "
+                          f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))}. "
                           "Re-export the bundle with this vox-edge version (`vox-edge export CHECKPOINT BUNDLE`) "
                           "or install the vox-edge version that wrote it.")
     for key, typ in (("params", dict), ("graphs", dict), ("arrays", dict), ("voices", dict), ("files", dict),
@@ -146,12 +158,23 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
             raise _fail(root, f"arrays.{a} missing. Re-export the bundle.")
     if d["default_voice"] not in d["voices"]:
         raise _fail(root, f"default_voice '{d['default_voice']}' is not among the voices.")
+    lexicon = d["tokenizer"].get("lexicon")
+    if lexicon is not None and v != LEXICON_SCHEMA_VERSION:
+        raise _fail(root, f"tokenizer.lexicon needs schema_version {LEXICON_SCHEMA_VERSION}, got {v!r}. Re-export the bundle.")
+    if lexicon is not None and not _is_relpath(lexicon):
+        raise _fail(root, f"tokenizer.lexicon must name a file of the bundle (a relative path), got {lexicon!r}. "
+                          "Re-export the bundle.")
     problem = synthesis_problem(d.get("synthesis", {}))
     if problem:
         raise _fail(root, problem)
     for rel, meta in d["files"].items():
         if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str) or not isinstance(meta.get("size"), int):
             raise _fail(root, f"files['{rel}'] must hold sha256 and size.")
+
+
+def _is_relpath(rel: Any) -> bool:
+    """A non-empty relative path inside the bundle (the schema's relpath: no leading '/', no '..' part)."""
+    return isinstance(rel, str) and bool(rel) and not rel.startswith("/") and ".." not in rel.split("/")
 
 
 def synthesis_problem(syn: Any) -> str | None:
@@ -206,7 +229,8 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
         graphs[g] = GraphEntry(g, e["file"], e["precision"], tuple(e["inputs"]), tuple(e["outputs"]),
                                int(e["opset"]), bool(e.get("static_shapes", False)))
     listed = {e["file"] for e in d["graphs"].values()} | {a["file"] for a in d["arrays"].values()} \
-        | {v["file"] for v in d["voices"].values()} | {d["tokenizer"]["file"]}
+        | {v["file"] for v in d["voices"].values()} | {d["tokenizer"]["file"]} \
+        | ({d["tokenizer"]["lexicon"]} if "lexicon" in d["tokenizer"] else set())
     unlisted = sorted(listed - set(d["files"]))
     if unlisted:
         raise _fail(root, f"'{unlisted[0]}' is referenced but has no entry in 'files'. Re-export the bundle.")

@@ -1,0 +1,104 @@
+"""Pronunciation lexicon: words of normalised text -> phoneme strings, before the tokenizer.
+
+A small model of one voice cannot learn English spelling from ~20 h of audio: the project's own model read
+navigation phrases (a closed vocabulary) at ~80 % words heard but prose at ~15 %, on training sentences as much as
+on held-out ones (training/README.md, session 6). A bundle may therefore carry a lexicon; the text its model was
+trained on went through this very function, so the runtime feeds the model exactly what it learned from. The 4B
+release has none: its bundles tokenize the text itself.
+
+File: UTF-8 lines `word<TAB>phonemes`, optionally gzip-compressed (`.gz`). The project's lexicon is built from
+misaki's US dictionaries (Apache-2.0; training/lexicon_build.py), in misaki's phoneme alphabet.
+
+Rules of `apply`: runs of letters (with inner apostrophes) are words, everything else (spaces, punctuation, hyphens)
+is kept as it is. A word is looked up as written, then lower-cased, then capitalised; then the regular English
+endings -'s / -s / -es, -ed and -ing are tried on a known stem (misaki's own G2P does the same; the dictionaries hold
+few inflected forms: "kilometers" is not in them); an all-capitals word of up to MAX_SPELLED letters that is still
+unknown is spelled letter by letter (an acronym); any other unknown word stays as lower-case letters, which the
+model also saw in training.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from pathlib import Path
+
+from vox_edge.errors import TokenizerError
+
+WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+MAX_SPELLED = 5
+STRESS = "ˈˌ"
+VOICELESS = set("ptkfθ")  # -s is /s/ after these
+SIBILANT = set("szʃʒʧʤ")  # -s is /ᵻz/ after these
+
+
+class Lexicon:
+    def __init__(self, entries: dict[str, str]):
+        self.entries = entries
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "lexicon") -> "Lexicon":
+        entries = {}
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            word, sep, phon = line.partition("\t")
+            if not sep or not word or not phon:
+                raise TokenizerError(f"{source}: line {n} is not 'word<TAB>phonemes'; rebuild the lexicon "
+                                  "(training/lexicon_build.py) or re-export the bundle")
+            entries[word] = phon
+        if not entries:
+            raise TokenizerError(f"{source}: no entries; rebuild the lexicon or re-export the bundle")
+        return cls(entries)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Lexicon":
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+            text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as e:  # zlib.error: damaged deflate data
+            raise TokenizerError(f"cannot read lexicon {path}: {e}; re-export the bundle") from e
+        return cls.from_text(text, str(path))
+
+    def lookup(self, w: str) -> str | None:
+        for form in (w, w.lower(), w.capitalize()):
+            if form in self.entries:
+                return self.entries[form]
+        return None
+
+    def inflected(self, w: str) -> str | None:
+        """A regular ending on a known stem: -'s / -s / -es, -ed, -ing (stem as written, or + e, or undoubled)."""
+        lw = w.lower()
+        for end, stems in (("'s", ("",)), ("s", ("",)), ("es", ("",)), ("ed", ("", "e")), ("d", ("",)),
+                           ("ing", ("", "e"))):
+            if not lw.endswith(end) or len(lw) - len(end) < 2:
+                continue
+            base = w[: len(w) - len(end)]
+            cands = [base + s for s in stems]
+            if end in ("ed", "ing") and len(base) > 2 and base[-1] == base[-2]:
+                cands.append(base[:-1])  # stopped -> stop
+            for c in cands:
+                p = self.lookup(c)
+                if p:
+                    last = p.rstrip(STRESS)[-1:]
+                    if end in ("'s", "s", "es"):
+                        return p + ("ᵻz" if last in SIBILANT else "s" if last in VOICELESS else "z")
+                    if end in ("ed", "d"):
+                        return p + ("ᵻd" if last in "td" else "t" if last in VOICELESS | set("sʃʧ") else "d")
+                    return p + "ɪŋ"
+        return None
+
+    def word(self, w: str) -> str:
+        """Phonemes of one word (letters with inner apostrophes), or the fallback of the module's rules."""
+        w = w.replace("’", "'")
+        p = self.lookup(w) or self.inflected(w)
+        if p:
+            return p
+        if w.isupper() and len(w) <= MAX_SPELLED and all(c in self.entries for c in w):
+            return "".join(self.entries[c] for c in w)
+        return w.lower()
+
+    def apply(self, text: str) -> str:
+        return WORD.sub(lambda m: self.word(m.group(0)), text)

@@ -1,0 +1,65 @@
+"""runtime/lexicon.py: the word rules a lexicon bundle's model was trained with, and its typed errors."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from vox_edge.errors import TokenizerError
+from vox_edge.runtime.lexicon import Lexicon
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = {"the": "ðə", "cat": "kˈæt", "box": "bˈɑks", "stop": "stˈɑp", "make": "mˈAk", "road": "ɹˈOd", "want": "wˈɑnt",
+       "John": "ʤˈɑn", "A": "ˈA", "T": "tˈi", "M": "ˈɛm", "US": "jˌuˈɛs", "play": "plˈA"}
+
+
+def toy() -> Lexicon:
+    return Lexicon(dict(TOY))
+
+
+def test_words_are_replaced_and_everything_else_is_kept():
+    assert toy().apply("The cat, the box!  (cat-box)") == "ðə kˈæt, ðə bˈɑks!  (kˈæt-bˈɑks)"
+
+
+def test_lookup_as_written_then_lower_then_capitalised():
+    lex = toy()
+    assert lex.word("US") == "jˌuˈɛs"  # as written wins over lower-case "us" (unknown here anyway)
+    assert lex.word("CAT") == "kˈæt" and lex.word("john") == "ʤˈɑn"
+
+
+@pytest.mark.parametrize("word, want", [
+    ("cats", "kˈæts"), ("roads", "ɹˈOdz"), ("boxes", "bˈɑksᵻz"), ("John's", "ʤˈɑnz"), ("John’s", "ʤˈɑnz"),
+    ("wanted", "wˈɑntᵻd"), ("played", "plˈAd"), ("stopped", "stˈɑpt"), ("boxed", "bˈɑkst"),
+    ("making", "mˈAkɪŋ"), ("stopping", "stˈɑpɪŋ"), ("playing", "plˈAɪŋ")])
+def test_regular_endings_on_a_known_stem(word, want):
+    assert toy().word(word) == want
+
+
+def test_unknown_capitals_are_spelled_and_other_unknown_words_stay_letters():
+    lex = toy()
+    assert lex.word("ATM") == "ˈAtˈiˈɛm"
+    assert lex.word("ATMXYZ") == "atmxyz"  # longer than an acronym: letters
+    assert lex.word("Xyzzy") == "xyzzy" and lex.word("is") == "is"  # "is" - "s" = "i": too short a stem
+
+
+def test_file_plain_and_gzip_and_errors(tmp_path):
+    text = "".join(f"{w}\t{p}\n" for w, p in TOY.items())
+    (tmp_path / "l.tsv").write_text(text, encoding="utf-8")
+    (tmp_path / "l.tsv.gz").write_bytes(gzip.compress(text.encode("utf-8")))
+    assert Lexicon.from_file(tmp_path / "l.tsv").entries == Lexicon.from_file(tmp_path / "l.tsv.gz").entries == TOY
+    (tmp_path / "bad.tsv").write_text("cat kæt\n", encoding="utf-8")
+    with pytest.raises(TokenizerError, match="line 1"):
+        Lexicon.from_file(tmp_path / "bad.tsv")
+    (tmp_path / "torn.tsv.gz").write_bytes(gzip.compress(text.encode("utf-8"))[:40])
+    with pytest.raises(TokenizerError, match="re-export"):
+        Lexicon.from_file(tmp_path / "torn.tsv.gz")
+    with pytest.raises(TokenizerError, match="re-export"):
+        Lexicon.from_file(tmp_path / "missing.tsv.gz")
+
+
+def test_the_committed_lexicon():
+    lex = Lexicon.from_file(ROOT / "training" / "lexicon" / "en_us.tsv.gz")
+    assert len(lex.entries) > 150_000
+    assert lex.apply("Turn left in two hundred meters.") == "tˈɜɹn lˈɛft ɪn tˈu hˈʌndɹəd mˈiɾəɹz."
