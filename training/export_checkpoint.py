@@ -33,14 +33,13 @@ from tts_codec import DEFAULT_CODEC, load_codec  # noqa: E402
 from tts_model import build_model  # noqa: E402
 
 from vox_edge.config import ModelConfig  # noqa: E402
-from vox_edge.export.checkpoint import OPTIONAL_PREFIXES, WEIGHTS_FILE, Checkpoint, expected_shapes, \
+from vox_edge.export.checkpoint import LEXICON_FILE, OPTIONAL_PREFIXES, WEIGHTS_FILE, Checkpoint, expected_shapes, \
     load_reference_model  # noqa: E402
 from vox_edge.export.safetensors_io import write_streaming  # noqa: E402
 
 DEFAULT_TTS = os.path.expanduser("~/.cache/vox-edge/tts_ctc/last.pt")  # stage 3 run 3 (phonetic codes)
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts_ctc/checkpoint")
 AUDIO_TABLE = "mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight"
-LEXICON_FILE = "lexicon.tsv.gz"  # next to tekken.json; `vox-edge export` carries it into the bundle
 
 
 def codec_tensors(codec, with_encoder: bool) -> dict[str, torch.Tensor]:
