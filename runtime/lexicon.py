@@ -71,8 +71,8 @@ class Lexicon:
     def inflected(self, w: str) -> str | None:
         """A regular ending on a known stem: -'s / -s / -es, -ed, -ing (stem as written, or + e, or undoubled)."""
         lw = w.lower()
-        for end, stems in (("'s", ("",)), ("s", ("",)), ("es", ("",)), ("ed", ("", "e")), ("d", ("",)),
-                           ("ing", ("", "e"))):
+        # stem + e first: "used" is use + d, not us + t; "hoped" hope + d, not hop + t
+        for end, stems in (("'s", ("",)), ("s", ("",)), ("es", ("",)), ("ed", ("e", "")), ("ing", ("e", ""))):
             if not lw.endswith(end) or len(lw) - len(end) < 2:
                 continue
             base = w[: len(w) - len(end)]
@@ -85,7 +85,7 @@ class Lexicon:
                     last = p.rstrip(STRESS)[-1:]
                     if end in ("'s", "s", "es"):
                         return p + ("ᵻz" if last in SIBILANT else "s" if last in VOICELESS else "z")
-                    if end in ("ed", "d"):
+                    if end == "ed":
                         return p + ("ᵻd" if last in "td" else "t" if last in VOICELESS | set("sʃʧ") else "d")
                     return p + "ɪŋ"
         return None

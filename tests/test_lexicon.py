@@ -12,6 +12,7 @@ from vox_edge.runtime.lexicon import Lexicon
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = {"the": "ðə", "cat": "kˈæt", "box": "bˈɑks", "stop": "stˈɑp", "make": "mˈAk", "road": "ɹˈOd", "want": "wˈɑnt",
+       "use": "jˈuz", "us": "ˈʌs", "hope": "hˈOp", "hop": "hˈɑp",
        "John": "ʤˈɑn", "A": "ˈA", "T": "tˈi", "M": "ˈɛm", "US": "jˌuˈɛs", "play": "plˈA"}
 
 
@@ -32,7 +33,8 @@ def test_lookup_as_written_then_lower_then_capitalised():
 @pytest.mark.parametrize("word, want", [
     ("cats", "kˈæts"), ("roads", "ɹˈOdz"), ("boxes", "bˈɑksᵻz"), ("John's", "ʤˈɑnz"), ("John’s", "ʤˈɑnz"),
     ("wanted", "wˈɑntᵻd"), ("played", "plˈAd"), ("stopped", "stˈɑpt"), ("boxed", "bˈɑkst"),
-    ("making", "mˈAkɪŋ"), ("stopping", "stˈɑpɪŋ"), ("playing", "plˈAɪŋ")])
+    ("making", "mˈAkɪŋ"), ("stopping", "stˈɑpɪŋ"), ("playing", "plˈAɪŋ"), ("used", "jˈuzd"), ("hoped", "hˈOpt"),
+    ("hoping", "hˈOpɪŋ")])
 def test_regular_endings_on_a_known_stem(word, want):
     assert toy().word(word) == want
 
