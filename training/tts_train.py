@@ -389,8 +389,8 @@ class Trainer:
 
 def read_lexicon_gz(path: str) -> bytes:
     """A lexicon file as the gzip bytes a run keeps (byte-identical for the same entries: mtime 0)."""
-    text = Lexicon.from_file(path).entries
-    return gzip.compress("".join(f"{w}\t{p}\n" for w, p in sorted(text.items())).encode("utf-8"), 9, mtime=0)
+    entries = Lexicon.from_file(path).entries
+    return gzip.compress("".join(f"{w}\t{p}\n" for w, p in sorted(entries.items())).encode("utf-8"), 9, mtime=0)
 
 
 class LexiconTokenizer:
