@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from runtime_fixtures import engine, test_profile, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+from test_bundle import _reuse_component_graphs  # fast stand-in for the torch flow / codec exporter
 
 from vox_edge.errors import BundleIntegrityError, CheckpointError, ManifestError, TokenizerError
 from vox_edge.manifest import MANIFEST_FILE, load_manifest, sha256_file
@@ -39,17 +40,6 @@ def _checkpoint_with_lexicon(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     _write_lexicon(dst / LEXICON)
     return dst
-
-
-def _reuse_component_graphs(src: Path):
-    """A fast stand-in for the torch flow / codec exporter: copy those graphs from an existing bundle."""
-    def fake(ckpt, out_dir, precisions, static_shapes, progress):
-        entries = {g: e for g, e in _manifest(src)["graphs"].items() if g != "backbone"}
-        for e in entries.values():
-            for f in [e["file"], *e.get("extra_files", [])]:
-                shutil.copyfile(src / f, out_dir / f)
-        return entries
-    return fake
 
 
 def _manifest(root: Path) -> dict:
