@@ -21,7 +21,7 @@ from vox_edge.errors import ExportError
 from vox_edge.manifest import (COMPONENTS, FORMAT, LEXICON_SCHEMA_VERSION, MANIFEST_FILE, PRECISIONS, SCHEMA_VERSION, load_manifest, sha256_file,
                                synthesis_problem, validate_manifest_dict)
 
-from .checkpoint import LEXICON_FILE, WEIGHTS_FILE, Checkpoint
+from .checkpoint import LEXICON_FILE, NOTICES_DIR, WEIGHTS_FILE, Checkpoint
 from .onnx_utils import TensorReader
 
 TOK_EMBEDDINGS = "mm_audio_embeddings.tok_embeddings.weight"
@@ -140,7 +140,7 @@ def _swap_into_place(partial: Path, bundle: Path) -> None:
 def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision: str = "fp32",
                   per_component: dict[str, str] | None = None, static_shapes: bool = False,
                   progress: Callable[[str], None] = print, synthesis: dict[str, float] | None = None) -> Path:
-    """Export every graph, array, voice and the tokenizer (+ lexicon, if any) of a checkpoint into `bundle_dir`.
+    """Export every graph, array, voice and the tokenizer (+ lexicon, notices if any) of a checkpoint into `bundle_dir`.
 
     precision: fp32 | fp16 | int8 | int4 for all components; per_component overrides it per component
     ('backbone' / 'acoustic' / 'codec'), e.g. precision="int8", per_component={"codec": "fp32"}.
@@ -177,6 +177,13 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
             shutil.copyfile(ckpt.lexicon_path, partial / LEXICON_FILE)
             tokenizer["lexicon"] = LEXICON_FILE
             progress(f"[export] lexicon: {LEXICON_FILE}")
+        notices = []
+        for src in ckpt.notices:  # licences of data the checkpoint carries (the lexicon's): they travel with it
+            (partial / NOTICES_DIR).mkdir(exist_ok=True)
+            shutil.copyfile(src, partial / NOTICES_DIR / src.name)
+            notices.append(f"{NOTICES_DIR}/{src.name}")
+        if notices:
+            progress(f"[export] notices: {', '.join(notices)}")
         progress("[export] hashing files")
         manifest = {
             "schema_version": LEXICON_SCHEMA_VERSION if "lexicon" in tokenizer else SCHEMA_VERSION,
@@ -187,6 +194,7 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
             "voices": voices,
             "default_voice": ckpt.config.voice_names[0],
             "tokenizer": tokenizer,
+            **({"notices": notices} if notices else {}),
             "precisions": precisions,
             "static_shapes": static_shapes,
             **({"synthesis": dict(synthesis)} if synthesis else {}),

@@ -7,6 +7,8 @@
     lexicon.tsv.gz              -> optional pronunciation lexicon (vox_edge.runtime.lexicon): only a model trained on
                                    lexicon-applied text has one (training/export_checkpoint.py writes it); the
                                    release has none
+    notices/*                   -> optional licence notices of data the checkpoint carries (the lexicon's; written
+                                   by training/export_checkpoint.py), copied into the bundle; the release has none
 
 Names and shapes are checked strictly against the reference model built on the meta device.
 """
@@ -26,6 +28,7 @@ from .safetensors_io import read_header
 
 WEIGHTS_FILE = "consolidated.safetensors"
 LEXICON_FILE = "lexicon.tsv.gz"
+NOTICES_DIR = "notices"
 # Tensors our own small models may carry beyond the release (the codec encoder); tolerated, not required.
 OPTIONAL_PREFIXES = ("audio_tokenizer.input_proj.", "audio_tokenizer.encoder_blocks.")
 
@@ -145,6 +148,13 @@ class Checkpoint:
         """The checkpoint's pronunciation lexicon, or None (the release: text is tokenized as is)."""
         p = self.path / LEXICON_FILE
         return p if p.is_file() else None
+
+    @property
+    def notices(self) -> list[Path]:
+        """The regular files of the optional notices/ folder (licences that must travel with the data), sorted by
+        name; [] when there is none (the release)."""
+        d = self.path / NOTICES_DIR
+        return sorted((p for p in d.iterdir() if p.is_file()), key=lambda p: p.name) if d.is_dir() else []
 
     @cached_property
     def tokenizer(self):

@@ -249,6 +249,8 @@ def info(args: argparse.Namespace) -> int:
                      "(applied to the text before the tokenizer)")
     else:
         lines.append("lexicon     none (the tokenizer reads the text as written)")
+    lines.append("notices     " + (", ".join(m.notices) + " (licences of data the bundle carries)" if m.notices
+                                   else "none"))
     syn = m.synthesis
     lines.append("sampling    " + (", ".join(f"{k} {v:g}" for k, v in syn.items()) + " (the model's defaults)"
                                    if syn else "reference defaults (cfg_alpha 1.2, noise_scale 1)"))

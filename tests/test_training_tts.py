@@ -635,6 +635,8 @@ def test_a_run_with_a_lexicon_encodes_phonemes_keeps_its_lexicon_and_exports_it(
     state = torch.load(tmp_path / "run" / "last.pt", map_location="cpu", weights_only=False)
     ck = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt")
     assert Lexicon.from_file(ck / export_checkpoint.LEXICON_FILE).entries == lex.entries
+    assert sorted(p.name for p in (ck / "notices").iterdir()) == ["LICENSE-misaki.txt", "NOTICE-lexicon.txt"]
     state.pop("lexicon_gz")
     ck2 = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt2")
     assert not (ck2 / export_checkpoint.LEXICON_FILE).exists()  # runs without one export as before
+    assert not (ck2 / "notices").exists()

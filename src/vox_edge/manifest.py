@@ -8,6 +8,8 @@
       tekken.json                tokenizer
       lexicon.tsv.gz             optional pronunciation lexicon (`tokenizer.lexicon`): the runtime applies it to each
                                  normalised text segment before the tokenizer, as the model's training text was
+      notices/*                  optional licence notices of data the bundle carries (`notices`, e.g. the lexicon's
+                                 Apache-2.0 licence): informational, the runtime needs nothing from them
 
 The runtime reads nothing but what the manifest lists, and checks every file's size and sha256.
 Standard library + numpy only.
@@ -110,6 +112,11 @@ class Manifest:
         return self.data["tokenizer"].get("lexicon")
 
     @property
+    def notices(self) -> tuple[str, ...]:
+        """Relative files of the licence notices that travel with the bundle's data (`notices`); () when none."""
+        return tuple(self.data.get("notices", ()))
+
+    @property
     def synthesis(self) -> dict[str, float]:
         """The model's own sampling defaults (e.g. {"cfg_alpha": 1.2, "noise_scale": 0.4}); {} = the reference's."""
         return dict(self.data.get("synthesis", {}))
@@ -163,6 +170,10 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
         raise _fail(root, f"tokenizer.lexicon needs schema_version {LEXICON_SCHEMA_VERSION}, got {v!r}. Re-export the bundle.")
     if lexicon is not None and not _is_relpath(lexicon):
         raise _fail(root, f"tokenizer.lexicon must name a file of the bundle (a relative path), got {lexicon!r}. "
+                          "Re-export the bundle.")
+    notices = d.get("notices", [])
+    if not isinstance(notices, list) or not all(_is_relpath(n) for n in notices):
+        raise _fail(root, f"field 'notices' must be a list of files of the bundle (relative paths), got {notices!r}. "
                           "Re-export the bundle.")
     problem = synthesis_problem(d.get("synthesis", {}))
     if problem:
@@ -230,7 +241,7 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
                                int(e["opset"]), bool(e.get("static_shapes", False)))
     listed = {e["file"] for e in d["graphs"].values()} | {a["file"] for a in d["arrays"].values()} \
         | {v["file"] for v in d["voices"].values()} | {d["tokenizer"]["file"]} \
-        | ({d["tokenizer"]["lexicon"]} if "lexicon" in d["tokenizer"] else set())
+        | ({d["tokenizer"]["lexicon"]} if "lexicon" in d["tokenizer"] else set()) | set(d.get("notices", []))
     unlisted = sorted(listed - set(d["files"]))
     if unlisted:
         raise _fail(root, f"'{unlisted[0]}' is referenced but has no entry in 'files'. Re-export the bundle.")
