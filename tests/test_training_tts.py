@@ -430,7 +430,7 @@ def test_trainer_feeds_own_inputs_only_from_codes_of_its_codec(trained, tekken, 
     tr = _resume_trained(trained, tekken, "--batch-tokens", "600", "--own-inputs", str(tmp_path / "good"),
                          "--own-inputs-p", "1")
     row = tr.train_step()  # in memory only: the fixture's last.pt is not rewritten
-    assert row["own_inputs"] == row["batch"] and np.isfinite(row["loss"])
+    assert row["own_inputs"] == row["batch"] and np.isfinite(float(row["loss"]))
 
 
 def test_diagnose_modes_force_what_they_say(trained, tekken):
@@ -640,3 +640,90 @@ def test_a_run_with_a_lexicon_encodes_phonemes_keeps_its_lexicon_and_exports_it(
     ck2 = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt2")
     assert not (ck2 / export_checkpoint.LEXICON_FILE).exists()  # runs without one export as before
     assert not (ck2 / "notices").exists()
+
+
+# ---------------------------------------------------------------- travelling to a GPU (tts_compact, tts_pack, gpu_tts.sh)
+def test_compact_state_holds_16_bit_ema_weights_and_resumes_and_warm_starts(trained, tekken, tmp_path):
+    import shutil
+
+    import tts_compact
+    import tts_train
+
+    out = tmp_path / "run"
+    shutil.copytree(trained[0], out, ignore=shutil.ignore_patterns("samples"))
+    args = ["--synthetic", "24", "--dims", "tiny", "--tekken", str(tekken[0]), "--codec-config", str(trained[3]),
+            "--codec", "", "--no-asr", "--batch-tokens", "600"]
+    tr = tts_train.Trainer(tts_train.parser().parse_args(args + ["--out", str(out), "--ema-decay", "0.5"]))
+    tr.train_step()
+    tr.save()
+    state = torch.load(out / "last.pt", map_location="cpu", weights_only=False)
+    small = tts_compact.compact(state)
+    assert small["compact"] and "opt" not in small and small["step"] == state["step"]
+    assert all(v.dtype == torch.bfloat16 for v in small["model"].values() if v.is_floating_point())
+    # the EMA is what it keeps (what export and GTA read), the training weights where no EMA exists
+    torch.testing.assert_close(small["model"]["norm.weight"].float(), state["ema"]["norm.weight"], atol=1e-2, rtol=1e-2)
+    assert not torch.equal(state["ema"]["norm.weight"], state["model"]["norm.weight"])
+    tts_compact.main(["--src", str(out / "last.pt"), "--dst", str(tmp_path / "c" / "last.pt")])
+    again = tts_train.Trainer(tts_train.parser().parse_args(args + ["--out", str(tmp_path / "c")]))
+    assert again.step == state["step"] and again.params == state["params"] and again.voice == state["voice"]
+    torch.testing.assert_close(again.model.state_dict()["norm.weight"], small["model"]["norm.weight"].float())
+    again.train_step()  # fresh AdamW moments: it trains on
+    warm = tts_train.Trainer(tts_train.parser().parse_args(
+        args + ["--out", str(tmp_path / "w"), "--init", str(tmp_path / "c" / "last.pt")]))
+    assert warm.step == 0
+    torch.testing.assert_close(warm.model.state_dict()["norm.weight"], small["model"]["norm.weight"].float())
+
+
+def test_time_boxed_run_stops_and_its_cosine_spans_the_box(tekken, trained, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import tts_train
+
+    a = SimpleNamespace(lr=1.0, lr_min=0.1, warmup=10, total_steps=1000)
+    assert tts_train.lr_at(5, a, 0.9) == pytest.approx(0.6)  # warm-up is by steps either way
+    assert tts_train.lr_at(500, a, 0.0) == pytest.approx(1.0) and tts_train.lr_at(20, a, 0.5) == pytest.approx(0.55)
+    assert tts_train.lr_at(20, a, 1.0) == pytest.approx(0.1) == tts_train.lr_at(20, a, 3.0)
+    assert tts_train.lr_at(505, a) == pytest.approx(0.55)  # no time box: the steps
+    clock = iter(range(10**6))  # each reading of the clock is a second later
+    monkeypatch.setattr(tts_train.time, "monotonic", lambda: float(next(clock)))
+    out = tmp_path / "box"
+    tts_train.main(["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
+                    "--codec-config", str(trained[3]), "--codec", "", "--no-asr", "--batch-tokens", "600",
+                    "--warmup", "0", "--eval-gen", "0", "--log-every", "1", "--max-minutes", "1",
+                    "--cosine-minutes", "1"])
+    rows = [json.loads(l) for l in (out / "log.jsonl").read_text().splitlines() if '"eval"' not in l]
+    assert 3 <= len(rows) < 60 and (out / "last.pt").exists()  # stopped by the (fake) clock, saved
+    lrs = [r["lr"] for r in rows]
+    assert lrs == sorted(lrs, reverse=True) and lrs[0] > lrs[-1]  # the logged lr is the one used, decaying
+
+
+def test_batch_moves_to_a_device_whole(tekken):
+    from tts_data import collate
+
+    tk, _, exs, voice = _setup(tekken, n=3)
+    b = collate(exs[:2], len(voice), tk.tts_ids)
+    assert b.to("cpu") is b
+    moved = b.to("meta")  # a device without data: every tensor field moves, the ints stay
+    assert all(getattr(moved, f).device.type == "meta" for f in ("ids", "is_frame", "codes_in", "tgt_pos", "sem_tgt",
+                                                                 "ac_tgt", "ac_valid"))
+    assert moved.frames == b.frames and moved.n_voice == b.n_voice
+
+
+def test_deep_dims_differ_only_in_backbone_depth():
+    import tts_config
+
+    assert tts_config.DEEP_DIMS["n_layers"] > tts_config.DIMS["n_layers"]
+    assert {k: v for k, v in tts_config.DEEP_DIMS.items() if k != "n_layers"} == \
+        {k: v for k, v in tts_config.DIMS.items() if k != "n_layers"}
+
+
+def test_pack_keeps_only_the_manifest_rows_training_acts_on(tmp_path):
+    import tts_pack
+
+    rows = [{"id": "a", "norm": "same text", "rejected": False, "dur": 1.0},
+            {"id": "b", "norm": "spoken otherwise", "dur": 2.0},
+            {"id": "c", "norm": "same too", "rejected": True}]
+    m = tmp_path / "manifest.jsonl"
+    m.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    kept = tts_pack.manifest_rows(str(m), {"a": "same text", "b": "the corpus text", "c": "same too"})
+    assert kept == [{"id": "b", "norm": "spoken otherwise"}, {"id": "c", "norm": "same too", "rejected": True}]

@@ -15,6 +15,7 @@ Sequence of one example (spec §4.2 + §5.2), S = L + T positions:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -146,6 +147,13 @@ class Batch:
     ac_valid: torch.Tensor  # [B, T] bool
     n_voice: int
     frames: int  # real frames in the batch (sum T_i)
+
+    def to(self, device: torch.device) -> "Batch":
+        """The same batch with every tensor on `device` (itself on the CPU)."""
+        if torch.device(device).type == "cpu":
+            return self
+        return dataclasses.replace(self, **{f.name: getattr(self, f.name).to(device, non_blocking=True)
+                                            for f in dataclasses.fields(self) if f.type == "torch.Tensor"})
 
 
 def collate(examples: list[Example], n_voice: int, ids) -> Batch:

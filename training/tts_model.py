@@ -70,6 +70,7 @@ def prefix_embeddings(model: VoxtralTTS, prefix_ids: torch.Tensor, voice_codes: 
 
 
 def sample_t(n: int, mode: str, generator: torch.Generator | None = None) -> torch.Tensor:
+    """[n] on the CPU (the training generator is a CPU one on every device, so runs draw the same numbers)."""
     if mode == "uniform":
         return torch.rand(n, generator=generator)
     if mode == "logit-normal":  # more weight on mid-trajectory times
@@ -151,20 +152,21 @@ def guided_attention_loss(probs: list[torch.Tensor], batch, sigma: float = 0.2) 
     Segment layout (collate): text at [0, N) after the prefix, [REPEAT_AUDIO_TEXT][BEGIN_AUDIO], frames at [N+2, N+2+T).
     """
     if not probs:
-        return torch.zeros(())
+        return torch.zeros((), device=batch.tgt_pos.device)
     b, _, s, total = probs[0].shape
+    dev = probs[0].device
     p = total - s  # shared prefix length (BOS, BEGIN_AUDIO, voice rows, NEXT_AUDIO_TEXT)
     n_text = (batch.tgt_pos[:, 0] + 1 - 2 - p).clamp(min=1)  # [B]
     n_frames = batch.ac_valid.sum(1).clamp(min=1)  # [B]
-    f = torch.arange(s)[None, :] - (n_text + 2)[:, None]  # [B, S] frame index of each query row
+    f = torch.arange(s, device=dev)[None, :] - (n_text + 2)[:, None]  # [B, S] frame index of each query row
     q_ok = (f >= 0) & (f < n_frames[:, None])
-    j = torch.arange(total)[None, :] - p  # [1, P+S] text index of each key column
+    j = torch.arange(total, device=dev)[None, :] - p  # [1, P+S] text index of each key column
     k_ok = (j >= 0) & (j < n_text[:, None])  # [B, P+S]
     d = j[:, None, :] / n_text[:, None, None] - f[:, :, None] / n_frames[:, None, None]  # [B, S, P+S]
     off_diag = 1 - torch.exp(-d.float() ** 2 / (2 * sigma ** 2))
     # keys outside the text (voice prefix, specials, earlier frames) cost 1: unlike DC-TTS's encoder-decoder
     # attention, a decoder-only head could otherwise dodge the prior by looking away from the text
-    w = torch.where(k_ok[:, None, :], off_diag, torch.ones(())) * q_ok[:, :, None]
+    w = torch.where(k_ok[:, None, :], off_diag, 1.0) * q_ok[:, :, None]
     per_row = sum((a * w[:, None]).sum(-1) for a in probs) / len(probs)  # [B, H, S]
     return (per_row * q_ok[:, None]).sum() / (q_ok.sum() * per_row.shape[1]).clamp(min=1)
 
@@ -177,7 +179,7 @@ def smoothed_ce(logits: torch.Tensor, tgt: torch.Tensor, eps: float) -> torch.Te
     if eps <= 0:
         return nll.mean()
     ok = torch.isfinite(logits)
-    uniform = -torch.where(ok, logp, torch.zeros(())).sum(-1) / ok.sum(-1)
+    uniform = -torch.where(ok, logp, 0.0).sum(-1) / ok.sum(-1)
     return ((1 - eps) * nll + eps * uniform).mean()
 
 
@@ -203,10 +205,11 @@ def compute_losses(model: VoxtralTTS, batch, voice_codes: torch.Tensor, *, p_unc
 
     hf = h[:, :-1][batch.ac_valid]  # [F, D]
     x1 = batch.ac_tgt[batch.ac_valid].float() * (2.0 / (cfg.acoustic_codebook_size - 1)) - 1.0  # [F, A]
-    x0 = torch.randn(x1.shape, generator=generator)
-    t = sample_t(x1.shape[0], t_mode, generator)
+    # noise from the (CPU) generator, then to the batch's device: the same draws on CPU and GPU
+    x0 = torch.randn(x1.shape, generator=generator).to(x1.device)
+    t = sample_t(x1.shape[0], t_mode, generator).to(x1.device)
     xt = (1 - t[:, None]) * x0 + t[:, None] * x1
-    keep = (torch.rand(x1.shape[0], generator=generator) >= p_uncond).to(hf.dtype)
+    keep = (torch.rand(x1.shape[0], generator=generator) >= p_uncond).to(hf.device, hf.dtype)
     llm = at.llm_projection(hf) * keep[:, None]
     v = at.velocity(xt, at.time_condition(t), llm)
     fm = F.mse_loss(v, x1 - x0)

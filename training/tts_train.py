@@ -49,10 +49,11 @@ DEFAULT_CODEC_CONFIG = os.path.join(ROOT, "training", "configs", "codec_small.js
 TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
 
 
-def lr_at(step: int, a) -> float:
+def lr_at(step: int, a, frac: float | None = None) -> float:
+    """Linear warm-up, then cosine to lr * lr_min over --total-steps, or over the fraction `frac` of a time box."""
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
-    t = min(1.0, (step - a.warmup) / max(1, a.total_steps - a.warmup))
+    t = min(1.0, frac if frac is not None else (step - a.warmup) / max(1, a.total_steps - a.warmup))
     return a.lr * (a.lr_min + (1 - a.lr_min) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
@@ -86,7 +87,9 @@ class Trainer:
         self.stop = False
         resume = load_ckpt(self.ckpt) if os.path.exists(self.ckpt) else None
         self._data(resume)
-        self.model = build_model(self.params, a.seed)
+        self.dev = torch.device(a.device)
+        self.model = build_model(self.params, a.seed).to(self.dev)
+        self.voice_codes = self.voice_codes.to(self.dev)
         n_layers = self.model.cfg.n_layers
         self.guided_layers = tuple(i for i in a.guided_layers if i < n_layers)
         if self.guided_layers != a.guided_layers:
@@ -99,8 +102,12 @@ class Trainer:
         self.gen = torch.Generator().manual_seed(a.seed)
         # weight EMA (--ema-decay): what evaluation, GTA codes and export use once it exists; it starts from the
         # current weights when switched on mid-run
-        self.ema = resume.get("ema") if resume else None
-        if resume:
+        self.ema = {k: v.to(self.dev) for k, v in resume["ema"].items()} if resume and resume.get("ema") else None
+        if resume and resume.get("compact"):  # tts_compact.py: 16-bit weights (EMA if it had one), no optimiser
+            self.model.load_state_dict(resume["model"])
+            self.step = resume["step"]
+            print(f"resumed compact {self.ckpt} at step {self.step} (fresh AdamW moments)", flush=True)
+        elif resume:
             self.model.load_state_dict(resume["model"])
             self.opt.load_state_dict(resume["opt"])
             self.step, self.frames_seen = resume["step"], resume["frames_seen"]
@@ -162,7 +169,7 @@ class Trainer:
             self.codec_info = codec
             vc = voice_prompt_codes(voice_src, codec["tokenizer_args"]["acoustic_dim"])
             self.voice = {"name": a.voice_name, "codes": vc.tolist()}
-            dims = tts_config.TINY_DIMS if a.dims == "tiny" else tts_config.DIMS
+            dims = {"tiny": tts_config.TINY_DIMS, "deep": tts_config.DEEP_DIMS}.get(a.dims, tts_config.DIMS)
             self.params = tts_config.make_params(dims, tok.vocab_size, codec["tokenizer_args"], {a.voice_name: 0})
             import tokenizer_train
 
@@ -242,15 +249,24 @@ class Trainer:
         with open(self.log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
 
+    def _time_frac(self) -> float | None:
+        """--cosine-minutes: how far this process is into its time box (None: the schedule follows the steps)."""
+        if self.a.cosine_minutes <= 0:
+            return None
+        if self.step < self.a.warmup or not hasattr(self, "_t_cosine"):
+            self._t_cosine = time.monotonic()
+        return (time.monotonic() - self._t_cosine) / (self.a.cosine_minutes * 60)
+
     def train_step(self) -> dict:
         a = self.a
         exs = self.batcher.next()
         batch = collate(exs, self.n_voice, self.tts_ids)
         own = own_acoustic_inputs(batch, exs, self.own, a.own_inputs_p, self.gen) if self.own else 0
+        batch = batch.to(self.dev)
         for g in self.opt.param_groups:
-            g["lr"] = lr_at(self.step, a)
+            g["lr"] = lr_at(self.step, a, self._time_frac())
         # bf16 autocast: matmuls in bf16 with fp32 weights and optimiser (AVX-512 BF16 makes them ~4x faster here)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+        with torch.autocast(self.dev.type, dtype=torch.bfloat16, enabled=a.bf16):
             m = compute_losses(self.model, batch, self.voice_codes, p_uncond=a.p_uncond, t_mode=a.t_sampling,
                                fm_weight=a.fm_weight, generator=self.gen, guided_weight=guided_weight(self.step, a),
                                guided_layers=self.guided_layers, guided_heads=a.guided_heads, dropout=a.dropout,
@@ -262,8 +278,9 @@ class Trainer:
         self.update_ema()
         self.step += 1
         self.frames_seen += batch.frames
-        out = {k: float(v.detach()) for k, v in m.items()}
-        out.update(gnorm=float(gnorm), batch=batch.ids.shape[0], frames=batch.frames)
+        # tensors, not floats: read once per log row (on a GPU each float() would wait for the device)
+        out = {k: v.detach() for k, v in m.items()}
+        out.update(gnorm=gnorm.detach(), batch=batch.ids.shape[0], frames=batch.frames)
         if self.own:
             out["own_inputs"] = own
         return out
@@ -282,7 +299,7 @@ class Trainer:
         acc, n = {}, 0
         val = Batcher(self.val_ex, self.n_voice, self.a.batch_tokens, seed=0) if self.val_ex else None
         for _ in range(len(val._plan) if val else 0):
-            batch = collate(val.next(), self.n_voice, self.tts_ids)
+            batch = collate(val.next(), self.n_voice, self.tts_ids).to(self.dev)
             m = compute_losses(self.model, batch, self.voice_codes, p_uncond=0.0, t_mode=self.a.t_sampling,
                                generator=gen)
             for k, v in m.items():
@@ -296,7 +313,7 @@ class Trainer:
 
     def generate_samples(self) -> dict:
         exs = self.val_ex[: self.a.eval_gen]
-        if not exs:
+        if not exs or self.dev.type != "cpu":  # free-running generation is a CPU job (tts_sweep.py, ship_default.py)
             return {}
         voice = self.model.embed_codes(self.voice_codes)
         out_dir = os.path.join(self.a.out, "samples", f"{self.step:07d}")
@@ -360,18 +377,19 @@ class Trainer:
         if self.step == 0:
             self.log(self.evaluate())
         acc, n_acc, t_log, start = {}, 0, time.monotonic(), self.step
-        while not self.stop and (a.max_steps <= 0 or self.step - start < a.max_steps):
+        t_end = time.monotonic() + a.max_minutes * 60 if a.max_minutes > 0 else math.inf
+        while not self.stop and (a.max_steps <= 0 or self.step - start < a.max_steps) and time.monotonic() < t_end:
             m = self.train_step()
             for k, v in m.items():
                 acc[k] = acc.get(k, 0.0) + v
             n_acc += 1
             if self.step % a.log_every == 0:
                 now = time.monotonic()
-                row = {"step": self.step, "time": time.time(), "lr": round(lr_at(self.step - 1, a), 7),
+                row = {"step": self.step, "time": time.time(), "lr": round(self.opt.param_groups[0]["lr"], 7),
                        "steps_per_s": round(n_acc / (now - t_log), 3), "epoch": self.batcher.epoch,
                        "hours_seen": round(self.frames_seen / self.model.cfg.frame_rate / 3600, 3)}
                 # a resumed run's first window is short: average over the steps it really has
-                row.update({k: round(v / n_acc, 4) for k, v in acc.items()})
+                row.update({k: round(float(v) / n_acc, 4) for k, v in acc.items()})
                 self.log(row)
                 print(json.dumps(row), flush=True)
                 acc, n_acc, t_log = {}, 0, now
@@ -436,7 +454,8 @@ def parser() -> argparse.ArgumentParser:
                     help="codec checkpoint for decoding eval samples (auto = the one tts_codes.py used; '' = none)")
     ap.add_argument("--synthetic", type=int, default=0, help="train on N synthetic examples instead of codes")
     ap.add_argument("--codec-config", default=DEFAULT_CODEC_CONFIG, help="codec args for --synthetic")
-    ap.add_argument("--dims", choices=["small", "tiny"], default="small", help="tts_config.DIMS or TINY_DIMS")
+    ap.add_argument("--dims", choices=["small", "deep", "tiny"], default="small",
+                    help="tts_config.DIMS, DEEP_DIMS or TINY_DIMS (new runs)")
     ap.add_argument("--voice-name", default="neutral_male")
     ap.add_argument("--voice-clip", default="", help="clip id whose codes become the voice (default: first 2-3 s clip)")
     ap.add_argument("--max-frames", type=int, default=400, help="skip longer clips (32 s)")
@@ -478,6 +497,12 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--ema-decay", type=float, default=0.0,
                     help="keep an EMA of the weights (e.g. 0.999) for eval, GTA and export; 0 = off")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (optional: training/gpu_tts.sh); "
+                    "the state it writes resumes on any device")
+    ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this many minutes (0 = never)")
+    ap.add_argument("--cosine-minutes", type=float, default=0.0,
+                    help="time-boxed runs: the cosine decay after warm-up spans this many minutes of this process "
+                         "instead of --total-steps (0 = off)")
     ap.add_argument("--seed", type=int, default=0)
     return ap
 

@@ -35,7 +35,7 @@ class AcousticBlock(nn.Module):
 def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """t [N] in [0,1] -> [N, dim] = cat(cos(t·f), sin(t·f)), f_j = exp(-ln(1e4)·j/(dim/2)) (cos first)."""
     half = dim // 2
-    inv_freq = torch.exp(-math.log(TIME_EMBEDDING_THETA) * torch.arange(half, dtype=torch.float32) / half)
+    inv_freq = torch.exp(-math.log(TIME_EMBEDDING_THETA) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     ang = t.to(torch.float32)[:, None] * inv_freq[None, :]
     return torch.cat([torch.cos(ang), torch.sin(ang)], dim=-1)
 
@@ -61,7 +61,7 @@ class AcousticTransformer(nn.Module):
     def semantic_logits(self, h: torch.Tensor) -> torch.Tensor:
         """h [B,D] -> float32 logits [B, semantic_head_width] with EMPTY and padding masked to -inf."""
         logits = self.semantic_codebook_output(h).float()
-        col = torch.arange(logits.shape[-1])
+        col = torch.arange(logits.shape[-1], device=logits.device)
         invalid = (col == 0) | (col >= self.cfg.semantic_vocab)
         return logits.masked_fill(invalid, float("-inf"))
 

@@ -16,7 +16,7 @@ from .layers import AttentionProjections, FeedForward, RMSNorm
 
 def rope_angles(positions: torch.Tensor, head_dim: int, theta: float) -> tuple[torch.Tensor, torch.Tensor]:
     """positions [S] -> cos, sin [S, head_dim/2]; angle = pos * theta^(-2d/head_dim)."""
-    d = torch.arange(0, head_dim, 2, dtype=torch.float32)
+    d = torch.arange(0, head_dim, 2, dtype=torch.float32, device=positions.device)
     inv_freq = 1.0 / (theta ** (d / head_dim))
     ang = positions.to(torch.float32)[:, None] * inv_freq[None, :]
     return torch.cos(ang), torch.sin(ang)
@@ -34,11 +34,12 @@ def apply_rope_adjacent(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -
     return out.reshape(b, h, s, hd).to(x.dtype)
 
 
-def causal_mask(s: int, p: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def causal_mask(s: int, p: int, dtype: torch.dtype = torch.float32, device: torch.device | None = None) -> torch.Tensor:
     """Additive mask [S, P+S]: query i (absolute P+i) sees keys j <= P+i."""
-    i = torch.arange(s)[:, None] + p
-    j = torch.arange(p + s)[None, :]
-    return torch.where(j <= i, torch.zeros((), dtype=dtype), torch.full((), float("-inf"), dtype=dtype))
+    i = torch.arange(s, device=device)[:, None] + p
+    j = torch.arange(p + s, device=device)[None, :]
+    return torch.where(j <= i, torch.zeros((), dtype=dtype, device=device),
+                       torch.full((), float("-inf"), dtype=dtype, device=device))
 
 
 class Attention(AttentionProjections):
@@ -84,8 +85,8 @@ class Backbone(nn.Module):
         """
         s = embeds.shape[1]
         p = 0 if not past else past[0][0].shape[2]
-        cos, sin = rope_angles(torch.arange(p, p + s), self.cfg.head_dim, self.cfg.rope_theta)
-        mask = causal_mask(s, p)
+        cos, sin = rope_angles(torch.arange(p, p + s, device=embeds.device), self.cfg.head_dim, self.cfg.rope_theta)
+        mask = causal_mask(s, p, device=embeds.device)
         x, present = embeds, []
         for i, layer in enumerate(self.layers):
             pk, pv = past[i] if past else (None, None)
