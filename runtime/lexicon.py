@@ -11,8 +11,9 @@ misaki's US dictionaries (Apache-2.0; training/lexicon_build.py), in misaki's ph
 
 Rules of `apply`: runs of letters (with inner apostrophes) are words, everything else (spaces, punctuation, hyphens)
 is kept as it is. A word is looked up as written, then lower-cased, then capitalised; then the regular English
-endings -'s / -s / -es, -ed and -ing are tried on a known stem (misaki's own G2P does the same; the dictionaries hold
-few inflected forms: "kilometers" is not in them); an all-capitals word of up to MAX_SPELLED letters that is still
+endings -'s / -s / -es, -ed and -ing (and -ies / -ied on a stem in -y) are tried on a known stem (misaki's own G2P does the same; the dictionaries hold
+few inflected forms: "kilometers" is not in them); a word that is two known words run together (street names:
+Lakeview, Northgate) reads as both; an all-capitals word of up to MAX_SPELLED letters that is still
 unknown is spelled letter by letter (an acronym); any other unknown word stays as lower-case letters, which the
 model also saw in training.
 """
@@ -28,6 +29,7 @@ from vox_edge.errors import TokenizerError
 
 WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 MAX_SPELLED = 5
+MIN_PART = 3  # shortest part of a split compound: shorter ones ("a", "me", "ly") split too many unknown words
 STRESS = "ˈˌ"
 VOICELESS = set("ptkfθ")  # -s is /s/ after these
 SIBILANT = set("szʃʒʧʤ")  # -s is /ᵻz/ after these
@@ -69,10 +71,12 @@ class Lexicon:
         return None
 
     def inflected(self, w: str) -> str | None:
-        """A regular ending on a known stem: -'s / -s / -es, -ed, -ing (stem as written, or + e, or undoubled)."""
+        """A regular ending on a known stem: -'s / -s / -es, -ed, -ing (stem as written, or + e, or undoubled), and
+        -ies / -ied on a stem in -y (cities = city + z, carried = carry + d)."""
         lw = w.lower()
         # stem + e first: "used" is use + d, not us + t; "hoped" hope + d, not hop + t
-        for end, stems in (("'s", ("",)), ("s", ("",)), ("es", ("",)), ("ed", ("e", "")), ("ing", ("e", ""))):
+        for end, stems in (("'s", ("",)), ("s", ("",)), ("es", ("",)), ("ies", ("y",)), ("ed", ("e", "")),
+                           ("ied", ("y",)), ("ing", ("e", ""))):
             if not lw.endswith(end) or len(lw) - len(end) < 2:
                 continue
             base = w[: len(w) - len(end)]
@@ -83,17 +87,30 @@ class Lexicon:
                 p = self.lookup(c)
                 if p:
                     last = p.rstrip(STRESS)[-1:]
-                    if end in ("'s", "s", "es"):
+                    if end in ("'s", "s", "es", "ies"):
                         return p + ("ᵻz" if last in SIBILANT else "s" if last in VOICELESS else "z")
-                    if end == "ed":
+                    if end in ("ed", "ied"):
                         return p + ("ᵻd" if last in "td" else "t" if last in VOICELESS | set("sʃʧ") else "d")
                     return p + "ɪŋ"
+        return None
+
+    def known(self, w: str) -> str | None:
+        return self.lookup(w) or self.inflected(w)
+
+    def compound(self, w: str) -> str | None:
+        """Two known words written as one (Lakeview, Northgate, geezerhood), each part >= MIN_PART letters; the
+        longest first part wins; the second part's primary stress becomes secondary (lˈAkvjˌu)."""
+        lw = w.lower()
+        for i in range(len(lw) - MIN_PART, MIN_PART - 1, -1):
+            head, tail = self.lookup(lw[:i]), self.known(lw[i:])
+            if head and tail:
+                return head + tail.replace("ˈ", "ˌ")
         return None
 
     def word(self, w: str) -> str:
         """Phonemes of one word (letters with inner apostrophes), or the fallback of the module's rules."""
         w = w.replace("’", "'")
-        p = self.lookup(w) or self.inflected(w)
+        p = self.known(w) or (self.compound(w) if "'" not in w else None)
         if p:
             return p
         if w.isupper() and len(w) <= MAX_SPELLED and all(c in self.entries for c in w):

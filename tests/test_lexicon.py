@@ -12,7 +12,8 @@ from vox_edge.runtime.lexicon import Lexicon
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = {"the": "ðə", "cat": "kˈæt", "box": "bˈɑks", "stop": "stˈɑp", "make": "mˈAk", "road": "ɹˈOd", "want": "wˈɑnt",
-       "use": "jˈuz", "us": "ˈʌs", "hope": "hˈOp", "hop": "hˈɑp",
+       "use": "jˈuz", "us": "ˈʌs", "hope": "hˈOp", "hop": "hˈɑp", "city": "sˈɪɾi", "carry": "kˈɛɹi",
+       "lake": "lˈAk", "view": "vjˈu",
        "John": "ʤˈɑn", "A": "ˈA", "T": "tˈi", "M": "ˈɛm", "US": "jˌuˈɛs", "play": "plˈA"}
 
 
@@ -34,9 +35,17 @@ def test_lookup_as_written_then_lower_then_capitalised():
     ("cats", "kˈæts"), ("roads", "ɹˈOdz"), ("boxes", "bˈɑksᵻz"), ("John's", "ʤˈɑnz"), ("John’s", "ʤˈɑnz"),
     ("wanted", "wˈɑntᵻd"), ("played", "plˈAd"), ("stopped", "stˈɑpt"), ("boxed", "bˈɑkst"),
     ("making", "mˈAkɪŋ"), ("stopping", "stˈɑpɪŋ"), ("playing", "plˈAɪŋ"), ("used", "jˈuzd"), ("hoped", "hˈOpt"),
-    ("hoping", "hˈOpɪŋ")])
+    ("hoping", "hˈOpɪŋ"), ("cities", "sˈɪɾiz"), ("carried", "kˈɛɹid"), ("carries", "kˈɛɹiz")])
 def test_regular_endings_on_a_known_stem(word, want):
     assert toy().word(word) == want
+
+
+def test_two_known_words_run_together_read_as_both_with_one_primary_stress():
+    lex = toy()
+    assert lex.word("Lakeview") == "lˈAkvjˌu" and lex.word("lakeviews") == "lˈAkvjˌuz"  # the tail may inflect
+    assert lex.word("hopcat") == "hˈɑpkˌæt"
+    assert lex.word("uscat") == "uscat"  # "us" is shorter than a part may be
+    assert lex.word("lakexyz") == "lakexyz"  # an unknown tail: letters
 
 
 def test_unknown_capitals_are_spelled_and_other_unknown_words_stay_letters():
@@ -65,3 +74,5 @@ def test_the_committed_lexicon():
     lex = Lexicon.from_file(ROOT / "training" / "lexicon" / "en_us.tsv.gz")
     assert len(lex.entries) > 150_000
     assert lex.apply("Turn left in two hundred meters.") == "tˈɜɹn lˈɛft ɪn tˈu hˈʌndɹəd mˈiɾəɹz."
+    assert lex.word("cities") == lex.word("city") + "z"  # not in misaki's dictionaries: the -ies rule
+    assert lex.word("Northgate") == lex.word("north") + lex.word("gate").replace("ˈ", "ˌ")  # a street name
