@@ -62,7 +62,9 @@ if [[ $want == all || $want == codec_ctc ]]; then
   [[ -e $C/codec_ctc/frozen ]] && phase=(--freeze-encoder --cycle-weight 1)
   # GTA (session 4): half of each batch decodes stage 3's own codes of a training clip against its real audio
   # (training/tts_gta.py writes $C/gta; regenerate it as stage 3 improves)
-  [[ -e $C/codec_ctc/frozen && -e $C/gta/meta.json ]] && phase+=(--gta $C/gta --gta-frac 0.5)
+  # Session 7: 0.75 (was 0.5): free-running stage 3 now decodes as well as teacher-forced (tts_diagnose.py), so the
+  # GTA codes are what the shipped decoder will read; the true-code half only keeps it general.
+  [[ -e $C/codec_ctc/frozen && -e $C/gta/meta.json ]] && phase+=(--gta $C/gta --gta-frac ${GTA_FRAC:-0.75})
   start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
     training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 3e-4 --eval-min 30 \
     --commit-weight 1 --ema-decay 0.95 "${phase[@]}" "${ws[@]}"
