@@ -9,10 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 C=~/.cache/vox-edge
 want="${1:-all}"
-# The flow start-noise scale the default bundle ships with (manifest `synthesis`; chosen with tts_sweep.py on
-# held-out rows 100-159, session 5): GTA codes are sampled the same way, so the decoder and the backbone's own-input
-# training see what the engine will produce.
-NOISE_SCALE=0.4
+# The flow start-noise scale and guidance the default bundle ships with (manifest `synthesis`; chosen with
+# tts_sweep.py on held-out rows 100-159: noise 0.4 in session 5, cfg 2.0 / noise 0.3 for run 5 in session 7): GTA
+# codes are sampled the same way, so the decoder and the backbone's own-input training see what the engine produces.
+NOISE_SCALE=0.3
+CFG_ALPHA=2.0
 
 running() { pgrep -f "$1" > /dev/null; }
 start() {  # name, log, command...
@@ -79,7 +80,7 @@ if [[ $want == all || $want == gta ]]; then
   if [[ -e $C/$src/last.pt && -e $C/tts_ctc/codes/meta.json ]]; then
     start "training/tts_gta.py" $C/gta.log nice -n 10 bash -c "while :; do cp $C/$src/last.pt $C/gta_src.pt && \
       .venv/bin/python training/tts_gta.py --tts $C/gta_src.pt --codes $C/tts_ctc/codes --out $C/gta \
-      --noise-scale $NOISE_SCALE; sleep 7200; done"
+      --noise-scale $NOISE_SCALE --cfg-alpha $CFG_ALPHA; sleep 7200; done"
   fi
 fi
 if [[ $want == tts ]]; then
