@@ -12,9 +12,7 @@ DEVICE=${DEVICE:-cuda}
 PY=${PY:-python3}
 ROOT=$(pwd)
 SITE=${SITE:-/tmp/site}
-# the package as pyproject's package-dir lays it out (no pip build on a machine that can fetch nothing)
-rm -rf /tmp/pkg && mkdir -p /tmp/pkg && cp -r src/vox_edge /tmp/pkg/ && for d in export quantize runtime; do
-  cp -r $d /tmp/pkg/vox_edge/$d; done
+source training/gpu_pkg.sh  # the package at /tmp/pkg
 if [[ -z ${NO_WHEELS:-} ]] && ls .whl/*.whl > /dev/null 2>&1; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target $SITE .whl/*.whl || exit 1
 fi

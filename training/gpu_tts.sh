@@ -13,9 +13,7 @@ DEVICE=${DEVICE:-cuda}
 PY=${PY:-python3}
 BT=${BT:-24000}  # padded positions per batch: 8x the CPU runs' 3000
 PACK=$(pwd)/.gpu/tts
-# the package as pyproject's package-dir lays it out (no pip build on a machine that can fetch nothing)
-rm -rf /tmp/pkg && mkdir -p /tmp/pkg && cp -r src/vox_edge /tmp/pkg/ && for d in export quantize runtime; do
-  cp -r $d /tmp/pkg/vox_edge/$d; done
+source training/gpu_pkg.sh  # the package at /tmp/pkg
 export PYTHONPATH=/tmp/pkg PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
 [[ $DEVICE == cuda ]] && nvidia-smi -L
