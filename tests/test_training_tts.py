@@ -431,6 +431,18 @@ def test_trainer_feeds_own_inputs_only_from_codes_of_its_codec(trained, tekken, 
                          "--own-inputs-p", "1")
     row = tr.train_step()  # in memory only: the fixture's last.pt is not rewritten
     assert row["own_inputs"] == row["batch"] and np.isfinite(float(row["loss"]))
+    # a newer set swapped in by tts_gta.py is taken at the next check; the same set is not re-read
+    first = tr.own
+    tr.maybe_reload_own()
+    assert tr.own is first
+    good = tmp_path / "good"
+    write_shard(str(good / "shard_00000.npz"), [e.id for e in tr.train_ex], [e.codes[:, :1].repeat(
+        e.codes.shape[1], 1) - 2 for e in tr.train_ex])
+    (good / "meta.json").write_text(json.dumps({"kind": "gta", "tts_step": 2, "codec_fingerprint": fp}))
+    tr.maybe_reload_own()
+    assert tr.own_step == 2 and tr.own is not first
+    e = tr.train_ex[0]
+    assert np.array_equal(tr.own[e.id], e.codes[:, :1].repeat(e.codes.shape[1], 1) - 2)
 
 
 def test_diagnose_modes_force_what_they_say(trained, tekken):

@@ -131,6 +131,8 @@ if [[ $want == all || $want == tts_phon ]]; then
   # lexicon first (--lexicon; runtime/lexicon.py, misaki's US dictionaries): run 4 read navigation phrases (a
   # closed vocabulary) at ~80 % words heard but prose at ~15 %, on training sentences as on held-out ones, i.e. it
   # had not learned English spelling. Warm-started from run 4 at step 6,3xx (init_run4.pt) when that is there.
+  # Session 8: the cosine now ends at 17k (was 30k): validation had been flat since ~8k (CE 1.610 at 8,102, 1.612
+  # at 9,514) at lr ~4.6e-4, so the run anneals (from ~2.5e-4 at the 10.6k restart) instead of waiting.
   mkdir -p $C/tts_phon
   init=""
   [[ ! -e $C/tts_phon/last.pt && -e $C/tts_phon/init_run4.pt ]] && init="--init $C/tts_phon/init_run4.pt"
@@ -140,5 +142,5 @@ if [[ $want == all || $want == tts_phon ]]; then
   start "training/tts_train.py --out $C/tts_phon" $C/tts_phon/train.out nice -n 5 bash -c \
     "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_phon --codes $codes --codec $codec \
      --tekken $tekken --lexicon training/lexicon/en_us.tsv.gz --voice-clip tr000003 --lr 6e-4 --warmup 300 \
-     --eval-min 30 --bf16 --ema-decay 0.999 $init $own ${TTS_FLAGS:-}"
+     --eval-min 30 --bf16 --ema-decay 0.999 --total-steps 17000 $init $own ${TTS_FLAGS:-}"
 fi

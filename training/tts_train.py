@@ -214,8 +214,15 @@ class Trainer:
             sys.exit(f"--own-inputs {folder}: codes of codec {meta['codec_fingerprint']}, this run trains on "
                      f"{self.codec_info['fingerprint']}; regenerate them with training/tts_gta.py")
         own = read_shards(folder)
+        self.own_step = meta["tts_step"]
         print(f"own acoustic inputs: {len(own)} clips of stage-3 step {meta['tts_step']}", flush=True)
         return own
+
+    def maybe_reload_own(self) -> None:
+        """Take a newer GTA set once tts_gta.py has swapped one in (it writes meta.json last), as codec_train.py
+        does: the own inputs then follow the model instead of staying those of the run's last start."""
+        if self.own and (read_meta(self.a.own_inputs) or {}).get("tts_step") != self.own_step:
+            self.own = self._own_inputs(self.a.own_inputs)
 
     def save(self) -> None:
         atomic_save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
@@ -400,6 +407,7 @@ class Trainer:
                 t_eval = time.monotonic()
             if time.monotonic() - t_ckpt >= a.ckpt_min * 60:
                 self.save()
+                self.maybe_reload_own()
                 t_ckpt = time.monotonic()
         self.save()
         print(f"stopped at step {self.step}; saved {self.ckpt}", flush=True)
