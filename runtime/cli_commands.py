@@ -245,7 +245,7 @@ def info(args: argparse.Namespace) -> int:
     if m.lexicon:
         from .lexicon import Lexicon
 
-        lines.append(f"lexicon     {m.lexicon}, {len(Lexicon.from_file(m.path(m.lexicon)).entries):,} words "
+        lines.append(f"lexicon     {m.lexicon}, {len(Lexicon.from_file(m.path(m.lexicon))):,} words "
                      "(applied to the text before the tokenizer)")
     else:
         lines.append("lexicon     none (the tokenizer reads the text as written)")

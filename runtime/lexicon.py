@@ -6,16 +6,18 @@ on held-out ones (training/README.md, session 6). A bundle may therefore carry a
 trained on went through this very function, so the runtime feeds the model exactly what it learned from. The 4B
 release has none: its bundles tokenize the text itself.
 
-File: UTF-8 lines `word<TAB>phonemes`, optionally gzip-compressed (`.gz`). The project's lexicon is built from
-misaki's US dictionaries (Apache-2.0; training/lexicon_build.py), in misaki's phoneme alphabet.
+File: UTF-8 lines `word<TAB>phonemes[<TAB>source]`, optionally gzip-compressed (`.gz`). The project's lexicon is
+built from misaki's US dictionaries (Apache-2.0; training/lexicon_build.py), in misaki's phoneme alphabet; lines
+with a source (`cmudict`: names and other words misaki lacks) are *secondary* entries.
 
 Rules of `apply`: runs of letters (with inner apostrophes) are words, everything else (spaces, punctuation, hyphens)
 is kept as it is. A word is looked up as written, then lower-cased, then capitalised; then the regular English
 endings -'s / -s / -es, -ed and -ing (and -ies / -ied on a stem in -y) are tried on a known stem (misaki's own G2P does the same; the dictionaries hold
 few inflected forms: "kilometers" is not in them); a word that is two known words run together (street names:
 Lakeview, Northgate) reads as both; an all-capitals word of up to MAX_SPELLED letters that is still
-unknown is spelled letter by letter (an acronym); any other unknown word stays as lower-case letters, which the
-model also saw in training.
+unknown is spelled letter by letter (an acronym); only then are the secondary entries tried (looked up or with a
+regular ending: GPS and EV stay acronyms, Keith and Jeffersons come from CMUdict); any other unknown word stays as
+lower-case letters, which the model also saw in training.
 """
 
 from __future__ import annotations
@@ -36,23 +38,35 @@ SIBILANT = set("szʃʒʧʤ")  # -s is /ᵻz/ after these
 
 
 class Lexicon:
-    def __init__(self, entries: dict[str, str]):
-        self.entries = entries
+    def __init__(self, entries: dict[str, str], secondary: dict[str, dict[str, str]] | None = None):
+        self.entries = entries  # word -> phonemes
+        self.secondary = secondary or {}  # source -> {word -> phonemes}, tried after the acronym rule
+        self._second = {w: p for table in self.secondary.values() for w, p in table.items()}
 
     @classmethod
     def from_text(cls, text: str, source: str = "lexicon") -> "Lexicon":
-        entries = {}
+        entries, secondary = {}, {}
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
-            word, sep, phon = line.partition("\t")
-            if not sep or not word or not phon:
-                raise TokenizerError(f"{source}: line {n} is not 'word<TAB>phonemes'; rebuild the lexicon "
-                                  "(training/lexicon_build.py) or re-export the bundle")
-            entries[word] = phon
+            parts = line.split("\t")
+            if len(parts) not in (2, 3) or not all(parts):
+                raise TokenizerError(f"{source}: line {n} is not 'word<TAB>phonemes[<TAB>source]'; rebuild the "
+                                  "lexicon (training/lexicon_build.py) or re-export the bundle")
+            word, phon, *tag = parts
+            (secondary.setdefault(tag[0], {}) if tag else entries)[word] = phon
         if not entries:
             raise TokenizerError(f"{source}: no entries; rebuild the lexicon or re-export the bundle")
-        return cls(entries)
+        return cls(entries, secondary)
+
+    def to_text(self) -> str:
+        """The file's text, sorted (byte-identical for the same entries)."""
+        rows = [(w, p, "") for w, p in self.entries.items()]
+        rows += [(w, p, "\t" + src) for src, table in self.secondary.items() for w, p in table.items()]
+        return "".join(f"{w}\t{p}{src}\n" for w, p, src in sorted(rows))
+
+    def __len__(self) -> int:
+        return len(self.entries) + len(self._second)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Lexicon":
@@ -64,13 +78,14 @@ class Lexicon:
             raise TokenizerError(f"cannot read lexicon {path}: {e}; re-export the bundle") from e
         return cls.from_text(text, str(path))
 
-    def lookup(self, w: str) -> str | None:
+    def lookup(self, w: str, table: dict[str, str] | None = None) -> str | None:
+        table = self.entries if table is None else table
         for form in (w, w.lower(), w.capitalize()):
-            if form in self.entries:
-                return self.entries[form]
+            if form in table:
+                return table[form]
         return None
 
-    def inflected(self, w: str) -> str | None:
+    def inflected(self, w: str, table: dict[str, str] | None = None) -> str | None:
         """A regular ending on a known stem: -'s / -s / -es, -ed, -ing (stem as written, or + e, or undoubled), and
         -ies / -ied on a stem in -y (cities = city + z, carried = carry + d)."""
         lw = w.lower()
@@ -84,7 +99,7 @@ class Lexicon:
             if end in ("ed", "ing") and len(base) > 2 and base[-1] == base[-2]:
                 cands.append(base[:-1])  # stopped -> stop
             for c in cands:
-                p = self.lookup(c)
+                p = self.lookup(c, table)
                 if p:
                     last = p.rstrip(STRESS)[-1:]
                     if end in ("'s", "s", "es", "ies"):
@@ -94,8 +109,8 @@ class Lexicon:
                     return p + "ɪŋ"
         return None
 
-    def known(self, w: str) -> str | None:
-        return self.lookup(w) or self.inflected(w)
+    def known(self, w: str, table: dict[str, str] | None = None) -> str | None:
+        return self.lookup(w, table) or self.inflected(w, table)
 
     def compound(self, w: str) -> str | None:
         """Two known words written as one (Lakeview, Northgate, geezerhood), each part >= MIN_PART letters; the
@@ -110,12 +125,13 @@ class Lexicon:
     def word(self, w: str) -> str:
         """Phonemes of one word (letters with inner apostrophes), or the fallback of the module's rules."""
         w = w.replace("’", "'")
-        p = self.known(w) or (self.compound(w) if "'" not in w else None)
+        p = self.known(w)
         if p:
             return p
         if w.isupper() and len(w) <= MAX_SPELLED and all(c in self.entries for c in w):
             return "".join(self.entries[c] for c in w)
-        return w.lower()
+        p = (self._second and self.known(w, self._second)) or (self.compound(w) if "'" not in w else None)
+        return p or w.lower()
 
     def apply(self, text: str) -> str:
         return WORD.sub(lambda m: self.word(m.group(0)), text)

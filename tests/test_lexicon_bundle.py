@@ -214,7 +214,7 @@ def test_malformed_lexicon_lines_are_a_typed_error(lex_bundle_copy):
     d = _manifest(lex_bundle_copy)
     d["files"][LEXICON] = {"sha256": sha256_file(p), "size": p.stat().st_size}  # as an export of a bad file would
     _write_manifest(lex_bundle_copy, d)
-    with pytest.raises(TokenizerError, match=r"line 3 is not 'word<TAB>phonemes'.*re-export the bundle"):
+    with pytest.raises(TokenizerError, match=r"line 3 is not 'word<TAB>phonemes\[<TAB>source\]'.*re-export the bundle"):
         load(lex_bundle_copy, profile=test_profile(), verify="full")
 
 

@@ -642,12 +642,23 @@ def test_a_run_with_a_lexicon_encodes_phonemes_keeps_its_lexicon_and_exports_it(
     assert again.text_tokenizer.encode("turn") == plain.encode("tˈɜɹn")
     with pytest.raises(SystemExit, match="not the lexicon this run trained with"):
         tts_train.Trainer(tts_train.parser().parse_args(args + ["--lexicon", str(tmp_path / "other.tsv")]))
+    # --new-lexicon-ok: the run reads the new one from now on (its names from CMUdict, say), and saves it
+    (tmp_path / "more.tsv").write_text("turn\ttˈɜɹn\nleft\tlˈɛft\nkeith\tkˈiθ\tcmudict\n", encoding="utf-8")
+    more = args + ["--lexicon", str(tmp_path / "more.tsv"), "--new-lexicon-ok"]
+    swapped = tts_train.Trainer(tts_train.parser().parse_args(more))
+    assert swapped.text_tokenizer.encode("Keith") == plain.encode("kˈiθ")
+    assert swapped.lexicon_gz == tts_train.read_lexicon_gz(str(tmp_path / "more.tsv"))
 
     _tiny_codec_file(tmp_path / "codec.pt", json.loads(trained[3].read_text())["audio_tokenizer_args"])
     state = torch.load(tmp_path / "run" / "last.pt", map_location="cpu", weights_only=False)
     ck = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt")
     assert Lexicon.from_file(ck / export_checkpoint.LEXICON_FILE).entries == lex.entries
     assert sorted(p.name for p in (ck / "notices").iterdir()) == ["LICENSE-misaki.txt", "NOTICE-lexicon.txt"]
+    cmu = dict(state, lexicon_gz=tts_train.read_lexicon_gz(str(tmp_path / "more.tsv")))
+    ck3 = export_checkpoint.write_checkpoint(cmu, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt3")
+    assert Lexicon.from_file(ck3 / export_checkpoint.LEXICON_FILE).secondary == {"cmudict": {"keith": "kˈiθ"}}
+    assert sorted(p.name for p in (ck3 / "notices").iterdir()) == \
+        ["LICENSE-cmudict.txt", "LICENSE-misaki.txt", "NOTICE-lexicon.txt"]
     state.pop("lexicon_gz")
     ck2 = export_checkpoint.write_checkpoint(state, load_codec(str(tmp_path / "codec.pt")), tmp_path / "ckpt2")
     assert not (ck2 / export_checkpoint.LEXICON_FILE).exists()  # runs without one export as before

@@ -7,7 +7,8 @@ r"""Write the trained small model as a Voxtral TTS checkpoint directory in the e
     OUT/voice_embedding/<name>.pt   BF16 [N, dim]: sums of codebook rows of the voice clip's codes + END row
     OUT/lexicon.tsv.gz              only for a run trained with one (tts_train.py --lexicon): its lexicon
     OUT/notices/                    then also the lexicon's licence (NOTICE-lexicon.txt, LICENSE-misaki.txt from
-                                    training/lexicon/; Apache-2.0 §4), which the bundle export copies on
+                                    training/lexicon/; Apache-2.0 §4; LICENSE-cmudict.txt if it has CMUdict
+                                    entries), which the bundle export copies on
 
 The codec must be the one whose codes the model was trained on (same fingerprint; --force-codec overrides).
 The semantic codebook is stored pre-divided (embedding_sum = E_sem, cluster_usage = 1), so the reader's
@@ -39,6 +40,7 @@ from vox_edge.config import ModelConfig  # noqa: E402
 from vox_edge.export.checkpoint import LEXICON_FILE, NOTICES_DIR, OPTIONAL_PREFIXES, WEIGHTS_FILE, Checkpoint, \
     expected_shapes, load_reference_model  # noqa: E402
 from vox_edge.export.safetensors_io import write_streaming  # noqa: E402
+from vox_edge.runtime.lexicon import Lexicon  # noqa: E402
 
 DEFAULT_TTS = os.path.expanduser("~/.cache/vox-edge/tts_ctc/last.pt")  # stage 3 run 3 (phonetic codes)
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts_ctc/checkpoint")
@@ -46,6 +48,7 @@ AUDIO_TABLE = "mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight"
 # The lexicon's licence travels with it (Apache-2.0 §4): these files go into OUT/notices/.
 LEXICON_NOTICES_SRC = Path(__file__).resolve().parent / "lexicon"
 LEXICON_NOTICES = ("NOTICE-lexicon.txt", "LICENSE-misaki.txt")
+CMUDICT_LICENSE = "LICENSE-cmudict.txt"  # BSD-style: only for a lexicon with CMUdict (secondary) entries
 
 
 def codec_tensors(codec, with_encoder: bool) -> dict[str, torch.Tensor]:
@@ -75,11 +78,12 @@ def check_names(tensors: dict[str, torch.Tensor], cfg: ModelConfig) -> None:
                          f"wrong shape {wrong[:3]}")
 
 
-def write_lexicon_notices(ckpt_dir: str | Path) -> list[Path]:
-    """Copy the lexicon's notice and licence into ckpt_dir/notices/ (the bundle export copies them on)."""
+def write_lexicon_notices(ckpt_dir: str | Path, with_cmudict: bool = False) -> list[Path]:
+    """Copy the lexicon's notice and licences into ckpt_dir/notices/ (the bundle export copies them on)."""
     d = Path(ckpt_dir) / NOTICES_DIR
     d.mkdir(exist_ok=True)
-    return [Path(shutil.copyfile(LEXICON_NOTICES_SRC / name, d / name)) for name in LEXICON_NOTICES]
+    names = LEXICON_NOTICES + ((CMUDICT_LICENSE,) if with_cmudict else ())
+    return [Path(shutil.copyfile(LEXICON_NOTICES_SRC / name, d / name)) for name in names]
 
 
 def write_checkpoint(state: dict, codec, out: str | Path, with_encoder: bool = True) -> Path:
@@ -101,7 +105,7 @@ def write_checkpoint(state: dict, codec, out: str | Path, with_encoder: bool = T
     (tmp / "tekken.json").write_text(json.dumps(tekken, ensure_ascii=False), encoding="utf-8")
     if state.get("lexicon_gz"):  # the model reads phonemes (tts_train.py --lexicon): the bundle must carry its lexicon
         (tmp / LEXICON_FILE).write_bytes(state["lexicon_gz"])
-        write_lexicon_notices(tmp)
+        write_lexicon_notices(tmp, "cmudict" in Lexicon.from_file(tmp / LEXICON_FILE).secondary)
     specs = [(k, tuple(v.shape), torch.bfloat16, (lambda v=v: iter([v.float()]))) for k, v in tensors.items()]
     write_streaming(tmp / WEIGHTS_FILE, specs)
     codes = torch.tensor(voice["codes"], dtype=torch.long)

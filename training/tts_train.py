@@ -127,8 +127,12 @@ class Trainer:
             self.codec_info = resume["codec"]
             self.lexicon_gz = resume.get("lexicon_gz")
             if a.lexicon and read_lexicon_gz(a.lexicon) != self.lexicon_gz:
-                sys.exit(f"--lexicon {a.lexicon} is not the lexicon this run trained with; drop the flag (the run keeps "
-                         "its own) or start a new run (--init) with it")
+                if not (a.new_lexicon_ok and self.lexicon_gz):
+                    sys.exit(f"--lexicon {a.lexicon} is not the lexicon this run trained with; drop the flag (the run "
+                             "keeps its own), pass --new-lexicon-ok to go on reading the new one, or start a new run "
+                             "(--init) with it")
+                self.lexicon_gz = read_lexicon_gz(a.lexicon)  # saved with the run from now on, and exported
+                print(f"lexicon replaced by {a.lexicon}", flush=True)
         else:
             self.tekken = load_tekken(a.tekken)
             self.lexicon_gz = read_lexicon_gz(a.lexicon) if a.lexicon else None
@@ -415,8 +419,7 @@ class Trainer:
 
 def read_lexicon_gz(path: str) -> bytes:
     """A lexicon file as the gzip bytes a run keeps (byte-identical for the same entries: mtime 0)."""
-    entries = Lexicon.from_file(path).entries
-    return gzip.compress("".join(f"{w}\t{p}\n" for w, p in sorted(entries.items())).encode("utf-8"), 9, mtime=0)
+    return gzip.compress(Lexicon.from_file(path).to_text().encode("utf-8"), 9, mtime=0)
 
 
 class LexiconTokenizer:
@@ -490,6 +493,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--eval-gen", type=int, default=4, help="free-running val generations per eval")
     ap.add_argument("--asr", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--new-codec-ok", action="store_true", help="resume on codes of a different codec")
+    ap.add_argument("--new-lexicon-ok", action="store_true", help="resume reading --lexicon although the run trained "
+                    "with another (same alphabet: e.g. the same entries plus CMUdict's names)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
     ap.add_argument("--dropout", type=float, default=0.1, help="on attention/FFN outputs of the backbone (training)")
     ap.add_argument("--own-inputs", default="", help="GTA codes folder (tts_gta.py): feed their acoustic codes back "
