@@ -5,7 +5,9 @@
     vox-edge voices --bundle B
     vox-edge info B
 
-Until vox-edge ships a default model (`vox_edge/assets/default_bundle`), `speak` and `voices` need --bundle.
+Without --bundle they use the model packaged with vox-edge (`vox_edge/assets/default_bundle`); what was measured of
+it (`default_bundle.quality.json`, written by training/ship_default.py: release or preview, WER) is shown by
+`voices` and `info`.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[ar
     vp.set_defaults(func=make_cmd("voices"))
 
     ip = subparsers.add_parser("info", help="summarise a bundle's manifest (dims, precisions, sizes, origin)")
-    ip.add_argument("bundle_dir", metavar="BUNDLE")
+    ip.add_argument("bundle_dir", metavar="BUNDLE", nargs="?", default=None, help="default: the packaged model")
     ip.add_argument("--verify", choices=["full", "size", "none"], default="size",
                     help="integrity check of the files: full = sha256 (slow on GB bundles), size (default), none")
     ip.set_defaults(func=make_cmd("info"))
@@ -97,9 +99,24 @@ def default_bundle() -> Path | None:
     return None
 
 
-def _bundle_path(args: argparse.Namespace) -> Path:
-    if args.bundle:
-        return Path(args.bundle)
+def quality_note(bundle: Path) -> str | None:
+    """One line from the packaging record next to a bundle (<bundle>.quality.json), if it has one."""
+    import json
+
+    try:
+        r = json.loads(bundle.with_name(bundle.name + ".quality.json").read_text(encoding="utf-8"))
+        note = (f"{r['status']}: Whisper tiny.en WER {100 * r['wer_int8']:.1f} % on {r['sentences']} held-out "
+                f"sentences ({100 * r['words_heard_int8']:.0f} % of words heard), target <= {100 * r['targets']['wer']:.0f} %")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        return f"unreadable quality record ({e}); reinstall vox-edge"
+    return note + (f"; below target: {'; '.join(r['failed_gates'])}" if r.get("failed_gates") else "")
+
+
+def _bundle_path(given: str | None) -> Path:
+    if given:
+        return Path(given)
     found = default_bundle()
     if found is None:
         raise ManifestError("no --bundle given, and this vox-edge install has no default model yet: pass "
@@ -155,7 +172,7 @@ def speak(args: argparse.Namespace) -> int:
     _one_line_warnings()
     from .engine import load
 
-    engine = load(_bundle_path(args), profile=args.profile, verify=args.verify)
+    engine = load(_bundle_path(args.bundle), profile=args.profile, verify=args.verify)
     options = SynthesisOptions(voice=args.voice, seed=args.seed, flow_steps=args.flow_steps, cfg_alpha=args.cfg_alpha,
                                noise_scale=args.noise_scale, max_frames=args.max_frames, lang=args.lang)
     stream = engine.stream(text, options)
@@ -201,9 +218,13 @@ def speak(args: argparse.Namespace) -> int:
 def voices(args: argparse.Namespace) -> int:
     from vox_edge.manifest import load_manifest
 
-    m = load_manifest(_bundle_path(args), verify=args.verify)
+    path = _bundle_path(args.bundle)
+    m = load_manifest(path, verify=args.verify)
     for name in sorted(m.voices):
         print(f"{name}{'  (default)' if name == m.default_voice else ''}")
+    note = quality_note(path)
+    if note:
+        print(f"quality of this model: {note}", file=sys.stderr)
     return 0
 
 
@@ -218,7 +239,8 @@ def _size(n: float) -> str:
 def info(args: argparse.Namespace) -> int:
     from vox_edge.manifest import load_manifest
 
-    m = load_manifest(Path(args.bundle_dir), verify=args.verify)
+    path = _bundle_path(args.bundle_dir)
+    m = load_manifest(path, verify=args.verify)
     c, d = m.config, m.data
     files = d["files"]
 
@@ -254,6 +276,9 @@ def info(args: argparse.Namespace) -> int:
     syn = m.synthesis
     lines.append("sampling    " + (", ".join(f"{k} {v:g}" for k, v in syn.items()) + " (the model's defaults)"
                                    if syn else "reference defaults (cfg_alpha 1.2, noise_scale 1)"))
+    note = quality_note(path)
+    if note:
+        lines.append(f"quality     {note}")
     exp, src = d.get("exporter", {}), d.get("source", {})
     lines.append("exporter    " + (", ".join(f"{k} {v}" for k, v in exp.items()) or "-"))
     lines.append("source      " + (", ".join(f"{k} {v}" for k, v in src.items()) or "-"))

@@ -126,7 +126,7 @@ def test_play_in_a_fresh_process_without_audio(tiny_bundle):
 
 
 @pytest.mark.parametrize("argv,needle", [
-    (["speak", "Hi.", "--out", "x.wav"], "--bundle"),  # no default model packaged yet
+    (["speak", "Hi.", "--out", "x.wav"], "--bundle"),  # an install without a packaged model
     (["speak", "   ", "--bundle", "{B}", "--out", "x.wav"], "nothing to speak"),
     (["speak", "--bundle", "{B}", "--out", "x.wav"], "no text"),
     (["speak", "Hi.", "--bundle", "{B}"], "--out"),
@@ -138,7 +138,10 @@ def test_play_in_a_fresh_process_without_audio(tiny_bundle):
     (["info", "/no/such/bundle"], "not found"),
 ])
 def test_errors_are_one_line_and_nonzero(tiny_bundle, tmp_path, monkeypatch, capsys, argv, needle):
+    from vox_edge.runtime import cli_commands
+
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli_commands, "default_bundle", lambda: None)
     argv = [a.replace("{B}", str(tiny_bundle)) for a in argv]
     assert main(argv) != 0
     assert needle in _one_error_line(capsys)
@@ -154,3 +157,43 @@ def test_voices_and_info(tiny_bundle, capsys):
     for needle in ("schema v1", "dim 64", "backbone", "codec_decoder", "fp32", "24000 Hz", "casual_male", "source",
                    "sampling    reference defaults"):
         assert needle in out, needle
+
+
+# --- the packaged default model ---------------------------------------------------------------------
+
+RECORD = {"status": "preview", "failed_gates": ["INT8 WER 32.4 % > 10 %"], "sentences": 100, "wer_int8": 0.324,
+          "words_heard_int8": 0.759, "targets": {"wer": 0.1}}
+
+
+def test_without_bundle_the_packaged_model_speaks_and_says_what_it_measured(tiny_bundle, tmp_path, monkeypatch, capsys):
+    import json
+    import shutil
+
+    from vox_edge.runtime import cli_commands
+
+    packaged = tmp_path / "assets" / "default_bundle"
+    shutil.copytree(tiny_bundle, packaged)
+    monkeypatch.setattr(cli_commands, "default_bundle", lambda: packaged)
+    assert main(["speak", "Turn left.", "--out", str(tmp_path / "x.wav")]) == 0
+    assert _wav(tmp_path / "x.wav")[2] == 24000
+    assert main(["info"]) == 0 and "quality" not in capsys.readouterr().out  # no record: nothing claimed
+    (tmp_path / "assets" / "default_bundle.quality.json").write_text(json.dumps(RECORD))
+    assert main(["voices"]) == 0
+    err = capsys.readouterr().err
+    assert "preview: Whisper tiny.en WER 32.4 % on 100 held-out sentences (76 % of words heard), target <= 10 %" in err
+    assert "below target: INT8 WER 32.4 % > 10 %" in err
+    assert main(["info"]) == 0
+    assert "quality     preview: Whisper tiny.en WER 32.4 %" in capsys.readouterr().out
+    (tmp_path / "assets" / "default_bundle.quality.json").write_text("{")
+    assert main(["info"]) == 0 and "unreadable quality record" in capsys.readouterr().out
+
+
+def test_the_packaged_model_if_this_install_has_one_speaks(tmp_path):
+    """The shipped default voice (issue 6): loads with full integrity checks and speaks without --bundle."""
+    from vox_edge.runtime.cli_commands import default_bundle
+
+    if default_bundle() is None:
+        pytest.skip("this install has no packaged model")
+    assert main(["speak", "Turn left in two hundred meters.", "--verify", "full", "--out", str(tmp_path / "x.wav")]) == 0
+    ch, width, sr, n, _ = _wav(tmp_path / "x.wav")
+    assert (ch, width, sr) == (1, 2, 24000) and 0.5 < n / sr < 10

@@ -591,6 +591,28 @@ def test_ship_gates_and_atomic_install(tmp_path):
     ship_default.install(str(src), str(dest))
     assert sorted(p.name for p in dest.iterdir()) == ["manifest.json"]
     assert sorted(p.name for p in dest.parent.iterdir()) == ["default_bundle"]
+    # --preview may ship past the quality gates, never past the size gate; the record says what was measured
+    assert ship_default.quality_gates_only(ship_default.gates({**ok, "wer_int8": 0.3, "wer_fp32": 0.28}, a))
+    assert not ship_default.quality_gates_only(ship_default.gates({**ok, "int8_mb": 25.1, "wer_int8": 0.3}, a))
+    runs = {lab: {"score": {"wer": w, "matched": 0.76, "per_category": {"nav": 0.14}}, "rtf": 0.03, "ttfa_p50_ms": 9.0}
+            for lab, w in (("int8", 0.324), ("fp32", 0.307))}
+    summary = {"int8_mb": 20.1, "n": 100, "failed_gates": ["INT8 WER 32.4 % > 10 %", "INT8 vs FP32 WER gap 1.7 points > 1.5"]}
+    args = SimpleNamespace(max_mb=25.0, max_wer=0.10, max_gap=1.5, tts="/no/tts.pt", codec="/no/codec.pt",
+                           cfg_alpha=2.0, noise_scale=0.3)
+    record = ship_default.quality_record(summary, runs, "2026-11-26T18:00:00+00:00", args)
+    assert record["status"] == "preview" and record["wer_int8"] == 0.324 and record["words_heard_int8"] == 0.76
+    assert ship_default.quality_record({**summary, "failed_gates": []}, runs, "", args)["status"] == "release"
+    ship_default.install(str(src), str(dest), record)
+    saved = dest.parent / ("default_bundle" + ship_default.RECORD_SUFFIX)
+    assert json.loads(saved.read_text()) == record
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["default_bundle", "default_bundle.quality.json"]
+    ship_default.install(str(src), str(dest))  # a bundle without a record leaves none behind
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["default_bundle"]
+
+    from vox_edge.runtime.cli_commands import quality_note
+
+    ship_default.install(str(src), str(dest), record)
+    assert quality_note(dest).startswith("preview: Whisper tiny.en WER 32.4 % on 100 held-out sentences")
 
 
 def test_dropout_hooks_are_training_only_and_removed(tekken):
