@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 C=~/.cache/vox-edge
 want="${1:-all}"
 # The flow start-noise scale and guidance the default bundle ships with (manifest `synthesis`; chosen with
-# tts_sweep.py on held-out rows 100-159: noise 0.4 in session 5, cfg 2.0 / noise 0.3 for run 5 in session 7): GTA
-# codes are sampled the same way, so the decoder and the backbone's own-input training see what the engine produces.
-NOISE_SCALE=0.3
+# tts_sweep.py on held-out rows 100-159: noise 0.4 in session 5, cfg 2.0 / noise 0.3 for run 5 in session 7, noise
+# 0.2 at run 5's step 13,097 in session 8): GTA codes are sampled the same way, so the decoder and the backbone's
+# own-input training see what the engine produces.
+NOISE_SCALE=0.2
 CFG_ALPHA=2.0
 
 running() { pgrep -f "$1" > /dev/null; }
