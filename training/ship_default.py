@@ -1,4 +1,5 @@
-r"""Stage 7: make the trained small model the packaged default voice, only if it passes the issue's gates.
+r"""Stage 7: make the trained small model the packaged default voice when it passes the issue's gates
+(with --preview also below the quality gates, saying so).
 
 1. export the stage-3 state + the codec decoder as a release-format checkpoint and an INT8 and an FP32 bundle
    (training/export_checkpoint.py, `vox-edge export`);
