@@ -101,3 +101,23 @@ def test_the_committed_lexicon():
     assert lex.apply("Call Keith, then Catherine.") == "kˈɔl kˈiθ, ðˈɛn kˈæθəɹən."
     assert lex.word("GPS") == "ʤˈipˈiˈɛs" and lex.word("AUX") == "ˈAjˈuˈɛks"
     assert set(lex.secondary) == {"cmudict"} and not set(lex.secondary["cmudict"]) & set(lex.entries)
+
+
+def test_the_names_sweep_set_reads_as_phonemes_and_is_labelled_by_what_training_saw():
+    """training/corpus/names.tsv (tts_sweep.py --rows): every word has phonemes (no letter fallback), and a row is
+    `seen` exactly when one of its CMUdict names occurs in the training corpus."""
+    import csv
+
+    from vox_edge.runtime.lexicon import WORD
+
+    lex = Lexicon.from_file(ROOT / "training" / "lexicon" / "en_us.tsv.gz")
+    train = (ROOT / "training" / "corpus" / "train.tsv").read_text(encoding="utf-8")
+    with open(ROOT / "training" / "corpus" / "names.tsv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert {r["category"] for r in rows} == {"seen", "unseen"} and len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        words = [m.group(0) for m in WORD.finditer(r["norm"])]
+        assert all(lex.word(w) != w.lower() for w in words), r["norm"]
+        names = [w for w in words if not lex.known(w) and w.lower() in lex.secondary["cmudict"]]
+        assert names, r["norm"]
+        assert any(f" {n}" in train for n in names) == (r["category"] == "seen"), r["norm"]

@@ -119,6 +119,9 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.expanduser("~/.cache/vox-edge/sweep"))
     ap.add_argument("--trained", action="store_true", help="rows the run trained on instead (training/corpus/"
                     "train.tsv rows with codes in --codes): seen vs unseen text tells memorising from reading")
+    ap.add_argument("--rows", default="", help="every row of this TSV (id, category, raw) instead, e.g. "
+                    "training/corpus/names.tsv: given names and surnames the lexicon takes from CMUdict, in the "
+                    "training corpus (category seen) or not (unseen)")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -127,10 +130,14 @@ def main(argv=None):
     if codec is None:
         sys.exit(f"{a.codec}: not the codec of these codes (fingerprint {tr.codec_info['fingerprint']})")
     tok = tr.text_tokenizer  # with the run's lexicon, if it has one
-    rows = trained_rows(TRAIN, a.codes, a.n) if a.trained else tuning_rows(HELDOUT, a.n)
+    if a.rows:
+        with open(a.rows, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    else:
+        rows = trained_rows(TRAIN, a.codes, a.n) if a.trained else tuning_rows(HELDOUT, a.n)
     norms = [(r["id"], normalize(r["raw"])) for r in rows]  # the engine's text front end
-    print(f"stage 3 step {tr.step}; {len(rows)} " + ("training sentences" if a.trained else
-          "held-out sentences outside the quality gate's"), flush=True)
+    print(f"stage 3 step {tr.step}; {len(rows)} " + (f"sentences of {a.rows}" if a.rows else "training sentences"
+          if a.trained else "held-out sentences outside the quality gate's"), flush=True)
     print("| setting | WER | words heard | by category | ended by END |", flush=True)
     for st in map(parse_setting, a.setting or [""]):
         d = os.path.join(a.out, label(st))
