@@ -133,11 +133,13 @@ def main(argv=None):
     if a.rows:
         with open(a.rows, encoding="utf-8", newline="") as f:
             rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+        what = f"sentences of {a.rows}"
+    elif a.trained:
+        rows, what = trained_rows(TRAIN, a.codes, a.n), "training sentences"
     else:
-        rows = trained_rows(TRAIN, a.codes, a.n) if a.trained else tuning_rows(HELDOUT, a.n)
+        rows, what = tuning_rows(HELDOUT, a.n), "held-out sentences outside the quality gate's"
     norms = [(r["id"], normalize(r["raw"])) for r in rows]  # the engine's text front end
-    print(f"stage 3 step {tr.step}; {len(rows)} " + (f"sentences of {a.rows}" if a.rows else "training sentences"
-          if a.trained else "held-out sentences outside the quality gate's"), flush=True)
+    print(f"stage 3 step {tr.step}; {len(rows)} {what}", flush=True)
     print("| setting | WER | words heard | by category | ended by END |", flush=True)
     for st in map(parse_setting, a.setting or [""]):
         d = os.path.join(a.out, label(st))

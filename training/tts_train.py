@@ -126,12 +126,13 @@ class Trainer:
             self.tekken, self.params, self.voice = resume["tekken"], resume["params"], resume["voice"]
             self.codec_info = resume["codec"]
             self.lexicon_gz = resume.get("lexicon_gz")
-            if a.lexicon and read_lexicon_gz(a.lexicon) != self.lexicon_gz:
+            given = read_lexicon_gz(a.lexicon) if a.lexicon else None
+            if given and given != self.lexicon_gz:
                 if not (a.new_lexicon_ok and self.lexicon_gz):
                     sys.exit(f"--lexicon {a.lexicon} is not the lexicon this run trained with; drop the flag (the run "
                              "keeps its own), pass --new-lexicon-ok to go on reading the new one, or start a new run "
                              "(--init) with it")
-                self.lexicon_gz = read_lexicon_gz(a.lexicon)  # saved with the run from now on, and exported
+                self.lexicon_gz = given  # saved with the run from now on, and exported
                 print(f"lexicon replaced by {a.lexicon}", flush=True)
         else:
             self.tekken = load_tekken(a.tekken)
