@@ -72,3 +72,22 @@ def test_opus_pack_is_a_teacher_folder_within_budget_without_held_out_clips(tmp_
     small = pack(str(src), str(tmp_path / "small"), max_bytes=stats["bytes"] // 2)
     assert 0 < small["clips"] < 3 and small["bytes"] <= stats["bytes"] // 2
     assert TeacherCrops(str(tmp_path / "pack"), preload=True).batch(2, 30000).shape == (2, 30000)
+
+
+def test_bf16_steps_keep_the_istft_head_and_losses_in_fp32(tmp_path, monkeypatch):
+    """--bf16 (CPU autocast): the networks run in bf16, the iSTFT head's exp/synthesis stays fp32, and a step's
+    loss matches an fp32 step from the same state to bf16 precision."""
+    monkeypatch.setattr(codec_train, "heldout_clips", lambda root: [])
+    rows = {}
+    for bf16 in (False, True):
+        torch.manual_seed(0)
+        (tmp_path / str(bf16)).mkdir()
+        tr = codec_train.Trainer(_args(tmp_path / str(bf16), ctc_weight=0.0, bf16=bf16, freeze_encoder=True,
+                                       cycle_weight=1.0))
+        if bf16:
+            with tr.amp():
+                spec = torch.randn(1, 2 * (tr.cfg.n_fft // 2 + 1), 3)
+                assert tr.model.tokenizer.istft(spec).dtype == torch.float32
+        rows[bf16] = tr.train_step()
+    assert all(np.isfinite(float(v)) for v in rows[True].values())
+    assert float(rows[True]["loss"]) == pytest.approx(float(rows[False]["loss"]), rel=0.05)

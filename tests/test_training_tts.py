@@ -729,6 +729,9 @@ def test_time_boxed_run_stops_and_its_cosine_spans_the_box(tekken, trained, tmp_
     assert tts_train.lr_at(500, a, 0.0) == pytest.approx(1.0) and tts_train.lr_at(20, a, 0.5) == pytest.approx(0.55)
     assert tts_train.lr_at(20, a, 1.0) == pytest.approx(0.1) == tts_train.lr_at(20, a, 3.0)
     assert tts_train.lr_at(505, a) == pytest.approx(0.55)  # no time box: the steps
+    r = SimpleNamespace(lr=1.0, lr_min=0.1, warmup=10, total_steps=1000, restart_at=600)  # a warm restart
+    assert tts_train.lr_at(599, r) == pytest.approx(1.0) == tts_train.lr_at(600, r)
+    assert tts_train.lr_at(800, r) == pytest.approx(0.55) and tts_train.lr_at(1000, r) == pytest.approx(0.1)
     clock = iter(range(10**6))  # each reading of the clock is a second later
     monkeypatch.setattr(tts_train.time, "monotonic", lambda: float(next(clock)))
     out = tmp_path / "box"

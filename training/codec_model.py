@@ -36,6 +36,19 @@ def codec_config(args: dict) -> CodecConfig:
     return ModelConfig.from_params(make_params("small", codec=dict(args))).codec
 
 
+class FP32(nn.Module):
+    """Runs a module in fp32 even inside a bf16 autocast (codec_train --bf16): the iSTFT head's exp and its fixed
+    synthesis basis would lose the waveform's low bits in bf16."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, enabled=False):
+            return self.inner(x.float())
+
+
 class Codec(nn.Module):
     """encoder + tokenizer; `flat_state()` gives the release key names (no `encoder.` / `tokenizer.` prefix)."""
 
@@ -44,6 +57,8 @@ class Codec(nn.Module):
         self.cfg = cfg
         self.encoder = AudioEncoder(cfg)
         self.tokenizer = AudioTokenizer(cfg)
+        if self.tokenizer.istft is not None:  # weightless, so the state keys do not change
+            self.tokenizer.istft = FP32(self.tokenizer.istft)
         self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))  # latent scale + codebook init done
 
     # --- state in release naming ---

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import os
 import signal
 import subprocess
@@ -30,6 +29,7 @@ import soundfile as sf
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from schedule import cosine_lr as lr_at  # noqa: E402
 from codec_ctc import CTCHead, ctc_loss, greedy, latent_hinge, phone_ids  # noqa: E402
 from codec_data import DEFAULT_TEACHER, AlignedCodeCrops, TeacherCrops, heldout_clips  # noqa: E402
 from codec_gan import Discriminators, discriminator_loss, generator_losses  # noqa: E402
@@ -40,14 +40,6 @@ from wer import edit_distance  # noqa: E402
 
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/codec")
 TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
-
-
-def lr_at(step: int, args) -> float:
-    """Linear warm-up, then cosine from --lr to --lr * --lr-min over --total-steps (then flat)."""
-    if step < args.warmup:
-        return args.lr * (step + 1) / args.warmup
-    t = min(1.0, (step - args.warmup) / max(1, args.total_steps - args.warmup))
-    return args.lr * (args.lr_min + (1 - args.lr_min) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
 class Trainer:
@@ -204,6 +196,11 @@ class Trainer:
         with open(self.log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
 
+    def amp(self):
+        """--bf16: the networks' matmuls and convs in bf16 (AVX-512 BF16 here), fp32 master weights; the iSTFT head
+        and the spectral losses stay fp32 (Codec keeps the head out of autocast)."""
+        return torch.autocast(self.dev.type, dtype=torch.bfloat16, enabled=self.args.bf16)
+
     # --- one optimisation step ---
     def train_step(self) -> dict:
         a = self.args
@@ -214,12 +211,14 @@ class Trainer:
         for g in self.opt.param_groups:
             g["lr"] = lr_at(self.step, a) * g.get("lr_scale", 1.0)
         early = self.step < a.dropout_steps and not a.freeze_encoder
-        y, commit, idx, sem = self.model(x, a.fsq_dropout if early else 0.0, a.vq_dropout if early else 0.0)
+        with self.amp():
+            y, commit, idx, sem = self.model(x, a.fsq_dropout if early else 0.0, a.vq_dropout if early else 0.0)
         extra = {}
         if n_gta:
             # part of the batch decodes the stage-3 model's own codes against the real audio of those frames
             codes_g, x_g = (t.to(self.dev) for t in self.gta.batch(n_gta, a.frames))  # [G, F, 37] -2 space, [G, F * spf]
-            y_g = self.model.tokenizer.decode(codes_g)
+            with self.amp():
+                y_g = self.model.tokenizer.decode(codes_g)
             if (self.step + 1) % a.log_every == 0:  # log-only (~60 ms): measured on the step that closes a log row
                 with torch.no_grad():
                     extra["gta_sc"] = self.loss(y_g, x_g)["sc"]
@@ -236,9 +235,10 @@ class Trainer:
             # a phonetic perceptual loss. A frozen copy judges, so the encoder is not pulled towards easy targets.
             if self.judge is None or self.step % a.cycle_refresh == 0:
                 self.judge = copy.deepcopy(self.model.encoder).requires_grad_(False).eval()
-            with torch.no_grad():
-                want = self.model.split(self.judge.encode_latent(x))[0]  # [B, T, semantic_dim]
-            got = self.model.split(self.judge.encode_latent(y))[0]
+            with torch.no_grad(), self.amp():
+                want = self.model.split(self.judge.encode_latent(x))[0].float()  # [B, T, semantic_dim]
+            with self.amp():
+                got = self.model.split(self.judge.encode_latent(y))[0].float()
             cycle = (got - want).pow(2).mean() / want.pow(2).mean().clamp(min=1e-8)
             total = total + a.cycle_weight * cycle
             extra["cycle"] = cycle.detach()
@@ -389,6 +389,8 @@ def main():
     ap.add_argument("--lr-min", type=float, default=0.1, help="final lr as a fraction of --lr")
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--total-steps", type=int, default=200_000, help="length of the cosine schedule")
+    ap.add_argument("--restart-at", type=int, default=0,
+                    help="warm restart / anneal: the cosine begins again at this step (from --lr, to --total-steps)")
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--mel-weight", type=float, default=1.0)
     ap.add_argument("--commit-weight", type=float, default=0.25)
@@ -434,6 +436,8 @@ def main():
     ap.add_argument("--asr", action=argparse.BooleanOptionalAction, default=True, help="Whisper-score eval reconstructions")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this much wall time (0 = never)")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False,
+                    help="bf16 autocast for the encoder/decoder networks (fp32 weights, iSTFT head and losses)")
     ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (optional; the recipe runs on CPU)")
     ap.add_argument("--preload", action="store_true", help="decode all teacher audio into memory once (GPU runs)")
     args = ap.parse_args()

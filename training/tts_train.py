@@ -33,6 +33,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tts_config  # noqa: E402
 from ckpt_io import atomic_save, load as load_ckpt  # noqa: E402
+from schedule import cosine_lr as lr_at  # noqa: E402
 from tts_codes import DEFAULT_OUT as DEFAULT_CODES, read_meta, read_shards  # noqa: E402
 from tts_data import (DEFAULT_TEACHER, TRAIN_TSV, Batcher, collate, load_examples, own_acoustic_inputs,  # noqa: E402
                       pick_voice_clip, read_texts, synthetic_examples, voice_prompt_codes)
@@ -48,13 +49,6 @@ DEFAULT_TEKKEN = os.path.join(DEFAULT_OUT, "tekken.json")
 DEFAULT_CODEC_CONFIG = os.path.join(ROOT, "training", "configs", "codec_small.json")
 TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
 
-
-def lr_at(step: int, a, frac: float | None = None) -> float:
-    """Linear warm-up, then cosine to lr * lr_min over --total-steps, or over the fraction `frac` of a time box."""
-    if step < a.warmup:
-        return a.lr * (step + 1) / a.warmup
-    t = min(1.0, frac if frac is not None else (step - a.warmup) / max(1, a.total_steps - a.warmup))
-    return a.lr * (a.lr_min + (1 - a.lr_min) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
 def guided_weight(step: int, a) -> float:
@@ -514,6 +508,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (optional: training/gpu_tts.sh); "
                     "the state it writes resumes on any device")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this many minutes (0 = never)")
+    ap.add_argument("--restart-at", type=int, default=0,
+                    help="warm restart: the cosine begins again at this step (from --lr, to --total-steps)")
     ap.add_argument("--cosine-minutes", type=float, default=0.0,
                     help="time-boxed runs: the cosine decay after warm-up spans this many minutes of this process "
                          "instead of --total-steps (0 = off)")
