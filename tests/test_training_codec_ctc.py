@@ -89,7 +89,7 @@ def _args(tmp_path: Path, **kw) -> argparse.Namespace:
               gan_start=0, gta="", gta_frac=0.5, latent_hinge=0.0, latent_max=4.0, lr_encoder_scale=1.0, cycle_weight=0.0, cycle_refresh=2, adv_weight=0.5, feat_weight=4.0, lr_d=2e-4, ctc_weight=1.0, lr_ctc=2e-3, ctc_batch=2, ctc_max_s=2.0,
               log_every=1, ckpt_min=1e9, eval_min=1e9, eval_at_start=False, reload_min=1e9, asr=False, max_steps=0,
               max_minutes=0.0, device="cpu", preload=False, disc_periods="", disc_channels=16, bf16=False,
-              restart_at=0)
+              restart_at=0, phase_weight=0.0, phase_fft=512)
     ns.update(kw)
     return argparse.Namespace(**ns)
 

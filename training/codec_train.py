@@ -33,7 +33,7 @@ from schedule import cosine_lr as lr_at  # noqa: E402
 from codec_ctc import CTCHead, ctc_loss, greedy, latent_hinge, phone_ids  # noqa: E402
 from codec_data import DEFAULT_TEACHER, AlignedCodeCrops, TeacherCrops, heldout_clips  # noqa: E402
 from codec_gan import Discriminators, discriminator_loss, generator_losses  # noqa: E402
-from codec_losses import SpectralLoss  # noqa: E402
+from codec_losses import PhaseLoss, SpectralLoss  # noqa: E402
 from ckpt_io import atomic_save, load as load_ckpt, prev_path  # noqa: E402
 from codec_model import DEFAULT_CONFIG, ROOT, Codec, codec_config, param_count, tokenizer_args  # noqa: E402
 from wer import edit_distance  # noqa: E402
@@ -54,6 +54,7 @@ class Trainer:
         # on the device before any optimiser exists: a loaded optimiser state then lands where its parameters are
         self.model = Codec(self.cfg).to(self.dev)
         self.loss = SpectralLoss(self.cfg.sampling_rate).to(self.dev)
+        self.phase_loss = PhaseLoss(args.phase_fft).to(self.dev) if args.phase_weight > 0 else None
         if args.lr_encoder_scale == 1.0:
             groups = [{"params": list(self.model.parameters())}]
         else:  # a slower encoder (phonetic codes must not run away from the decoder); two groups: new runs only
@@ -225,6 +226,10 @@ class Trainer:
             x, y = torch.cat([x, x_g]), torch.cat([y, y_g])
         parts = self.loss(y, x)
         total = parts["sc"] + parts["logmag"] + a.mel_weight * parts["mel"] + a.commit_weight * commit
+        if self.phase_loss is not None:
+            ph = self.phase_loss(y, x)
+            total = total + a.phase_weight * (ph["gd"] + ph["iaf"]) / 2
+            extra.update(gd=ph["gd"].detach(), iaf=ph["iaf"].detach())
         if a.latent_hinge > 0:
             # run 3b diverged with 30 % of frames at semantic latent RMS > 100 (unit at init): make growth cost
             hinge = latent_hinge(sem, a.latent_max)
@@ -436,6 +441,9 @@ def main():
     ap.add_argument("--asr", action=argparse.BooleanOptionalAction, default=True, help="Whisper-score eval reconstructions")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this much wall time (0 = never)")
+    ap.add_argument("--phase-weight", type=float, default=0.0,
+                    help="weight of the relative-phase losses (codec_losses.PhaseLoss: group delay + inst. frequency)")
+    ap.add_argument("--phase-fft", type=int, default=512, help="STFT size of the phase losses (hop n/4)")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=False,
                     help="bf16 autocast for the encoder/decoder networks (fp32 weights, iSTFT head and losses)")
     ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (optional; the recipe runs on CPU)")
