@@ -53,3 +53,15 @@ def test_trainer_adds_the_phase_term_and_logs_it(tmp_path, monkeypatch):
     assert {"gd", "iaf"} <= set(row) and all(np.isfinite(float(v)) for v in row.values())
     parts = float(row["sc"]) + float(row["logmag"]) + float(row["mel"]) + 0.25 * float(row["commit"])
     assert float(row["loss"]) == pytest.approx(parts + 0.5 * (float(row["gd"]) + float(row["iaf"])) / 2, rel=1e-4)
+
+
+def test_phase_swap_takes_magnitude_from_one_side_and_phase_from_the_other():
+    from codec_phase_diag import swap
+
+    x = _voice(n=9600)[0].double().numpy()
+    y = np.roll(x, 7) * 0.5  # another phase (a shift) and another magnitude (half)
+    same = swap(x, x, "rec_mag+teacher_phase", 256)
+    assert np.allclose(same[300:-300], x[300:-300], atol=1e-4)  # one signal on both sides inverts to itself
+    mixed = swap(y, x, "rec_mag+teacher_phase", 256)  # y's magnitude (half of x's), x's phase
+    err = np.abs(mixed[300:-300] - 0.5 * x[300:-300]).max() / np.abs(0.5 * x).max()
+    assert err < 0.1 and np.abs(mixed[300:-300] - y[300:-300]).max() / np.abs(y).max() > 0.5
