@@ -516,6 +516,33 @@ def test_warm_start_under_another_vocabulary_keeps_all_but_the_new_text_rows(tra
     assert all(torch.equal(new[k], src[k]) for k in new if k != key)
 
 
+def test_warm_start_into_a_deeper_model_adds_identity_layers(trained, tekken, tmp_path, monkeypatch):
+    """--dims deep from a shallower run: the new blocks start as the identity, so the deeper model computes what
+    its source did (same hidden states), and the new blocks still train."""
+    import tts_config
+    import tts_train
+
+    out, _, _, cfg = trained
+    args = ["--synthetic", "24", "--dims", "tiny", "--tekken", str(tekken[0]), "--codec-config", str(cfg),
+            "--codec", "", "--no-asr", "--bf16"]
+    shallow = tts_train.Trainer(tts_train.parser().parse_args(
+        args + ["--out", str(tmp_path / "s"), "--init", str(out / "last.pt")]))
+    depth = tts_config.TINY_DIMS["n_layers"]
+    monkeypatch.setitem(tts_config.TINY_DIMS, "n_layers", depth + 1)
+    deep = tts_train.Trainer(tts_train.parser().parse_args(
+        args + ["--out", str(tmp_path / "d"), "--init", str(out / "last.pt")]))
+    new = f"layers.{depth}."
+    assert any(k.startswith(new) for k in deep.model.state_dict())
+    assert not deep.model.state_dict()[new + "attention.wo.weight"].any()
+    assert deep.model.state_dict()[new + "attention.wq.weight"].any()  # the rest keeps its fresh init
+    embeds = torch.randn(1, 12, deep.params["dim"])  # [B, S, D]
+    with torch.no_grad():
+        torch.testing.assert_close(deep.model.backbone(embeds)[0], shallow.model.backbone(embeds)[0])
+    w0 = deep.model.state_dict()[new + "feed_forward.w2.weight"].clone()
+    deep.train_step()
+    assert not torch.equal(deep.model.state_dict()[new + "feed_forward.w2.weight"], w0)
+
+
 def test_sweep_settings_and_free_running_synthesis(trained, tekken):
     import tts_sweep
     from vox_edge.runtime.tokenizer import TekkenTokenizer

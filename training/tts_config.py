@@ -32,7 +32,8 @@ DIMS = {
 }  # fmt: skip
 
 # 14 backbone layers instead of 10 (+3.1 M parameters, ~+3.2 MB of INT8 bundle): for a run with compute to spare
-# (a borrowed GPU, training/gpu_tts.sh); a new run only (nothing warm-starts across depths)
+# (a borrowed GPU, training/gpu_tts.sh). `--init` from a 10-layer run adds layers 10-13 as the identity (zero output
+# projections), so a deep run starts where its source is (tts_train._grow_identity)
 DEEP_DIMS = {**DIMS, "n_layers": 14}
 
 TINY_DIMS = {  # for tests and smoke runs

@@ -201,8 +201,22 @@ class Trainer:
                 partial.append(f"{k} {n}/{len(v)} rows")
             else:
                 raise SystemExit(f"--init {path}: {k} is {tuple(w.shape)} there, {tuple(v.shape)} here")
-        print(f"warm start from {path} (step {src.get('step')})" + (f"; partial: {', '.join(partial)}" if partial else ""),
-              flush=True)
+        grown = self._grow_identity(set(weights))
+        print(f"warm start from {path} (step {src.get('step')})" + (f"; partial: {', '.join(partial)}" if partial else "")
+              + (f"; new identity layers: {', '.join(grown)}" if grown else ""), flush=True)
+
+    @torch.no_grad()
+    def _grow_identity(self, source_keys: set) -> list[str]:
+        """Blocks the source lacks (a deeper model, e.g. --dims deep from a 10-layer run) start as the identity:
+        their output projections (attention.wo, feed_forward.w2) are zero, so the residual stream, and with it
+        every output, is the source model's at step 0; the other weights keep their fresh init and learn from there."""
+        own = self.model.state_dict()
+        blocks = sorted({k[: k.index(".attention.wo.")] for k in own if ".attention.wo." in k})
+        grown = [b for b in blocks if not any(k.startswith(b + ".") for k in source_keys)]
+        for b in grown:
+            own[b + ".attention.wo.weight"].zero_()
+            own[b + ".feed_forward.w2.weight"].zero_()
+        return grown
 
     def _own_inputs(self, folder: str) -> dict[str, np.ndarray]:
         """The model's own codes per clip (tts_gta.py), only if they were made on this run's codes."""
