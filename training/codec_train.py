@@ -29,13 +29,13 @@ import soundfile as sf
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from schedule import cosine_lr as lr_at  # noqa: E402
 from codec_ctc import CTCHead, ctc_loss, greedy, latent_hinge, phone_ids  # noqa: E402
 from codec_data import DEFAULT_TEACHER, AlignedCodeCrops, TeacherCrops, heldout_clips  # noqa: E402
 from codec_gan import Discriminators, discriminator_loss, generator_losses  # noqa: E402
 from codec_losses import PhaseLoss, SpectralLoss  # noqa: E402
 from ckpt_io import atomic_save, load as load_ckpt, prev_path  # noqa: E402
 from codec_model import DEFAULT_CONFIG, ROOT, Codec, codec_config, param_count, tokenizer_args  # noqa: E402
+from schedule import cosine_lr as lr_at  # noqa: E402
 from wer import edit_distance  # noqa: E402
 
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/codec")

@@ -8,7 +8,8 @@ import math
 def cosine_lr(step: int, a, frac: float | None = None) -> float:
     """Linear warm-up over a.warmup steps, then cosine from a.lr to a.lr * a.lr_min over a.total_steps (then flat),
     or over the fraction `frac` of a time box. a.restart_at = S (a warm restart of an annealed run, SGDR-style): the
-    cosine starts again at step S, from a.lr; a resumed run keeps its place because it is all in steps."""
+    cosine starts again at step S, from a.lr (steps between the warm-up and S run at a.lr); a resumed run keeps its
+    place because it is all in steps."""
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
     start = max(a.warmup, getattr(a, "restart_at", 0))

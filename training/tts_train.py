@@ -50,7 +50,6 @@ DEFAULT_CODEC_CONFIG = os.path.join(ROOT, "training", "configs", "codec_small.js
 TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
 
 
-
 def guided_weight(step: int, a) -> float:
     """Guided-attention weight: --guided-weight until --guided-steps, then linearly to 0 over as many steps."""
     if a.guided_weight <= 0 or not a.guided_layers:
