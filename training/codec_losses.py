@@ -74,12 +74,13 @@ def anti_wrap(d: torch.Tensor) -> torch.Tensor:
 class PhaseLoss(torch.nn.Module):
     """Relative-phase losses (APNet's group delay and instantaneous angular frequency) on one STFT resolution.
 
-    Session 9 found the decoder's magnitudes close to right and its phase the larger loss: the teacher's own
-    phase on the reconstruction's magnitude gives 14.8 % WER where the reconstruction gives 26.3 %, with the
-    pitch right (1 % gross errors) but a rough, less periodic waveform. Absolute phase is not determined by the
-    codes, differences of phase along frequency (group delay: where in the window energy sits) and along time
-    (instantaneous frequency: coherent harmonics) are. Bins are weighted by the target's magnitude so silence
-    and noise floors, whose phase is random, do not count.
+    Session 9 found the decoder's magnitudes close to right and about half of its loss in the phase: the
+    teacher's own phase on the reconstruction's magnitude gives 14.8 % WER where the reconstruction gives 26.3 %,
+    with the pitch right (1 % gross errors) but a rough, less periodic waveform. Absolute phase is not determined
+    by the codes, differences of phase along frequency (group delay: where in the window energy sits) and along
+    time (instantaneous frequency: coherent harmonics) are. Bins are weighted by the target's magnitude so silence
+    and noise floors, whose phase is random, do not count. Tried at weight 2 for 3.3k steps: no WER gain (25.4 vs
+    24.8 % without, training/README.md session 9), so it is off by default.
     """
 
     def __init__(self, n_fft: int = 512):
