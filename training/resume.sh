@@ -15,6 +15,8 @@ want="${1:-all}"
 # own-input training see what the engine produces.
 NOISE_SCALE=0.2
 CFG_ALPHA=2.0
+# The packaged default voice: with ~/.cache wiped, the stage-3 run and the decoder start again from its weights.
+BUNDLE=src/vox_edge/assets/default_bundle
 
 running() { pgrep -f "$1" > /dev/null; }
 start() {  # name, log, command...
@@ -54,11 +56,14 @@ if [[ $want == all || $want == codec_ctc ]]; then
   # head (--ctc-weight 1 --ctc-batch 8); its encoder + codebook are frozen since step 875 (marker file `frozen`),
   # the codes of stage 3 run 3 come from them, and only the decoder learns, with the semantic cycle loss as a
   # phonetic perceptual loss; lr 6e-4 until decoder step ~7.7k (SC flat at 0.465), 3e-4 since (as run 2 at 12.4k).
-  # With ~/.cache wiped it restarts from the committed checkpoint, still frozen.
+  # With ~/.cache wiped (session 10) it restarts, still frozen, from the shipped bundle's decoder
+  # (training/bundle_recover.py: int8 dequantised, at its step) on the committed checkpoint's encoder and codebooks.
   ws=()
   if [[ ! -e $C/codec_ctc/last.pt ]]; then
     mkdir -p $C/codec_ctc && touch $C/codec_ctc/frozen
-    ws=(--init training/checkpoints/codec_small.pt)
+    [[ -e $C/codec_ctc/recovered.pt ]] || .venv/bin/python training/bundle_recover.py --bundle $BUNDLE \
+      --codec-out $C/codec_ctc/recovered.pt --codec-base training/checkpoints/codec_small.pt
+    ws=(--init $C/codec_ctc/recovered.pt)
   fi
   phase=(--ctc-weight 1 --ctc-batch 8)
   [[ -e $C/codec_ctc/frozen ]] && phase=(--freeze-encoder --cycle-weight 1)
@@ -98,6 +103,9 @@ fi
 # Stage 3's codes: codec run 3's frozen codes (fingerprint 6f3ec5d1116ee211) of every teacher clip. The stage-3 job
 # first encodes the clips generated since (tts_codes.py, incremental, ~3 min for 11 h); with no teacher audio (a
 # wiped ~/.cache) it trains on the committed training/codes and decodes samples with the committed codec.
+# After a wipe the folder starts as a copy of the committed codes (same frozen codec), so only clips beyond them
+# are encoded again as the teacher regenerates its audio.
+[[ -e $C/tts_ctc/codes/meta.json ]] || { mkdir -p $C/tts_ctc && cp -r training/codes $C/tts_ctc/codes; }
 codes=$C/tts_ctc/codes codec=$C/codec_ctc/last.pt
 enc=".venv/bin/python training/tts_codes.py --codec $codec --out $codes &&"
 if [[ ! -e $C/teacher/manifest.jsonl || ! -e $codec ]]; then
@@ -140,6 +148,10 @@ if [[ $want == all || $want == tts_phon ]]; then
   # Session 9: a warm restart (SGDR): a new cosine from 3e-4 at step 17,800 (the first cycle ended at 17k, val CE
   # 1.586) to 23k, sized to one working session of a shared core.
   mkdir -p $C/tts_phon
+  # a wiped ~/.cache (session 10): the run goes on from the shipped bundle's weights at their step (a compact state:
+  # fresh AdamW moments), on the committed codes until the teacher audio is back
+  [[ -e $C/tts_phon/last.pt ]] || .venv/bin/python training/bundle_recover.py --bundle $BUNDLE --codes training/codes \
+    --out $C/tts_phon/last.pt
   init=""
   [[ ! -e $C/tts_phon/last.pt && -e $C/tts_phon/init_run4.pt ]] && init="--init $C/tts_phon/init_run4.pt"
   tekken=$C/tts_char/tekken.json
