@@ -50,6 +50,7 @@ def quantize_int8_dynamic(src: str | Path, dst: str | Path, per_channel: bool = 
         out = Path(tmp) / "q.onnx"
         quantize_dynamic(prepared, out, op_types_to_quantize=list(op_types), per_channel=per_channel,
                          weight_type=QuantType.QInt8, nodes_to_exclude=list(exclude),
+                         reduce_range=True,  # 7-bit weights: no int16 saturation without VNNI (onnx_utils.INT8_WEIGHT_MAX)
                          use_external_data_format=initializer_bytes(load_model(prepared, False)) > (1 << 30),
                          extra_options={"MatMulConstBOnly": True})
         model = load_model(out)
@@ -100,7 +101,7 @@ def quantize_int8_static(src: str | Path, dst: str | Path, feeds: list[Mapping[s
         quantize_static(prepared, out, FeedReader(feeds), quant_format=QuantFormat.QDQ,
                         op_types_to_quantize=list(op_types), per_channel=per_channel,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=cal, nodes_to_exclude=list(exclude),
+                        calibrate_method=cal, nodes_to_exclude=list(exclude), reduce_range=True,  # as above
                         use_external_data_format=initializer_bytes(load_model(prepared, False)) > (1 << 30),
                         extra_options={"MatMulConstBOnly": True, "CalibTensorRangeSymmetric": False})
         return save_model(load_model(out), dst)
