@@ -588,6 +588,33 @@ def test_quality_benchmark_selection_and_scoring():
     assert "| x | int8 / - / - | 3 |" in quality_wer.table([run])
 
 
+def test_quality_benchmark_pools_seeds_over_all_their_sentences():
+    import argparse
+
+    import quality_wer
+
+    assert quality_wer.parse_seeds("0,1,2") == [0, 1, 2] and quality_wer.parse_seeds("3") == [3]
+    for bad in ("", "1,1", "a"):
+        with pytest.raises((argparse.ArgumentTypeError, ValueError)):
+            quality_wer.parse_seeds(bad)
+    rows = quality_wer.select(str(ROOT / "training" / "corpus" / "heldout.tsv"), 100)[:2]
+
+    def run(seed: int, hyp_of) -> dict:
+        clips = [{"id": r["id"], "category": r["category"], "norm": r["norm"], "duration": 2.0, "elapsed": 0.1 * (seed + 1),
+                  "ttfa_ms": 10.0 * (seed + 1), "stopped": True} for r in rows]
+        return {"label": f"int8@{seed}", "seed": seed, "precisions": {"backbone": "int8"}, "clips": clips,
+                "score": quality_wer.score(clips, {c["id"]: hyp_of(c) for c in clips})}
+
+    right, silent = run(0, lambda c: c["norm"]), run(1, lambda c: "")
+    p = quality_wer.pooled("int8", [right, silent])
+    words = right["score"]["words"]
+    assert right["score"]["wer"] == 0 and silent["score"]["wer"] == 1
+    assert p["score"]["words"] == 2 * words and p["score"]["errors"] == words and p["score"]["wer"] == 0.5
+    assert p["per_seed"] == {"0": 0.0, "1": 1.0} and p["seeds"] == [0, 1] and p["score"]["matched"] == 0.5
+    assert p["rtf"] == pytest.approx((0.1 + 0.2) * 2 / 8.0) and p["stopped"] == "4/4" and p["audio_s"] == 8.0
+    assert "| int8 | int8 / - / - | 4 |" in quality_wer.table([p])
+
+
 def test_matched_words_ignore_invented_words_that_wer_counts():
     from wer import matched_words, wer_counts
 

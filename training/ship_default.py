@@ -94,7 +94,8 @@ def quality_record(summary: dict, runs: dict, when: str, a) -> dict:
     i8, f32 = runs["int8"], runs["fp32"]
     return {"status": "release" if not summary["failed_gates"] else "preview",
             "failed_gates": summary["failed_gates"],
-            "asr": "Whisper tiny.en", "sentences": summary["n"], "measured": when,
+            "asr": "Whisper tiny.en", "sentences": summary["n"], "seeds": i8.get("seeds", [0]), "measured": when,
+            "wer_int8_per_seed": i8.get("per_seed", {}), "wer_fp32_per_seed": f32.get("per_seed", {}),
             "wer_int8": i8["score"]["wer"], "wer_fp32": f32["score"]["wer"],
             "words_heard_int8": i8["score"]["matched"],
             "wer_int8_by_category": i8["score"].get("per_category", {}),
@@ -111,6 +112,8 @@ def main(argv=None):
                     help="codec whose decoder ships (same code fingerprint as the codes stage 3 trained on)")
     ap.add_argument("--work", default=os.path.expanduser("~/.cache/vox-edge/ship"))
     ap.add_argument("--n", type=int, default=100, help="held-out sentences for the WER gate")
+    ap.add_argument("--seed", default="0,1,2", help="flow-noise seeds; the gates read every seed's sentences "
+                    "together (one seed of 100 sentences resolves ~+-3 points, more than the 1.5-point gap gate)")
     ap.add_argument("--max-mb", type=float, default=25.0)
     ap.add_argument("--max-wer", type=float, default=0.10)
     ap.add_argument("--max-gap", type=float, default=1.5, help="INT8 vs FP32 WER, in points")
@@ -137,7 +140,7 @@ def main(argv=None):
           f"decoder `{a.codec}` at step {step_of(a.codec)}; sampling cfg_alpha {a.cfg_alpha:g}, noise_scale "
           f"{a.noise_scale:g} (training/ship_default.py)."] if a.results_md else []
     run([PY, "benchmarks/quality_wer.py", "--bundle", f"int8={b8}", "--bundle", f"fp32={b32}", "--n", str(a.n),
-         "--out", q, *md])
+         "--seed", a.seed, "--out", q, *md])
     with open(os.path.join(q, "quality_wer.json"), encoding="utf-8") as f:
         scored = json.load(f)
     runs = {r["label"]: r for r in scored["runs"]}
