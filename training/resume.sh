@@ -15,6 +15,10 @@ want="${1:-all}"
 # own-input training see what the engine produces.
 NOISE_SCALE=0.2
 CFG_ALPHA=2.0
+# bf16 autocast only where the CPU has bf16 arithmetic (AVX-512 BF16 / AMX: ~4x on stage 3's matmuls); without it
+# (the AVX2-only EPYC of session 10) torch emulates bf16 and stage 3 ran slower than in fp32 (0.13 vs 0.15 steps/s).
+BF16=--no-bf16
+grep -qE 'avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null && BF16=--bf16
 # The packaged default voice: with ~/.cache wiped, the stage-3 run and the decoder start again from its weights.
 BUNDLE=src/vox_edge/assets/default_bundle
 
@@ -77,7 +81,7 @@ if [[ $want == all || $want == codec_ctc ]]; then
   # in bf16 autocast (2.17 -> 2.65 steps/s here; the iSTFT head and the losses stay fp32).
   start "training/codec_train.py --out $C/codec_ctc" $C/codec_ctc/train.out nice -n 5 .venv/bin/python \
     training/codec_train.py --out $C/codec_ctc --dropout-steps 0 --warmup 200 --lr 2.6e-4 --eval-min 30 \
-    --commit-weight 1 --ema-decay 0.95 --bf16 --restart-at 49100 --total-steps 63000 "${phase[@]}" "${ws[@]}"
+    --commit-weight 1 --ema-decay 0.95 $BF16 --restart-at 49100 --total-steps 63000 "${phase[@]}" "${ws[@]}"
 fi
 if [[ $want == all || $want == gta ]]; then
   # GTA codes for codec run 3's decoder (session 4) and the own-input training: what the live stage-3 run (run 5
@@ -98,7 +102,7 @@ if [[ $want == tts ]]; then
     echo "tts: no $C/tts/last.pt to resume; first start: see README 'Stages 5-6'"; exit 0
   fi
   start "training/tts_train.py --lr" $C/tts/train.out nice -n 5 .venv/bin/python training/tts_train.py \
-    --lr 1e-3 --warmup 300 --eval-min 30 --bf16 --codec $C/codec/last.pt ${TTS_FLAGS:-}
+    --lr 1e-3 --warmup 300 --eval-min 30 $BF16 --codec $C/codec/last.pt ${TTS_FLAGS:-}
 fi
 # Stage 3's codes: codec run 3's frozen codes (fingerprint 6f3ec5d1116ee211) of every teacher clip. The stage-3 job
 # first encodes the clips generated since (tts_codes.py, incremental, ~3 min for 11 h); with no teacher audio (a
@@ -120,7 +124,7 @@ if [[ $want == tts_ctc ]]; then
   # EMA (0.999) from ~8.8k. Paused at step ~11k (session 5) in favour of run 4; not part of `all` any more.
   start "training/tts_train.py --out $C/tts_ctc" $C/tts_ctc/train.out nice -n 5 bash -c \
     "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_ctc --codes $codes --codec $codec \
-     --lr 3e-4 --warmup 300 --eval-min 30 --bf16 --ema-decay 0.999 $own ${TTS_FLAGS:-}"
+     --lr 3e-4 --warmup 300 --eval-min 30 $BF16 --ema-decay 0.999 $own ${TTS_FLAGS:-}"
 fi
 if [[ $want == tts_char ]]; then
   # stage 3 run 4 (session 5): the same model on a byte-level vocabulary (320 ids: specials + 256 bytes, no merges).
@@ -135,7 +139,7 @@ if [[ $want == tts_char ]]; then
   [[ ! -e $C/tts_char/last.pt && -e $C/tts_char/init_run3.pt ]] && init="--init $C/tts_char/init_run3.pt"
   start "training/tts_train.py --out $C/tts_char" $C/tts_char/train.out nice -n 5 bash -c \
     "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_char --codes $codes --codec $codec \
-     --tekken $C/tts_char/tekken.json --voice-clip tr000003 --lr 6e-4 --warmup 300 --eval-min 30 --bf16 \
+     --tekken $C/tts_char/tekken.json --voice-clip tr000003 --lr 6e-4 --warmup 300 --eval-min 30 $BF16 \
      --ema-decay 0.999 $init $own ${TTS_FLAGS:-}"
 fi
 if [[ $want == all || $want == tts_phon ]]; then
@@ -160,5 +164,5 @@ if [[ $want == all || $want == tts_phon ]]; then
   start "training/tts_train.py --out $C/tts_phon" $C/tts_phon/train.out nice -n 5 bash -c \
     "$enc exec .venv/bin/python training/tts_train.py --out $C/tts_phon --codes $codes --codec $codec \
      --tekken $tekken --lexicon training/lexicon/en_us.tsv.gz --voice-clip tr000003 --lr 3e-4 --warmup 300 \
-     --eval-min 30 --bf16 --ema-decay 0.999 --restart-at 17800 --total-steps 23000 $init $own ${TTS_FLAGS:-}"
+     --eval-min 30 $BF16 --ema-decay 0.999 --restart-at 17800 --total-steps 23000 $init $own ${TTS_FLAGS:-}"
 fi
