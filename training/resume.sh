@@ -109,7 +109,7 @@ fi
 # wiped ~/.cache) it trains on the committed training/codes and decodes samples with the committed codec.
 # After a wipe the folder starts as a copy of the committed codes (same frozen codec), so only clips beyond them
 # are encoded again as the teacher regenerates its audio.
-[[ -e $C/tts_ctc/codes/meta.json ]] || { mkdir -p $C/tts_ctc && cp -r training/codes $C/tts_ctc/codes; }
+[[ -e $C/tts_ctc/codes/meta.json ]] || { mkdir -p $C/tts_ctc/codes && cp training/codes/* $C/tts_ctc/codes/; }
 codes=$C/tts_ctc/codes codec=$C/codec_ctc/last.pt
 enc=".venv/bin/python training/tts_codes.py --codec $codec --out $codes &&"
 if [[ ! -e $C/teacher/manifest.jsonl || ! -e $codec ]]; then
