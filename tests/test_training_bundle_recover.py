@@ -93,6 +93,8 @@ def test_fp32_bundle_gives_the_checkpoint_back_exactly(exported):
 def test_int8_bundle_gives_weights_within_half_a_step(exported):
     from bundle_recover import recover
 
+    from vox_edge.export.onnx_utils import INT8_WEIGHT_MAX
+
     _, state, _, codes, bundles = exported
     rec = recover(bundles["int8"], codes, step=7)
     assert rec["step"] == 7 and rec["recovered_from"]["precisions"]["backbone"] == "int8"
@@ -100,7 +102,7 @@ def test_int8_bundle_gives_weights_within_half_a_step(exported):
     for k, v in state["model"].items():
         want, got = _bf16(v), rec["model"][k].float()
         if v.ndim == 2 and "embeddings" not in k:  # per-output-channel int8: error <= scale / 2 (+ BF16 of the result)
-            step = want.abs().amax(1, keepdim=True) / 127
+            step = want.abs().amax(1, keepdim=True) / INT8_WEIGHT_MAX  # 7-bit weights (ORT's reduce_range: 64 levels)
             assert ((got - want).abs() <= 0.5 * step + 0.01 * want.abs() + 1e-6).all(), k
             quantised += not torch.equal(got, want)
         else:  # norms and both tables are stored unquantised
