@@ -3,7 +3,8 @@ r"""Stage 7: make the trained small model the packaged default voice when it pas
 
 1. export the stage-3 state + the codec decoder as a release-format checkpoint and an INT8 and an FP32 bundle
    (training/export_checkpoint.py, `vox-edge export`);
-2. score both with benchmarks/quality_wer.py on --n held-out sentences (Whisper tiny.en);
+2. score both with benchmarks/quality_wer.py on --n held-out sentences (Whisper tiny.en), once per --seed (three
+   flow-noise seeds by default, read together: one seed resolves only about +-3 points);
 3. gates: INT8 bundle <= --max-mb, INT8 WER <= --max-wer, |INT8 - FP32| <= --max-gap points;
 4. if all hold, replace src/vox_edge/assets/default_bundle with the INT8 bundle (copy, then rename), so
    `pip install .` ships it and `vox-edge speak` uses it without --bundle, and write what was measured next to it
