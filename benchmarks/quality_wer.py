@@ -138,22 +138,26 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
     engine = rt.load(bundle, profile=profile or None)
     engine.warm_up()  # TTFA is measured with the voice prefix cached (issue 6)
     os.makedirs(os.path.join(out_dir, label), exist_ok=True)
-    clips, audio_s, compute_s = [], 0.0, 0.0
+    clips = []
     for r in rows:
         a = engine.synthesize(r["raw"], seed=seed)
         path = os.path.join(out_dir, label, r["id"] + ".wav")
         write_wav(path, a.samples, a.sample_rate)
-        audio_s += a.duration
-        compute_s += a.elapsed
         clips.append({"id": r["id"], "category": r["category"], "raw": r["raw"], "norm": r["norm"], "path": path,
                       "duration": round(a.duration, 3), "elapsed": round(a.elapsed, 4),
                       "ttfa_ms": None if a.t_first is None else round(1000 * a.t_first, 1),
                       "stopped": all(a.stopped), "frames": int(sum(len(c) for c in a.codes))})
     m = engine.manifest.data
-    ttfa = [c["ttfa_ms"] for c in clips if c["ttfa_ms"] is not None]
     return {"label": label, "bundle": os.path.abspath(bundle), "precisions": m.get("precisions"),
             "voice": engine.default_voice, "profile": profile, "synthesis": engine.manifest.synthesis, "clips": clips,
-            "audio_s": round(audio_s, 2), "rtf": round(compute_s / audio_s, 4) if audio_s else None,
+            **clip_stats(clips)}
+
+
+def clip_stats(clips: list[dict]) -> dict:
+    """Audio seconds, RTF, TTFA percentiles and END count of synthesised clips (one run, or several pooled)."""
+    ttfa = [c["ttfa_ms"] for c in clips if c.get("ttfa_ms") is not None]
+    audio = sum(c["duration"] for c in clips)
+    return {"audio_s": round(audio, 2), "rtf": round(sum(c["elapsed"] for c in clips) / audio, 4) if audio else None,
             "ttfa_p50_ms": _pct(ttfa, 0.5), "ttfa_p95_ms": _pct(ttfa, 0.95),
             "stopped": f"{sum(c['stopped'] for c in clips)}/{len(clips)}"}
 
@@ -164,14 +168,9 @@ def pooled(label: str, runs: list[dict]) -> dict:
     One seed of 100 sentences resolves about +-3 points (session 10: the same FP32 bundle scored 32.2 and 26.8 % at
     seeds 0 and 1; the flow's start noise changes each trajectory), which is more than the INT8/FP32 gate's 1.5."""
     clips = [c for r in runs for c in r["clips"]]
-    ttfa = [c["ttfa_ms"] for c in clips if c.get("ttfa_ms") is not None]
-    audio = sum(c["duration"] for c in clips)
     return {**{k: runs[0][k] for k in ("bundle", "precisions", "voice", "profile", "synthesis") if k in runs[0]},
             "label": label, "seeds": [r["seed"] for r in runs], "clips": clips, "score": totals(clips),
-            "per_seed": {str(r["seed"]): r["score"]["wer"] for r in runs}, "audio_s": round(audio, 2),
-            "rtf": round(sum(c["elapsed"] for c in clips) / audio, 4) if audio else None,
-            "ttfa_p50_ms": _pct(ttfa, 0.5), "ttfa_p95_ms": _pct(ttfa, 0.95),
-            "stopped": f"{sum(c['stopped'] for c in clips)}/{len(clips)}"}
+            "per_seed": {str(r["seed"]): r["score"]["wer"] for r in runs}, **clip_stats(clips)}
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -35,6 +35,7 @@ from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ckpt_io import atomic_save  # noqa: E402
+from ship_default import RECORD_SUFFIX  # noqa: E402  the quality record next to a packaged bundle
 from tts_codes import read_meta, read_shards  # noqa: E402
 from tts_data import voice_prompt_codes  # noqa: E402
 from tts_model import build_model  # noqa: E402
@@ -44,11 +45,17 @@ from vox_edge.export.bundle import AUDIO_EMBEDDINGS, TOK_EMBEDDINGS  # noqa: E40
 
 FLOW_GRAPHS = ("flow_condition", "flow_time", "flow_velocity")
 FLOW_PREFIX = ("acoustic.", "acoustic_transformer.")  # the flow graphs' module name -> the checkpoint's
-RECORD_SUFFIX = ".quality.json"  # ship_default.py's record next to a packaged bundle (holds the step)
 
 
 class RecoverError(SystemExit):
     pass
+
+
+def recorded_step(bundle: Path, key: str, default: int) -> int:
+    """A model step from ship_default.py's quality record next to a packaged bundle (stage3_step /
+    codec_decoder_step), else `default`."""
+    record = bundle.with_name(bundle.name + RECORD_SUFFIX)
+    return int(json.loads(record.read_text(encoding="utf-8"))["model"][key]) if record.exists() else default
 
 
 def initializers(path: Path) -> dict[str, np.ndarray]:
@@ -170,8 +177,7 @@ def recover(bundle: str | Path, codes_dir: str | Path, step: int | None = None, 
     tekken = json.loads((bundle / manifest["tokenizer"]["file"]).read_text(encoding="utf-8"))
     lexicon = bundle / manifest["tokenizer"].get("lexicon", "lexicon.tsv.gz")
     if step is None:
-        record = bundle.with_name(bundle.name + RECORD_SUFFIX)
-        step = int(json.loads(record.read_text())["model"]["stage3_step"]) if record.exists() else 0
+        step = recorded_step(bundle, "stage3_step", 0)
     return {
         "model": {k: v.to(torch.bfloat16) for k, v in state.items()},  # as tts_compact.py: 16-bit weights
         "step": step, "params": params, "tekken": tekken,
@@ -232,8 +238,7 @@ def recover_codec(bundle: str | Path, base: str | Path) -> dict:
                            "model was trained on")
     weights = {**{k: v.detach().clone() for k, v in ck.flat_state().items()},
                **{k: torch.from_numpy(np.array(v)).to(flat[k].dtype) for k, v in out.items()}}
-    record = bundle.with_name(bundle.name + RECORD_SUFFIX)
-    step = int(json.loads(record.read_text())["model"]["codec_decoder_step"]) if record.exists() else ck.step
+    step = recorded_step(bundle, "codec_decoder_step", ck.step)
     return {"weights": {k: (v if k.endswith("cluster_usage") else v.half()) for k, v in weights.items()},
             "tokenizer_args": ck.tokenizer_args, "step": step,
             "recovered_from": {"bundle": str(bundle), "precision": entry["precision"], "base": str(base)}}
