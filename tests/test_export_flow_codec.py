@@ -89,6 +89,35 @@ def test_flow_graphs_match_reference(exported, ref, ckpt, batch):
         assert np.abs(got - acoustic.velocity(x, tc, lc).numpy()).max() <= 1e-5
 
 
+def test_velocity_runs_the_last_layer_for_the_read_position_only(ref, ckpt):
+    """velocity() computes the last layer's query/wo/FFN for position 0 alone; that is position 0 of the full layer."""
+    acoustic, _ = ref
+    cfg = ckpt.config
+    g = torch.Generator().manual_seed(7)
+    x, tc, lc = (torch.randn(2, n, generator=g) for n in (cfg.n_acoustic_codebook, cfg.dim, cfg.dim))
+    with torch.no_grad():
+        seq = torch.stack([acoustic.input_projection(x), tc, lc], dim=1)  # [2,3,D]
+        for layer in acoustic.layers.values():
+            seq = layer(seq)  # every position, every layer
+        full = acoustic.acoustic_codebook_output(acoustic.norm(seq)[:, 0])
+        assert torch.allclose(acoustic.velocity(x, tc, lc), full, atol=1e-6, rtol=0)
+
+
+def test_norms_export_in_the_pattern_ort_fuses(exported, ckpt, tmp_path):
+    """torch.rsqrt exports as Reciprocal(Sqrt); rewritten to Div, ORT fuses each RMSNorm into one node."""
+    import onnxruntime as ort
+
+    out, _ = exported
+    n_norms = {"flow_velocity": 2 * ckpt.config.acoustic.n_layers + 1}
+    for name in ("flow_velocity", "codec_decoder"):
+        assert not [n for n in onnx.load(str(out / f"{name}.onnx")).graph.node if n.op_type == "Reciprocal"]
+        so = ort.SessionOptions()
+        so.optimized_model_filepath = str(tmp_path / f"{name}.opt.onnx")
+        ort.InferenceSession(str(out / f"{name}.onnx"), so, providers=["CPUExecutionProvider"])
+        fused = [n for n in onnx.load(str(tmp_path / f"{name}.opt.onnx")).graph.node if "SimplifiedLayerNormalization" in n.op_type]
+        assert len(fused) == n_norms.get(name, len(fused)) and fused
+
+
 @pytest.mark.parametrize("frames", [1, 7, 40])
 def test_codec_graph_matches_reference(exported, ref, ckpt, frames):
     out, _ = exported

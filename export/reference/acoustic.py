@@ -15,8 +15,8 @@ from .layers import AttentionProjections, FeedForward, RMSNorm
 class BidirectionalAttention(AttentionProjections):
     """Attention over the 3-token sequence: no mask, no positional encoding, GQA."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B,3,D] -> [B,3,D]
-        return self.attend(*self.project(x), None)
+    def forward(self, x: torch.Tensor, queries: int | None = None) -> torch.Tensor:  # [B,3,D] -> [B,Q,D]
+        return self.attend(*self.project(x, queries), None)
 
 
 class AcousticBlock(nn.Module):
@@ -27,8 +27,11 @@ class AcousticBlock(nn.Module):
         self.ffn_norm = RMSNorm(dim, eps)
         self.feed_forward = FeedForward(dim, hidden_dim)
 
-    def forward(self, x):
-        x = x + self.attention(self.attention_norm(x))
+    def forward(self, x, queries: int | None = None):  # [B,3,D] -> [B,Q,D] (Q = 3 unless `queries`)
+        # Every op but attention is per position, so the outputs of the first `queries` positions need only
+        # their own queries, residuals and FFN (keys and values still come from all 3).
+        h = self.attention(self.attention_norm(x), queries)
+        x = (x if queries is None else x[:, :queries]) + h
         return x + self.feed_forward(self.ffn_norm(x))
 
 
@@ -72,9 +75,12 @@ class AcousticTransformer(nn.Module):
     def velocity(self, x: torch.Tensor, time_cond: torch.Tensor, llm_cond: torch.Tensor) -> torch.Tensor:
         """x [B,A], time_cond [B,D], llm_cond [B,D] (= llm_projection(h), zero for CFG's uncond) -> v [B,A]."""
         seq = torch.stack([self.input_projection(x), time_cond, llm_cond], dim=1)  # [B,3,D]
-        for layer in self.layers.values():
+        *first, last = self.layers.values()
+        for layer in first:
             seq = layer(seq)
-        return self.acoustic_codebook_output(self.norm(seq)[:, 0])
+        # Only position 0 (the x token) is read out, so the last layer runs its query, wo and FFN for it alone:
+        # the same numbers with ~30 % less work per Euler step at 2 layers (~20 % at the release's 3).
+        return self.acoustic_codebook_output(self.norm(last(seq, queries=1))[:, 0])  # [B,A]
 
     # --- the whole per-frame step (reference for the runtime's NumPy loop) ---
     def decode_frame(self, h: torch.Tensor, noise: torch.Tensor, n_steps: int, cfg_alpha: float) -> torch.Tensor:

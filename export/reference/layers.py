@@ -43,10 +43,11 @@ class AttentionProjections(nn.Module):
         self.wv = nn.Linear(dim, n_kv_heads * head_dim, bias=False)
         self.wo = nn.Linear(n_heads * head_dim, dim, bias=False)
 
-    def project(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """x [B,S,D] -> q [B,H,S,hd], k/v [B,KV,S,hd]."""
+    def project(self, x: torch.Tensor, queries: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x [B,S,D] -> q [B,H,Q,hd], k/v [B,KV,S,hd]; Q = S, or the first `queries` positions only."""
         b, s, _ = x.shape
-        q = self.wq(x).view(b, s, self.n_heads, self.head_dim).transpose(1, 2)
+        xq = x if queries is None else x[:, :queries]
+        q = self.wq(xq).view(b, xq.shape[1], self.n_heads, self.head_dim).transpose(1, 2)
         k = self.wk(x).view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
         v = self.wv(x).view(b, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
         return q, k, v
