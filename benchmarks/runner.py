@@ -17,7 +17,7 @@ from vox_edge.device_profiles import DeviceProfile, load_profile
 from . import bandwidth as bw
 from . import machine, roofline, targets
 from .corpus import load_corpus, pick
-from .stats import median, summary
+from .stats import median, playback_stalls, summary
 from .timing import Recorder, instrument
 
 SCHEMA = "vox-edge-bench/1"
@@ -88,18 +88,20 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
         log(f"[{i + 1}/{s.utterances}] {text}")
         rec.begin(i)
         cpu0 = time.process_time()  # CPU time of all our threads: wall time minus what neighbours took
-        ttfa, elapsed, frames, samples = None, 0.0, 0, 0
+        ttfa, elapsed, frames, samples, timeline = None, 0.0, 0, 0, []
         for chunk in engine.stream(text, **opts):
             frames += chunk.frames
             samples += chunk.samples.shape[0]
             elapsed = chunk.elapsed
+            timeline.append((chunk.elapsed, chunk.duration))
             if ttfa is None and chunk.t_first is not None:
                 ttfa = chunk.t_first
         rec.end()
         cpu_s = time.process_time() - cpu0
         audio_s = samples / engine.sample_rate
+        silence, stalls = playback_stalls(timeline)  # what a listener of the stream would hear as gaps
         utts.append({"text": text, "frames": frames, "audio_s": audio_s, "elapsed_s": elapsed, "cpu_s": cpu_s,
-                     "ttfa_ms": None if ttfa is None else ttfa * 1e3,
+                     "ttfa_ms": None if ttfa is None else ttfa * 1e3, "stall_ms": silence * 1e3, "stalls": stalls,
                      "rtf": elapsed / audio_s if audio_s else None})
     mem = machine.rss_mb()  # before the probe and plotting, so neither can be the peak
     mem["after_load_rss_mb"] = rss_loaded
@@ -142,6 +144,8 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
         "load_s": load_s,
         "warmup_s": warmup_s,
         "ttfa_ms": summary(ttfas),
+        "stall_ms": summary([u["stall_ms"] for u in utts]),
+        "stalls_total": sum(u["stalls"] for u in utts),
         "rtf": {"aggregate": compute_total / audio_total if audio_total else None,
                 "cpu_aggregate": sum(u["cpu_s"] for u in utts) / audio_total if audio_total else None,
                 **summary([u["rtf"] for u in utts if u["rtf"] is not None])},

@@ -16,3 +16,21 @@ def summary(values: list[float]) -> dict:
 
 def median(values: list[float]) -> float:
     return float(np.median(values)) if values else 0.0
+
+
+def playback_stalls(chunks: list[tuple[float, float]]) -> tuple[float, int]:
+    """(ready_s, duration_s) of a stream's chunks in order -> (total silence in s, number of stalls) heard by a
+    player that starts with the first audio and plays each chunk as soon as it is ready, after the one before.
+
+    A chunk that is ready after the audio before it has run out leaves a gap; the gap delays everything after it
+    (the player does not skip ahead). Empty chunks (a stream's closing chunk) are skipped."""
+    clock, silence, stalls = None, 0.0, 0  # clock: when the audio queued so far runs out
+    for ready, duration in chunks:
+        if duration <= 0:
+            continue
+        if clock is None:
+            clock = ready
+        elif ready > clock:
+            silence, stalls, clock = silence + ready - clock, stalls + 1, ready
+        clock += duration
+    return silence, stalls

@@ -14,8 +14,9 @@ Field semantics that other modules rely on:
 * ``runtime.cfg_alpha`` (optional): v = alpha * v_cond + (1 - alpha) * v_uncond; 1.0 disables guidance. Absent =
   the bundle's own default (its manifest's ``synthesis``), else the reference's 1.2: guidance strength is a
   property of the model, so a profile sets it only to override the model on that device.
-* ``runtime.first_chunk_frames`` is the first codec chunk (small, for time-to-first-audio);
-  ``runtime.chunk_frames`` the steady-state chunk. Each chunk is decoded with
+* ``runtime.first_chunk_frames`` is the first codec chunk (small, for time-to-first-audio); later chunks double
+  (so a stream never runs dry while RTF < 0.5) up to ``runtime.chunk_frames``, the steady-state chunk. Each chunk
+  is decoded with
   ``runtime.codec_left_context_frames`` frames of left context (>= the codec's receptive field).
 * ``runtime.static_shapes``: keep every graph input at a fixed shape (KV buffer of ``max_context``,
   fixed codec chunk shapes), as NPU EPs (QNN, CoreML) need.

@@ -3,7 +3,10 @@
 Every codec op is causal; only the edge padding at the start of a decoded window differs from a one-shot
 decode, and 21 frames of left context hide it completely (spec §13). With 25 (the default) the
 concatenated chunks equal a one-shot decode of all frames. The first chunk is small (low
-time-to-first-audio), later ones larger (fewer graph calls).
+time-to-first-audio); later ones double in size up to `chunk_frames` (fewer graph calls, less re-decoded
+context). Doubling is what keeps a player fed: chunk k+1 takes RTF x its length to make while chunk k plays,
+so with RTF < 0.5 it is always ready in time. Jumping straight from 2 frames to 25 left every utterance with a
+~190 ms gap after its first 160 ms at RTF 0.2 (the 2-core AVX2 VM; `vox-edge bench` reports these gaps).
 
 Fixed-shape codec graphs (exported for NPU providers with a window of T frames) are fed [context + new
 + padding] right-padded to T: every op is causal, so the padding frames change no sample before them,
@@ -40,7 +43,8 @@ class CodecStream:
         self.frames_decoded = 0
 
     def _target(self) -> int:
-        return self._first if self._chunks_done == 0 else self._chunk
+        """Frames in the next chunk: first, 2·first, 4·first, ... capped at chunk_frames."""
+        return min(self._chunk, self._first << min(self._chunks_done, 30))
 
     def push(self, codes_m2: np.ndarray) -> np.ndarray | None:
         """codes_m2 [1+A] (−2 space) -> audio [n·spf] float32 when a chunk completes, else None."""

@@ -67,6 +67,7 @@ def test_bench_json_fields(bench_run):
     assert st["flow_step"]["n"] == 2 * 6 * res["profile"]["flow_steps"]
     assert st["flow_time"]["n"] == 0  # the time schedule was cached by warm-up
     assert st["codec_first_chunk"]["n"] == 2
+    assert res["stall_ms"]["n"] == 2 and res["stall_ms"]["min"] >= 0 and res["stalls_total"] >= 0
     mem = res["memory"]
     assert 0 < mem["current_rss_mb"] <= mem["peak_rss_mb"]
     ro = res["roofline"]
@@ -75,6 +76,18 @@ def test_bench_json_fields(bench_run):
     assert ro["floor_ms_per_frame"] > 0 and 0 < ro["fraction_wall"]
     assert set(res["targets"]) == {"rtf", "ttfa_ms_p50", "ttfa_ms_p95", "peak_rss_mb", "all_ok"}
     assert "TTFA ms" in r.stdout and "roofline" in r.stdout
+
+
+def test_playback_stalls():
+    from vox_edge.benchmarks.stats import playback_stalls
+
+    assert playback_stalls([]) == (0.0, 0)
+    # first audio at 0.1 s (0.16 s long): the next chunk, ready at 0.2, is in time; the third (ready 0.9) comes
+    # 0.9 - (0.1 + 0.16 + 0.32) = 0.32 s after the queue ran dry, and the gap shifts the fourth (ready 1.0, due 1.9)
+    silence, stalls = playback_stalls([(0.1, 0.16), (0.2, 0.32), (0.9, 1.0), (1.0, 0.5), (1.1, 0.0)])
+    assert stalls == 1 and abs(silence - 0.32) < 1e-9
+    silence, stalls = playback_stalls([(0.5, 0.0), (0.6, 0.1), (0.8, 0.1)])  # an empty chunk starts nothing
+    assert stalls == 1 and abs(silence - 0.1) < 1e-9
 
 
 def test_bench_png(bench_run):

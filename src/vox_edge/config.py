@@ -368,7 +368,7 @@ class SynthesisOptions:
     seed: int | None = 0  # None = nondeterministic noise
     max_frames: int | None = None  # budget of generation steps for the whole call (END steps count); None = text-derived cap only
     first_chunk_frames: int | None = None  # first codec chunk (small: time to first audio)
-    chunk_frames: int | None = None  # later codec chunks
+    chunk_frames: int | None = None  # later codec chunks: 2x, 4x ... first_chunk_frames, at most this
     # Exact noise for parity tests: array [R, n_acoustic_codebook]; generation step f of the call uses row f
     # (an END step consumes its row too, spec §13); R bounds the call's steps. Overrides seed.
     noise: Any = None
