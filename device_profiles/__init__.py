@@ -16,8 +16,8 @@ Field semantics that other modules rely on:
   property of the model, so a profile sets it only to override the model on that device.
 * ``runtime.first_chunk_frames`` is the first codec chunk (small, for time-to-first-audio); later chunks double
   (so a stream never runs dry while RTF < 0.5) up to ``runtime.chunk_frames``, the steady-state chunk. Each chunk
-  is decoded with
-  ``runtime.codec_left_context_frames`` frames of left context (>= the codec's receptive field).
+  is decoded with ``runtime.codec_left_context_frames`` frames of left context; leave it out and the engine uses
+  the bundle codec's receptive field (the fewest frames that make chunked audio equal one-shot audio).
 * ``runtime.static_shapes``: keep every graph input at a fixed shape (KV buffer of ``max_context``,
   fixed codec chunk shapes), as NPU EPs (QNN, CoreML) need.
 * ``runtime.execution_providers`` is in ORT priority order and always ends with CPUExecutionProvider,
@@ -133,7 +133,7 @@ class RuntimeSettings:
     static_shapes: bool
     max_context: int
     cfg_alpha: float | None = None  # None = the bundle's own default (manifest `synthesis`), else 1.2
-    codec_left_context_frames: int = 25
+    codec_left_context_frames: int | None = None  # None: the bundle's codec receptive field (exact, fewest)
 
 
 @dataclass(frozen=True)
@@ -225,8 +225,10 @@ class _Reader:
             self.fail(self.field(key), "must not be empty")
         return v
 
-    def integer(self, key: str, *, lo: int, hi: int, default: Any = _REQUIRED) -> int:
+    def integer(self, key: str, *, lo: int, hi: int, default: Any = _REQUIRED) -> int | None:
         v = self.raw(key, default)
+        if v is None and default is None:  # optional and absent
+            return None
         # bool is an int subclass in Python; `flow_steps = true` must not pass as 1.
         if isinstance(v, bool) or not isinstance(v, int):
             self.fail(self.field(key), f"must be an integer, got {_type_name(v)}")
@@ -352,8 +354,9 @@ def _parse_runtime(r: _Reader, hw: Hardware) -> RuntimeSettings:
         cfg_alpha=r.number("cfg_alpha", lo=CFG_ALPHA_RANGE[0], hi=CFG_ALPHA_RANGE[1], default=None),
         first_chunk_frames=r.integer("first_chunk_frames", lo=1, hi=250),
         chunk_frames=r.integer("chunk_frames", lo=1, hi=1000),
-        # 21 frames is the codec decoder's receptive field; less context makes chunk seams audible.
-        codec_left_context_frames=r.integer("codec_left_context_frames", lo=21, hi=1000, default=25),
+        # Absent (the bundled profiles): the bundle's own exact minimum (its codec's receptive field: 21 frames for
+        # the release, 13 for the small default codec). The engine refuses less than that for a given bundle.
+        codec_left_context_frames=r.integer("codec_left_context_frames", lo=1, hi=1000, default=None),
         static_shapes=r.boolean("static_shapes"),
         max_context=r.integer("max_context", lo=256, hi=131072),
     )

@@ -1,8 +1,9 @@
 """Streaming codec decode (spec §6): each chunk decodes [left context + new frames] and keeps the new samples.
 
 Every codec op is causal; only the edge padding at the start of a decoded window differs from a one-shot
-decode, and 21 frames of left context hide it completely (spec §13). With 25 (the default) the
-concatenated chunks equal a one-shot decode of all frames. The first chunk is small (low
+decode, and the codec's receptive field in frames of left context hides it completely (spec §13: 21 for the
+release, 13 for the small default codec; `CodecConfig.min_left_context_frames`, the engine's default). With that
+much context the concatenated chunks equal a one-shot decode of all frames. The first chunk is small (low
 time-to-first-audio); later ones double in size up to `chunk_frames` (fewer graph calls, less re-decoded
 context). Doubling is what keeps a player fed: chunk k+1 takes RTF x its length to make while chunk k plays,
 so with RTF < 0.5 it is always ready in time. Jumping straight from 2 frames to 25 left every utterance with a
@@ -17,8 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime as ort
-
-MIN_EXACT_CONTEXT = 21  # frames; below this the chunk seams differ from one-shot decode
 
 
 class CodecStream:

@@ -42,7 +42,7 @@ from vox_edge.manifest import Manifest, load_manifest
 
 from . import plan
 from .backbone import Backbone, Past
-from .codec_stream import MIN_EXACT_CONTEXT, CodecStream
+from .codec_stream import CodecStream
 from .embeddings import Embeddings, load_voice
 from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
@@ -53,7 +53,6 @@ from .wav import pcm16
 
 DEFAULT_FIRST_CHUNK_FRAMES = 2
 DEFAULT_CHUNK_FRAMES = 12
-DEFAULT_LEFT_CONTEXT_FRAMES = 25
 MAX_FLOW_STEPS = 64
 
 
@@ -178,10 +177,15 @@ class Engine:
         rt = getattr(profile, "runtime", None)
         # KV positions per request (prompt + frames): the profile's budget, else the model's max_seq_len.
         self.max_context = int(getattr(rt, "max_context", 0) or cfg.raw.get("max_seq_len", 65536))
-        self._left_context = int(getattr(rt, "codec_left_context_frames", DEFAULT_LEFT_CONTEXT_FRAMES))
-        if self._left_context < MIN_EXACT_CONTEXT:
-            raise ProfileError(f"codec_left_context_frames {self._left_context} < {MIN_EXACT_CONTEXT}: "
-                               "chunked audio would differ from one-shot decode.")
+        # Codec frames re-decoded before each chunk: the codec's receptive field (exact and no more) unless the
+        # profile asks for more; less would make chunk seams differ from one-shot audio.
+        need = cfg.codec.min_left_context_frames
+        asked = getattr(rt, "codec_left_context_frames", None)
+        self._left_context = need if asked is None else int(asked)
+        if self._left_context < need:
+            raise ProfileError(f"codec_left_context_frames = {self._left_context} is less than this bundle's codec "
+                               f"receptive field ({need} frames): chunked audio would differ from one-shot decode. "
+                               "Remove the key from the profile (the bundle's minimum is used) or raise it.")
 
     # --- facts ---
     @property

@@ -49,7 +49,7 @@ def test_bundled_profile_loads_and_is_consistent(name):
     assert p.name == name
     assert p.runtime.execution_providers[-1] == "CPUExecutionProvider"
     assert 1 <= p.runtime.intra_op_threads <= p.hardware.cores
-    assert p.runtime.codec_left_context_frames >= 21
+    assert p.runtime.codec_left_context_frames is None  # the bundle's codec decides (its receptive field)
     for key in ("ttfa_ms_p50", "ttfa_ms_p95", "rtf", "peak_rss_mb"):
         t = getattr(p.targets, key)
         assert t.value > 0
@@ -124,12 +124,14 @@ def test_profiles_are_frozen_and_hashable():
 def test_defaults_for_optional_runtime_fields(tmp_path):
     text = bundled_text("dev-vm-2core-x86")
     assert "\ncfg_alpha =" not in text  # unset: the model (bundle) decides, see test_engine_sampling_defaults
-    text = _sub(text, "codec_left_context_frames = 25\n", "")
+    assert "\ncodec_left_context_frames =" not in text
     path = tmp_path / "dev-vm-2core-x86.toml"
     path.write_text(text, encoding="utf-8")
     p = load_profile(path)
     assert p.runtime.cfg_alpha is None
-    assert p.runtime.codec_left_context_frames == 25
+    assert p.runtime.codec_left_context_frames is None
+    path.write_text(_sub(text, "max_context = 2048", "max_context = 2048\ncodec_left_context_frames = 30"), encoding="utf-8")
+    assert load_profile(path).runtime.codec_left_context_frames == 30
 
 
 def test_with_runtime_override_is_validated():
@@ -186,8 +188,8 @@ BAD = [
     ("dev-vm-2core-x86", "intra_op_threads = 1 ", "intra_op_threads = 3 ", "runtime.intra_op_threads", "hardware.cores"),
     ("dev-vm-2core-x86", "flow_steps = 7 ", "flow_steps = 0 ", "runtime.flow_steps", "[1,"),
     ("dev-vm-2core-x86", "flow_steps = 7 ", "cfg_alpha = -0.5\nflow_steps = 7 ", "runtime.cfg_alpha", "[0,"),
-    ("dev-vm-2core-x86", "codec_left_context_frames = 25", "codec_left_context_frames = 20",
-     "runtime.codec_left_context_frames", "[21,"),
+    ("dev-vm-2core-x86", "max_context = 2048", "max_context = 2048\ncodec_left_context_frames = 0",
+     "runtime.codec_left_context_frames", "[1,"),
     ("dev-vm-2core-x86", "first_chunk_frames = 2 ", "first_chunk_frames = 30 ", "runtime.first_chunk_frames",
      "runtime.chunk_frames"),
     ("dev-vm-2core-x86", "max_context = 2048", "max_context = 16", "runtime.max_context", "[256,"),

@@ -159,3 +159,19 @@ def test_voices_and_defaults(engine):
     a = engine.synthesize(TEXT, max_frames=5)
     b = engine.synthesize(TEXT, voice=engine.default_voice, max_frames=5)
     assert np.array_equal(a.samples, b.samples)
+
+
+def test_codec_context_defaults_to_the_codec_receptive_field(engine, tiny_bundle):
+    """No profile key: the bundle codec's exact minimum (test_chunking_does_not_change_audio runs with it); more is
+    allowed, less is refused with a message naming the fix."""
+    import vox_edge.runtime as rt
+    from vox_edge.device_profiles import load_profile
+    from vox_edge.errors import ProfileError
+
+    need = engine.config.codec.min_left_context_frames
+    assert engine._left_context == need >= 2
+    prof = load_profile("dev-vm-2core-x86")
+    assert rt.load(tiny_bundle, prof, verify="none")._left_context == need
+    assert rt.load(tiny_bundle, prof.with_runtime(codec_left_context_frames=need + 4), verify="none")._left_context == need + 4
+    with pytest.raises(ProfileError, match="receptive field.*Remove the key"):
+        rt.load(tiny_bundle, prof.with_runtime(codec_left_context_frames=need - 1), verify="none")

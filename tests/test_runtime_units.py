@@ -51,11 +51,15 @@ def codes_m2(engine):
 @pytest.mark.parametrize("first,chunk", [(2, 12), (1, 1), (2, 25), (5, 7), (47, 47)])
 def test_streaming_codec_equals_one_shot(engine, codes_m2, first, chunk):
     spf = engine.samples_per_frame
-    cs = CodecStream(engine._codec_session, spf, first, chunk, left_context_frames=25)
+    # the codec's exact minimum of context (the engine's default)
+    cs = CodecStream(engine._codec_session, spf, first, chunk, left_context_frames=engine._left_context)
     parts = [a for f in codes_m2 if (a := cs.push(f)) is not None]
     sizes = [p.shape[0] // spf for p in parts]
     parts.append(cs.flush())
-    assert sizes[:1] == [min(first, 47)] and all(s == chunk for s in sizes[1:])
+    want = []  # first, 2·first, 4·first ... capped at chunk, while the 47 frames last
+    while sum(want) + min(chunk, first << len(want)) <= 47:
+        want.append(min(chunk, first << len(want)))
+    assert sizes == want
     got = np.concatenate(parts)
     assert got.shape == (47 * spf,) and cs.frames_decoded == 47
     assert np.abs(got - _decode(engine, codes_m2)).max() <= 1e-5
@@ -124,7 +128,7 @@ def test_fixed_window_codec_is_right_padded_and_exact(engine, codes_m2):
     fixed = _FixedShape(engine._codec_session, "codes", 1, 37)
     cs = CodecStream(fixed, engine.samples_per_frame, 2, 25, left_context_frames=25)
     got = np.concatenate([a for f in codes_m2 if (a := cs.push(f)) is not None] + [cs.flush()])
-    assert fixed.calls == 1 + (47 - 2 + 11) // 12  # chunks capped at 37 - 25 = 12 frames
+    assert fixed.calls == 6  # 2, 4, 8, then chunks capped at 37 - 25 = 12 frames: 12, 12 and the last 9
     assert np.abs(got - _decode(engine, codes_m2)).max() <= 1e-5
 
 

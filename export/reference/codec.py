@@ -270,20 +270,8 @@ class Transformer(nn.Module):
 
 
 def min_left_context_frames(cfg: CodecConfig) -> int:
-    """Fewest left-context frames for which chunked decode equals one-shot decode exactly (21 for the release).
-
-    Tracks the last position (at the current rate) touched by the start-of-window padding: a causal conv
-    adds k - 1, a transformer layer adds W, a ConvTranspose maps d -> s·d + k - 1.
-    """
-    d = -1  # the padding sits just before position 0
-    for i, (k, s, n, w) in enumerate(zip(cfg.decoder_convs_kernels, cfg.decoder_convs_strides,
-                                         cfg.decoder_transformer_lengths, cfg.decoder_windows)):
-        d = d + k - 1 if i == 0 else s * d + k - 1
-        d += n * w
-    d += cfg.output_kernel - 1  # output_proj
-    if cfg.output_head == "istft":
-        d += cfg.n_fft // cfg.patch_size - 1  # overlap-add reaches n_fft / hop - 1 patches back
-    return d // cfg.upsample_factor + 1
+    """Fewest left-context frames for exact chunked decode (CodecConfig.min_left_context_frames)."""
+    return cfg.min_left_context_frames
 
 
 class AudioTokenizer(nn.Module):

@@ -132,6 +132,24 @@ class CodecConfig:
         return self.patch_size * self.upsample_factor
 
     @property
+    def min_left_context_frames(self) -> int:
+        """Fewest left-context frames for which chunked decode equals one-shot decode exactly (21 for the release,
+        13 for the bundled small codec): the streaming engine re-decodes this many frames before each chunk.
+
+        Tracks the last position (at the current rate) touched by the start-of-window padding: a causal conv
+        adds k - 1, a transformer layer adds W, a ConvTranspose maps d -> s·d + k - 1.
+        """
+        d = -1  # the padding sits just before position 0
+        for i, (k, s, n, w) in enumerate(zip(self.decoder_convs_kernels, self.decoder_convs_strides,
+                                             self.decoder_transformer_lengths, self.decoder_windows)):
+            d = d + k - 1 if i == 0 else s * d + k - 1
+            d += n * w
+        d += self.output_kernel - 1  # output_proj
+        if self.output_head == "istft":
+            d += self.n_fft // self.patch_size - 1  # overlap-add reaches n_fft / hop - 1 patches back
+        return d // self.upsample_factor + 1
+
+    @property
     def decoder_windows(self) -> tuple[int, ...]:
         """Attention window W (W+1 keys) of each decoder transformer stage (spec §6 derivation).
 
