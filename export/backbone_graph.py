@@ -19,6 +19,8 @@ Attention (measured on this 2-core Zen 4, full-size int4, one thread, ms per dec
          (present = past + S, a new array per call) it is no faster: it also copies the cache, and it
          re-reads K/V once per query head.                                    76-87 / 100 / 158
          Its win is the in-place cache (kv_cache="shared": past and present bound to one buffer): 77 / 94 / 122.
+  The small default model (dim 256, 10 layers, int8, 2-core AVX2 VM, session 11) is per-node bound instead: a decode
+  step takes 2.75 ms plain, 2.35 ms gqa (fewer nodes), so training/ship_default.py exports it with gqa.
   Default ("auto"): plain for the grow cache, gqa for the shared / static cache. GQA prefills long prompts
   faster (small, S=1024: 177 vs 256 ms int8), but decode steps dominate a synthesis.
 
