@@ -149,6 +149,8 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
                       "ttfa_ms": None if a.t_first is None else round(1000 * a.t_first, 1),
                       "stopped": all(a.stopped), "frames": int(sum(len(c) for c in a.codes))})
     m = engine.manifest.data
+    if flow_steps is None:  # what the engine used: the profile's steps, else the model's
+        flow_steps = engine.profile.runtime.flow_steps if engine.profile else engine.config.acoustic.n_decoding_steps
     return {"label": label, "bundle": os.path.abspath(bundle), "precisions": m.get("precisions"),
             "voice": engine.default_voice, "profile": profile, "synthesis": engine.manifest.synthesis,
             "flow_steps": flow_steps, "clips": clips,
@@ -170,7 +172,8 @@ def pooled(label: str, runs: list[dict]) -> dict:
     One seed of 100 sentences resolves about +-3 points (session 10: the same FP32 bundle scored 32.2 and 26.8 % at
     seeds 0 and 1; the flow's start noise changes each trajectory), which is more than the INT8/FP32 gate's 1.5."""
     clips = [c for r in runs for c in r["clips"]]
-    return {**{k: runs[0][k] for k in ("bundle", "precisions", "voice", "profile", "synthesis") if k in runs[0]},
+    return {**{k: runs[0][k] for k in ("bundle", "precisions", "voice", "profile", "synthesis", "flow_steps")
+                 if k in runs[0]},
             "label": label, "seeds": [r["seed"] for r in runs], "clips": clips, "score": totals(clips),
             "per_seed": {str(r["seed"]): r["score"]["wer"] for r in runs}, **clip_stats(clips)}
 

@@ -64,10 +64,11 @@ def get_engine(bundle: Path, prefix_cache: bool = True):
 
 
 def test_profile():
-    """The 2-core dev profile with one intra-op thread: fast and deterministic on a shared CI machine."""
+    """The 2-core dev profile with one intra-op thread: fast and deterministic on a shared CI machine; flow steps
+    pinned to the reference's (the synthetic checkpoints' n_decoding_steps, 7), whatever the profile picks for speed."""
     from vox_edge.device_profiles import load_profile
 
-    return load_profile("dev-vm-2core-x86").with_runtime(intra_op_threads=1, inter_op_threads=1)
+    return load_profile("dev-vm-2core-x86").with_runtime(intra_op_threads=1, inter_op_threads=1, flow_steps=7)
 
 
 test_profile.__test__ = False  # not a test despite the name

@@ -103,7 +103,7 @@ def quality_record(summary: dict, runs: dict, when: str, a) -> dict:
             "int8_mb": summary["int8_mb"], "rtf_int8_1_thread": i8["rtf"], "ttfa_p50_ms_int8": i8["ttfa_p50_ms"],
             "targets": {"wer": a.max_wer, "int8_fp32_gap_points": a.max_gap, "mb": a.max_mb},
             "model": {"stage3_step": step_of(a.tts), "codec_decoder_step": step_of(a.codec)},
-            "sampling": {"cfg_alpha": a.cfg_alpha, "noise_scale": a.noise_scale}}
+            "sampling": {"cfg_alpha": a.cfg_alpha, "noise_scale": a.noise_scale, "flow_steps": i8.get("flow_steps")}}
 
 
 def main(argv=None):
