@@ -10,7 +10,7 @@ import torch
 from vox_edge.config import ModelConfig
 from vox_edge.errors import ConfigError
 from vox_edge.export.checkpoint import Checkpoint
-from vox_edge.export.reference.codec import AudioTokenizer, CausalISTFT, min_left_context_frames
+from vox_edge.export.reference.codec import AudioTokenizer, CausalISTFT
 from vox_edge.export.synthetic import make_checkpoint
 from vox_edge.export.synthetic_params import make_params
 from vox_edge.export.torch_graphs import export_component_graphs, load_codec
@@ -70,8 +70,8 @@ def test_length_and_causality(model):
 def test_left_context_counts_the_overlap_and_streaming_is_exact():
     cfg = istft_cfg("2,2,2,2")
     patch = ModelConfig.from_params(make_params("tiny", codec={"decoder_transformer_lengths_str": "2,2,2,2"})).codec
-    need = min_left_context_frames(cfg)
-    assert need >= min_left_context_frames(patch)  # 3 patches of overlap, output kernel 3 instead of 7
+    need = cfg.min_left_context_frames
+    assert need >= patch.min_left_context_frames  # 3 patches of overlap, output kernel 3 instead of 7
     m = randomize(AudioTokenizer(cfg), seed=3).double().eval()
     codes = random_codes(cfg, 60, seed=5)
     with torch.no_grad():

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from vox_edge.config import ModelConfig
 from vox_edge.export.reference.codec import (
-    AudioTokenizer, alibi_bias, alibi_slopes, fold_weight, min_left_context_frames, pad1d, window_mask,
+    AudioTokenizer, alibi_bias, alibi_slopes, fold_weight, pad1d, window_mask,
 )
 from vox_edge.export.reference.codec_encoder import AudioEncoder, encoder_state_dict, encoder_windows
 from vox_edge.export.synthetic_params import make_params
@@ -265,8 +265,8 @@ def test_causality(cfg, model):
 
 
 def test_min_left_context_is_21_at_release_dims():
-    assert min_left_context_frames(ModelConfig.from_params(make_params("full")).codec) == 21
-    assert min_left_context_frames(tiny_cfg("2,2,2,2")) == 21
+    assert ModelConfig.from_params(make_params("full")).codec.min_left_context_frames == 21
+    assert tiny_cfg("2,2,2,2").min_left_context_frames == 21
 
 
 @pytest.fixture(scope="module")

@@ -269,11 +269,6 @@ class Transformer(nn.Module):
         return x.transpose(1, 2)
 
 
-def min_left_context_frames(cfg: CodecConfig) -> int:
-    """Fewest left-context frames for exact chunked decode (CodecConfig.min_left_context_frames)."""
-    return cfg.min_left_context_frames
-
-
 class AudioTokenizer(nn.Module):
     """The codec decoder + quantizer of `audio_tokenizer.*` (116 tensors at the release dims).
 
@@ -364,7 +359,7 @@ class AudioTokenizer(nn.Module):
         """Yield waveform chunks [B, n·spf]: each chunk decodes [context + new frames] and drops the context samples.
 
         chunk_frames: one size, or successive sizes whose last value repeats (e.g. (2, 12): first chunk 2 frames).
-        Equals one-shot decode once left_context_frames >= min_left_context_frames(cfg) (21 at the release dims).
+        Equals one-shot decode once left_context_frames >= cfg.min_left_context_frames (21 at the release dims).
         """
         sizes = [chunk_frames] if isinstance(chunk_frames, int) else list(chunk_frames)
         if not sizes or min(sizes) < 1 or left_context_frames < 0:
