@@ -157,11 +157,11 @@ def _sub(text: str, old: str, new: str) -> str:
 
 # (base profile, old text, new text, dotted field the error must name, another word it must contain)
 BAD = [
-    ("dev-vm-2core-x86", "flow_steps = 4 ", "", "runtime.flow_steps", "missing"),
+    ("dev-vm-2core-x86", "flow_steps = 7 ", "", "runtime.flow_steps", "missing"),
     ("dev-vm-2core-x86", "memory_bandwidth_gbs = 28.0\n", "", "hardware.memory_bandwidth_gbs", "missing"),
     ("dev-vm-2core-x86", 'name = "vox-edge-small"', "", "model.name", "missing"),
-    ("dev-vm-2core-x86", "flow_steps = 4 ", 'flow_steps = "seven" ', "runtime.flow_steps", "integer"),
-    ("dev-vm-2core-x86", "flow_steps = 4 ", "flow_steps = true ", "runtime.flow_steps", "integer"),
+    ("dev-vm-2core-x86", "flow_steps = 7 ", 'flow_steps = "seven" ', "runtime.flow_steps", "integer"),
+    ("dev-vm-2core-x86", "flow_steps = 7 ", "flow_steps = true ", "runtime.flow_steps", "integer"),
     ("dev-vm-2core-x86", "intra_op_threads = 1 ", "intra_op_threads = 1.5 ", "runtime.intra_op_threads", "integer"),
     ("dev-vm-2core-x86", "enable_mem_arena = true", 'enable_mem_arena = "yes"', "runtime.enable_mem_arena", "true or false"),
     ("dev-vm-2core-x86", "cores = 2", 'cores = "2"', "hardware.cores", "integer"),
@@ -186,8 +186,8 @@ BAD = [
     ("dev-vm-2core-x86", "intra_op_threads = 1 ", "intra_op_threads = -1 ", "runtime.intra_op_threads", "[1,"),
     ("dev-vm-2core-x86", "inter_op_threads = 1 ", "inter_op_threads = 0 ", "runtime.inter_op_threads", "[1,"),
     ("dev-vm-2core-x86", "intra_op_threads = 1 ", "intra_op_threads = 3 ", "runtime.intra_op_threads", "hardware.cores"),
-    ("dev-vm-2core-x86", "flow_steps = 4 ", "flow_steps = 0 ", "runtime.flow_steps", "[1,"),
-    ("dev-vm-2core-x86", "flow_steps = 4 ", "cfg_alpha = -0.5\nflow_steps = 4 ", "runtime.cfg_alpha", "[0,"),
+    ("dev-vm-2core-x86", "flow_steps = 7 ", "flow_steps = 0 ", "runtime.flow_steps", "[1,"),
+    ("dev-vm-2core-x86", "flow_steps = 7 ", "cfg_alpha = -0.5\nflow_steps = 7 ", "runtime.cfg_alpha", "[0,"),
     ("dev-vm-2core-x86", "max_context = 2048", "max_context = 2048\ncodec_left_context_frames = 0",
      "runtime.codec_left_context_frames", "[1,"),
     ("dev-vm-2core-x86", "first_chunk_frames = 2 ", "first_chunk_frames = 30 ", "runtime.first_chunk_frames",
@@ -198,7 +198,7 @@ BAD = [
      "runtime.graph_optimization_level", "extended"),
     ("dev-vm-2core-x86", 'isa = ["avx2"', 'isa = ["neon_dotprod", "avx2"', "hardware.isa[0]", "avx512_vnni"),
     ("dev-vm-2core-x86", 'arch = "x86_64"', 'arch = "riscv64"', "hardware.arch", "aarch64"),
-    ("dev-vm-2core-x86", "flow_steps = 4 ", "flow_step = 4 ", "runtime.flow_step", "not a known field"),
+    ("dev-vm-2core-x86", "flow_steps = 7 ", "flow_step = 7 ", "runtime.flow_step", "not a known field"),
     ("dev-vm-2core-x86", "schema_version = 1\n", "schema_version = 1\nnmae = 'x'\n", "nmae", "not a known field"),
     ("dev-vm-2core-x86", "[targets.rtf]\n", "[targets.rtf]\nunit = 'x'\n", "targets.rtf.unit", "not a known field"),
     ("dev-vm-2core-x86", "[targets.ttfa_ms_p95]\nvalue = 300", "[targets.ttfa_ms_p95]\nvalue = 100",
@@ -244,7 +244,7 @@ def test_value_where_a_table_belongs():
 
 def test_typo_is_reported_as_unknown_key_with_a_suggestion(tmp_path):
     path = tmp_path / "dev-vm-2core-x86.toml"
-    path.write_text(_sub(bundled_text("dev-vm-2core-x86"), "flow_steps = 4 ", "flow_step = 4 "), encoding="utf-8")
+    path.write_text(_sub(bundled_text("dev-vm-2core-x86"), "flow_steps = 7 ", "flow_step = 7 "), encoding="utf-8")
     with pytest.raises(ProfileError, match=r"runtime\.flow_step is not a known field; did you mean 'flow_steps'"):
         load_profile(path)
 
