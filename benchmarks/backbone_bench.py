@@ -5,8 +5,8 @@
 
 A full-size bundle needs every graph; the 4B backbone alone is what dominates a frame (targets.md §5.2),
 so this runs just `backbone.onnx`: a prefill of `--prompt` random embeddings (a short text prompt on top
-of a cached voice prefix), then `--frames` single-token steps feeding presents back as pasts, exactly as
-the engine does (manifest v1 "grow" cache). Random embeddings are fine: the cost does not depend on
+of a cached voice prefix), then `--frames` single-token steps, through the engine's own KV cache code
+(`runtime.backbone`: a growing cache, or the in-place one of a graph with a `past_length` input). Random embeddings are fine: the cost does not depend on
 values. With --profile-ops a second session runs with ORT profiling and the steps are summarised per op type.
 """
 
@@ -24,6 +24,8 @@ import numpy as np
 import onnxruntime as ort
 
 from vox_edge.config import ModelConfig
+from vox_edge.manifest import PAST_LENGTH
+from vox_edge.runtime.backbone import Backbone
 
 from . import machine, ort_profile
 from .stats import summary
@@ -56,41 +58,36 @@ def _session(path: Path, threads: int, profile_prefix: str | None = None,
 
 
 def decode(sess: ort.InferenceSession, cfg: ModelConfig, prompt: int, frames: int, seed: int = 0) -> dict:
-    """Prefill `prompt` tokens, then `frames` steps. -> ms of the prefill and of every step, KV bytes."""
-    ins = {i.name: i for i in sess.get_inputs()}
-    if "past_length" in ins:
-        raise SystemExit("this backbone has an in-place KV cache (past_length input); only the manifest v1 "
-                         "'grow' contract is benchmarked here")
-    past_names = [n for n in ins if n.startswith("past_key_values.")]
-    kv_dtype = _NP.get(ins[past_names[0]].type, np.float32)
-    past = {n: np.zeros((1, cfg.n_kv_heads, 0, cfg.head_dim), kv_dtype) for n in past_names}
-    out_names = [o.name for o in sess.get_outputs()]
+    """Prefill `prompt` tokens, then `frames` steps through the engine's own KV cache code (either contract:
+    a growing cache, or an in-place one when the graph takes `past_length`). -> ms of the prefill and of every
+    step, KV bytes read per step."""
+    kv_cache = "shared" if any(i.name == PAST_LENGTH for i in sess.get_inputs()) else "grow"
+    bb = Backbone(sess, cfg, kv_cache)
+    kv = bb.cache(bb.empty_past(), capacity=prompt + frames)
+    row_bytes = 2 * cfg.n_layers * cfg.n_kv_heads * cfg.head_dim * bb.empty_past()[0].itemsize  # K and V of one position
     rng = np.random.default_rng(seed)
     x = (rng.standard_normal((1, prompt, cfg.dim), dtype=np.float32) * 0.02)
 
     cpu: list[float] = []
 
     def step(emb: np.ndarray) -> float:
-        nonlocal past
         c, t = time.process_time(), time.perf_counter()
-        outs = sess.run(out_names, {"inputs_embeds": emb, **past})
+        hidden = kv.step(emb)
         ms = (time.perf_counter() - t) * 1e3
         cpu.append((time.process_time() - c) * 1e3)
-        past = {"past_key_values." + n[len("present."):]: v for n, v in zip(out_names, outs)
-                if n.startswith("present.")}
-        if not np.isfinite(outs[0]).all():
+        if not np.isfinite(hidden).all():
             raise RuntimeError("backbone produced non-finite hidden states")
         return ms
 
     prefill_ms = step(x)
     kv_bytes, steps = [], []
     for _ in range(frames):
-        kv_bytes.append(sum(v.nbytes for v in past.values()))
+        kv_bytes.append(kv.length * row_bytes)
         steps.append(step(rng.standard_normal((1, 1, cfg.dim), dtype=np.float32) * 0.02))
     # CPU ms (all threads of this process): with 1 thread it is the time on a core, i.e. the wall time minus
     # the time the scheduler gave the core to neighbours; with more threads it also counts spinning.
     return {"prefill_ms": prefill_ms, "step_ms": steps, "step_cpu_ms": cpu[1:],
-            "kv_bytes_per_step": float(np.mean(kv_bytes))}
+            "kv_bytes_per_step": float(np.mean(kv_bytes)), "kv_cache": kv_cache}
 
 
 def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repeats: int,
@@ -122,7 +119,7 @@ def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repea
         "load_s": load_s, "prefill_ms": summary([d["prefill_ms"] for d in reps]),
         "step_ms": summary(steps), "step_ms_repeat_medians": rep_medians,
         "step_cpu_ms": summary([ms for d in reps for ms in d["step_cpu_ms"]]),
-        "kv_bytes_per_step": kv, "memory": mem, "loadavg": {"start": load0, "end": load1},
+        "kv_bytes_per_step": kv, "kv_cache": reps[0]["kv_cache"], "memory": mem, "loadavg": {"start": load0, "end": load1},
     }
     del sess  # free the weights before the probe (and the profiling session) allocate theirs
     if bandwidth_gbs is None:

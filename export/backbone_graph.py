@@ -41,15 +41,14 @@ from onnx import TensorProto
 
 from vox_edge.config import ModelConfig
 from vox_edge.errors import ExportError
-from vox_edge.manifest import GRAPH_IO, expand_io
+from vox_edge.manifest import KV_CACHES, PAST_LENGTH, graph_io
 
 from .onnx_utils import MS_DOMAIN, WEIGHT_PRECISIONS, ExternalData, GraphBuilder, Linear, TensorReader, save_model
 
 OPSET = 17
 GRAPH_NAME = "backbone"
 ATTENTION_KINDS = ("gqa", "plain")
-KV_CACHE_KINDS = ("grow", "shared")
-PAST_LENGTH = "past_length"  # extra input of the shared / static cache variants
+KV_CACHE_KINDS = KV_CACHES  # manifest: "shared" adds the int64 [1] input PAST_LENGTH
 F32 = TensorProto.FLOAT
 
 
@@ -62,7 +61,8 @@ class BackboneOptions:
     int4_symmetric: bool = True
     # KV cache: "grow" = the manifest v1 contract (present is past + S rows, a new array every call);
     # "shared" = a preallocated [1,KV,C,hd] buffer updated in place (bind past and present to the same
-    # OrtValue) plus an int64 [1] input `past_length`; needs GroupQueryAttention. Not in manifest v1.
+    # OrtValue) plus an int64 [1] input `past_length`; needs GroupQueryAttention. Manifest schema 3 (the runtime
+    # binds one buffer per request: no cache copy per step, half the peak cache memory).
     kv_cache: str = "grow"
     static_shapes: bool = False  # fixed S and C (NPU EPs); implies kv_cache="shared"
     static_seq_len: int = 1
@@ -80,12 +80,14 @@ class BackboneOptions:
 
     @classmethod
     def from_spec(cls, spec: str, **kw) -> "BackboneOptions":
-        """'int4', 'int4-b128', 'int4-acc0', 'int4-asym', 'fp32-plain' ... -> options."""
+        """'int4', 'int4-b128', 'int4-acc0', 'int4-asym', 'fp32-plain', 'int8-gqa-shared' ... -> options."""
         base, *extra = spec.strip().lower().split("-")
         opts: dict = {"precision": base, **kw}
         for o in extra:
             if o in ATTENTION_KINDS:
                 opts["attention"] = o
+            elif o == "shared":  # in-place KV cache (implies gqa)
+                opts["kv_cache"] = o
             elif base == "int4" and o.startswith("b") and o[1:].isdigit():
                 opts["int4_block_size"] = int(o[1:])
             elif base == "int4" and o.startswith("acc") and o[3:].isdigit():
@@ -96,7 +98,7 @@ class BackboneOptions:
                 pass  # the only int8 method for the backbone (DynamicQuantizeMatMul)
             else:
                 raise ExportError(f"backbone precision {spec!r}: option {o!r} does not apply "
-                                  "(int4: bN, accN, sym, asym; any: gqa, plain).")
+                                  "(int4: bN, accN, sym, asym; any: gqa, plain, shared).")
         if base not in WEIGHT_PRECISIONS:
             raise ExportError(f"backbone precision {spec!r}: use one of {', '.join(WEIGHT_PRECISIONS)}.")
         return cls(**opts)
@@ -326,9 +328,7 @@ def export_backbone(ckpt, out_dir: str | Path, options: BackboneOptions | None =
                      "vox_edge.int4_symmetric": str(opts.int4_symmetric).lower()})
     model = gb.model(GRAPH_NAME, OPSET, doc="Voxtral TTS backbone (vox-edge)", metadata=meta)
     save_model(model, path)
-    ins, outs = (expand_io(x, cfg.n_layers) for x in GRAPH_IO[GRAPH_NAME])
-    if opts.shared_cache:
-        ins.insert(1, PAST_LENGTH)
+    ins, outs = graph_io(GRAPH_NAME, cfg.n_layers, "shared" if opts.shared_cache else "grow")
     entry = {"file": path.name, "precision": opts.precision, "inputs": ins, "outputs": outs, "opset": OPSET,
              "static_shapes": opts.static_shapes, "extra_files": [data.path.name], "attention": opts.attention_kind,
              "kv_cache": "shared" if opts.shared_cache else "grow"}

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from vox_edge.errors import ExportError
-from vox_edge.manifest import (COMPONENTS, FORMAT, LEXICON_SCHEMA_VERSION, MANIFEST_FILE, PRECISIONS, SCHEMA_VERSION, load_manifest, sha256_file,
+from vox_edge.manifest import (COMPONENTS, FORMAT, MANIFEST_FILE, PRECISIONS, load_manifest, schema_version_for, sha256_file,
                                synthesis_problem, validate_manifest_dict)
 
 from .checkpoint import LEXICON_FILE, NOTICES_DIR, WEIGHTS_FILE, Checkpoint
@@ -164,8 +164,8 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
         graphs = {}
         bopts = BackboneOptions.from_spec(precisions["backbone"])
         if static_shapes:
-            # Manifest v1 has no `past_length` input, which a fixed-shape (in-place) cache needs.
-            progress("[export] note: the backbone stays dynamic-shape (manifest v1 has no fixed-shape backbone I/O)")
+            # The runtime feeds the backbone any S (a prompt, then 1 per frame): no fixed-shape backbone in a bundle.
+            progress("[export] note: the backbone stays dynamic-shape (the runtime feeds it prompts and single frames)")
         graphs["backbone"] = export_backbone(ckpt, partial, bopts, progress=progress)
         graphs.update(_component_graphs(ckpt, partial, precisions, static_shapes, progress))
         with TensorReader(ckpt.path / WEIGHTS_FILE) as reader:
@@ -186,7 +186,7 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
             progress(f"[export] notices: {', '.join(notices)}")
         progress("[export] hashing files")
         manifest = {
-            "schema_version": LEXICON_SCHEMA_VERSION if "lexicon" in tokenizer else SCHEMA_VERSION,
+            "schema_version": schema_version_for("lexicon" in tokenizer, graphs["backbone"]["kv_cache"]),
             "format": FORMAT,
             "params": json.loads((ckpt.path / "params.json").read_text(encoding="utf-8")),
             "graphs": graphs,

@@ -41,7 +41,7 @@ from vox_edge.errors import ProfileError, TokenizerError, VoiceError
 from vox_edge.manifest import Manifest, load_manifest
 
 from . import plan
-from .backbone import Backbone, Past
+from .backbone import Backbone, KVCache
 from .codec_stream import CodecStream
 from .embeddings import Embeddings, load_voice
 from .flow import FlowHead
@@ -164,7 +164,8 @@ class Engine:
         sessions = {name: open_session(manifest.path(g.file), settings) for name, g in manifest.graphs.items()}
         self.providers = {name: tuple(s.get_providers()) for name, s in sessions.items()}
         cfg = self.config
-        self._backbone = Backbone(sessions["backbone"], cfg)
+        bb = manifest.graphs["backbone"]
+        self._backbone = Backbone(sessions["backbone"], cfg, bb.kv_cache, bb.static_shapes)
         self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions["flow_velocity"],
                               cfg.n_acoustic_codebook, cfg.acoustic_codebook_size)
         self._codec_session = sessions["codec_decoder"]
@@ -276,15 +277,17 @@ class Engine:
         _, past = self._backbone.run(self._embed(ids[:p], voice), self._backbone.empty_past())
         return Prefix(tuple(ids[:p]), past)
 
-    def _prefill(self, segment: str, voice: str) -> tuple[np.ndarray, Past]:
-        """-> hidden of the last prompt token [1, D], KV cache after the whole prompt."""
-        ids, p = self.prompt_ids(segment, voice)
+    def _prefill(self, ids: list[int], p: int, voice: str, frames: int) -> tuple[np.ndarray, KVCache]:
+        """Prompt ids (prefix length p) -> hidden of the last prompt token [1, D], the request's KV cache after the
+        prompt, with room for `frames` more positions."""
+        capacity = len(ids) + frames
         if self._prefixes is not None:
-            prefix = self._prefixes.get(voice)
-            hidden, past = self._backbone.run(self._embed(ids[p:], voice, start=p), prefix.past)
+            kv = self._backbone.cache(self._prefixes.get(voice).past, capacity)
+            hidden = kv.step(self._embed(ids[p:], voice, start=p))
         else:
-            hidden, past = self._backbone.run(self._embed(ids, voice), self._backbone.empty_past())
-        return hidden[:, -1], past
+            kv = self._backbone.cache(self._backbone.empty_past(), capacity)
+            hidden = kv.step(self._embed(ids, voice))
+        return hidden[:, -1], kv
 
     def warm_up(self, voices: list[str] | None = None, flow_steps: int | None = None) -> None:
         """Prefill voice prefixes and the time-condition cache now rather than in the first request."""
@@ -338,9 +341,10 @@ class Engine:
             codec = CodecStream(self._codec_session, spf, r.first_chunk_frames, r.chunk_frames, self._left_context)
             frames: list[np.ndarray] = []
             stopped = False
-            h, past = self._prefill(seg, r.voice)  # h [1, D]
-            room = self.max_context - Backbone.past_length(past)  # frame f sits at position prompt_len + f
+            ids, p = self.prompt_ids(seg, r.voice)
+            room = self.max_context - len(ids)  # frame f sits at position prompt_len + f
             cap = int(max(0, min(plan.frame_cap(seg, self.config.frame_rate), total - noise.used, room)))
+            h, kv = self._prefill(ids, p, r.voice, cap)  # h [1, D]
             for f in range(cap):
                 x0 = noise.take()  # [A]; consumed by END steps too (spec §13 noise contract)
                 semantic, llm = self._flow.condition(h)
@@ -354,8 +358,7 @@ class Engine:
                 if audio is not None:
                     yield chunk(audio, si, False)
                 if f + 1 < cap:  # the next frame's hidden (skipped after the last allowed frame)
-                    hidden, past = self._backbone.run(self._emb.codes(codes)[None, None], past)
-                    h = hidden[:, -1]
+                    h = kv.step(self._emb.codes(codes)[None, None])[:, -1]
             rec.codes.append(np.stack(frames) if frames else np.zeros((0, self.config.n_codebooks), np.int64))
             rec.stopped.append(stopped)
             last = si == len(segments) - 1 or noise.used >= total  # budget spent: the rest is not spoken

@@ -30,7 +30,10 @@ SCHEMA_VERSION = 1
 # A bundle whose model reads phonemes (tokenizer.lexicon) is written as version 2, so that a vox-edge from before
 # lexicons refuses it (re-export / upgrade) instead of feeding its model raw text; lexicon-free bundles stay 1.
 LEXICON_SCHEMA_VERSION = 2
-READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION, LEXICON_SCHEMA_VERSION)
+# A bundle whose backbone keeps its KV cache in place (graphs.backbone.kv_cache = "shared": an extra `past_length`
+# input, past and present bound to one buffer) is version 3: an older vox-edge could not feed it and says so.
+KV_CACHE_SCHEMA_VERSION = 3
+READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, KV_CACHE_SCHEMA_VERSION)
 FORMAT = "vox-edge-bundle"
 MANIFEST_FILE = "manifest.json"
 PRECISIONS = ("fp32", "fp16", "int8", "int4")
@@ -58,6 +61,11 @@ GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # codes int64 [1,T,1+A] in "-2 space" -> audio f32 [1, T*samples_per_frame]
     "codec_decoder": (("codes",), ("audio",)),
 }
+# The backbone's KV cache: "grow" (the I/O above: present = past + S rows, a new array each call) or "shared"
+# (past/present [1,KV,C,hd] are one preallocated buffer of capacity C, written in place; the graph takes the
+# number of valid rows as an int64 [1] input `past_length`, right after inputs_embeds).
+KV_CACHES = ("grow", "shared")
+PAST_LENGTH = "past_length"
 ARRAYS = ("audio_codebook_embeddings", "tok_embeddings")
 # Optional `synthesis`: sampling defaults measured for this model (training/tts_sweep.py for the bundled voice);
 # they sit below per-call options and device profiles, above the reference's built-in values.
@@ -69,6 +77,19 @@ def expand_io(names: tuple[str, ...], n_layers: int) -> list[str]:
     for n in names:
         out.extend(n.format(i=i) for i in range(n_layers)) if "{i}" in n else out.append(n)
     return out
+
+
+def graph_io(name: str, n_layers: int, kv_cache: str = "grow") -> tuple[list[str], list[str]]:
+    """The I/O names a graph entry must list: GRAPH_IO expanded, plus `past_length` for an in-place backbone cache."""
+    ins, outs = (expand_io(x, n_layers) for x in GRAPH_IO[name])
+    if name == "backbone" and kv_cache == "shared":
+        ins.insert(1, PAST_LENGTH)
+    return ins, outs
+
+
+def schema_version_for(lexicon: bool, kv_cache: str) -> int:
+    """The lowest schema version that describes a bundle (older runtimes refuse what they cannot run)."""
+    return KV_CACHE_SCHEMA_VERSION if kv_cache == "shared" else LEXICON_SCHEMA_VERSION if lexicon else SCHEMA_VERSION
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
@@ -88,6 +109,7 @@ class GraphEntry:
     outputs: tuple[str, ...]
     opset: int
     static_shapes: bool
+    kv_cache: str = "grow"  # backbone only: KV_CACHES
 
 
 @dataclass(frozen=True)
@@ -160,14 +182,22 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
                 raise _fail(root, f"graphs.{g}.{key} missing.")
         if e["precision"] not in PRECISIONS:
             raise _fail(root, f"graphs.{g}.precision {e['precision']!r} is not one of {PRECISIONS}.")
+        kv = e.get("kv_cache", "grow")
+        if kv not in KV_CACHES or (kv != "grow" and g != "backbone"):
+            raise _fail(root, f"graphs.{g}.kv_cache {kv!r}: only the backbone has one, one of {KV_CACHES}. "
+                              "Re-export the bundle.")
+        if kv == "shared" and v < KV_CACHE_SCHEMA_VERSION:
+            raise _fail(root, f"graphs.backbone.kv_cache 'shared' needs schema_version {KV_CACHE_SCHEMA_VERSION}, "
+                              f"got {v!r}. Re-export the bundle.")
     for a in ARRAYS:
         if a not in d["arrays"] or "file" not in d["arrays"][a]:
             raise _fail(root, f"arrays.{a} missing. Re-export the bundle.")
     if d["default_voice"] not in d["voices"]:
         raise _fail(root, f"default_voice '{d['default_voice']}' is not among the voices.")
     lexicon = d["tokenizer"].get("lexicon")
-    if lexicon is not None and v != LEXICON_SCHEMA_VERSION:
-        raise _fail(root, f"tokenizer.lexicon needs schema_version {LEXICON_SCHEMA_VERSION}, got {v!r}. Re-export the bundle.")
+    if lexicon is not None and v < LEXICON_SCHEMA_VERSION:
+        raise _fail(root, f"tokenizer.lexicon needs schema_version {LEXICON_SCHEMA_VERSION} or later, got {v!r}. "
+                          "Re-export the bundle.")
     if lexicon is not None and not _is_relpath(lexicon):
         raise _fail(root, f"tokenizer.lexicon must name a file of the bundle (a relative path), got {lexicon!r}. "
                           "Re-export the bundle.")
@@ -233,12 +263,13 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
     cfg = ModelConfig.from_params(d["params"])
     graphs = {}
     for g, e in d["graphs"].items():
-        exp_in, exp_out = (expand_io(x, cfg.n_layers) for x in GRAPH_IO[g])
+        kv = e.get("kv_cache", "grow")
+        exp_in, exp_out = graph_io(g, cfg.n_layers, kv)
         if list(e["inputs"]) != exp_in or list(e["outputs"]) != exp_out:
             raise _fail(root, f"graphs.{g} I/O names do not match this runtime's contract "
                               f"(expected inputs {exp_in[:3]}..., outputs {exp_out[:3]}...). Re-export the bundle.")
         graphs[g] = GraphEntry(g, e["file"], e["precision"], tuple(e["inputs"]), tuple(e["outputs"]),
-                               int(e["opset"]), bool(e.get("static_shapes", False)))
+                               int(e["opset"]), bool(e.get("static_shapes", False)), kv)
     listed = {e["file"] for e in d["graphs"].values()} | {a["file"] for a in d["arrays"].values()} \
         | {v["file"] for v in d["voices"].values()} | {d["tokenizer"]["file"]} \
         | ({d["tokenizer"]["lexicon"]} if "lexicon" in d["tokenizer"] else set()) | set(d.get("notices", []))
