@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("bundle")
     ex.add_argument("--precision", choices=["fp32", "fp16", "int8", "int4"], default="fp32")
     ex.add_argument("--component-precision", nargs="*", metavar="COMPONENT=PRECISION",
-                    help="per component override, e.g. backbone=int4 acoustic=int8 codec=fp32")
+                    help="per component override, e.g. backbone=int4 acoustic=int8 codec=fp32; backbone "
+                         "options as suffixes: -gqa / -plain attention, -shared (in-place KV cache), -b128 (int4 block)")
     ex.add_argument("--static-shapes", action="store_true", help="fixed-shape graphs for NPU execution providers")
     ex.add_argument("--cfg-alpha", type=float, help="this model's default guidance strength (manifest synthesis)")
     ex.add_argument("--noise-scale", type=float, help="this model's default flow start-noise scale (manifest synthesis)")
