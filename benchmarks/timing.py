@@ -73,8 +73,57 @@ class TimedSession:
         self._rec.add(self._graph, length, ms, kv)
         return out
 
+    def io_binding(self) -> "TimedBinding":
+        return TimedBinding(self._sess.io_binding())
+
+    def run_with_iobinding(self, binding: Any, run_options: Any = None) -> None:
+        """The in-place KV cache's call (runtime.backbone): timed like `run`, its length and past read from the
+        inputs bound for this call."""
+        inner = binding.inner if isinstance(binding, TimedBinding) else binding
+        t = time.perf_counter()
+        self._sess.run_with_iobinding(inner, run_options)
+        ms = (time.perf_counter() - t) * 1e3
+        length, kv = (binding.length(self._len_input), binding.kv_bytes()) if isinstance(binding, TimedBinding) else (1, 0)
+        self._rec.add(self._graph, length, ms, kv if self._graph == "backbone" else 0)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sess, name)
+
+
+_ITEM_BYTES = {"tensor(float)": 4, "tensor(float16)": 2}
+
+
+class TimedBinding:
+    """An IOBinding that remembers what was bound, so a timed call knows its sequence length and how much of the
+    bound KV buffers holds a past (`past_length` rows of each [1,KV,C,hd] buffer)."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self._cpu: dict[str, Any] = {}
+        self._buffers: dict[str, Any] = {}
+
+    def bind_cpu_input(self, name: str, arr: Any) -> None:
+        self._cpu[name] = arr
+        self.inner.bind_cpu_input(name, arr)
+
+    def bind_ortvalue_input(self, name: str, value: Any) -> None:
+        self._buffers[name] = value
+        self.inner.bind_ortvalue_input(name, value)
+
+    def length(self, name: str | None) -> int:
+        shape = np.shape(self._cpu.get(name)) if name else ()
+        return int(shape[1]) if len(shape) > 1 else 1
+
+    def kv_bytes(self) -> int:
+        past = self._cpu.get("past_length")
+        if past is None:
+            return 0
+        rows = int(np.asarray(past).reshape(-1)[0])
+        return sum(rows * int(np.prod(v.shape())) // max(1, v.shape()[2]) * _ITEM_BYTES.get(v.data_type(), 4)
+                   for n, v in self._buffers.items() if n.startswith("past_"))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 def _graph_by_path(manifest: Any) -> dict[str, str]:
@@ -102,7 +151,7 @@ def instrument(engine: Any, recorder: Recorder | None = None) -> tuple[Recorder,
                 visit(val, f"{prefix}{attr}.", depth - 1)
 
     visit(engine, "", 1)
-    missing = sorted(set(engine.manifest.graphs) - set(found))
+    missing = sorted(set(getattr(engine, "providers", engine.manifest.graphs)) - set(found))  # the graphs it opened
     if missing:
         raise RuntimeError(f"bench: could not find the ORT session of graph(s) {missing} inside the engine; "
                            "the engine's layout changed and vox_edge.benchmarks.timing needs updating.")

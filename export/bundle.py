@@ -186,7 +186,7 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
             progress(f"[export] notices: {', '.join(notices)}")
         progress("[export] hashing files")
         manifest = {
-            "schema_version": schema_version_for("lexicon" in tokenizer, graphs["backbone"]["kv_cache"]),
+            "schema_version": schema_version_for("lexicon" in tokenizer, graphs["backbone"]["kv_cache"], graphs),
             "format": FORMAT,
             "params": json.loads((ckpt.path / "params.json").read_text(encoding="utf-8")),
             "graphs": graphs,

@@ -3,6 +3,7 @@
     flow_condition  hidden [B,D]                        -> semantic_logits [B,W] f32 (-inf masked), llm_cond [B,D]
     flow_time       t [N]                                -> time_cond [N,D]
     flow_velocity   x_t [B,A], time_cond [B,D], llm_cond [B,D] -> velocity [B,A]
+    flow_euler      (dynamic-shape bundles) the Euler loop of one frame around flow_velocity (export/flow_loop.py)
     codec_decoder   codes int64 [1,T,1+A] (-2 space)     -> audio [1, T*samples_per_frame]
 
 Names and I/O follow vox_edge.manifest.GRAPH_IO. Exporter: torch.onnx.export(dynamo=True) with
@@ -35,6 +36,7 @@ from .reference.codec import AudioTokenizer
 
 OPSET = 18  # ORT >= 1.14 CPU, QNN / NNAPI / CoreML / OpenVINO EPs all take it; the dynamo exporter's floor
 FLOW_GRAPHS = ("flow_condition", "flow_time", "flow_velocity")
+FLOW_LOOP_GRAPH = "flow_euler"  # derived from the exported flow_velocity, not exported from torch
 CODEC_GRAPHS = ("codec_decoder",)
 # Static-shape variant (NPU EPs): batch of CFG's two branches, the 7 Euler times, and one streaming codec
 # window of 25 context + 12 new frames (shorter windows are right-padded: the codec is causal).
@@ -216,6 +218,27 @@ def rms_norm_as_div(model) -> int:
     return count
 
 
+def _write_flow_loop(out_dir: Path, velocity: dict, progress: Callable[[str], None]) -> dict:
+    """flow_euler.onnx next to flow_velocity.onnx. Both name one weights file: flow_velocity's weights are moved
+    to external data first if they were inline (same graph, same bytes; no second copy in the bundle)."""
+    import onnx
+
+    from vox_edge.quantize.onnx_io import save_model
+
+    from .flow_loop import shared_data_files, write_flow_euler
+
+    vel = out_dir / velocity["file"]
+    if not shared_data_files(vel):
+        save_model(onnx.load(str(vel)), vel, external=True)
+    velocity["extra_files"] = shared_data_files(vel)
+    progress(f"[export] {FLOW_LOOP_GRAPH}: Loop over {vel.name} (weights shared: {', '.join(velocity['extra_files'])})")
+    dst = out_dir / f"{FLOW_LOOP_GRAPH}.onnx"
+    write_flow_euler(vel, dst)
+    ins, outs = GRAPH_IO[FLOW_LOOP_GRAPH]
+    return {"file": dst.name, "precision": velocity["precision"], "method": velocity["method"], "inputs": list(ins),
+            "outputs": list(outs), "opset": OPSET, "static_shapes": False, "extra_files": shared_data_files(dst)}
+
+
 # ----------------------------------------------------------------------------------------------
 # The entry point the bundle writer calls
 # ----------------------------------------------------------------------------------------------
@@ -287,6 +310,10 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
             result[name] = {"file": dst.name, "precision": plan.precision, "method": plan.method,
                             "inputs": list(ins), "outputs": list(outs), "opset": OPSET,
                             "static_shapes": static_shapes, "extra_files": extra}
+        # 3. The per-frame Euler loop, composed from the final velocity graph (a Loop: CPU provider only, so
+        #    fixed-shape NPU bundles keep just the per-step graph).
+        if "flow_velocity" in result and not static_shapes:
+            result[FLOW_LOOP_GRAPH] = _write_flow_loop(out_dir, result["flow_velocity"], progress)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result

@@ -46,7 +46,7 @@ from .codec_stream import CodecStream
 from .embeddings import Embeddings, load_voice
 from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
-from .sessions import SessionSettings, open_session
+from .sessions import CPU, SessionSettings, open_session
 from .lexicon import Lexicon
 from .tokenizer import TekkenTokenizer
 from .wav import pcm16
@@ -155,19 +155,27 @@ class _Record:
 class Engine:
     """A loaded bundle. Create with `vox_edge.runtime.load`; see the module docstring for thread safety."""
 
-    def __init__(self, manifest: Manifest, profile: Any | None = None, *, prefix_cache: bool = True):
+    def __init__(self, manifest: Manifest, profile: Any | None = None, *, prefix_cache: bool = True,
+                 flow_loop: bool = True):
         self.manifest = manifest
         self.config = manifest.config
         self.profile = profile
         settings = SessionSettings.from_profile(profile)
         self.session_settings = settings
-        sessions = {name: open_session(manifest.path(g.file), settings) for name, g in manifest.graphs.items()}
+        later = ("flow_velocity", "flow_euler")
+        sessions = {name: open_session(manifest.path(g.file), settings) for name, g in manifest.graphs.items()
+                    if name not in later}
+        # The frame's Euler loop as one graph call where the bundle has it and the flow runs on CPU (an ONNX Loop
+        # is a CPU-provider op); otherwise one flow_velocity call per step. Only the graph used is loaded.
+        loop = flow_loop and "flow_euler" in manifest.graphs and sessions["flow_condition"].get_providers()[0] == CPU
+        flow = "flow_euler" if loop else "flow_velocity"
+        sessions[flow] = open_session(manifest.path(manifest.graphs[flow].file), settings)
         self.providers = {name: tuple(s.get_providers()) for name, s in sessions.items()}
         cfg = self.config
         bb = manifest.graphs["backbone"]
         self._backbone = Backbone(sessions["backbone"], cfg, bb.kv_cache, bb.static_shapes)
-        self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions["flow_velocity"],
-                              cfg.n_acoustic_codebook, cfg.acoustic_codebook_size)
+        self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions.get("flow_velocity"),
+                              cfg.n_acoustic_codebook, cfg.acoustic_codebook_size, euler=sessions.get("flow_euler"))
         self._codec_session = sessions["codec_decoder"]
         self._emb = Embeddings(manifest)
         self.tokenizer = TekkenTokenizer.from_file(manifest.path(manifest.data["tokenizer"]["file"]))
@@ -370,12 +378,14 @@ class Engine:
 
 
 def load(bundle: str | os.PathLike[str], profile: Any | None = None, verify: str = "full", *,
-         prefix_cache: bool = True) -> Engine:
+         prefix_cache: bool = True, flow_loop: bool = True) -> Engine:
     """Load a bundle directory once; reuse the Engine for every request.
 
     profile: None (CPU defaults), a bundled device-profile name ("raspberry-pi-5"), a .toml path, a
     `vox_edge.device_profiles.DeviceProfile`, or "auto" (the bundled profile matching this machine, if any). verify: "full" (sha256 of every file), "size", or "none".
     prefix_cache=False prefills the whole prompt per request (slower; for checking the cache).
+    flow_loop=False runs the flow ODE as one flow_velocity call per Euler step even where the bundle has the
+    one-call flow_euler graph (the same codes, ~1.2 ms more per frame on a 2-core x86 VM; for checking it).
     """
     if profile == "auto":
         from vox_edge.device_profiles import host_profile
@@ -387,4 +397,4 @@ def load(bundle: str | os.PathLike[str], profile: Any | None = None, verify: str
         profile = load_profile(profile)
     if verify not in ("full", "size", "none"):
         raise ValueError(f"verify must be 'full', 'size' or 'none', got {verify!r}")
-    return Engine(load_manifest(Path(bundle), verify=verify), profile, prefix_cache=prefix_cache)
+    return Engine(load_manifest(Path(bundle), verify=verify), profile, prefix_cache=prefix_cache, flow_loop=flow_loop)

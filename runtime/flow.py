@@ -1,11 +1,14 @@
-"""Per-frame acoustic step in NumPy around three graphs (spec §5.4): semantic argmax + flow-matching ODE with CFG.
+"""Per-frame acoustic step (spec §5.4): semantic argmax + flow-matching ODE with CFG, around these graphs:
 
     flow_condition: hidden [1,D] -> semantic_logits [1,W] (EMPTY/padding already -inf), llm_cond [1,D]
     flow_time:      t [n] -> time_cond [n,D]             (cached per step count: it depends on n only)
+    flow_euler:     x0 [1,A], llm_cond [1,D], time_cond [n,D], dt [n], cfg_mix [2] -> x1 [1,A]   (all n steps)
     flow_velocity:  x_t [2,A], time_cond [2,D], llm_cond [2,D] -> velocity [2,A]   (row 0 cond, row 1 uncond)
 
-The float32 arithmetic mirrors the PyTorch reference operation by operation (time grid, CFG mix, Euler
-update, FSQ rounding), so with the same noise the codes come out identical.
+With flow_euler (an ONNX Loop around the velocity graph; CPU provider) a frame's ODE is one call; without it
+(older bundles, NPU providers) the same Euler loop runs here in NumPy, one flow_velocity call per step. Both
+mirror the PyTorch reference's float32 arithmetic operation by operation (time grid, CFG mix, Euler update, FSQ
+rounding), so with the same noise the codes come out identical.
 """
 
 from __future__ import annotations
@@ -38,19 +41,22 @@ def quantize_fsq(x: np.ndarray, levels: int) -> np.ndarray:
 class FlowHead:
     """Semantic code + acoustic levels for one frame. Stateless per call; the time cache is filled under a lock."""
 
-    def __init__(self, condition: ort.InferenceSession, time: ort.InferenceSession, velocity: ort.InferenceSession,
-                 n_acoustic: int, levels: int):
-        self._cond, self._time, self._vel = condition, time, velocity
+    def __init__(self, condition: ort.InferenceSession, time: ort.InferenceSession,
+                 velocity: ort.InferenceSession | None, n_acoustic: int, levels: int,
+                 euler: ort.InferenceSession | None = None):
+        if velocity is None and euler is None:
+            raise ValueError("FlowHead needs flow_velocity or flow_euler")
+        self._cond, self._time, self._vel, self._euler = condition, time, velocity, euler
         self.n_acoustic, self.levels = n_acoustic, levels
-        self._times: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._times: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         t_shape = time.get_inputs()[0].shape  # [N]: an int when exported with fixed shapes
         self._time_len = t_shape[0] if isinstance(t_shape[0], int) else None
         # a dynamic batch lets cfg_alpha == 1 skip the unconditional branch (1·v_c + 0·v_u == v_c exactly)
-        self._dynamic_batch = not isinstance(velocity.get_inputs()[0].shape[0], int)
+        self._dynamic_batch = velocity is not None and not isinstance(velocity.get_inputs()[0].shape[0], int)
         self._lock = threading.Lock()
 
-    def time_schedule(self, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """-> dt [n] float32, time_cond pairs [n, 2, D] (the same row for the CFG batch's two branches)."""
+    def time_schedule(self, n_steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """-> dt [n] float32, time_cond [n, D], its CFG pairs [n, 2, D] (the same row for both branches)."""
         got = self._times.get(n_steps)
         if got is None:
             with self._lock:
@@ -64,11 +70,12 @@ class FlowHead:
                                              f"takes at most {self._time_len}; use fewer steps or re-export")
                         t = np.concatenate([t, np.zeros(self._time_len - n_steps, F32)])
                     (tc,) = self._time.run(["time_cond"], {"t": t})
-                    tc = tc[:n_steps]  # [n, D]
-                    tc2 = np.ascontiguousarray(np.repeat(tc.astype(F32)[:, None, :], 2, axis=1))  # [n, 2, D]
+                    tc = np.ascontiguousarray(tc[:n_steps], dtype=F32)  # [n, D]
+                    tc2 = np.ascontiguousarray(np.repeat(tc[:, None, :], 2, axis=1))  # [n, 2, D]
                     dt = (ts[1:] - ts[:-1]).astype(F32)  # [n]
-                    tc2.setflags(write=False)
-                    got = self._times[n_steps] = (dt, tc2)
+                    for a in (dt, tc, tc2):
+                        a.setflags(write=False)
+                    got = self._times[n_steps] = (dt, tc, tc2)
         return got
 
     def condition(self, hidden: np.ndarray) -> tuple[int, np.ndarray]:
@@ -78,8 +85,13 @@ class FlowHead:
 
     def acoustic(self, llm_cond: np.ndarray, x0: np.ndarray, n_steps: int, cfg_alpha: float) -> np.ndarray:
         """llm_cond [1,D], x0 [A] noise -> FSQ levels [A] int64 (Euler over the time grid, CFG batch of 2)."""
-        dt, tc2 = self.time_schedule(n_steps)
+        dt, tc, tc2 = self.time_schedule(n_steps)
         x = np.asarray(x0, dtype=F32).reshape(1, -1)  # [1, A]
+        if self._euler is not None:  # the whole loop in one call
+            mix = np.array([cfg_alpha, 1 - cfg_alpha], dtype=F32)  # the reference's python-float scalars, as below
+            (x1,) = self._euler.run(["x1"], {"x0": x, "llm_cond": np.ascontiguousarray(llm_cond, dtype=F32),
+                                             "time_cond": tc, "dt": dt, "cfg_mix": mix})
+            return quantize_fsq(x1[0], self.levels)
         if cfg_alpha == 1.0 and self._dynamic_batch:  # no guidance: half the velocity work (flow is most of a frame)
             cond1 = np.ascontiguousarray(llm_cond, dtype=F32)
             for i in range(n_steps):

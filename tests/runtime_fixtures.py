@@ -53,13 +53,14 @@ def engine(tiny_bundle):
     return get_engine(tiny_bundle)
 
 
-def get_engine(bundle: Path, prefix_cache: bool = True):
+def get_engine(bundle: Path, prefix_cache: bool = True, flow_loop: bool = True):
     from vox_edge.runtime import load
 
-    key = (str(bundle), prefix_cache)
+    key = (str(bundle), prefix_cache, flow_loop)
     with _LOCK:
         if key not in _ENGINES:
-            _ENGINES[key] = load(bundle, profile=test_profile(), verify="size", prefix_cache=prefix_cache)
+            _ENGINES[key] = load(bundle, profile=test_profile(), verify="size", prefix_cache=prefix_cache,
+                                 flow_loop=flow_loop)
     return _ENGINES[key]
 
 

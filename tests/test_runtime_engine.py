@@ -36,7 +36,9 @@ def test_codes_and_audio_equal_pytorch_reference(engine, reference):
     assert out.stopped == (False,)  # the tiny checkpoint never emits END: the noise rows ran out
 
 
-def test_cfg_alpha_one_runs_the_conditional_branch_only_and_equals_reference(engine, tiny_checkpoint_dir):
+def test_cfg_alpha_one_runs_the_conditional_branch_only_and_equals_reference(tiny_bundle, tiny_checkpoint_dir):
+    """The per-step path (flow_velocity calls from NumPy) skips the unconditional half at alpha = 1."""
+    engine = get_engine(tiny_bundle, flow_loop=False)
     ref = reference_run(tiny_checkpoint_dir, FRAMES, seed=11, cfg_alpha=1.0)
     calls = []
     vel = engine._flow._vel

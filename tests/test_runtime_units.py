@@ -137,10 +137,11 @@ def test_fixed_length_flow_time_is_padded_for_fewer_steps(engine):
 
     f = engine._flow
     fixed = _FixedShape(f._time, "t", 0, 7)
-    head = FlowHead(f._cond, fixed, f._vel, f.n_acoustic, f.levels)
+    head = FlowHead(f._cond, fixed, f._vel, f.n_acoustic, f.levels, euler=f._euler)
     for n in (3, 7):
-        dt, tc2 = head.time_schedule(n)
-        ref_dt, ref_tc2 = f.time_schedule(n)
+        dt, tc, tc2 = head.time_schedule(n)
+        ref_dt, ref_tc, ref_tc2 = f.time_schedule(n)
         assert np.array_equal(dt, ref_dt) and np.abs(tc2 - ref_tc2).max() <= 1e-6 and tc2.shape[0] == n
+        assert np.array_equal(tc, tc2[:, 0]) and np.array_equal(tc, tc2[:, 1])
     with pytest.raises(ValueError, match="fixed-shape flow_time"):
         head.time_schedule(8)

@@ -30,8 +30,9 @@ SCHEMA_VERSION = 1
 # A bundle whose model reads phonemes (tokenizer.lexicon) is written as version 2, so that a vox-edge from before
 # lexicons refuses it (re-export / upgrade) instead of feeding its model raw text; lexicon-free bundles stay 1.
 LEXICON_SCHEMA_VERSION = 2
-# A bundle whose backbone keeps its KV cache in place (graphs.backbone.kv_cache = "shared": an extra `past_length`
-# input, past and present bound to one buffer) is version 3: an older vox-edge could not feed it and says so.
+# Version 3: the backbone may keep its KV cache in place (graphs.backbone.kv_cache = "shared": an extra
+# `past_length` input, past and present bound to one buffer) and the optional graph flow_euler may be present; an
+# older vox-edge could run neither and says so.
 KV_CACHE_SCHEMA_VERSION = 3
 READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, KV_CACHE_SCHEMA_VERSION)
 FORMAT = "vox-edge-bundle"
@@ -45,8 +46,11 @@ GRAPH_COMPONENT = {
     "flow_condition": "acoustic",
     "flow_time": "acoustic",
     "flow_velocity": "acoustic",
+    "flow_euler": "acoustic",
     "codec_decoder": "codec",
 }
+# Graphs a bundle may leave out (the runtime then does their work another way).
+OPTIONAL_GRAPHS = ("flow_euler",)
 GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # inputs_embeds [1,S,D] f32, past_key_values.{i}.key/value [1,KV,P,hd] -> hidden_states [1,S,D] (final-normed),
     # present.{i}.key/value [1,KV,P+S,hd]. Positions are P..P+S-1 (P read from the past's shape).
@@ -58,6 +62,10 @@ GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "flow_time": (("t",), ("time_cond",)),
     # x_t [B,A], time_cond [B,D], llm_cond [B,D] -> velocity [B,A]
     "flow_velocity": (("x_t", "time_cond", "llm_cond"), ("velocity",)),
+    # Optional, schema 3: the Euler loop of one frame around flow_velocity (an ONNX Loop; export/flow_loop.py).
+    # x0 [1,A] (noise_scale · noise), llm_cond [1,D], time_cond [n,D], dt [n], cfg_mix [2] = (alpha, 1 - alpha)
+    # -> x1 [1,A] before FSQ rounding
+    "flow_euler": (("x0", "llm_cond", "time_cond", "dt", "cfg_mix"), ("x1",)),
     # codes int64 [1,T,1+A] in "-2 space" -> audio f32 [1, T*samples_per_frame]
     "codec_decoder": (("codes",), ("audio",)),
 }
@@ -87,9 +95,11 @@ def graph_io(name: str, n_layers: int, kv_cache: str = "grow") -> tuple[list[str
     return ins, outs
 
 
-def schema_version_for(lexicon: bool, kv_cache: str) -> int:
+def schema_version_for(lexicon: bool, kv_cache: str, graphs: Any = ()) -> int:
     """The lowest schema version that describes a bundle (older runtimes refuse what they cannot run)."""
-    return KV_CACHE_SCHEMA_VERSION if kv_cache == "shared" else LEXICON_SCHEMA_VERSION if lexicon else SCHEMA_VERSION
+    if kv_cache == "shared" or any(g in OPTIONAL_GRAPHS for g in graphs):
+        return KV_CACHE_SCHEMA_VERSION
+    return LEXICON_SCHEMA_VERSION if lexicon else SCHEMA_VERSION
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
@@ -171,7 +181,7 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
                      ("tokenizer", dict), ("default_voice", str), ("exporter", dict), ("source", dict)):
         if not isinstance(d.get(key), typ):
             raise _fail(root, f"field '{key}' missing or not a {typ.__name__}. Re-export the bundle.")
-    missing = [g for g in GRAPH_IO if g not in d["graphs"]]
+    missing = [g for g in GRAPH_IO if g not in d["graphs"] and g not in OPTIONAL_GRAPHS]
     if missing:
         raise _fail(root, f"graph '{missing[0]}' missing. Re-export the bundle.")
     for g, e in d["graphs"].items():
@@ -186,6 +196,8 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
         if kv not in KV_CACHES or (kv != "grow" and g != "backbone"):
             raise _fail(root, f"graphs.{g}.kv_cache {kv!r}: only the backbone has one, one of {KV_CACHES}. "
                               "Re-export the bundle.")
+        if g in OPTIONAL_GRAPHS and v < KV_CACHE_SCHEMA_VERSION:
+            raise _fail(root, f"graph '{g}' needs schema_version {KV_CACHE_SCHEMA_VERSION}, got {v!r}. Re-export the bundle.")
         if kv == "shared" and v < KV_CACHE_SCHEMA_VERSION:
             raise _fail(root, f"graphs.backbone.kv_cache 'shared' needs schema_version {KV_CACHE_SCHEMA_VERSION}, "
                               f"got {v!r}. Re-export the bundle.")
