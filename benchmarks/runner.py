@@ -107,7 +107,7 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     mem["after_load_rss_mb"] = rss_loaded
     load1 = machine.loadavg()
 
-    stages = stage_times(rec)
+    stages = stage_times(rec, rt.flow_steps)
     frames_total = sum(u["frames"] for u in utts)
     audio_total = sum(u["audio_s"] for u in utts)
     compute_total = sum(u["elapsed_s"] for u in utts)
@@ -165,15 +165,19 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     return result
 
 
-def stage_times(rec: Recorder) -> dict[str, dict]:
-    """Per-stage ms over the measured utterances (warm-up excluded)."""
+def stage_times(rec: Recorder, flow_steps: int = 1) -> dict[str, dict]:
+    """Per-stage ms over the measured utterances (warm-up excluded). With the one-call Euler loop (flow_euler)
+    `flow_step` is a frame's loop call over its steps, so it still means one velocity evaluation."""
     bb = rec.measured("backbone")
     codec = rec.measured("codec_decoder")
+    loop = rec.measured("flow_euler")
+    step = [c.ms / max(1, flow_steps) for c in loop] if loop else [c.ms for c in rec.measured("flow_velocity")]
     return {
         "backbone_prefill": summary([c.ms for c in bb if c.length > 1]),
         "backbone_step": summary([c.ms for c in bb if c.length == 1]),
         "flow_condition": summary([c.ms for c in rec.measured("flow_condition")]),
-        "flow_step": summary([c.ms for c in rec.measured("flow_velocity")]),  # one velocity eval, B=2 CFG batch
+        "flow_step": summary(step),  # one velocity eval, B=2 CFG batch
+        "flow_loop": summary([c.ms for c in loop]),  # a frame's whole ODE in one call (0 calls: per step)
         "flow_time": summary([c.ms for c in rec.measured("flow_time")]),  # 0 calls when the schedule is cached
         "codec_first_chunk": summary([c.ms for c in codec if c.index == 0]),
         "codec_chunk": summary([c.ms for c in codec if c.index > 0]),

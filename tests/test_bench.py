@@ -57,14 +57,15 @@ def test_bench_json_fields(bench_run):
     m = res["machine"]
     assert m["cpu_model"] and m["cores"] >= 1 and m["date"] and m["vox_edge"] and m["onnxruntime"]
     assert set(res["bundle"]["precision_per_graph"]) == {"backbone", "flow_condition", "flow_time", "flow_velocity",
-                                                         "codec_decoder"}
+                                                         "flow_euler", "codec_decoder"}
     assert res["frames_total"] == 2 * 6 and len(res["utterances"]) == 2
     assert res["ttfa_ms"]["n"] == 2 and 0 < res["ttfa_ms"]["p50"] <= res["ttfa_ms"]["p95"]
     assert res["rtf"]["aggregate"] > 0
     st = res["stages_ms"]
     assert st["backbone_prefill"]["n"] == 2  # one suffix prefill per utterance: the voice prefix is cached
     assert st["backbone_step"]["n"] == 2 * 5  # no step after an utterance's last frame
-    assert st["flow_step"]["n"] == 2 * 6 * res["profile"]["flow_steps"]
+    assert st["flow_loop"]["n"] == st["flow_step"]["n"] == 2 * 6  # one Euler-loop call per frame (flow_euler)
+    assert st["flow_loop"]["p50"] == pytest.approx(st["flow_step"]["p50"] * res["profile"]["flow_steps"])
     assert st["flow_time"]["n"] == 0  # the time schedule was cached by warm-up
     assert st["codec_first_chunk"]["n"] == 2
     assert res["stall_ms"]["n"] == 2 and res["stall_ms"]["min"] >= 0 and res["stalls_total"] >= 0
