@@ -4,7 +4,8 @@
     flow_time       t [N]                                -> time_cond [N,D]
     flow_velocity   x_t [B,A], time_cond [B,D], llm_cond [B,D] -> velocity [B,A]
     flow_euler      (dynamic-shape bundles) the Euler loop of one frame around flow_velocity (export/flow_loop.py)
-    codec_decoder   codes int64 [1,T,1+A] (-2 space)     -> audio [1, T*samples_per_frame]
+    codec_decoder   codes int64 [1,T,1+A] (-2 space) [, context_frames int64 [1] = 0 (export/codec_context.py)]
+                                                          -> audio [1, (T - context_frames)*samples_per_frame]
 
 Names and I/O follow vox_edge.manifest.GRAPH_IO. Exporter: torch.onnx.export(dynamo=True) with
 `dynamic_shapes`, opset 18. Both exporters give a correct dynamic-T codec (measured on `tiny`: max-abs
@@ -31,6 +32,7 @@ from vox_edge.config import ModelConfig
 from vox_edge.manifest import GRAPH_COMPONENT, GRAPH_IO
 
 from .checkpoint import Checkpoint
+from .codec_context import CONTEXT_INPUT, add_context_input
 from .reference.acoustic import AcousticTransformer
 from .reference.codec import AudioTokenizer
 
@@ -157,6 +159,8 @@ def export_fp32(module: nn.Module, name: str, cfg: ModelConfig, path: Path, stat
     model = prog.model_proto
     tidy(model)
     rms_norm_as_div(model)
+    if name == "codec_decoder" and not static_shapes:
+        add_context_input(model, cfg.codec)  # optional `context_frames`: the output head skips the context
     save_model(model, path)
     return path
 
@@ -310,6 +314,8 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
             result[name] = {"file": dst.name, "precision": plan.precision, "method": plan.method,
                             "inputs": list(ins), "outputs": list(outs), "opset": OPSET,
                             "static_shapes": static_shapes, "extra_files": extra}
+            if name == "codec_decoder" and not static_shapes:
+                result[name]["optional_inputs"] = [CONTEXT_INPUT]
         # 3. The per-frame Euler loop, composed from the final velocity graph (a Loop: CPU provider only, so
         #    fixed-shape NPU bundles keep just the per-step graph).
         if "flow_velocity" in result and not static_shapes:

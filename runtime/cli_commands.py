@@ -261,7 +261,8 @@ def info(args: argparse.Namespace) -> int:
         "graphs",
     ]
     for name, g in m.graphs.items():
-        extra = ", static shapes" if g.static_shapes else ""
+        extra = (", static shapes" if g.static_shapes else "") + (", KV cache in place" if g.kv_cache == "shared" else "") \
+            + "".join(f", optional input {i}" for i in g.optional_inputs)
         lines.append(f"  {name:<15} {g.precision:<5} opset {g.opset:<3} {_size(graph_bytes(g)):>10}  {g.file}{extra}")
     lines.append(f"voices      {', '.join(sorted(m.voices))} (default {m.default_voice})")
     if m.lexicon:

@@ -9,6 +9,10 @@ context). Doubling is what keeps a player fed: chunk k+1 takes RTF x its length 
 so with RTF < 0.5 it is always ready in time. Jumping straight from 2 frames to 25 left every utterance with a
 ~190 ms gap after its first 160 ms at RTF 0.2 (the 2-core AVX2 VM; `vox-edge bench` reports these gaps).
 
+A codec graph with the optional `context_frames` input (manifest `optional_inputs`) is told how many of the
+window's frames are context: it returns the new frames' audio only and runs its output head (output_proj + iSTFT,
+~45 % of a window) on them and a few patches before, not on the whole context.
+
 Fixed-shape codec graphs (exported for NPU providers with a window of T frames) are fed [context + new
 + padding] right-padded to T: every op is causal, so the padding frames change no sample before them,
 and their samples are dropped. Chunks are then at most T − left_context frames.
@@ -24,7 +28,7 @@ class CodecStream:
     """Feed frames one by one with `push`; get audio whenever a chunk is complete, and the rest from `flush`."""
 
     def __init__(self, session: ort.InferenceSession, samples_per_frame: int, first_chunk_frames: int = 2,
-                 chunk_frames: int = 12, left_context_frames: int = 25):
+                 chunk_frames: int = 12, left_context_frames: int = 25, context_input: bool = False):
         if first_chunk_frames < 1 or chunk_frames < 1 or left_context_frames < 0:
             raise ValueError("chunk sizes must be >= 1 and left_context_frames >= 0")
         self._window = fixed_frames(session)  # None = dynamic T
@@ -35,6 +39,9 @@ class CodecStream:
                                  f"frames after {left_context_frames} frames of context; re-export with a larger window")
             first_chunk_frames, chunk_frames = min(first_chunk_frames, room), min(chunk_frames, room)
         self._sess, self._spf = session, samples_per_frame
+        # the graph's optional `context_frames` input (manifest optional_inputs): it returns the new frames' audio
+        # only and skips the output head's work on the context (export/codec_context.py)
+        self._context_input = context_input and self._window is None
         self._first, self._chunk, self._ctx = first_chunk_frames, chunk_frames, left_context_frames
         self._frames: list[np.ndarray] = []  # context (<= ctx frames) + pending frames, each [1+A] int64, -2 space
         self._pending = 0  # frames not yet decoded (at the end of _frames)
@@ -61,8 +68,12 @@ class CodecStream:
         codes = np.stack(self._frames)[None]  # [1, ctx+n, 1+A]
         if self._window is not None and codes.shape[1] < self._window:  # right-pad: causal, so harmless
             codes = np.concatenate([codes, np.zeros((1, self._window - codes.shape[1], codes.shape[2]), np.int64)], 1)
-        (audio,) = self._sess.run(["audio"], {"codes": codes})  # [1, (ctx+n)·spf]
-        out = np.ascontiguousarray(audio[0, ctx * self._spf:(ctx + n) * self._spf], dtype=np.float32)  # [n·spf]
+        if self._context_input:
+            (audio,) = self._sess.run(["audio"], {"codes": codes, "context_frames": np.array([ctx], np.int64)})
+            out = np.ascontiguousarray(audio[0], dtype=np.float32)  # [n·spf]
+        else:
+            (audio,) = self._sess.run(["audio"], {"codes": codes})  # [1, (ctx+n)·spf]
+            out = np.ascontiguousarray(audio[0, ctx * self._spf:(ctx + n) * self._spf], dtype=np.float32)  # [n·spf]
         self._frames = self._frames[-self._ctx:] if self._ctx else []  # keep only the next chunk's context
         self._pending = 0
         self._chunks_done += 1

@@ -177,6 +177,7 @@ class Engine:
         self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions.get("flow_velocity"),
                               cfg.n_acoustic_codebook, cfg.acoustic_codebook_size, euler=sessions.get("flow_euler"))
         self._codec_session = sessions["codec_decoder"]
+        self._codec_context_input = "context_frames" in manifest.graphs["codec_decoder"].optional_inputs
         self._emb = Embeddings(manifest)
         self.tokenizer = TekkenTokenizer.from_file(manifest.path(manifest.data["tokenizer"]["file"]))
         # words -> phonemes before the tokenizer, for a model trained that way; None (the release): text as is
@@ -346,7 +347,8 @@ class Engine:
             return
         for si, seg in enumerate(segments):
             rec.segments.append(seg)
-            codec = CodecStream(self._codec_session, spf, r.first_chunk_frames, r.chunk_frames, self._left_context)
+            codec = CodecStream(self._codec_session, spf, r.first_chunk_frames, r.chunk_frames, self._left_context,
+                                self._codec_context_input)
             frames: list[np.ndarray] = []
             stopped = False
             ids, p = self.prompt_ids(seg, r.voice)

@@ -57,7 +57,8 @@ def test_manifest_validates_and_loads(bundle, tiny_checkpoint):
     m = load_manifest(bundle)
     assert set(m.graphs) == set(GRAPH_IO)
     assert {g: e.precision for g, e in m.graphs.items()} == {
-        "backbone": "int8", "flow_condition": "int8", "flow_time": "int8", "flow_velocity": "int8", "codec_decoder": "fp32"}
+        "backbone": "int8", "flow_condition": "int8", "flow_time": "int8", "flow_velocity": "int8", "flow_euler": "int8",
+        "codec_decoder": "fp32"}
     assert d["precisions"] == {"backbone": "int8", "acoustic": "int8", "codec": "fp32"}
     ckpt = Checkpoint.open(tiny_checkpoint)
     assert d["params"] == json.loads((tiny_checkpoint / "params.json").read_text())

@@ -154,7 +154,7 @@ def test_voices_and_info(tiny_bundle, capsys):
     assert [ln.split()[0] for ln in lines] == ["casual_female", "casual_male"] and sum("(default)" in ln for ln in lines) == 1
     assert main(["info", str(tiny_bundle), "--verify", "full"]) == 0
     out = capsys.readouterr().out
-    for needle in ("schema v1", "dim 64", "backbone", "codec_decoder", "fp32", "24000 Hz", "casual_male", "source",
+    for needle in ("schema v3", "dim 64", "backbone", "codec_decoder", "fp32", "24000 Hz", "casual_male", "source",
                    "sampling    reference defaults"):
         assert needle in out, needle
 

@@ -74,24 +74,27 @@ def test_int8_loop_is_bit_identical_to_the_numpy_loop(tiny_bundle, tmp_path):
 
 
 def test_bundle_without_the_loop_runs_per_step(tiny_bundle, engine, tmp_path):
-    """A bundle written before flow_euler (or for NPU providers) has only flow_velocity: same codes."""
+    """A bundle written before schema 3 has only flow_velocity and a codec that returns whole windows: the same
+    codes, and audio within float rounding (the codec's default context_frames = 0 decodes the whole window)."""
     old = tmp_path / "old"
     shutil.copytree(tiny_bundle, old)
     d = json.loads((old / MANIFEST_FILE).read_text())
-    del d["graphs"]["flow_euler"], d["files"]["flow_euler.onnx"]
+    del d["graphs"]["flow_euler"], d["files"]["flow_euler.onnx"], d["graphs"]["codec_decoder"]["optional_inputs"]
     (old / "flow_euler.onnx").unlink()
     d["schema_version"] = LEXICON_SCHEMA_VERSION if "lexicon" in d["tokenizer"] else 1
     (old / MANIFEST_FILE).write_text(json.dumps(d))
     eng = get_engine(old)
-    assert eng._flow._euler is None and "flow_euler" not in eng.providers
-    a = eng.synthesize(TEXT, seed=2, max_frames=15)
-    b = engine.synthesize(TEXT, seed=2, max_frames=15)
+    assert eng._flow._euler is None and "flow_euler" not in eng.providers and not eng._codec_context_input
+    a = eng.synthesize(TEXT, seed=2, max_frames=40)
+    b = engine.synthesize(TEXT, seed=2, max_frames=40)
     np.testing.assert_array_equal(a.codes[0], b.codes[0])
+    assert engine._codec_context_input and np.abs(a.samples - b.samples).max() <= 1e-5
 
 
 def test_loop_graph_needs_schema_3(tiny_bundle):
     d = json.loads((tiny_bundle / MANIFEST_FILE).read_text())
     d["schema_version"] = LEXICON_SCHEMA_VERSION
+    del d["graphs"]["codec_decoder"]["optional_inputs"]  # the other schema-3 feature of the tiny bundle
     with pytest.raises(ManifestError, match="'flow_euler' needs schema_version 3"):
         validate_manifest_dict(d, tiny_bundle)
 

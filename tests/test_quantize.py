@@ -187,7 +187,7 @@ def test_export_with_per_component_precision(ckpt, calibration, tmp_path):
     info = export_component_graphs(ckpt, tmp_path, {"acoustic": "int4", "codec": "int4"}, progress=msgs.append,
                                    calibration=calibration, graphs=("flow_condition", "flow_velocity", "codec_decoder"))
     assert {g: e["precision"] for g, e in info.items()} == {
-        "flow_condition": "int8", "flow_velocity": "int4", "codec_decoder": "int8"}
+        "flow_condition": "int8", "flow_velocity": "int4", "flow_euler": "int4", "codec_decoder": "int8"}
     assert sum("warning" in m for m in msgs) == 1
     assert "MatMulNBits" in op_types(tmp_path / "flow_velocity.onnx")
 

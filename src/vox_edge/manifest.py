@@ -31,8 +31,8 @@ SCHEMA_VERSION = 1
 # lexicons refuses it (re-export / upgrade) instead of feeding its model raw text; lexicon-free bundles stay 1.
 LEXICON_SCHEMA_VERSION = 2
 # Version 3: the backbone may keep its KV cache in place (graphs.backbone.kv_cache = "shared": an extra
-# `past_length` input, past and present bound to one buffer) and the optional graph flow_euler may be present; an
-# older vox-edge could run neither and says so.
+# `past_length` input, past and present bound to one buffer), the optional graph flow_euler may be present and
+# graphs may declare optional inputs; an older vox-edge could use none of them and says so.
 KV_CACHE_SCHEMA_VERSION = 3
 READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, KV_CACHE_SCHEMA_VERSION)
 FORMAT = "vox-edge-bundle"
@@ -51,6 +51,10 @@ GRAPH_COMPONENT = {
 }
 # Graphs a bundle may leave out (the runtime then does their work another way).
 OPTIONAL_GRAPHS = ("flow_euler",)
+# Inputs with a default value that a graph entry may declare (`optional_inputs`, schema 3); a caller that does not
+# feed one gets the graph's old behaviour. codec_decoder `context_frames` int64 [1] (default 0): the first frames
+# are left context, decoded for their effect on the rest; audio is then [1, (T - context_frames)·spf].
+OPTIONAL_INPUTS = {"codec_decoder": ("context_frames",)}
 GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # inputs_embeds [1,S,D] f32, past_key_values.{i}.key/value [1,KV,P,hd] -> hidden_states [1,S,D] (final-normed),
     # present.{i}.key/value [1,KV,P+S,hd]. Positions are P..P+S-1 (P read from the past's shape).
@@ -95,11 +99,10 @@ def graph_io(name: str, n_layers: int, kv_cache: str = "grow") -> tuple[list[str
     return ins, outs
 
 
-def schema_version_for(lexicon: bool, kv_cache: str, graphs: Any = ()) -> int:
+def schema_version_for(lexicon: bool, kv_cache: str, graphs: Mapping[str, Mapping[str, Any]] | None = None) -> int:
     """The lowest schema version that describes a bundle (older runtimes refuse what they cannot run)."""
-    if kv_cache == "shared" or any(g in OPTIONAL_GRAPHS for g in graphs):
-        return KV_CACHE_SCHEMA_VERSION
-    return LEXICON_SCHEMA_VERSION if lexicon else SCHEMA_VERSION
+    v3 = kv_cache == "shared" or any(g in OPTIONAL_GRAPHS or e.get("optional_inputs") for g, e in (graphs or {}).items())
+    return KV_CACHE_SCHEMA_VERSION if v3 else LEXICON_SCHEMA_VERSION if lexicon else SCHEMA_VERSION
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
@@ -120,6 +123,7 @@ class GraphEntry:
     opset: int
     static_shapes: bool
     kv_cache: str = "grow"  # backbone only: KV_CACHES
+    optional_inputs: tuple[str, ...] = ()  # OPTIONAL_INPUTS the graph takes
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,9 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
                      ("tokenizer", dict), ("default_voice", str), ("exporter", dict), ("source", dict)):
         if not isinstance(d.get(key), typ):
             raise _fail(root, f"field '{key}' missing or not a {typ.__name__}. Re-export the bundle.")
+    if d["tokenizer"].get("lexicon") is not None and v < LEXICON_SCHEMA_VERSION:
+        raise _fail(root, f"tokenizer.lexicon needs schema_version {LEXICON_SCHEMA_VERSION} or later, got {v!r}. "
+                          "Re-export the bundle.")
     missing = [g for g in GRAPH_IO if g not in d["graphs"] and g not in OPTIONAL_GRAPHS]
     if missing:
         raise _fail(root, f"graph '{missing[0]}' missing. Re-export the bundle.")
@@ -196,6 +203,13 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
         if kv not in KV_CACHES or (kv != "grow" and g != "backbone"):
             raise _fail(root, f"graphs.{g}.kv_cache {kv!r}: only the backbone has one, one of {KV_CACHES}. "
                               "Re-export the bundle.")
+        extra = e.get("optional_inputs", [])
+        if not isinstance(extra, list) or not set(extra) <= set(OPTIONAL_INPUTS.get(g, ())):
+            raise _fail(root, f"graphs.{g}.optional_inputs {extra!r}: this runtime knows "
+                              f"{list(OPTIONAL_INPUTS.get(g, ()))}. Re-export the bundle.")
+        if extra and v < KV_CACHE_SCHEMA_VERSION:
+            raise _fail(root, f"graphs.{g}.optional_inputs needs schema_version {KV_CACHE_SCHEMA_VERSION}, got {v!r}. "
+                              "Re-export the bundle.")
         if g in OPTIONAL_GRAPHS and v < KV_CACHE_SCHEMA_VERSION:
             raise _fail(root, f"graph '{g}' needs schema_version {KV_CACHE_SCHEMA_VERSION}, got {v!r}. Re-export the bundle.")
         if kv == "shared" and v < KV_CACHE_SCHEMA_VERSION:
@@ -207,9 +221,6 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
     if d["default_voice"] not in d["voices"]:
         raise _fail(root, f"default_voice '{d['default_voice']}' is not among the voices.")
     lexicon = d["tokenizer"].get("lexicon")
-    if lexicon is not None and v < LEXICON_SCHEMA_VERSION:
-        raise _fail(root, f"tokenizer.lexicon needs schema_version {LEXICON_SCHEMA_VERSION} or later, got {v!r}. "
-                          "Re-export the bundle.")
     if lexicon is not None and not _is_relpath(lexicon):
         raise _fail(root, f"tokenizer.lexicon must name a file of the bundle (a relative path), got {lexicon!r}. "
                           "Re-export the bundle.")
@@ -281,7 +292,8 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
             raise _fail(root, f"graphs.{g} I/O names do not match this runtime's contract "
                               f"(expected inputs {exp_in[:3]}..., outputs {exp_out[:3]}...). Re-export the bundle.")
         graphs[g] = GraphEntry(g, e["file"], e["precision"], tuple(e["inputs"]), tuple(e["outputs"]),
-                               int(e["opset"]), bool(e.get("static_shapes", False)), kv)
+                               int(e["opset"]), bool(e.get("static_shapes", False)), kv,
+                               tuple(e.get("optional_inputs", ())))
     listed = {e["file"] for e in d["graphs"].values()} | {a["file"] for a in d["arrays"].values()} \
         | {v["file"] for v in d["voices"].values()} | {d["tokenizer"]["file"]} \
         | ({d["tokenizer"]["lexicon"]} if "lexicon" in d["tokenizer"] else set()) | set(d.get("notices", []))
