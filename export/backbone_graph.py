@@ -15,12 +15,13 @@ Per layer (pre-norm Mistral decoder):
 Attention (measured on this 2-core Zen 4, full-size int4, one thread, ms per decode step at P=128/1024/2500):
   plain  standard ops: RoPE as x*cos + (x@R)*sin, Concat cache, the n_rep query heads of a KV head stacked
          as rows of one MatMul (K/V read once, never repeated), Softmax.      79 / 98 / 145
-  gqa    com.microsoft GroupQueryAttention (do_rotary, rotary_interleaved=1). With the manifest-v1 cache
+  gqa    com.microsoft GroupQueryAttention (do_rotary, rotary_interleaved=1). With the growing cache
          (present = past + S, a new array per call) it is no faster: it also copies the cache, and it
          re-reads K/V once per query head.                                    76-87 / 100 / 158
          Its win is the in-place cache (kv_cache="shared": past and present bound to one buffer): 77 / 94 / 122.
   The small default model (dim 256, 10 layers, int8, 2-core AVX2 VM, session 11) is per-node bound instead: a decode
-  step takes 2.75 ms plain, 2.35 ms gqa (fewer nodes), so training/ship_default.py exports it with gqa.
+  step takes 2.75 ms plain, 2.35 ms gqa (fewer nodes), 2.58 -> 2.33 ms more with the cache in place (session 12,
+  prompt 70 + 150 frames), so training/ship_default.py exports it as int8-gqa-shared.
   Default ("auto"): plain for the grow cache, gqa for the shared / static cache. GQA prefills long prompts
   faster (small, S=1024: 177 vs 256 ms int8), but decode steps dominate a synthesis.
 
@@ -59,7 +60,7 @@ class BackboneOptions:
     int4_block_size: int = 32
     int4_accuracy_level: int = 4  # int8 compute in MatMulNBits; level 0 is ~2.4x slower here (toolchain §5)
     int4_symmetric: bool = True
-    # KV cache: "grow" = the manifest v1 contract (present is past + S rows, a new array every call);
+    # KV cache: "grow" = present is past + S rows, a new array every call (every manifest schema);
     # "shared" = a preallocated [1,KV,C,hd] buffer updated in place (bind past and present to the same
     # OrtValue) plus an int64 [1] input `past_length`; needs GroupQueryAttention. Manifest schema 3 (the runtime
     # binds one buffer per request: no cache copy per step, half the peak cache memory).

@@ -60,7 +60,7 @@ def session(path) -> ort.InferenceSession:
 
 
 def run_grow(sess: ort.InferenceSession, cfg, calls):
-    """Feed presents back as pasts (manifest v1 contract); returns hidden per call and the final cache."""
+    """Feed presents back as pasts (the growing-cache contract); returns hidden per call and the final cache."""
     names = [o.name for o in sess.get_outputs()]
     past = {f"past_key_values.{i}.{t}": np.zeros((1, cfg.n_kv_heads, 0, cfg.head_dim), np.float32)
             for i in range(cfg.n_layers) for t in ("key", "value")}
