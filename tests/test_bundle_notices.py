@@ -19,7 +19,7 @@ from test_bundle import SCHEMA, _reuse_component_graphs  # fast stand-in for the
 from test_lexicon_bundle import QUIET, _checkpoint_with_lexicon, _manifest, _write_manifest
 
 from vox_edge.errors import BundleIntegrityError, ManifestError
-from vox_edge.manifest import load_manifest, sha256_file
+from vox_edge.manifest import load_manifest, schema_version_for, sha256_file
 
 pytest.importorskip("vox_edge.export.bundle")
 
@@ -110,7 +110,8 @@ def test_export_copies_the_notices_hashed_and_lists_them(notice_bundle, notice_c
         src = notice_checkpoint / rel
         assert (notice_bundle / rel).read_bytes() == src.read_bytes()
         assert d["files"][rel] == {"sha256": sha256_file(src), "size": src.stat().st_size}
-    assert d["schema_version"] == 2  # the lexicon's version: notices need no bump
+    # notices need no bump: the version is what the lexicon and the graphs need without them
+    assert d["schema_version"] == schema_version_for(True, d["graphs"]["backbone"]["kv_cache"], d["graphs"])
     m = load_manifest(notice_bundle, verify="full")
     assert m.notices == tuple(NOTICES)
 
