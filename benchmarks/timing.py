@@ -119,8 +119,9 @@ class TimedBinding:
         if past is None:
             return 0
         rows = int(np.asarray(past).reshape(-1)[0])
-        return sum(rows * int(np.prod(v.shape())) // max(1, v.shape()[2]) * _ITEM_BYTES.get(v.data_type(), 4)
-                   for n, v in self._buffers.items() if n.startswith("past_"))
+        per_row = [int(np.prod(v.shape())) // v.shape()[2] * _ITEM_BYTES.get(v.data_type(), 4)  # [1,KV,C,hd] buffers
+                   for n, v in self._buffers.items() if n.startswith("past_")]
+        return rows * sum(per_row)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -232,15 +232,17 @@ def _write_flow_loop(out_dir: Path, velocity: dict, progress: Callable[[str], No
     from .flow_loop import shared_data_files, write_flow_euler
 
     vel = out_dir / velocity["file"]
-    if not shared_data_files(vel):
+    data = shared_data_files(vel)
+    if not data:
         save_model(onnx.load(str(vel)), vel, external=True)
-    velocity["extra_files"] = shared_data_files(vel)
-    progress(f"[export] {FLOW_LOOP_GRAPH}: Loop over {vel.name} (weights shared: {', '.join(velocity['extra_files'])})")
+        data = shared_data_files(vel)
+    velocity["extra_files"] = data
+    progress(f"[export] {FLOW_LOOP_GRAPH}: Loop over {vel.name} (weights shared: {', '.join(data)})")
     dst = out_dir / f"{FLOW_LOOP_GRAPH}.onnx"
-    write_flow_euler(vel, dst)
+    write_flow_euler(vel, dst)  # its external initializers are flow_velocity's, so it names the same files
     ins, outs = GRAPH_IO[FLOW_LOOP_GRAPH]
     return {"file": dst.name, "precision": velocity["precision"], "method": velocity["method"], "inputs": list(ins),
-            "outputs": list(outs), "opset": OPSET, "static_shapes": False, "extra_files": shared_data_files(dst)}
+            "outputs": list(outs), "opset": OPSET, "static_shapes": False, "extra_files": list(data)}
 
 
 # ----------------------------------------------------------------------------------------------

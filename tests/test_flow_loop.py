@@ -13,7 +13,7 @@ import pytest
 from runtime_fixtures import TEXT, engine, get_engine, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 from vox_edge.errors import ManifestError
-from vox_edge.manifest import KV_CACHE_SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, MANIFEST_FILE, validate_manifest_dict
+from vox_edge.manifest import FEATURES_SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, MANIFEST_FILE, validate_manifest_dict
 
 
 def _session(path):
@@ -25,7 +25,7 @@ def _session(path):
 def test_bundle_has_the_loop_sharing_the_velocity_weights(tiny_bundle):
     d = json.loads((tiny_bundle / MANIFEST_FILE).read_text())
     vel, loop = d["graphs"]["flow_velocity"], d["graphs"]["flow_euler"]
-    assert d["schema_version"] == KV_CACHE_SCHEMA_VERSION
+    assert d["schema_version"] == FEATURES_SCHEMA_VERSION
     assert vel["extra_files"] == loop["extra_files"] == ["flow_velocity.onnx.data"]
     assert "flow_velocity.onnx.data" in d["files"] and loop["precision"] == vel["precision"]
     m = onnx.load(str(tiny_bundle / loop["file"]), load_external_data=False)

@@ -13,7 +13,7 @@ import pytest
 from runtime_fixtures import TEXT, engine, get_engine, reference_run, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 from vox_edge.errors import ManifestError
-from vox_edge.manifest import KV_CACHE_SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, MANIFEST_FILE, validate_manifest_dict
+from vox_edge.manifest import FEATURES_SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, MANIFEST_FILE, validate_manifest_dict
 
 FRAMES = 60
 
@@ -47,7 +47,7 @@ def shared(shared_bundle):
 def test_manifest_declares_the_in_place_cache(shared_bundle, shared):
     d = json.loads((shared_bundle / MANIFEST_FILE).read_text())
     bb = d["graphs"]["backbone"]
-    assert d["schema_version"] == KV_CACHE_SCHEMA_VERSION
+    assert d["schema_version"] == FEATURES_SCHEMA_VERSION
     assert bb["kv_cache"] == "shared" and bb["attention"] == "gqa" and bb["inputs"][1] == "past_length"
     assert shared._backbone.in_place
 
@@ -169,4 +169,4 @@ def test_spec_and_schema_version():
     assert (o.precision, o.attention_kind, o.kv_cache) == ("int8", "gqa", "shared")
     assert BackboneOptions.from_spec("int8-shared").attention_kind == "gqa"  # an in-place cache implies gqa
     assert [schema_version_for(lex, kv) for lex in (False, True) for kv in ("grow", "shared")] == \
-        [SCHEMA_VERSION, KV_CACHE_SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, KV_CACHE_SCHEMA_VERSION]
+        [SCHEMA_VERSION, FEATURES_SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, FEATURES_SCHEMA_VERSION]

@@ -33,8 +33,8 @@ LEXICON_SCHEMA_VERSION = 2
 # Version 3: the backbone may keep its KV cache in place (graphs.backbone.kv_cache = "shared": an extra
 # `past_length` input, past and present bound to one buffer), the optional graph flow_euler may be present and
 # graphs may declare optional inputs; an older vox-edge could use none of them and says so.
-KV_CACHE_SCHEMA_VERSION = 3
-READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, KV_CACHE_SCHEMA_VERSION)
+FEATURES_SCHEMA_VERSION = 3
+READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, FEATURES_SCHEMA_VERSION)
 FORMAT = "vox-edge-bundle"
 MANIFEST_FILE = "manifest.json"
 PRECISIONS = ("fp32", "fp16", "int8", "int4")
@@ -102,7 +102,7 @@ def graph_io(name: str, n_layers: int, kv_cache: str = "grow") -> tuple[list[str
 def schema_version_for(lexicon: bool, kv_cache: str, graphs: Mapping[str, Mapping[str, Any]] | None = None) -> int:
     """The lowest schema version that describes a bundle (older runtimes refuse what they cannot run)."""
     v3 = kv_cache == "shared" or any(g in OPTIONAL_GRAPHS or e.get("optional_inputs") for g, e in (graphs or {}).items())
-    return KV_CACHE_SCHEMA_VERSION if v3 else LEXICON_SCHEMA_VERSION if lexicon else SCHEMA_VERSION
+    return FEATURES_SCHEMA_VERSION if v3 else LEXICON_SCHEMA_VERSION if lexicon else SCHEMA_VERSION
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
@@ -207,13 +207,13 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
         if not isinstance(extra, list) or not set(extra) <= set(OPTIONAL_INPUTS.get(g, ())):
             raise _fail(root, f"graphs.{g}.optional_inputs {extra!r}: this runtime knows "
                               f"{list(OPTIONAL_INPUTS.get(g, ()))}. Re-export the bundle.")
-        if extra and v < KV_CACHE_SCHEMA_VERSION:
-            raise _fail(root, f"graphs.{g}.optional_inputs needs schema_version {KV_CACHE_SCHEMA_VERSION}, got {v!r}. "
+        if extra and v < FEATURES_SCHEMA_VERSION:
+            raise _fail(root, f"graphs.{g}.optional_inputs needs schema_version {FEATURES_SCHEMA_VERSION}, got {v!r}. "
                               "Re-export the bundle.")
-        if g in OPTIONAL_GRAPHS and v < KV_CACHE_SCHEMA_VERSION:
-            raise _fail(root, f"graph '{g}' needs schema_version {KV_CACHE_SCHEMA_VERSION}, got {v!r}. Re-export the bundle.")
-        if kv == "shared" and v < KV_CACHE_SCHEMA_VERSION:
-            raise _fail(root, f"graphs.backbone.kv_cache 'shared' needs schema_version {KV_CACHE_SCHEMA_VERSION}, "
+        if g in OPTIONAL_GRAPHS and v < FEATURES_SCHEMA_VERSION:
+            raise _fail(root, f"graph '{g}' needs schema_version {FEATURES_SCHEMA_VERSION}, got {v!r}. Re-export the bundle.")
+        if kv == "shared" and v < FEATURES_SCHEMA_VERSION:
+            raise _fail(root, f"graphs.backbone.kv_cache 'shared' needs schema_version {FEATURES_SCHEMA_VERSION}, "
                               f"got {v!r}. Re-export the bundle.")
     for a in ARRAYS:
         if a not in d["arrays"] or "file" not in d["arrays"][a]:
