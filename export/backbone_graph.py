@@ -1,4 +1,5 @@
-"""The backbone ONNX graph, written node by node while weights stream from the checkpoint (spec §3.1, §5.1).
+"""The backbone ONNX graph, written node by node while weights stream from the checkpoint
+(docs/model.md#backbone).
 
 I/O (manifest.GRAPH_IO["backbone"]):
     inputs_embeds [1,S,D] f32, past_key_values.{i}.key/value [1,KV,P,hd] f32
@@ -12,18 +13,14 @@ Per layer (pre-norm Mistral decoder):
     m, x = SkipSimplifiedLayerNormalization(a @ wo.T, x)   residual add + RMSNorm in one op
     g, u = split(m @ [w1; w3].T);  x += (silu(g) * u) @ w2.T  (the add is fused into the next norm)
 
-Attention (measured on this 2-core Zen 4, full-size int4, one thread, ms per decode step at P=128/1024/2500):
+Attention:
   plain  standard ops: RoPE as x*cos + (x@R)*sin, Concat cache, the n_rep query heads of a KV head stacked
-         as rows of one MatMul (K/V read once, never repeated), Softmax.      79 / 98 / 145
-  gqa    com.microsoft GroupQueryAttention (do_rotary, rotary_interleaved=1). With the growing cache
-         (present = past + S, a new array per call) it is no faster: it also copies the cache, and it
-         re-reads K/V once per query head.                                    76-87 / 100 / 158
-         Its win is the in-place cache (kv_cache="shared": past and present bound to one buffer): 77 / 94 / 122.
-  The small default model (dim 256, 10 layers, int8, 2-core AVX2 VM, session 11) is per-node bound instead: a decode
-  step takes 2.75 ms plain, 2.35 ms gqa (fewer nodes), 2.58 -> 2.33 ms more with the cache in place (session 12,
-  prompt 70 + 150 frames), so training/ship_default.py exports it as int8-gqa-shared.
-  Default ("auto"): plain for the grow cache, gqa for the shared / static cache. GQA prefills long prompts
-  faster (small, S=1024: 177 vs 256 ms int8), but decode steps dominate a synthesis.
+         as rows of one MatMul (K/V read once, never repeated), Softmax.
+  gqa    com.microsoft GroupQueryAttention (do_rotary, rotary_interleaved=1). With the growing cache it is no
+         faster than plain (it copies the cache too); its win is the in-place cache (kv_cache="shared": past and
+         present bound to one buffer), most of all at long context. A small model is per-node bound, and gqa has
+         fewer nodes, so training/ship_default.py exports the default voice as int8-gqa-shared.
+  Default ("auto"): plain for the grow cache, gqa for the shared / static cache. Timings: benchmarks/RESULTS.md.
 
 Weights: one tensor at a time is read from the safetensors file (BF16 -> f32), converted to the graph's
 precision and appended to `backbone.onnx.data`; nothing else of the model is ever held in memory.
@@ -58,7 +55,7 @@ class BackboneOptions:
     precision: str = "fp32"  # fp32 | fp16 | int8 | int4 (MatMul weights; everything else stays f32)
     attention: str = "auto"  # auto | plain (standard ops) | gqa (com.microsoft GroupQueryAttention)
     int4_block_size: int = 32
-    int4_accuracy_level: int = 4  # int8 compute in MatMulNBits; level 0 is ~2.4x slower here (toolchain §5)
+    int4_accuracy_level: int = 4  # int8 compute in MatMulNBits; level 0 is ~2.4x slower (docs/hardware.md#cpu-measurements)
     int4_symmetric: bool = True
     # KV cache: "grow" = present is past + S rows, a new array every call (every manifest schema);
     # "shared" = a preallocated [1,KV,C,hd] buffer updated in place (bind past and present to the same

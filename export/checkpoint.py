@@ -1,4 +1,4 @@
-"""Read a Voxtral TTS checkpoint directory exactly as Mistral publishes it (spec §2–§4).
+"""Read a Voxtral TTS checkpoint directory exactly as Mistral publishes it (docs/model.md#checkpoint-format).
 
     params.json                 -> ModelConfig
     consolidated.safetensors    -> tensors, memory-mapped, BF16 kept until cast

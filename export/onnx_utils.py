@@ -206,7 +206,7 @@ WEIGHT_PRECISIONS = ("fp32", "fp16", "int8", "int4")
 # int8 weights use 7 bits (|q| <= 63, ORT's "reduce_range"). On x86 without AVX-512 VNNI (AMD Zen 1-3, Intel
 # before Cascade Lake / Ice Lake) ONNX Runtime's U8S8 kernels multiply with VPMADDUBSW, which sums pairs of
 # u8 x s8 products into a saturating int16: 255 * 127 * 2 overflows it, 255 * 63 * 2 does not. Measured on an
-# AVX2-only EPYC (session 10): full-range weights broke the int8 parity rung (semantic / acoustic / +-1 agreement
+# AVX2-only EPYC: full-range weights broke the int8 parity rung (semantic / acoustic / +-1 agreement
 # 0.92 / 0.61 / 0.86 against FP32; 1.00 / 0.95 / 1.00 on AVX-512 VNNI), 7-bit weights restored it (1.00 / 0.91 /
 # 1.00). VNNI and ARM kernels accumulate in int32, so the 8th bit only buys precision there.
 INT8_WEIGHT_MAX = 63

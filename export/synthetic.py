@@ -112,7 +112,7 @@ def make_checkpoint(out: str | Path, scale: str = "tiny", seed: int = 0, end_log
 
 def _write_voices(root: Path, cfg: ModelConfig, seed: int, n_tokens: dict[str, int], end_logit_scale: float) -> None:
     """Voices as the release stores them: row f = sum of the 37 codebook rows of a frame's codes,
-    the last row being the END_AUDIO frame (semantic 1, acoustic 0) (spec §4.3)."""
+    the last row being the END_AUDIO frame (semantic 1, acoustic 0) (docs/model.md#voices)."""
     name = "mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight"
     shape = (cfg.audio_embedding_rows, cfg.dim)
     table = torch.cat(list(_chunks(name, shape, cfg, seed, end_logit_scale)())).to(torch.bfloat16).float()

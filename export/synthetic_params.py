@@ -1,4 +1,4 @@
-"""params.json contents in the real Voxtral layout (spec §2) for synthetic checkpoints of any size.
+"""params.json contents in the real Voxtral layout (docs/model.md#paramsjson) for synthetic checkpoints of any size.
 
 `full` reproduces the published dims; `tiny` is for tests (builds in seconds); `small` is for
 benchmarks and is the size class of the project's own default model.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-# Voice table of the release (spec §2.4): name -> id; N rows per voice from spec §4.1.
+# Voice table of the release (docs/model.md#voices): name -> id; N rows per voice (docs/model.md#tokenizer).
 REAL_VOICES = {
     "casual_female": 0, "casual_male": 1, "cheerful_female": 2, "neutral_female": 3, "neutral_male": 4,
     "pt_male": 5, "pt_female": 6, "nl_male": 7, "nl_female": 8, "it_male": 9, "it_female": 10,
@@ -58,7 +58,7 @@ _FULL: dict[str, Any] = {
     },
 }
 
-# Overrides per scale: backbone / acoustic / codec dims. Acoustic width == backbone width (spec §13).
+# Overrides per scale: backbone / acoustic / codec dims. Acoustic width == backbone width (docs/model.md#acoustic-head).
 SCALES: dict[str, dict[str, Any]] = {
     "full": {},
     "small": {

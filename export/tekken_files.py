@@ -1,9 +1,9 @@
-"""Build tekken.json dicts in the real Voxtral TTS schema (spec §4.1) for synthetic checkpoints.
+"""Build tekken.json dicts in the real Voxtral TTS schema (docs/model.md#tokenizer) for synthetic checkpoints.
 
-* `real_vocab_tekken`: mistral-common's packaged Tekken vocabulary (`tekken_240718.json`, spec §4.1a:
+* `real_vocab_tekken`: mistral-common's packaged Tekken vocabulary (`tekken_240718.json`, docs/model.md#tokenizer:
   the same 150000-entry vocab and regex as the TTS tokenizer) + the Voxtral special tokens + an
   `audio` section, with version "v7" so `MistralTokenizer.from_file` builds an InstructTokenizerV7
-  whose `encode_speech_request` gives the spec §4.2 prompt.
+  whose `encode_speech_request` gives the prompt of docs/model.md#prompt-layout.
 * `tiny_tekken`: a small vocabulary in the same schema (256 byte tokens + merges learned from a
   built-in 9-language sample), for tiny checkpoints whose embedding table must stay small.
 
@@ -42,7 +42,7 @@ NAMED_SPECIAL_TOKENS: dict[int, str] = {
 }  # fmt: skip
 MIN_NUM_SPECIAL = max(NAMED_SPECIAL_TOKENS) + 1
 
-# Spec §4.1 table (third-party fixture; casual_male = 147 confirmed by the 158-token golden).
+# Rows per voice of the release (third-party fixture; casual_male = 147 confirmed by the 158-token golden).
 SPEC_VOICE_NUM_AUDIO_TOKENS: dict[str, int] = {
     "casual_female": 214, "casual_male": 147, "cheerful_female": 132, "neutral_female": 218,
     "neutral_male": 169, "pt_male": 144, "pt_female": 175, "nl_male": 138, "nl_female": 146,
@@ -96,7 +96,7 @@ def special_tokens(num_special: int) -> list[dict[str, Any]]:
 
 
 def audio_section(voice_num_audio_tokens: Mapping[str, int] | None) -> dict[str, Any]:
-    """The TTS `audio` section (spec §4.1) in the form mistral-common's AudioConfig accepts."""
+    """The TTS `audio` section (docs/model.md#tokenizer) in the form mistral-common's AudioConfig accepts."""
     return {
         "sampling_rate": 24000,
         "frame_rate": 12.5,

@@ -1,6 +1,6 @@
 """How far a quantised graph set is from FP32: the acoustic Euler loop's codes and the codec's waveform.
 
-The loop is the spec §5.4 frame step in NumPy over the three flow graphs, with CFG's two branches
+The loop is the frame step of docs/model.md#acoustic-step in NumPy over the three flow graphs, with CFG's two branches
 batched (B=2), exactly as the runtime runs it. It is what the parity and agreement tests measure.
 """
 
@@ -47,7 +47,7 @@ class FlowGraphs:
 
     def decode_frame(self, hidden: np.ndarray, noise: np.ndarray, ts: np.ndarray, cfg_alpha: float,
                      fsq_levels: int) -> np.ndarray:
-        """hidden [1,D], noise [1,A] -> codes [1+A] in +2 space (spec §5.4)."""
+        """hidden [1,D], noise [1,A] -> codes [1+A] in +2 space (docs/model.md#acoustic-step)."""
         logits, llm = self.condition.run(None, {"hidden": hidden})  # [1,W], [1,D]
         semantic = int(np.argmax(logits[0]))
         tconds = self.time.run(None, {"t": ts[:-1]})[0]  # [n,D] (a runtime caches these)

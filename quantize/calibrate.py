@@ -67,7 +67,7 @@ def _generate(ckpt, texts, n_frames, noise, step, progress):
             voice = voices[i % len(voices)]
             ids = torch.tensor(ckpt.tokenizer.encode_tts(text, voice))
             hidden, past = model.backbone(model.prompt_embeddings(ids, ckpt.voice(voice).float()))  # [1,L,D]
-            h = hidden[:, -1]  # [1,D]: frame 0 comes from the last prompt position (spec §5.2)
+            h = hidden[:, -1]  # [1,D]: frame 0 comes from the last prompt position (docs/model.md#generation-loop)
             for f in range(n_frames):
                 hs.append(h)
                 codes.append(step(model.acoustic_transformer, h, noise[len(hs) - 1]))
@@ -118,7 +118,7 @@ def collect_calibration(ckpt, texts: tuple[str, ...] = DEFAULT_TEXTS, n_frames: 
                                      + 3 * cfg.dim * cfg.hidden_dim)
         source = "generate" if n_backbone < GENERATE_MAX_PARAMS else "random"
 
-    def step(acoustic, h, x0):  # one frame of the reference (spec §5.4)
+    def step(acoustic, h, x0):  # one frame of the reference (docs/model.md#acoustic-step)
         return acoustic.decode_frame(h, x0, n_steps, cfg_alpha)
 
     with torch.no_grad():

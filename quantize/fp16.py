@@ -1,7 +1,7 @@
 """FP16 weights and activations, for GPU / NPU execution providers.
 
 ORT's CPU EP has no FP16 MatMul on x86: it inserts Casts and folds the weights back to FP32 at load,
-so an FP16 graph on CPU runs at FP32 speed and memory; only the file is halved (docs/toolchain.md §4).
+so an FP16 graph on CPU runs at FP32 speed and memory; only the file is halved (docs/hardware.md#cpu-measurements).
 Uses onnxruntime.transformers.float16 (onnxconverter_common's converter yields graphs ORT cannot load).
 """
 

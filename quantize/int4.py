@@ -1,7 +1,7 @@
 """INT4 weight-only: MatMul -> com.microsoft.MatMulNBits (block-wise, FP32 scales).
 
 accuracy_level=4 lets ORT quantise the activations to int8 per block and use the VNNI kernel; level 0
-(FP32 compute) measured 2.4x slower (docs/toolchain.md §5). Blocks run along K; a weight whose K is
+(FP32 compute) measured 2.4x slower (docs/hardware.md#cpu-measurements). Blocks run along K; a weight whose K is
 not a multiple of the block size (the acoustic input_projection, K = 36) or is shorter than one
 block is left in FP32: it is tiny, and ORT would zero-pad a partial block.
 """

@@ -2,7 +2,7 @@
 
 Static QDQ is for NPU EPs (QNN, OpenVINO) that need QDQ graphs; on ORT CPU it is no faster than
 dynamic and less accurate (quantize/README.md). Weights are QInt8 (signed): ORT's U8S8 GEMM uses AVX512-VNNI, QUInt8 weights take a 2-3x slower path
-(docs/toolchain.md §5). Only MatMuls with a constant weight are quantised (MatMulConstBOnly): the
+(docs/hardware.md#cpu-measurements). Only MatMuls with a constant weight are quantised (MatMulConstBOnly): the
 attention's activation×activation products stay FP32, they are small and accuracy-sensitive.
 Dynamic INT8 also stores Conv / ConvTranspose weights as int8 weight-only (graph_passes.compress_conv_weights:
 dequantised once at session load, FP32 convs): they were two thirds of the codec decoder's int8 file.

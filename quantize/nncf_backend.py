@@ -1,7 +1,7 @@
 """NNCF on ONNX graphs: for OpenVINO-targeted bundles only.
 
 On ORT's CPU EP NNCF's outputs are not fused: its DequantizeLinear nodes de-quantise every weight on
-every call (docs/toolchain.md §4; re-measured here, quantize/README.md), so ORT bundles use int8.py /
+every call (docs/hardware.md#cpu-measurements; re-measured in quantize/README.md), so ORT bundles use int8.py /
 int4.py. OpenVINO folds the same QDQ patterns into low-precision kernels.
     int8: nncf.quantize (post-training, activations calibrated on the reference feeds; QDQ)
     int4: nncf.compress_weights INT4_SYM, group size = the plan's block size (weight-only)

@@ -1,7 +1,7 @@
-"""Streaming codec decode (spec §6): each chunk decodes [left context + new frames] and keeps the new samples.
+"""Streaming codec decode (docs/model.md#codec-streaming): each chunk decodes [left context + new frames] and keeps the new samples.
 
 Every codec op is causal; only the edge padding at the start of a decoded window differs from a one-shot
-decode, and the codec's receptive field in frames of left context hides it completely (spec §13: 21 for the
+decode, and the codec's receptive field in frames of left context hides it completely (21 for the
 release, 13 for the small default codec; `CodecConfig.min_left_context_frames`, the engine's default). With that
 much context the concatenated chunks equal a one-shot decode of all frames. The first chunk is small (low
 time-to-first-audio); later ones double in size up to `chunk_frames` (fewer graph calls, less re-decoded

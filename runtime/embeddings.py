@@ -1,4 +1,5 @@
-"""Input embeddings looked up in NumPy: text rows, voice rows and the sum-of-37 audio code rows (spec §4.2, §5.3).
+"""Input embeddings looked up in NumPy: text rows, voice rows and the sum-of-37 audio code rows
+(docs/model.md#prompt-layout, docs/model.md#codes).
 
 The two tables are memory-mapped from the bundle's `arrays/*.npy`, so a 400 MB text table costs only
 the pages of the rows actually used.

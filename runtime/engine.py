@@ -1,4 +1,4 @@
-"""The streaming engine: text -> audio chunks, NumPy + ONNX Runtime only (spec §4.2, §5, §6).
+"""The streaming engine: text -> audio chunks, NumPy + ONNX Runtime only (docs/design.md#runtime).
 
     engine = vox_edge.runtime.load("bundle/", profile="raspberry-pi-5")
     for chunk in engine.stream("Turn left in 200 meters.", voice="casual_male"):
@@ -263,7 +263,7 @@ class Engine:
         return rows
 
     def prompt_ids(self, segment: str, voice: str) -> tuple[list[int], int]:
-        """Spec §4.2 prompt ids for one (normalised) segment and the prefix length P (= N + 3: BOS, BEGIN_AUDIO,
+        """Prompt ids (docs/model.md#prompt-layout) for one (normalised) segment and the prefix length P (= N + 3: BOS, BEGIN_AUDIO,
         AUDIO×N, NEXT). A bundle with a lexicon tokenizes `lexicon.apply(segment)`, the text its model learned from."""
         text_ids = self.tokenizer.encode(self.lexicon.apply(segment) if self.lexicon is not None else segment)
         if text_ids and max(text_ids) >= self._emb.vocab_rows:
@@ -356,7 +356,7 @@ class Engine:
             cap = int(max(0, min(plan.frame_cap(seg, self.config.frame_rate), total - noise.used, room)))
             h, kv = self._prefill(ids, p, r.voice, cap)  # h [1, D]
             for f in range(cap):
-                x0 = noise.take()  # [A]; consumed by END steps too (spec §13 noise contract)
+                x0 = noise.take()  # [A]; consumed by END steps too (docs/model.md#noise-contract)
                 semantic, llm = self._flow.condition(h)
                 if semantic == END_AUDIO:
                     stopped = True

@@ -1,4 +1,4 @@
-"""Per-frame acoustic step (spec §5.4): semantic argmax + flow-matching ODE with CFG, around these graphs:
+"""Per-frame acoustic step (docs/model.md#acoustic-step): semantic argmax + flow-matching ODE with CFG, around these graphs:
 
     flow_condition: hidden [1,D] -> semantic_logits [1,W] (EMPTY/padding already -inf), llm_cond [1,D]
     flow_time:      t [n] -> time_cond [n,D]             (cached per step count: it depends on n only)

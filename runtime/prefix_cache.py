@@ -1,5 +1,5 @@
 """Voice-prefix KV cache: `[BOS] [BEGIN_AUDIO] [AUDIO]×N [NEXT_AUDIO_TEXT]` is the same for every request of a
-voice (spec §4.2), so it is prefilled once per voice and every request prefills only its text on top.
+voice (docs/model.md#prompt-layout), so it is prefilled once per voice and every request prefills only its text on top.
 
 Entries are immutable (read-only arrays), so concurrent requests share them without copies; a miss is
 filled under a lock so a voice is prefilled once even when many threads ask for it at the same moment.

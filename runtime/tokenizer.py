@@ -1,7 +1,7 @@
 """Pure-Python Tekken tokenizer (tiktoken-style byte-level BPE) read from `tekken.json`.
 
 The runtime must not depend on torch, tiktoken or mistral-common, so this re-implements the
-semantics mistral-common gets from tiktoken (spec §4.1):
+semantics mistral-common gets from tiktoken (docs/model.md#tokenizer):
 
 * split the text with `config.pattern` (needs `regex`: \\p{..} classes and look-ahead);
 * a piece whose bytes are a mergeable token is emitted as-is (tiktoken's whole-piece shortcut);
@@ -9,8 +9,8 @@ semantics mistral-common gets from tiktoken (spec §4.1):
   the leftmost one on ties, among the first `default_vocab_size - default_num_special_tokens` ranks;
 * id = rank + num_special_tokens. No normalisation, no BOS/EOS.
 
-Special ids are the ranks of the `special_tokens` entries (spec §4.1), looked up by name with the
-spec's numbers as fallback. The TTS prompt layout is spec §4.2.
+Special ids are the ranks of the `special_tokens` entries, looked up by name with the release's numbers as
+fallback (docs/model.md#tokenizer). The TTS prompt layout is docs/model.md#prompt-layout.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import regex
 
 from vox_edge.errors import TokenizerError, VoiceError
 
-# Spec §4.1 numbers: used when a tekken.json has no special-token list (or lacks a name).
+# The release's numbers: used when a tekken.json has no special-token list (or lacks a name).
 SPEC_SPECIAL_IDS: dict[str, int] = {
     "<unk>": 0,
     "<s>": 1,
@@ -49,7 +49,7 @@ _CACHE_MAX = 1 << 16  # distinct pieces kept; cleared when full so a long-runnin
 
 @dataclass(frozen=True)
 class TtsSpecialIds:
-    """The five special ids a TTS prompt needs (spec §4.2)."""
+    """The five special ids a TTS prompt needs (docs/model.md#prompt-layout)."""
 
     bos: int = SPEC_SPECIAL_IDS["<s>"]
     begin_audio: int = SPEC_SPECIAL_IDS["[BEGIN_AUDIO]"]
@@ -64,7 +64,7 @@ SPEC_TTS_IDS = TtsSpecialIds()
 def build_tts_prompt(
     text_ids: Sequence[int], n_voice_tokens: int, ids: TtsSpecialIds = SPEC_TTS_IDS
 ) -> list[int]:
-    """Spec §4.2: [BOS] [BEGIN_AUDIO] [AUDIO]*N [NEXT_AUDIO_TEXT] text [REPEAT_AUDIO_TEXT] [BEGIN_AUDIO]."""
+    """docs/model.md#prompt-layout: [BOS] [BEGIN_AUDIO] [AUDIO]*N [NEXT_AUDIO_TEXT] text [REPEAT_AUDIO_TEXT] [BEGIN_AUDIO]."""
     if isinstance(n_voice_tokens, bool) or not isinstance(n_voice_tokens, int) or n_voice_tokens < 0:
         raise TokenizerError(
             f"n_voice_tokens must be an int >= 0, got {n_voice_tokens!r}; pass the voice embedding's row count"
@@ -187,7 +187,7 @@ class TekkenTokenizer:
             raise _fail(where, f"'vocab' must be a list of at least {inner} entries, got {got}")
         ranks: dict[bytes, int] = {}
         token_bytes: list[bytes] = []
-        # Only the first `inner` ranks are mergeable; the rest of the list is ignored (spec §4.1).
+        # Only the first `inner` ranks are mergeable; the rest of the list is ignored (docs/model.md#tokenizer).
         for i, entry in enumerate(vocab[:inner]):
             ok = isinstance(entry, Mapping) and entry.get("rank") == i and isinstance(entry.get("token_bytes"), str)
             if not ok:
@@ -254,7 +254,7 @@ class TekkenTokenizer:
         return self._num_special
 
     def special_id(self, name: str) -> int:
-        """Id of a special token by name; spec §4.1 number if the file does not list it."""
+        """Id of a special token by name; the release's number if the file does not list it."""
         if name in self._special_ids:
             return self._special_ids[name]
         if name in SPEC_SPECIAL_IDS:
@@ -336,7 +336,7 @@ class TekkenTokenizer:
         return tuple(r + self._num_special for r in ranks)
 
     def build_tts_prompt(self, text_ids: Sequence[int], n_voice_tokens: int) -> list[int]:
-        """Spec §4.2 prompt with this file's special ids."""
+        """The prompt of docs/model.md#prompt-layout with this file's special ids."""
         return build_tts_prompt(text_ids, n_voice_tokens, self.tts_ids)
 
     def encode_tts(self, text: str, voice: str | int) -> list[int]:

@@ -1,4 +1,4 @@
-"""Flow-matching acoustic transformer + semantic head (`acoustic_transformer.*`), spec §3.2, §5.4."""
+"""Flow-matching acoustic transformer + semantic head (`acoustic_transformer.*`), docs/model.md#acoustic-head."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class AcousticTransformer(nn.Module):
             {str(i): AcousticBlock(a.dim, a.n_heads, a.n_kv_heads, a.head_dim, a.hidden_dim, a.norm_eps) for i in range(a.n_layers)}
         )
         self.norm = RMSNorm(a.dim, a.norm_eps)
-        # The semantic head is applied to the *backbone* hidden (spec §5.4 step 1, §13).
+        # The semantic head is applied to the *backbone* hidden (docs/model.md#acoustic-head).
         self.semantic_codebook_output = nn.Linear(a.dim, cfg.semantic_head_width, bias=False)
         self.acoustic_codebook_output = nn.Linear(a.dim, cfg.n_acoustic_codebook, bias=False)
 
@@ -84,7 +84,7 @@ class AcousticTransformer(nn.Module):
 
     # --- the whole per-frame step (reference for the runtime's NumPy loop) ---
     def decode_frame(self, h: torch.Tensor, noise: torch.Tensor, n_steps: int, cfg_alpha: float) -> torch.Tensor:
-        """h [B,D], noise [B,A] -> codes [B, 1+A] in +2 space (spec §5.4)."""
+        """h [B,D], noise [B,A] -> codes [B, 1+A] in +2 space (docs/model.md#acoustic-step)."""
         logits = self.semantic_logits(h)
         semantic = logits.argmax(dim=-1)  # greedy
         levels = self.acoustic_levels(h, noise, n_steps, cfg_alpha)

@@ -1,4 +1,4 @@
-"""Backbone: a Mistral decoder (pre-norm, GQA, adjacent-pair RoPE on raw wq/wk), spec §3.1, §5.1.
+"""Backbone: a Mistral decoder (pre-norm, GQA, adjacent-pair RoPE on raw wq/wk), docs/model.md#backbone.
 
 Module names equal checkpoint keys (`layers.N.attention.wq.weight`, ...). The KV cache is explicit:
 `forward(embeds, past)` returns the final-normed hidden states and the grown cache.
@@ -23,7 +23,7 @@ def rope_angles(positions: torch.Tensor, head_dim: int, theta: float) -> tuple[t
 
 
 def apply_rope_adjacent(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate adjacent pairs (x[2d], x[2d+1]) — Mistral-native layout (spec §12 row 1).
+    """Rotate adjacent pairs (x[2d], x[2d+1]) — Mistral-native layout (docs/model.md#backbone).
 
     x [B,H,S,hd]; cos/sin [S,hd/2].
     """

@@ -1,7 +1,7 @@
-"""PyTorch reference of the Voxtral codec decoder (`audio_tokenizer.*`, spec §3.3, §6).
+"""PyTorch reference of the Voxtral codec decoder (`audio_tokenizer.*`, docs/model.md#codec).
 
 Written for clarity, not speed: every op is spelled out so the ONNX graphs and the NumPy runtime
-have one unambiguous oracle. Where public ports disagree, this follows spec §12 (vllm-omni):
+have one unambiguous oracle. Where public ports disagree, this follows Mistral's serving code (docs/model.md#choices-where-public-ports-differ):
 ALiBi slopes r**h, W+1 keys per query, replicate pad on decoder_blocks.0, reflect pad on
 output_proj, ConvTranspose trimmed on the right.
 
@@ -23,7 +23,7 @@ from torch.nn.utils.parametrizations import weight_norm
 from vox_edge.config import CodecConfig, ModelConfig
 from vox_edge.errors import ConfigError
 
-CLUSTER_USAGE_FLOOR = 1e-5  # E_sem = embedding_sum / max(cluster_usage, 1e-5) (spec §3.4)
+CLUSTER_USAGE_FLOOR = 1e-5  # E_sem = embedding_sum / max(cluster_usage, 1e-5) (docs/model.md#codec)
 LAYER_SCALE_INIT = 0.01  # params.json layer_scale_init; only an init, trained values are loaded
 
 
@@ -32,7 +32,7 @@ LAYER_SCALE_INIT = 0.01  # params.json layer_scale_init; only an init, trained v
 # --------------------------------------------------------------------------------------------
 
 def alibi_slopes(n_heads: int) -> torch.Tensor:
-    """Per-head ALiBi slopes, float32 like the reference: r**h with r = 2^(-8/n) (spec §6, §12 row 2).
+    """Per-head ALiBi slopes, float32 like the reference: r**h with r = 2^(-8/n) (docs/model.md#codec).
 
     Non-power-of-two counts: slopes of the largest power of two m <= n, then every other slope of
     2m, exactly as the reference concatenates them (with r**h this repeats the first few values).
@@ -50,7 +50,7 @@ def alibi_slopes(n_heads: int) -> torch.Tensor:
 
 
 def window_mask(length: int, window: int, device=None) -> torch.Tensor:
-    """[L, L] bool, True where query i may see key j: i - W <= j <= i (W+1 keys, spec §12 row 3)."""
+    """[L, L] bool, True where query i may see key j: i - W <= j <= i (W+1 keys, docs/model.md#codec)."""
     i = torch.arange(length, device=device)[:, None]
     j = torch.arange(length, device=device)[None, :]
     return (j <= i) & (j >= i - window)
@@ -84,7 +84,7 @@ def pad1d(x: torch.Tensor, left: int, right: int, mode: str) -> torch.Tensor:
 
 
 def fold_weight(g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Weight norm W = g * v / ||v||, L2 norm over every axis but 0, no epsilon (spec §3.4).
+    """Weight norm W = g * v / ||v||, L2 norm over every axis but 0, no epsilon (docs/model.md#codec).
 
     For ConvTranspose1d v is [in, out, k], so each *input* channel is normalised on its own.
     """
@@ -93,7 +93,7 @@ def fold_weight(g: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------------------------
-# Modules (attribute names = checkpoint names, spec §3.3)
+# Modules (attribute names = checkpoint names, docs/model.md#tensors)
 # --------------------------------------------------------------------------------------------
 
 class SemanticCodebook(nn.Module):
@@ -233,7 +233,7 @@ class FeedForward(nn.Module):
 
 
 class TransformerLayer(nn.Module):
-    """Pre-norm block with LayerScale on both residual branches (spec §6)."""
+    """Pre-norm block with LayerScale on both residual branches (docs/model.md#codec)."""
 
     def __init__(self, cfg: CodecConfig):
         super().__init__()
@@ -329,7 +329,7 @@ class AudioTokenizer(nn.Module):
                                  "subtract 2 from backbone codes and drop END frames.")
 
     def dequantize(self, codes: torch.Tensor) -> torch.Tensor:
-        """codes int [B, T, 1+n_ac] (-2 space) -> latent [B, latent_dim, T] (spec §6 step 1)."""
+        """codes int [B, T, 1+n_ac] (-2 space) -> latent [B, latent_dim, T] (docs/model.md#codec, step 1)."""
         self.check_codes(codes)
         e_sem = self.semantic_embedding()  # [S, D_sem]
         sem = e_sem[codes[..., 0]]  # [B, T, D_sem]
@@ -338,7 +338,7 @@ class AudioTokenizer(nn.Module):
         return torch.cat([sem, ac], dim=-1).transpose(1, 2)  # [B, latent_dim, T]
 
     def decode_latent(self, latent: torch.Tensor) -> torch.Tensor:
-        """latent [B, latent_dim, T] -> waveform [B, T·samples_per_frame] (spec §6 steps 2-11)."""
+        """latent [B, latent_dim, T] -> waveform [B, T·samples_per_frame] (docs/model.md#codec, steps 2-4)."""
         x = latent  # [B, latent_dim, T]
         for block in self.decoder_blocks:
             x = block(x)  # conv: [B, dim, s·L]; transformer: same shape

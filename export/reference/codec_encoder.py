@@ -1,4 +1,4 @@
-"""PyTorch reference of the Voxtral codec ENCODER (`audio_tokenizer.input_proj.*`, `.encoder_blocks.*`, spec §4.3).
+"""PyTorch reference of the Voxtral codec ENCODER (`audio_tokenizer.input_proj.*`, `.encoder_blocks.*`, docs/model.md#the-small-default-model).
 
 The released checkpoint has no encoder; the project's own small codec does. It is a separate module
 so the decoder-only load of the 4B checkpoint stays strict; `encoder_state_dict` picks the encoder's

@@ -17,7 +17,7 @@ from .backbone import Backbone
 
 
 class AudioCodebookEmbeddings(nn.Module):
-    """One shared [9088, D] table for all 37 codebooks; frame embedding = sum of 37 rows (spec §5.3)."""
+    """One shared [9088, D] table for all 37 codebooks; frame embedding = sum of 37 rows (docs/model.md#codes)."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -63,7 +63,7 @@ class VoxtralTTS(nn.Module):
 
     # --- prompt ---
     def prompt_embeddings(self, ids: torch.Tensor, voice: torch.Tensor | None) -> torch.Tensor:
-        """ids [L] (spec §4.2 layout), voice [N, D] -> [1, L, D]; [AUDIO] positions replaced row by row."""
+        """ids [L] (docs/model.md#prompt-layout), voice [N, D] -> [1, L, D]; [AUDIO] positions replaced row by row."""
         e = self.mm_audio_embeddings.tok_embeddings(ids)
         if voice is not None:
             pos = (ids == self.cfg.audio_token_id).nonzero().flatten()
@@ -76,13 +76,13 @@ class VoxtralTTS(nn.Module):
     def embed_codes(self, codes: torch.Tensor) -> torch.Tensor:
         return self.mm_audio_embeddings.audio_codebook_embeddings(codes)
 
-    # --- generation (spec §5.2) ---
+    # --- generation (docs/model.md#generation-loop) ---
     @torch.no_grad()
     def generate(self, prompt_embeds: torch.Tensor, noise: torch.Tensor, max_frames: int,
                  n_steps: int | None = None, cfg_alpha: float = 1.2) -> Generation:
         """prompt_embeds [1,L,D]; noise [>= max_frames, A]: row f is frame f's x0 (END frame consumes its row).
 
-        The first frame comes from the hidden of the last prompt token (no extra [AUDIO] step, spec §12 row 4).
+        The first frame comes from the hidden of the last prompt token (no extra [AUDIO] step, docs/model.md#generation-loop).
         """
         n_steps = n_steps or self.cfg.acoustic.n_decoding_steps
         hidden, past = self.backbone(prompt_embeds)

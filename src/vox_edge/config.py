@@ -1,4 +1,4 @@
-"""Model configuration read from a Voxtral `params.json` (spec §2), shared by export and runtime.
+"""Model configuration read from a Voxtral `params.json` (docs/model.md#paramsjson), shared by export and runtime.
 
 Every derived constant (8194 / 8320 / 9088, codebook offsets, codec windows, samples per frame)
 is computed here and nowhere else. Standard library only: the runtime imports this module.
@@ -14,18 +14,18 @@ from typing import Any, Mapping
 
 from .errors import ConfigError
 
-# Codes live in "+2 space": 0 = EMPTY_AUDIO, 1 = END_AUDIO, 2.. = real index (spec §5.3).
+# Codes live in "+2 space": 0 = EMPTY_AUDIO, 1 = END_AUDIO, 2.. = real index (docs/model.md#codes).
 N_AUDIO_SPECIAL = 2
 EMPTY_AUDIO = 0
 END_AUDIO = 1
 PAD_MULTIPLE = 128  # head / embedding widths are rounded up to a multiple of 128
-TIME_EMBEDDING_THETA = 10000.0  # hard-coded in the reference (spec §2 derived constants)
+TIME_EMBEDDING_THETA = 10000.0  # hard-coded in the reference (docs/model.md#derived-sizes)
 DEFAULT_CFG_ALPHA = 1.2
-DEFAULT_NOISE_SCALE = 1.0  # x0 ~ N(0, I) (spec §5.4, hard-coded in the reference)
+DEFAULT_NOISE_SCALE = 1.0  # x0 ~ N(0, I) (docs/model.md#acoustic-step)
 # Ranges of the tunable sampling knobs (options, device profiles and a bundle's `synthesis` defaults alike).
 CFG_ALPHA_RANGE = (0.0, 10.0)
 NOISE_SCALE_RANGE = (0.0, 4.0)
-DEFAULT_DECODING_STEPS = 7  # vllm-omni default when params.json lacks n_decoding_steps (spec §12 row 5)
+DEFAULT_DECODING_STEPS = 7  # the reference's default when params.json lacks n_decoding_steps (docs/model.md#paramsjson)
 
 
 def round_up(x: int, multiple: int = PAD_MULTIPLE) -> int:
@@ -34,7 +34,7 @@ def round_up(x: int, multiple: int = PAD_MULTIPLE) -> int:
 
 def _get(d: Mapping[str, Any], key: str, where: str, kind: type | tuple = (int,)):
     if key not in d:
-        raise ConfigError(f"params.json: missing key '{where}{key}'. Add it (see spec §2) or regenerate the checkpoint.")
+        raise ConfigError(f"params.json: missing key '{where}{key}'. Add it (see docs/model.md#paramsjson) or regenerate the checkpoint.")
     v = d[key]
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if float in kinds and isinstance(v, int) and not isinstance(v, bool):
@@ -56,7 +56,7 @@ def _int_list(s: str | list, where: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class AcousticConfig:
-    """The flow-matching acoustic transformer (`acoustic_transformer.*`, spec §3.2, §5.4)."""
+    """The flow-matching acoustic transformer (`acoustic_transformer.*`, docs/model.md#acoustic-head)."""
 
     input_dim: int
     dim: int
@@ -71,7 +71,7 @@ class AcousticConfig:
 
 @dataclass(frozen=True)
 class CodecConfig:
-    """The Voxtral codec decoder (`audio_tokenizer.*`, spec §2.4, §6)."""
+    """The Voxtral codec decoder (`audio_tokenizer.*`, docs/model.md#codec)."""
 
     channels: int
     sampling_rate: int
@@ -101,7 +101,7 @@ class CodecConfig:
     voices: tuple[tuple[str, int], ...]  # (name, index) in params.json order
     # Output head of the decoder. "patch" (release): a conv to 240-sample patches. "istft" (the project's small
     # codec; not in the release): the conv predicts log-magnitude + phase of an n_fft STFT at hop patch_size and a
-    # fixed causal iSTFT makes the waveform -- GAN-free training learns harmonics faster with it (codec_spike.md).
+    # fixed causal iSTFT makes the waveform -- GAN-free training learns harmonics faster with it (docs/model.md#the-small-default-model).
     output_head: str = "patch"
     istft_n_fft: int = 0  # 0: 4 x patch_size
     output_kernel_size: int = 0  # kernel of output_proj; 0: patch_proj_kernel_size
@@ -151,7 +151,7 @@ class CodecConfig:
 
     @property
     def decoder_windows(self) -> tuple[int, ...]:
-        """Attention window W (W+1 keys) of each decoder transformer stage (spec §6 derivation).
+        """Attention window W (W+1 keys) of each decoder transformer stage (docs/model.md#codec).
 
         Start at attn_sliding_window_size, halve after each stride-2 *encoder* conv (so the decoder
         starts where the encoder ended), then double after each stride>1 decoder conv that precedes a stage.
@@ -200,7 +200,7 @@ class ModelConfig:
     codec: CodecConfig
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    # --- derived (spec §2 "Derived constants", §5.3) ---
+    # --- derived (docs/model.md#derived-sizes) ---
     @property
     def n_codebooks(self) -> int:
         return 1 + self.n_acoustic_codebook
@@ -343,8 +343,8 @@ class ModelConfig:
         need(self.head_dim % 2 == 0, "head_dim must be even (RoPE rotates pairs)")
         need(a.n_heads % a.n_kv_heads == 0, "acoustic_transformer_args.n_heads must be a multiple of n_kv_heads")
         need(a.input_dim == self.dim, f"acoustic_transformer_args.input_dim ({a.input_dim}) must equal dim ({self.dim})")
-        # The reference applies the semantic head (declared at acoustic width) to the backbone hidden (spec §13).
-        need(a.dim == self.dim, f"acoustic_transformer_args.dim ({a.dim}) must equal dim ({self.dim}) (spec §13)")
+        # The reference applies the semantic head (declared at acoustic width) to the backbone hidden (docs/model.md#acoustic-head).
+        need(a.dim == self.dim, f"acoustic_transformer_args.dim ({a.dim}) must equal dim ({self.dim})")
         need(c.semantic_codebook_size == self.semantic_codebook_size, "audio_tokenizer_args.semantic_codebook_size != audio_model_args.semantic_codebook_size")
         need(c.acoustic_codebook_size == self.acoustic_codebook_size, "audio_tokenizer_args.acoustic_codebook_size != audio_model_args.acoustic_codebook_size")
         need(c.acoustic_dim == self.n_acoustic_codebook, "audio_tokenizer_args.acoustic_dim must equal n_acoustic_codebook")
@@ -388,7 +388,7 @@ class SynthesisOptions:
     first_chunk_frames: int | None = None  # first codec chunk (small: time to first audio)
     chunk_frames: int | None = None  # later codec chunks: 2x, 4x ... first_chunk_frames, at most this
     # Exact noise for parity tests: array [R, n_acoustic_codebook]; generation step f of the call uses row f
-    # (an END step consumes its row too, spec §13); R bounds the call's steps. Overrides seed.
+    # (an END step consumes its row too, docs/model.md#noise-contract); R bounds the call's steps. Overrides seed.
     noise: Any = None
     normalize: bool = True  # run the text front end's normalisation (numbers, units, ...); False = raw text
     lang: str | None = None  # text front-end language; None = from the voice name (fr_male -> fr), else "en"
