@@ -3,7 +3,7 @@
     python -m vox_edge.benchmarks.backbone_bench GRAPH_DIR_OR_BUNDLE --params params.json \
         [--prompt 16] [--frames 20] [--threads 2] [--profile-ops] [--bandwidth-gbs X] [--json out.json]
 
-A full-size bundle needs every graph; the 4B backbone alone is what dominates a frame (targets.md §5.2),
+A full-size bundle needs every graph; the 4B backbone alone is what dominates a frame (docs/hardware.md#cost-model),
 so this runs just `backbone.onnx`: a prefill of `--prompt` random embeddings (a short text prompt on top
 of a cached voice prefix), then `--frames` single-token steps, through the engine's own KV cache code
 (`runtime.backbone`: a growing cache, or the in-place one of a graph with a `past_length` input). Random embeddings are fine: the cost does not depend on
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bandwidth-gbs", type=float, help="use this bandwidth instead of probing it after the run")
     p.add_argument("--ref-gbs", type=float, default=28.0,
                    help="quiet-machine reference bandwidth for a second roofline fraction (default 28: the dev VM "
-                        "profile, toolchain.md §5)")
+                        "profile, docs/hardware.md#cpu-measurements)")
     p.add_argument("--profile-ops", action="store_true")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                    help="ORT session config entry, e.g. session.intra_op.allow_spinning=0 (repeatable)")

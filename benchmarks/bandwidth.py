@@ -6,7 +6,7 @@
   This is what a batch-1 decoder does with its weights every frame, so it is the roofline's bandwidth.
 * ORT (optional): the stream rate of a chain of distinct MatMul weights run at batch 1 through onnxruntime
   (fp32 MatMul, int8 DynamicQuantizeMatMul, int4 MatMulNBits accuracy_level 4): weight bytes / time.
-  It says how close ORT's own GEMV kernels get to the numpy figure (toolchain.md §5 did the same).
+  It says how close ORT's own GEMV kernels get to the numpy figure (as the probe behind docs/hardware.md#cpu-measurements did).
 
 Run it in a child process (`measure_in_subprocess`) when a benchmark also reports peak RSS: the probe
 array would otherwise become the process's peak.

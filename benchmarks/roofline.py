@@ -1,6 +1,6 @@
 """The bandwidth roofline: bytes that must stream from DRAM per generated frame, and the floor time they imply.
 
-At batch 1 every weight of a network is read once per call (targets.md §5.2), so per frame:
+At batch 1 every weight of a network is read once per call (docs/hardware.md#cost-model), so per frame:
 
     backbone graph bytes                  (one step; the text/code embedding tables are gathered, not streamed)
   + KV cache bytes read by that step      (measured from the step's inputs)
@@ -11,7 +11,7 @@ At batch 1 every weight of a network is read once per call (targets.md §5.2), s
 Graph bytes come from the manifest's files table (graph file + its external-data files): the bench may
 not import `onnx`, and at these sizes the protobuf framing is noise. FP16 graphs on the CPU provider are
 counted twice: ORT has no FP16 GEMM on x86/most Arm CPUs and keeps such weights as FP32 after load
-(toolchain.md §4), so that is what streams.
+(docs/hardware.md#cpu-measurements), so that is what streams.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A profile is a TOML file shipped next to this module (``<name>.toml``) or any ``.toml`` on disk, loaded
 into the frozen `DeviceProfile` below. It is pure data: the runtime turns it into ORT session options, the
 benchmark compares its measurements with ``targets``. Every target carries a ``derivation`` string that
-says where the number comes from (bandwidth roofline and peer numbers, ``shared/docs/targets.md``).
+says where the number comes from (bandwidth roofline and peer numbers, ``docs/hardware.md``).
 
 Only the standard library is used: the runtime imports this module and must stay lean.
 
@@ -367,7 +367,7 @@ def _parse_runtime(r: _Reader, hw: Hardware) -> RuntimeSettings:
         r.fail(r.field("first_chunk_frames"),
                f"is {rt.first_chunk_frames}; allowed: at most runtime.chunk_frames = {rt.chunk_frames}")
     if "QNNExecutionProvider" in eps and not rt.static_shapes:
-        # QNN HTP compiles fixed-shape graphs only (targets.md §4.1).
+        # QNN HTP compiles fixed-shape graphs only (docs/hardware.md#accelerators).
         r.fail(r.field("static_shapes"), "must be true when QNNExecutionProvider is listed")
     return rt
 

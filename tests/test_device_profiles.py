@@ -53,9 +53,9 @@ def test_bundled_profile_loads_and_is_consistent(name):
     for key in ("ttfa_ms_p50", "ttfa_ms_p95", "rtf", "peak_rss_mb"):
         t = getattr(p.targets, key)
         assert t.value > 0
-        # Each number must say where it comes from: a section of targets.md/toolchain.md or an issue.
+        # Each number must say where it comes from: a section of the docs (docs/hardware.md) or an issue.
         assert len(t.derivation) >= 60, (name, key)
-        assert "§" in t.derivation or "issue" in t.derivation, (name, key)
+        assert "docs/" in t.derivation or "issue" in t.derivation, (name, key)
 
 
 # The small model's dims are not fixed yet (issue 6), so only the 4B profiles get the physics check.
@@ -66,7 +66,7 @@ def test_4b_rtf_targets_do_not_beat_the_bandwidth_floor(name):
     # Lower bound on bytes/param (fp16 scales for INT4), so the floor is never overstated.
     bpp = {"fp32": 4.0, "fp16": 2.0, "int8": 1.0, "int4": 0.5 + 2.0 / p.model.int4_block_size}
     prec = p.model.precision
-    # targets.md §5.2: 26 layers x 116.4 M backbone; 0.035 B once + 0.349 B per NFE acoustic.
+    # docs/hardware.md#cost-model: 26 layers x 116.4 M backbone; 0.035 B once + 0.349 B per NFE acoustic.
     bytes_per_frame = (3.026e9 * bpp[prec.backbone]
                        + (0.035e9 + p.runtime.flow_steps * 0.349e9) * bpp[prec.acoustic])
     floor_rtf = bytes_per_frame / (p.hardware.memory_bandwidth_gbs * 1e9) / 0.080
@@ -74,7 +74,7 @@ def test_4b_rtf_targets_do_not_beat_the_bandwidth_floor(name):
 
 
 def test_pis_run_the_small_model():
-    # The 4B at INT4 NFE 3 is RTF 2.9-4.8 on a Pi 5 (targets.md §5.3): never real time.
+    # The 4B at INT4 NFE 3 is RTF 2.9-4.8 on a Pi 5 (docs/hardware.md#cost-model): never real time.
     for name in ("raspberry-pi-5", "raspberry-pi-4"):
         assert load_profile(name).model.name == "vox-edge-small"
     assert "neon_dotprod" not in load_profile("raspberry-pi-4").hardware.isa
