@@ -34,9 +34,9 @@ def _rewrite_header(path, mutate):
 
 def test_full_release_layout_on_meta_device():
     shapes = expected_shapes(ModelConfig.from_params(make_params("full")))
-    assert len(shapes) == 386  # 237 backbone + 33 acoustic + 116 codec (spec §3)
+    assert len(shapes) == 386  # 237 backbone + 33 acoustic + 116 codec (docs/model.md#tensors)
     total = sum(torch.Size(s).numel() for s in shapes.values())
-    assert total == 4_002_353_392  # spec §1 "Total in checkpoint"
+    assert total == 4_002_353_392  # docs/model.md#tensors: the release's total
 
 
 def test_tiny_checkpoint_loads_strictly_in_bf16(tiny_checkpoint):

@@ -132,7 +132,7 @@ def test_codec_graph_matches_reference(exported, ref, ckpt, frames):
 
 
 def test_numpy_euler_loop_reproduces_reference_codes(exported, ref, ckpt):
-    """Spec §5.4 with injected noise: every code of 60 frames identical to decode_frame."""
+    """docs/model.md#acoustic-step with injected noise: every code of 60 frames identical to decode_frame."""
     out, _ = exported
     acoustic, _ = ref
     cfg = ckpt.config

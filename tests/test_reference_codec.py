@@ -1,4 +1,5 @@
-"""PyTorch codec reference (export/reference/codec.py) against spec §3.3, §6, §12 rows 2/3/7 and §13."""
+"""PyTorch codec reference (export/reference/codec.py) against docs/model.md#codec (names, slopes, window,
+padding, trim) and #codec-streaming."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def model(cfg):
 # ---------------------------------------------------------------- names, shapes, loading
 
 def spec_names(cfg) -> set[str]:
-    """Checkpoint names of spec §3.3, generated from the config."""
+    """Checkpoint names of docs/model.md#tensors, generated from the config."""
     wn = ("parametrizations.weight.original0", "parametrizations.weight.original1")
     names = {"audio_tokenizer.quantizer.semantic_codebook.embedding_sum",
              "audio_tokenizer.quantizer.semantic_codebook.cluster_usage"}
@@ -99,7 +100,7 @@ def test_full_dims_on_meta_device_match_spec_table():
     shapes = {"audio_tokenizer." + k: tuple(v.shape) for k, v in m.state_dict().items()}
     assert len(shapes) == 116 and set(shapes) == spec_names(cfg.codec)
     at = "audio_tokenizer."
-    expect = {  # spec §3.3, literally
+    expect = {  # the release's codec tensor names and shapes, literally
         "quantizer.semantic_codebook.embedding_sum": (8192, 256),
         "quantizer.semantic_codebook.cluster_usage": (8192,),
         "decoder_blocks.0.conv.parametrizations.weight.original0": (1024, 1, 1),
@@ -120,7 +121,7 @@ def test_full_dims_on_meta_device_match_spec_table():
                        p + "feed_forward.w2.weight": (1024, 4096)}
     assert shapes == {at + k: v for k, v in expect.items()}
     assert [blk.window for blk in m.decoder_blocks[1::2]] == [2, 4, 8, 16]
-    assert sum(v.numel() for v in m.state_dict().values()) == 151_576_816  # spec §1 codec count
+    assert sum(v.numel() for v in m.state_dict().values()) == 151_576_816  # docs/model.md#tensors codec count
 
 
 def test_fold_weight_norm_equals_parametrized_forward(cfg, model):
@@ -297,7 +298,7 @@ def test_streaming_fp64_21_frames_is_exact_and_20_is_not(stream_setup):
     assert err20 > 1e-12  # 20 frames lets the start-of-window padding leak in
 
 
-# ---------------------------------------------------------------- encoder (spec §4.3; the project's own codec)
+# ---------------------------------------------------------------- encoder (the project's own codec, docs/model.md#the-small-default-model)
 
 
 def test_encoder_names_shapes_and_windows_full_dims():

@@ -1,4 +1,4 @@
-"""Invariants of the PyTorch reference backbone, acoustic head and generation loop (spec §5)."""
+"""Invariants of the PyTorch reference backbone, acoustic head and generation loop (docs/model.md#generation-loop)."""
 
 import pytest
 import torch
@@ -22,7 +22,7 @@ def model():
 
 
 def test_full_dims_param_count_matches_release():
-    # spec §1: backbone 3,429,006,336 + audio embedding 27,918,336 + acoustic 393,851,904
+    # docs/model.md#tensors: backbone 3,429,006,336 + audio embedding 27,918,336 + acoustic 393,851,904
     with torch.device("meta"):
         m = VoxtralTTS(ModelConfig.from_params(make_params("full")), with_codec=False)
     sd = m.state_dict()

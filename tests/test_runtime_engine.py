@@ -107,7 +107,7 @@ def test_options_object_and_overrides(engine):
 
 
 def test_end_audio_stops_and_is_neither_decoded_nor_fed_back(engine, monkeypatch, reference):
-    """Force END at step 9: 9 frames are emitted and decoded; the END step consumed noise row 9 (spec §13)."""
+    """Force END at step 9: 9 frames are emitted and decoded; the END step consumed noise row 9 (docs/model.md#noise-contract)."""
     flow = engine._flow
     real = flow.condition
     calls = []

@@ -83,7 +83,7 @@ def test_default_dims_fit_the_budget():
     p = tts_config.make_params(tts_config.DIMS, 2112, codec, {"neutral_male": 0})
     est = tts_config.estimates(p)
     assert est["bundle_mb_int8"] <= 25.0
-    assert p["multimodal"]["audio_model_args"]["acoustic_transformer_args"]["dim"] == p["dim"]  # spec §13
+    assert p["multimodal"]["audio_model_args"]["acoustic_transformer_args"]["dim"] == p["dim"]  # docs/model.md#acoustic-head
     assert p["multimodal"]["audio_tokenizer_args"]["voice"] == {"neutral_male": 0}
 
 
@@ -109,7 +109,7 @@ def test_collate_targets_follow_spec_alignment(tekken):
         assert b.sem_tgt[i, T] == END_AUDIO and (b.sem_tgt[i, T + 1:] == -100).all()
         assert torch.equal(b.codes_in[i, L:L + T], torch.from_numpy(e.codes))
         assert torch.equal(b.ac_tgt[i, :T] + N_AUDIO_SPECIAL, torch.from_numpy(e.codes[:, 1:]))
-    assert voice[-1, 0] == END_AUDIO and (voice[-1, 1:] == 0).all()  # spec §4.3 END row
+    assert voice[-1, 0] == END_AUDIO and (voice[-1, 1:] == 0).all()  # docs/model.md#voices END row
 
 
 def test_teacher_forced_hiddens_equal_the_generation_loop(tekken):
