@@ -169,8 +169,8 @@ def clip_stats(clips: list[dict]) -> dict:
 def pooled(label: str, runs: list[dict]) -> dict:
     """One run of several seeds' scored runs of a bundle: WER over all their clips (the spread is in `per_seed`).
 
-    One seed of 100 sentences resolves about +-3 points (session 10: the same FP32 bundle scored 32.2 and 26.8 % at
-    seeds 0 and 1; the flow's start noise changes each trajectory), which is more than the INT8/FP32 gate's 1.5."""
+    One seed of 100 sentences resolves about +-3 points (the same FP32 bundle has scored 32.2 and 26.8 % at seeds
+    0 and 1; the flow's start noise changes each trajectory), which is more than the INT8/FP32 gate's 1.5."""
     clips = [c for r in runs for c in r["clips"]]
     return {**{k: runs[0][k] for k in ("bundle", "precisions", "voice", "profile", "synthesis", "flow_steps")
                  if k in runs[0]},
