@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from runtime_fixtures import engine, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 N_THREADS, N_REQUESTS = 8, 20
 TEXTS = ("Turn left.", "Keep right at the fork.", "Recalculating.", "In 300 meters, exit.")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import wave
 
-from runtime_fixtures import NO_TORCH_GUARD, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+from runtime_fixtures import NO_TORCH_GUARD
 
 _GUARD = NO_TORCH_GUARD
 

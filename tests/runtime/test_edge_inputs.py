@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from runtime_fixtures import engine, test_profile, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+from runtime_fixtures import test_profile
 
 from vox_edge.errors import BundleIntegrityError, ManifestError, ProfileError, TextError, VoiceError
 from vox_edge.runtime import load, plan
