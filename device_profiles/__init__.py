@@ -40,7 +40,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, NoReturn
 
-from vox_edge.config import CFG_ALPHA_RANGE
+from vox_edge.config import CFG_ALPHA_RANGE, MAX_AUDIO_SECONDS_RANGE, MAX_FLOW_STEPS, SILENCE_STOP_SECONDS_RANGE
 from vox_edge.errors import ProfileError
 
 __all__ = [
@@ -134,6 +134,8 @@ class RuntimeSettings:
     max_context: int
     cfg_alpha: float | None = None  # None = the bundle's own default (manifest `synthesis`), else 1.2
     codec_left_context_frames: int | None = None  # None: the bundle's codec receptive field (exact, fewest)
+    max_audio_seconds: float | None = None  # ceiling of a request's audio budget; None = vox_edge.config's default
+    silence_stop_seconds: float | None = None  # codec silence that ends a segment; None = default, 0 = off
 
 
 @dataclass(frozen=True)
@@ -350,7 +352,7 @@ def _parse_runtime(r: _Reader, hw: Hardware) -> RuntimeSettings:
         inter_op_threads=r.integer("inter_op_threads", lo=1, hi=1024),
         graph_optimization_level=r.string("graph_optimization_level", choices=GRAPH_OPTIMIZATION_LEVELS),
         enable_mem_arena=r.boolean("enable_mem_arena"),
-        flow_steps=r.integer("flow_steps", lo=1, hi=64),
+        flow_steps=r.integer("flow_steps", lo=1, hi=MAX_FLOW_STEPS),
         cfg_alpha=r.number("cfg_alpha", lo=CFG_ALPHA_RANGE[0], hi=CFG_ALPHA_RANGE[1], default=None),
         first_chunk_frames=r.integer("first_chunk_frames", lo=1, hi=250),
         chunk_frames=r.integer("chunk_frames", lo=1, hi=1000),
@@ -359,6 +361,10 @@ def _parse_runtime(r: _Reader, hw: Hardware) -> RuntimeSettings:
         codec_left_context_frames=r.integer("codec_left_context_frames", lo=1, hi=1000, default=None),
         static_shapes=r.boolean("static_shapes"),
         max_context=r.integer("max_context", lo=256, hi=131072),
+        max_audio_seconds=r.number("max_audio_seconds", lo=MAX_AUDIO_SECONDS_RANGE[0], hi=MAX_AUDIO_SECONDS_RANGE[1],
+                                   default=None),
+        silence_stop_seconds=r.number("silence_stop_seconds", lo=SILENCE_STOP_SECONDS_RANGE[0],
+                                      hi=SILENCE_STOP_SECONDS_RANGE[1], default=None),
     )
     if rt.intra_op_threads > hw.cores:
         r.fail(r.field("intra_op_threads"),

@@ -12,7 +12,9 @@ Frame cap (documented contract; nothing can generate forever):
 
 i.e. 2 s + 0.25 s per character (4 characters per second: about 3–4× slower than normal speech, at
 ~14 characters per second) and never more than 120 s per segment. At 12.5 Hz that is 25 + 3.125·chars
-frames, at most 1500. A call's total is bounded by the sum over its segments (and by `max_frames`).
+frames, at most 1500. A call's total is bounded by the sum over its segments, by `max_frames` and by the
+request's audio budget (`audio_budget_frames`: derived from the text as written, so normalisation that
+expands "9999" into words cannot multiply the audio).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import re
 import unicodedata
 from typing import Any
 
+from vox_edge.config import AUDIO_BUDGET_BASE_SECONDS, AUDIO_BUDGET_SECONDS_PER_CHAR, DEFAULT_MAX_AUDIO_SECONDS
 from vox_edge.errors import TextError
 
 MAX_SEGMENT_CHARS = 400
@@ -108,3 +111,11 @@ def segments(text: str, lang: str = DEFAULT_LANG, normalize: bool = True) -> lis
     for p in pieces:
         out.extend(_wrap(_clean(p)))
     return out
+
+
+def audio_budget_frames(text: str, frame_rate: float, max_seconds: float = DEFAULT_MAX_AUDIO_SECONDS) -> int:
+    """Generation steps one request may take, from its text as the user wrote it (before normalisation expands
+    numbers and symbols): AUDIO_BUDGET_BASE_SECONDS + AUDIO_BUDGET_SECONDS_PER_CHAR per character, at most
+    `max_seconds` (vox_edge.config)."""
+    seconds = min(max_seconds, AUDIO_BUDGET_BASE_SECONDS + AUDIO_BUDGET_SECONDS_PER_CHAR * len(text))
+    return int(math.ceil(frame_rate * seconds))

@@ -1,6 +1,8 @@
 """`vox-edge` command line. Subcommands import their implementation lazily, so `speak` never loads torch.
 
-Typed errors (VoxEdgeError) print one line to stderr and exit non-zero; no tracebacks.
+Every failure is one line on stderr and a non-zero exit, never a traceback: typed errors (VoxEdgeError) exit with
+their code, a bad argument with 2, SIGINT / SIGTERM / SIGHUP with 128 + the signal number after the command has
+removed what it had half written, anything else with 1 (VOX_EDGE_TRACEBACK=1 shows its traceback).
 """
 
 from __future__ import annotations
@@ -8,10 +10,53 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
+import signal
 import sys
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable, NoReturn
 
-from .errors import VoxEdgeError
+from .cli_args import float_in
+from .config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE
+from .errors import ConfigError, ExportError, VoxEdgeError
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage itself is one `--help` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM / SIGHUP, raised like SIGINT's KeyboardInterrupt so the same cleanup runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+def _writable_target(path: str, what: str) -> None:
+    """A new file or folder can be made at `path` (its parent is a writable folder), before long work starts."""
+    parent = Path(os.path.abspath(path)).parent
+    if not parent.is_dir():
+        raise ExportError(f"{what} {path}: folder {parent} does not exist; create it first or choose another path.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ExportError(f"{what} {path}: no permission to write in {parent}; choose a writable path.")
+
+
+def _component_precision(s: str) -> tuple[str, str]:
+    from .manifest import COMPONENTS
+
+    component, sep, precision = s.partition("=")
+    if not sep or component not in COMPONENTS or not precision:
+        raise argparse.ArgumentTypeError(f"{s!r}: expected COMPONENT=PRECISION with COMPONENT one of "
+                                         f"{', '.join(COMPONENTS)}, e.g. backbone=int4")
+    return component, precision
 
 
 def _cmd_make_checkpoint(args: argparse.Namespace) -> int:
@@ -20,7 +65,13 @@ def _cmd_make_checkpoint(args: argparse.Namespace) -> int:
 
     from vox_edge.export.synthetic import make_checkpoint
 
-    custom = json.loads(args.dims) if args.dims else {}
+    try:
+        custom = json.loads(args.dims) if args.dims else {}
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"--dims is not valid JSON ({e}); e.g. --dims '{{\"dim\": 256, \"n_layers\": 4}}'.") from None
+    if not isinstance(custom, dict):
+        raise ConfigError(f"--dims must be a JSON object of params.json overrides, got {args.dims!r}.")
+    _writable_target(args.out, "make-checkpoint")
     t0 = time.perf_counter()
     done = [0]
 
@@ -39,7 +90,11 @@ def _cmd_make_checkpoint(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from vox_edge.export.bundle import export_bundle
 
-    per = dict(kv.split("=", 1) for kv in args.component_precision or [])
+    per = dict(args.component_precision or [])
+    if not Path(args.checkpoint).is_dir():
+        raise ExportError(f"{args.checkpoint}: checkpoint directory not found (params.json, consolidated.safetensors, "
+                          "tekken.json); make one with `vox-edge make-checkpoint` or download the release.")
+    _writable_target(args.bundle, "export")
     synthesis = {k: v for k, v in (("cfg_alpha", args.cfg_alpha), ("noise_scale", args.noise_scale)) if v is not None}
     export_bundle(args.checkpoint, args.bundle, precision=args.precision, per_component=per,
                   static_shapes=args.static_shapes, progress=lambda m: print(m, file=sys.stderr, flush=True),
@@ -56,7 +111,7 @@ def _runtime_cmd(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vox-edge", description="Offline on-device Voxtral-architecture TTS.")
+    p = OneLineParser(prog="vox-edge", description="Offline on-device Voxtral-architecture TTS.")
     sub = p.add_subparsers(dest="command", required=True)
 
     mk = sub.add_parser("make-checkpoint", help="write a synthetic checkpoint in the exact real Voxtral format")
@@ -73,12 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("checkpoint")
     ex.add_argument("bundle")
     ex.add_argument("--precision", choices=["fp32", "fp16", "int8", "int4"], default="fp32")
-    ex.add_argument("--component-precision", nargs="*", metavar="COMPONENT=PRECISION",
+    ex.add_argument("--component-precision", nargs="*", metavar="COMPONENT=PRECISION", type=_component_precision,
                     help="per component override, e.g. backbone=int4 acoustic=int8 codec=fp32; backbone "
                          "options as suffixes: -gqa / -plain attention, -shared (in-place KV cache), -b128 (int4 block)")
     ex.add_argument("--static-shapes", action="store_true", help="fixed-shape graphs for NPU execution providers")
-    ex.add_argument("--cfg-alpha", type=float, help="this model's default guidance strength (manifest synthesis)")
-    ex.add_argument("--noise-scale", type=float, help="this model's default flow start-noise scale (manifest synthesis)")
+    ex.add_argument("--cfg-alpha", type=float_in(*CFG_ALPHA_RANGE),
+                    help="this model's default guidance strength (manifest synthesis)")
+    ex.add_argument("--noise-scale", type=float_in(*NOISE_SCALE_RANGE),
+                    help="this model's default flow start-noise scale (manifest synthesis)")
     ex.set_defaults(func=_cmd_export)
 
     # Runtime and benchmark subcommands register themselves (their modules import no torch).
@@ -93,16 +150,44 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line(message: Any) -> str:
+    return " ".join(str(message).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handled = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else (signal.SIGTERM,)
+    previous = {}
+    if threading_is_main():
+        previous = {s: signal.signal(s, _raise_interrupted) for s in handled}
     try:
         return int(args.func(args) or 0)
     except VoxEdgeError as e:
-        print(f"vox-edge: error: {e}", file=sys.stderr)
+        print(f"vox-edge: error: {_one_line(e)}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print("vox-edge: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        print(f"vox-edge: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + int(signum)
+    except OSError as e:  # a file-system failure the command did not foresee: still one line
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"vox-edge: error: {where}{_one_line(e.strerror or e)}", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 - the boundary: a bug still gets one line, not a traceback
+        if os.environ.get("VOX_EDGE_TRACEBACK"):
+            raise
+        print(f"vox-edge: error: unexpected {type(e).__name__}: {_one_line(e)} (a vox-edge bug: please report it; "
+              "VOX_EDGE_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        return 1
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def threading_is_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":

@@ -27,6 +27,26 @@ CFG_ALPHA_RANGE = (0.0, 10.0)
 NOISE_SCALE_RANGE = (0.0, 4.0)
 DEFAULT_DECODING_STEPS = 7  # the reference's default when params.json lacks n_decoding_steps (docs/model.md#paramsjson)
 
+# Limits of per-call options, enforced by the engine and checked by the CLI at parse time (one source for both).
+MAX_FLOW_STEPS = 64
+SEED_RANGE = (0, 2**64 - 1)  # numpy's default_rng takes non-negative integers
+# Text the CLI reads per request (argument, stdin or --text-file), in UTF-8 bytes; `--max-text-bytes` changes it.
+# 1 MiB is about 20 hours of speech; reading stops one byte past it, so /dev/zero fails at once.
+DEFAULT_MAX_TEXT_BYTES = 1 << 20
+# Audio budget per request, derived from the text as written (before number / symbol expansion):
+#     budget = min(max_audio_seconds, AUDIO_BUDGET_BASE_SECONDS + AUDIO_BUDGET_SECONDS_PER_CHAR · characters)
+# 0.5 s per written character is ~7x normal speech (~14 characters/s) and covers digits read one by one
+# ("9" -> "nine", ~0.35 s); the ceiling applies to any text (device profiles: runtime.max_audio_seconds).
+AUDIO_BUDGET_BASE_SECONDS = 10.0
+AUDIO_BUDGET_SECONDS_PER_CHAR = 0.5
+DEFAULT_MAX_AUDIO_SECONDS = 3600.0
+MAX_AUDIO_SECONDS_RANGE = (1.0, 86400.0)
+# Safety net for a model that fails to stop: this many seconds of consecutive frames the codec renders as
+# silence (RMS below SILENCE_RMS, about -60 dBFS) end the segment. 0 turns it off (exact-parity runs).
+DEFAULT_SILENCE_STOP_SECONDS = 3.0
+SILENCE_STOP_SECONDS_RANGE = (0.0, 600.0)
+SILENCE_RMS = 1e-3
+
 
 def round_up(x: int, multiple: int = PAD_MULTIPLE) -> int:
     return -(-x // multiple) * multiple
@@ -339,6 +359,20 @@ class ModelConfig:
             if not ok:
                 raise ConfigError(f"params.json inconsistent: {msg}")
 
+        sizes = {"dim": self.dim, "n_layers": self.n_layers, "head_dim": self.head_dim, "hidden_dim": self.hidden_dim,
+                 "n_heads": self.n_heads, "n_kv_heads": self.n_kv_heads, "vocab_size": self.vocab_size,
+                 "acoustic_transformer_args.dim": a.dim, "acoustic_transformer_args.n_layers": a.n_layers,
+                 "acoustic_transformer_args.head_dim": a.head_dim, "acoustic_transformer_args.hidden_dim": a.hidden_dim,
+                 "acoustic_transformer_args.n_heads": a.n_heads, "acoustic_transformer_args.n_kv_heads": a.n_kv_heads,
+                 "audio_tokenizer_args.dim": c.dim, "audio_tokenizer_args.hidden_dim": c.hidden_dim,
+                 "audio_tokenizer_args.head_dim": c.head_dim, "audio_tokenizer_args.n_heads": c.n_heads,
+                 "audio_tokenizer_args.pretransform_patch_size": c.patch_size,
+                 "audio_tokenizer_args.sampling_rate": c.sampling_rate, "semantic_codebook_size": self.semantic_codebook_size,
+                 "n_acoustic_codebook": self.n_acoustic_codebook}
+        bad = next((k for k, v in sizes.items() if v < 1), None)
+        need(bad is None, f"{bad} must be a positive integer, got {sizes.get(bad)}")
+        need(all(x >= 1 for x in c.decoder_convs_kernels + c.decoder_convs_strides), "decoder conv kernels and strides "
+             "must be positive")
         need(self.n_heads * self.head_dim > 0 and self.n_heads % self.n_kv_heads == 0, "n_heads must be a multiple of n_kv_heads")
         need(self.head_dim % 2 == 0, "head_dim must be even (RoPE rotates pairs)")
         need(a.n_heads % a.n_kv_heads == 0, "acoustic_transformer_args.n_heads must be a multiple of n_kv_heads")
@@ -391,4 +425,8 @@ class SynthesisOptions:
     # (an END step consumes its row too, docs/model.md#noise-contract); R bounds the call's steps. Overrides seed.
     noise: Any = None
     normalize: bool = True  # run the text front end's normalisation (numbers, units, ...); False = raw text
+    # Ceiling of the call's audio budget (see AUDIO_BUDGET_*); None = the profile's, else DEFAULT_MAX_AUDIO_SECONDS.
+    max_audio_seconds: float | None = None
+    # Seconds of codec silence that end a segment; None = the profile's, else DEFAULT_SILENCE_STOP_SECONDS; 0 = off.
+    silence_stop_seconds: float | None = None
     lang: str | None = None  # text front-end language; None = from the voice name (fr_male -> fr), else "en"

@@ -43,9 +43,25 @@ class TextError(VoxEdgeError):
     """Input text that cannot be spoken (e.g. not valid text at all)."""
 
 
+class SSMLError(TextError):
+    """SSML markup outside the supported subset, or malformed; the message names the element and the fix."""
+
+
 class ExportError(VoxEdgeError):
     """Export or quantisation failed; the message says which graph and why."""
 
 
 class AudioDeviceError(VoxEdgeError):
     """Playback was asked for but no audio device / PortAudio is available."""
+
+
+class OutputError(VoxEdgeError):
+    """An output path cannot be written (missing folder, a directory, no permission, another writer)."""
+
+
+class BundleConfinementError(ManifestError):
+    """A manifest names a file outside its bundle directory (absolute path, '..', or a symlink leading out)."""
+
+
+class AudioBudgetWarning(UserWarning):
+    """A request's audio budget (derived from its text as written) ended the audio before the text was spoken."""

@@ -11,7 +11,9 @@
       notices/*                  optional licence notices of data the bundle carries (`notices`, e.g. the lexicon's
                                  Apache-2.0 licence): informational, the runtime needs nothing from them
 
-The runtime reads nothing but what the manifest lists, and checks every file's size and sha256.
+The runtime reads nothing but what the manifest lists, and checks every file's size and sha256 (a file that
+passed is remembered by its size, times and inode: `verify_cache`). Every path a manifest names resolves inside
+the bundle directory: absolute paths, '..' and symlinks that lead out are refused (`bundle_file`).
 Standard library + numpy only.
 """
 
@@ -19,12 +21,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from .config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE, ModelConfig
-from .errors import BundleIntegrityError, ManifestError
+from .errors import BundleConfinementError, BundleIntegrityError, ManifestError
+from .verify_cache import VerifiedFiles
 
 SCHEMA_VERSION = 1
 # A bundle whose model reads phonemes (tokenizer.lexicon) is written as version 2, so that a vox-edge from before
@@ -158,7 +164,8 @@ class Manifest:
         return dict(self.data.get("synthesis", {}))
 
     def path(self, rel: str) -> Path:
-        return self.root / rel
+        """The real path of a bundle file; BundleConfinementError if `rel` leads outside the bundle."""
+        return bundle_file(self.root, rel)
 
     def precision(self, component: str) -> str:
         ps = {g.precision for g in self.graphs.values() if GRAPH_COMPONENT[g.name] == component}
@@ -231,14 +238,48 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
     problem = synthesis_problem(d.get("synthesis", {}))
     if problem:
         raise _fail(root, problem)
+    refs = [r for r in _references(d) + list(d["files"]) if not _is_relpath(r)]
+    if refs:
+        raise BundleConfinementError(f"{root / MANIFEST_FILE}: {refs[0]!r} is not a path inside the bundle (absolute "
+                                     "or with '..'); the manifest is damaged or hostile. Re-export the bundle.")
     for rel, meta in d["files"].items():
         if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str) or not isinstance(meta.get("size"), int):
             raise _fail(root, f"files['{rel}'] must hold sha256 and size.")
 
 
 def _is_relpath(rel: Any) -> bool:
-    """A non-empty relative path inside the bundle (the schema's relpath: no leading '/', no '..' part)."""
-    return isinstance(rel, str) and bool(rel) and not rel.startswith("/") and ".." not in rel.split("/")
+    """A non-empty relative path inside the bundle (the schema's relpath: no leading '/', no '..' part; nor, for
+    any OS, a backslash-rooted or drive path or a NUL)."""
+    return (isinstance(rel, str) and bool(rel) and "\0" not in rel and not rel.startswith(("/", "\\"))
+            and not re.match(r"[A-Za-z]:", rel) and ".." not in re.split(r"[/\\]", rel))
+
+
+def _references(d: Mapping[str, Any]) -> list[Any]:
+    """Every file a manifest dict names besides its `files` table, as written (validated by the caller)."""
+    out = [e.get("file") if isinstance(e, dict) else e
+           for table in ("graphs", "arrays", "voices") for e in d[table].values()]
+    out.append(d["tokenizer"].get("file"))
+    if "lexicon" in d["tokenizer"]:
+        out.append(d["tokenizer"]["lexicon"])
+    return out + list(d.get("notices", []))
+
+
+def referenced_files(d: Mapping[str, Any]) -> set[str]:
+    """Every file a validated manifest dict names besides its `files` table."""
+    return set(_references(d))
+
+
+def bundle_file(root: Path, rel: str) -> Path:
+    """root/rel resolved (symlinks followed), refused unless it stays inside the bundle directory."""
+    if not _is_relpath(rel):
+        raise BundleConfinementError(f"{root / MANIFEST_FILE}: {rel!r} is not a path inside the bundle (absolute "
+                                     "or with '..'); the manifest is damaged or hostile. Re-export the bundle.")
+    base = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(base, rel))
+    if os.path.commonpath([base, real]) != base:
+        raise BundleConfinementError(f"{root / rel}: leads outside the bundle directory (to {real}); bundle files "
+                                     "must be inside it, not symlinks out of it. Copy the real files into the bundle.")
+    return Path(real)
 
 
 def synthesis_problem(syn: Any) -> str | None:
@@ -255,18 +296,29 @@ def synthesis_problem(syn: Any) -> str | None:
     return None
 
 
-def verify_files(root: Path, files: Mapping[str, Mapping[str, Any]], full: bool = True) -> None:
-    """Every listed file exists with the listed size (and sha256 when `full`)."""
-    for rel, meta in files.items():
-        p = root / rel
-        if not p.is_file():
-            raise BundleIntegrityError(f"{p}: missing from the bundle. Copy the whole bundle directory again or re-export it.")
-        if p.stat().st_size != meta["size"]:
-            raise BundleIntegrityError(f"{p}: size {p.stat().st_size} != {meta['size']} in the manifest; the file is "
-                                       "corrupted or altered. Copy the bundle again or re-export it.")
-        if full and sha256_file(p) != meta["sha256"]:
-            raise BundleIntegrityError(f"{p}: sha256 does not match the manifest; the file is corrupted or altered. "
-                                       "Copy the bundle again or re-export it.")
+def verify_files(root: Path, files: Mapping[str, Mapping[str, Any]], full: bool = True,
+                 cache: VerifiedFiles | None = None) -> None:
+    """Every listed file is inside the bundle and has the listed size (and sha256 when `full`; a file hashed
+    before and unchanged since, per `cache` (default: the user's verification record), is not read again)."""
+    with cache or VerifiedFiles() as known:
+        for rel, meta in files.items():
+            p = bundle_file(root, rel)
+            try:
+                st = p.stat()
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode):
+                raise BundleIntegrityError(f"{root / rel}: missing from the bundle. Copy the whole bundle directory "
+                                           "again or re-export it.")
+            if st.st_size != meta["size"]:
+                raise BundleIntegrityError(f"{root / rel}: size {st.st_size} != {meta['size']} in the manifest; the file "
+                                           "is corrupted or altered. Copy the bundle again or re-export it.")
+            if not full or known.known(p, st, meta["sha256"]):
+                continue
+            if sha256_file(p) != meta["sha256"]:
+                raise BundleIntegrityError(f"{root / rel}: sha256 does not match the manifest; the file is corrupted "
+                                           "or altered. Copy the bundle again or re-export it.")
+            known.remember(p, st, meta["sha256"])
 
 
 def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
@@ -275,6 +327,8 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
     mpath = root / MANIFEST_FILE
     if not root.is_dir():
         raise ManifestError(f"{root}: bundle directory not found. Export one with `vox-edge export CHECKPOINT {root}`.")
+    if mpath.is_symlink():
+        bundle_file(root, MANIFEST_FILE)  # a manifest.json that is a symlink out of the bundle is refused
     if not mpath.is_file():
         raise ManifestError(f"{mpath}: missing, so {root} is not a complete vox-edge bundle (an interrupted export?). "
                             "Re-run `vox-edge export`.")
@@ -294,12 +348,12 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
         graphs[g] = GraphEntry(g, e["file"], e["precision"], tuple(e["inputs"]), tuple(e["outputs"]),
                                int(e["opset"]), bool(e.get("static_shapes", False)), kv,
                                tuple(e.get("optional_inputs", ())))
-    listed = {e["file"] for e in d["graphs"].values()} | {a["file"] for a in d["arrays"].values()} \
-        | {v["file"] for v in d["voices"].values()} | {d["tokenizer"]["file"]} \
-        | ({d["tokenizer"]["lexicon"]} if "lexicon" in d["tokenizer"] else set()) | set(d.get("notices", []))
-    unlisted = sorted(listed - set(d["files"]))
+    unlisted = sorted(referenced_files(d) - set(d["files"]))
     if unlisted:
         raise _fail(root, f"'{unlisted[0]}' is referenced but has no entry in 'files'. Re-export the bundle.")
     if verify != "none":
         verify_files(root, d["files"], full=(verify == "full"))
+    else:  # no integrity check asked for, but confinement is not optional
+        for rel in d["files"]:
+            bundle_file(root, rel)
     return Manifest(root, d, cfg, graphs)

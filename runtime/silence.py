@@ -1,0 +1,29 @@
+"""Safety net for a model that fails to stop: a long enough run of frames the codec renders as silence ends the
+segment (the END_AUDIO the model should have produced). Off (0 frames) for exact-parity runs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vox_edge.config import SILENCE_RMS
+
+
+class SilenceRun:
+    """Counts consecutive silent frames of a segment's decoded audio; `feed` says when the run is long enough."""
+
+    def __init__(self, stop_frames: int, samples_per_frame: int, rms: float = SILENCE_RMS):
+        self.stop_frames = int(stop_frames)
+        self.spf = int(samples_per_frame)
+        self.threshold = float(rms)
+        self.run = 0
+
+    def feed(self, audio: np.ndarray) -> bool:
+        """audio: [k · samples_per_frame] float32, the next decoded frames. True once the run reaches stop_frames."""
+        if self.stop_frames <= 0 or audio.size < self.spf:
+            return False
+        frames = audio[: audio.size // self.spf * self.spf].reshape(-1, self.spf).astype(np.float64)
+        for quiet in np.sqrt(np.mean(frames * frames, axis=1)) < self.threshold:  # NaN is not quiet
+            self.run = self.run + 1 if quiet else 0
+            if self.run >= self.stop_frames:
+                return True
+        return False
