@@ -2,7 +2,7 @@
 
 A small model of one voice cannot learn English spelling from ~20 h of audio: the project's own model read
 navigation phrases (a closed vocabulary) at ~80 % words heard but prose at ~15 %, on training sentences as much as
-on held-out ones (training/README.md, session 6). A bundle may therefore carry a lexicon; the text its model was
+on held-out ones, before it was trained on phonemes. A bundle may therefore carry a lexicon; the text its model was
 trained on went through this very function, so the runtime feeds the model exactly what it learned from. The 4B
 release has none: its bundles tokenize the text itself.
 
