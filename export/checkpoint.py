@@ -4,7 +4,7 @@
     consolidated.safetensors    -> tensors, memory-mapped, BF16 kept until cast
     tekken.json                 -> tokenizer (vox_edge.runtime.tokenizer)
     voice_embedding/<name>.pt   -> voices [N, D] (torch.save'd BF16 tensors)
-    lexicon.tsv.gz              -> optional pronunciation lexicon (vox_edge.runtime.lexicon): only a model trained on
+    lexicon.tsv.gz              -> optional pronunciation lexicon (vox_edge.runtime.text.lexicon): only a model trained on
                                    lexicon-applied text has one (training/export_checkpoint.py writes it); the
                                    release has none
     notices/*                   -> optional licence notices of data the checkpoint carries (the lexicon's; written
@@ -95,7 +95,7 @@ class Checkpoint:
         if self.lexicon_path is None:
             return
         from vox_edge.errors import TokenizerError
-        from vox_edge.runtime.lexicon import Lexicon
+        from vox_edge.runtime.text.lexicon import Lexicon
 
         try:
             Lexicon.from_file(self.lexicon_path)

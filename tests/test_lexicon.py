@@ -1,4 +1,4 @@
-"""runtime/lexicon.py: the word rules a lexicon bundle's model was trained with, and its typed errors."""
+"""runtime/text/lexicon.py: the word rules a lexicon bundle's model was trained with, and its typed errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vox_edge.errors import TokenizerError
-from vox_edge.runtime.lexicon import Lexicon
+from vox_edge.runtime.text.lexicon import Lexicon
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = {"the": "ðə", "cat": "kˈæt", "box": "bˈɑks", "stop": "stˈɑp", "make": "mˈAk", "road": "ɹˈOd", "want": "wˈɑnt",
@@ -108,7 +108,7 @@ def test_the_names_sweep_set_reads_as_phonemes_and_is_labelled_by_what_training_
     `seen` exactly when one of its CMUdict names occurs in the training corpus."""
     import csv
 
-    from vox_edge.runtime.lexicon import WORD
+    from vox_edge.runtime.text.lexicon import WORD
 
     lex = Lexicon.from_file(ROOT / "training" / "lexicon" / "en_us.tsv.gz")
     train = (ROOT / "training" / "corpus" / "train.tsv").read_text(encoding="utf-8")

@@ -19,7 +19,7 @@ from test_bundle import _reuse_component_graphs  # fast stand-in for the torch f
 from vox_edge.errors import BundleIntegrityError, CheckpointError, ManifestError, TokenizerError
 from vox_edge.manifest import MANIFEST_FILE, load_manifest, sha256_file
 from vox_edge.runtime import plan
-from vox_edge.runtime.lexicon import Lexicon
+from vox_edge.runtime.text.lexicon import Lexicon
 
 pytest.importorskip("vox_edge.export.bundle")
 

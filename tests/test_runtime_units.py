@@ -83,12 +83,11 @@ def test_segments_whatever_the_front_end():
     assert plan.language_of_voice("fr_male") == "fr" and plan.language_of_voice("casual_male") == "en"
 
 
-def test_fallback_splitter_and_wrap():
-    assert plan.fallback_split("One. Two!  Three?\nFour", "en") == ["One.", "Two!", "Three?", "Four"]
-    assert [len(s) for s in plan._wrap("x" * 1000)] == [400, 400, 200]
-    wrapped = plan._wrap("word, " * 100)
-    assert all(len(s) <= 400 and s.endswith(",") for s in wrapped[:-1])
-    assert plan.fallback_normalize(" a\x00b \u200b c\n", "en") == "a b c"
+def test_one_splitter_caps_segments_and_sanitises():
+    assert [len(s) for s in plan.segments("x" * 1000, normalize=False)] == [300, 300, 300, 100]
+    cut = plan.segments("word, " * 100, normalize=False)
+    assert all(len(s) <= plan.MAX_SEGMENT_CHARS and s.endswith(",") for s in cut[:-1])
+    assert plan.segments(" a\x00b \u200b c\n", normalize=False) == ["a b c"]
 
 
 def test_resolve_providers_keeps_order_and_warns_for_missing():

@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "training"))
 
 import lexicon_build  # noqa: E402
 
-from vox_edge.runtime.lexicon import Lexicon  # noqa: E402
+from vox_edge.runtime.text.lexicon import Lexicon  # noqa: E402
 
 
 @pytest.mark.parametrize("arpa, misaki", [

@@ -699,7 +699,7 @@ def test_a_run_with_a_lexicon_encodes_phonemes_keeps_its_lexicon_and_exports_it(
     import tts_train
     from tts_codec import load_codec
 
-    from vox_edge.runtime.lexicon import Lexicon
+    from vox_edge.runtime.text.lexicon import Lexicon
     from vox_edge.runtime.tokenizer import TekkenTokenizer
 
     (tmp_path / "lex.tsv").write_text("turn\ttˈɜɹn\nleft\tlˈɛft\n", encoding="utf-8")

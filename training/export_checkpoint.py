@@ -40,7 +40,7 @@ from vox_edge.config import ModelConfig  # noqa: E402
 from vox_edge.export.checkpoint import LEXICON_FILE, NOTICES_DIR, OPTIONAL_PREFIXES, WEIGHTS_FILE, Checkpoint, \
     expected_shapes, load_reference_model  # noqa: E402
 from vox_edge.export.safetensors_io import write_streaming  # noqa: E402
-from vox_edge.runtime.lexicon import Lexicon  # noqa: E402
+from vox_edge.runtime.text.lexicon import Lexicon  # noqa: E402
 
 DEFAULT_TTS = os.path.expanduser("~/.cache/vox-edge/tts_ctc/last.pt")  # stage 3 run 3 (phonetic codes)
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts_ctc/checkpoint")

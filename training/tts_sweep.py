@@ -30,7 +30,7 @@ from vox_edge.benchmarks.quality_wer import HELDOUT, select  # noqa: E402
 TRAIN = os.path.join(os.path.dirname(HELDOUT), "train.tsv")
 from vox_edge.export.reference.model import END_AUDIO, N_AUDIO_SPECIAL  # noqa: E402
 from vox_edge.runtime.plan import frame_cap  # noqa: E402
-from vox_edge.runtime.text_frontend import normalize  # noqa: E402
+from vox_edge.runtime.text import normalize  # noqa: E402
 from vox_edge.runtime.tokenizer import TekkenTokenizer, build_tts_prompt  # noqa: E402
 
 KEYS = {"cfg": float, "noise": float, "steps": int, "end": float}

@@ -40,7 +40,7 @@ from tts_data import (DEFAULT_TEACHER, TRAIN_TSV, Batcher, collate, load_example
 from tts_model import build_model, compute_losses  # noqa: E402
 
 from vox_edge.config import N_AUDIO_SPECIAL  # noqa: E402
-from vox_edge.runtime.lexicon import Lexicon  # noqa: E402
+from vox_edge.runtime.text.lexicon import Lexicon  # noqa: E402
 from vox_edge.runtime.tokenizer import TekkenTokenizer, build_tts_prompt  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -466,7 +466,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--teacher", default=DEFAULT_TEACHER, help="teacher dir (manifest: clips rejected since encoding)")
     ap.add_argument("--corpus", default=TRAIN_TSV)
     ap.add_argument("--tekken", default=DEFAULT_TEKKEN, help="built with tokenizer_train.py defaults if missing")
-    ap.add_argument("--lexicon", default="", help="new runs: a pronunciation lexicon (runtime/lexicon.py, e.g. "
+    ap.add_argument("--lexicon", default="", help="new runs: a pronunciation lexicon (runtime/text/lexicon.py, e.g. "
                     "training/lexicon/en_us.tsv.gz); the model then reads phonemes, and the run, its checkpoint and "
                     "its bundle carry the lexicon")
     ap.add_argument("--codec", default="auto",

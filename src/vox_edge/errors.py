@@ -65,3 +65,7 @@ class BundleConfinementError(ManifestError):
 
 class AudioBudgetWarning(UserWarning):
     """A request's audio budget (derived from its text as written) ended the audio before the text was spoken."""
+
+
+class ProviderError(VoxEdgeError):
+    """An execution provider is not installed, offers no device here, or cannot start a bundle's graph."""

@@ -41,7 +41,7 @@ _NON_TERMINAL = frozenset(
     mr mrs ms dr prof st mt ft capt lt sgt rev gen gov sen rep hon jr sr vs eg ie cf approx incl
     mme mlle mgr dre sra srta dra lic ing av avda
     fr frau hrn zb bzw usw ggf vgl ua str tel
-    sig sigg dott dottssa ecc pag dhr mevr mw bijv enz exmo exma
+    sig sigg dott dottssa ecc pag dhr mevr mw bijv enz exmo exma env bd chem sra sto sta avv ing prof ca
     """.split()
 )
 # ... and those that are abbreviations only before a number ("No. 5", "p. 12", "Nr. 3").

@@ -33,7 +33,7 @@ from __future__ import annotations
 import calendar
 import re
 
-from vox_edge.runtime import text_numbers_en as nums
+from vox_edge.runtime.text import numbers_en as nums
 
 # ----------------------------------------------------------------------------- shared pieces
 _INT = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"

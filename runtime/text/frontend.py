@@ -9,8 +9,8 @@ Public API::
     supported_languages() -> tuple[str, ...]
 
 `lang` is an ISO 639-1 code; a region suffix is ignored ("en-GB", "pt_BR"). Unknown languages get
-the language-neutral clean-up only. Empty or whitespace-only input gives "" / []. Any `str` is
-accepted and nothing raises on odd content (emoji, control characters, lone surrogates, 100 kB of
+the language-neutral clean-up only; `auto` is resolved by `language.resolve` before this module is
+called. Empty or whitespace-only input gives "" / []. Any `str` is accepted and nothing raises on odd content (emoji, control characters, lone surrogates, 100 kB of
 text): if a language's rules ever fail on some input, the cleaned text is used instead and a
 warning is logged. `bytes` are decoded as UTF-8 (invalid bytes replaced); other types raise
 `TextError`. Everything here is pure functions over immutable module state (compiled regexes, a
@@ -18,10 +18,10 @@ registry guarded by a lock), so it is safe to call from several threads at once.
 
 Pipeline
 --------
-1. `text_clean.clean` (all languages): control / format / private-use characters removed, emoji
+1. `clean.clean` (all languages): control / format / private-use characters removed, emoji
    dropped, safe NFKC, NFC, plain quotes and dashes, paragraph breaks become sentence ends, single
    spaces. See that module for the details and why each step is safe.
-2. The language's normaliser from the registry. English (`text_normalize_en`) expands numbers,
+2. The language's normaliser from the registry. English (`normalize_en`) expands numbers,
    ordinals, years, times, dates, money, units, phone numbers, abbreviations, road names, symbols,
    URLs and e-mail addresses; see its docstring for every spoken-form convention, notably:
    numeric dates are read DAY FIRST ("25/11/2026", "05/04/2026" = 5 April) unless only month-first
@@ -30,18 +30,13 @@ Pipeline
    times follow the training corpus ("14:30" -> "fourteen thirty", "2:05 pm" -> "two oh five p.m.").
 3. Whitespace collapses again (a rule may leave doubled spaces).
 
-Adding a language (the extension point)
----------------------------------------
-French, Spanish, German, Italian, Portuguese, Dutch, Arabic and Hindi are registered with
-`cleanup_only` (steps 1 and 3, nothing language-specific): the model reads raw text in those languages
-well enough, and a wrong expansion is worse than none. To add number expansion for, say, French:
-
-1. write `runtime/text_normalize_fr.py` with `normalize_fr(text: str) -> str`, taking cleaned text
-   and returning the spoken form (a `text_numbers_fr.py` for the number words, as English does;
-   mind the decimal comma "3,5" and the thousands separators "1 200" / "1.200");
-2. add `"fr": ("vox_edge.runtime.text_normalize_fr", "normalize_fr")` to `_BUILTIN_MODULES` below
-   (imported lazily, on first use), or call `register_normalizer("fr", normalize_fr)` at run time;
-3. add a table of cases to `tests/test_text_frontend.py`.
+Languages (the extension point)
+-------------------------------
+All nine Voxtral languages have rules: English in `normalize_en` (its own passes), the other eight in
+`normalize_<lang>` as a `normalize_common.Kit` (number words in `numbers_<lang>`, units, currencies, months,
+dates, clock times, ordinals, abbreviations) run by the shared passes of `normalize_common`. Each module is
+imported on first use. `register_normalizer(lang, fn)` replaces or adds one at run time; the test cases of a
+language are a TSV file under `tests/text_cases/`. See docs/text.md.
 """
 
 from __future__ import annotations
@@ -54,8 +49,9 @@ from typing import Callable
 import regex
 
 from vox_edge.errors import TextError
-from vox_edge.runtime import text_split
-from vox_edge.runtime.text_clean import clean
+from . import split as text_split
+from .clean import clean
+from .language import lang_code
 
 __all__ = [
     "VOXTRAL_LANGUAGES",
@@ -83,7 +79,7 @@ def cleanup_only(text: str) -> str:
 
 # Languages with their own rules: module and function, imported on first use.
 _BUILTIN_MODULES: dict[str, tuple[str, str]] = {
-    "en": ("vox_edge.runtime.text_normalize_en", "normalize_en"),
+    lang: (f"vox_edge.runtime.text.normalize_{lang}", f"normalize_{lang}") for lang in VOXTRAL_LANGUAGES
 }
 _registry: dict[str, Normalizer] = {lang: cleanup_only for lang in VOXTRAL_LANGUAGES if lang not in _BUILTIN_MODULES}
 _registry_lock = threading.Lock()
@@ -93,11 +89,7 @@ _SPEAKABLE = regex.compile(r"[\p{L}\p{N}]")
 
 
 def _lang_key(lang: str | None) -> str:
-    if lang is None:
-        return "en"
-    if not isinstance(lang, str):
-        raise TextError(f"language must be a code such as 'en' or 'fr', got {type(lang).__name__}")
-    return lang.strip().replace("_", "-").split("-")[0].lower() or "en"
+    return lang_code(lang, "en")
 
 
 def register_normalizer(lang: str, fn: Normalizer) -> None:
