@@ -136,6 +136,7 @@ class RuntimeSettings:
     codec_left_context_frames: int | None = None  # None: the bundle's codec receptive field (exact, fewest)
     max_audio_seconds: float | None = None  # ceiling of a request's audio budget; None = vox_edge.config's default
     silence_stop_seconds: float | None = None  # codec silence that ends a segment; None = default, 0 = off
+    lexicon: str | None = None  # a user lexicon TSV for every request (docs/text.md); a request's own one wins
 
 
 @dataclass(frozen=True)
@@ -365,6 +366,7 @@ def _parse_runtime(r: _Reader, hw: Hardware) -> RuntimeSettings:
                                    default=None),
         silence_stop_seconds=r.number("silence_stop_seconds", lo=SILENCE_STOP_SECONDS_RANGE[0],
                                       hi=SILENCE_STOP_SECONDS_RANGE[1], default=None),
+        lexicon=r.string("lexicon", default=None),
     )
     if rt.intra_op_threads > hw.cores:
         r.fail(r.field("intra_op_threads"),

@@ -143,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
         from vox_edge.runtime.cli_commands import add_runtime_commands
 
         add_runtime_commands(sub, _runtime_cmd)
+    if importlib.util.find_spec("vox_edge.runtime.text.cli_text"):
+        from vox_edge.runtime.text.cli_text import add_text_command
+
+        add_text_command(sub)
     if importlib.util.find_spec("vox_edge.benchmarks.cli_bench"):
         from vox_edge.benchmarks.cli_bench import add_bench_command
 

@@ -429,4 +429,7 @@ class SynthesisOptions:
     max_audio_seconds: float | None = None
     # Seconds of codec silence that end a segment; None = the profile's, else DEFAULT_SILENCE_STOP_SECONDS; 0 = off.
     silence_stop_seconds: float | None = None
-    lang: str | None = None  # text front-end language; None = from the voice name (fr_male -> fr), else "en"
+    lang: str | None = None  # text front-end language, or "auto"; None = from the voice name (fr_male -> fr), else "en"
+    ssml: bool | None = None  # None: SSML when the text starts with <speak>; True: always; False: never (docs/text.md)
+    lenient_ssml: bool = False  # unsupported SSML is ignored with a warning instead of raising SSMLError
+    lexicon: Any = None  # user lexicon: a path to a TSV or a runtime.text.user_lexicon.UserLexicon (docs/text.md)
