@@ -47,7 +47,7 @@ from .embeddings import Embeddings, load_voice
 from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
 from .sessions import CPU, SessionSettings, open_session
-from .lexicon import Lexicon
+from .text.lexicon import Lexicon
 from .tokenizer import TekkenTokenizer
 from .wav import pcm16
 
@@ -84,7 +84,7 @@ class Audio:
 
     samples: np.ndarray  # [n] float32
     sample_rate: int
-    segments: tuple[str, ...]  # the text segments spoken, in order
+    segments: tuple  # the text segments spoken, in order (str), and a plan.Break for each SSML silence
     codes: tuple[np.ndarray, ...]  # per segment: [T, 1+A] int64 codes in +2 space (END frame excluded)
     stopped: tuple[bool, ...]  # per segment: True if END_AUDIO ended it, False if a frame cap / budget did
     t_first: float | None  # time to first audio (s)
@@ -116,6 +116,7 @@ class _Resolved:
     chunk_frames: int
     lang: str
     normalize: bool
+    text: dict  # the text front end's other options (ssml, lenient, lexicon)
 
 
 class _Noise:
@@ -242,6 +243,8 @@ class Engine:
             chunk_frames=int(pick(o.chunk_frames, "chunk_frames", DEFAULT_CHUNK_FRAMES)),
             lang=o.lang or plan.language_of_voice(voice),
             normalize=bool(o.normalize),
+            text={"ssml": o.ssml, "lenient": bool(o.lenient_ssml), "voice_lang": plan.language_of_voice(voice),
+                  "lexicon": o.lexicon or getattr(rt, "lexicon", None)},
         )
         if not 1 <= r.flow_steps <= MAX_FLOW_STEPS:
             raise ValueError(f"flow_steps must be in [1, {MAX_FLOW_STEPS}], got {r.flow_steps}")
@@ -327,7 +330,7 @@ class Engine:
 
     def _run(self, text: str, r: _Resolved, noise: _Noise, rec: _Record) -> Iterator[AudioChunk]:
         t0 = time.perf_counter()
-        segments = plan.segments(text, r.lang, r.normalize)
+        segments = plan.segments(text, r.lang, r.normalize, **r.text)
         total = min(r.max_frames, noise.limit)  # generation steps allowed for the whole call
         sr, spf = self.sample_rate, self.samples_per_frame
         index, t_first = 0, None
@@ -347,6 +350,11 @@ class Engine:
             return
         for si, seg in enumerate(segments):
             rec.segments.append(seg)
+            if isinstance(seg, plan.Break):  # an exact silence (SSML <break>): no model call
+                rec.codes.append(np.zeros((0, self.config.n_codebooks), np.int64))
+                rec.stopped.append(True)
+                yield chunk(np.zeros(seg.samples(sr), np.float32), si, si == len(segments) - 1)
+                continue
             codec = CodecStream(self._codec_session, spf, r.first_chunk_frames, r.chunk_frames, self._left_context,
                                 self._codec_context_input)
             frames: list[np.ndarray] = []
