@@ -266,7 +266,7 @@ def info(args: argparse.Namespace) -> int:
         lines.append(f"  {name:<15} {g.precision:<5} opset {g.opset:<3} {_size(graph_bytes(g)):>10}  {g.file}{extra}")
     lines.append(f"voices      {', '.join(sorted(m.voices))} (default {m.default_voice})")
     if m.lexicon:
-        from .lexicon import Lexicon
+        from .text.lexicon import Lexicon
 
         lines.append(f"lexicon     {m.lexicon}, {len(Lexicon.from_file(m.path(m.lexicon))):,} words "
                      "(applied to the text before the tokenizer)")
