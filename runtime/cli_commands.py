@@ -19,32 +19,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-from vox_edge.config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE, SynthesisOptions
+from vox_edge.config import (CFG_ALPHA_RANGE, DEFAULT_MAX_TEXT_BYTES, MAX_AUDIO_SECONDS_RANGE, MAX_FLOW_STEPS,
+                             NOISE_SCALE_RANGE, SEED_RANGE, SynthesisOptions)
+from vox_edge.cli_args import float_in, int_in, name
 from vox_edge.errors import ManifestError, TextError
 
+from .cli_input import NOTHING_TO_SPEAK, read_text
+
 DEFAULT_BUNDLE_PARTS = ("assets", "default_bundle")
+VERIFY_HELP = ("bundle integrity check at load: full (default) = sha256 of every file, remembered per file until it "
+               "changes so a repeat load only stats; size = sizes only; none")
 
 
-def _positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
-
-
-def _float_in(lo: float, hi: float) -> Callable[[str], float]:
-    def parse(s: str) -> float:
-        try:
-            v = float(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-        if not lo <= v <= hi:  # also rejects nan
-            raise argparse.ArgumentTypeError(f"must be in [{lo:g}, {hi:g}], got {s}")
-        return v
-    return parse
+_positive_int = int_in(1)
 
 
 def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[argparse.Namespace], int]]) -> None:
@@ -53,16 +40,25 @@ def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[ar
     sp.add_argument("--text-file", metavar="FILE", help="read the text from a UTF-8 file")
     sp.add_argument("--out", "-o", metavar="FILE.wav", help="write 16-bit PCM mono WAV")
     sp.add_argument("--play", action="store_true", help="play through the default audio output while generating")
-    sp.add_argument("--voice", help="voice name (see `vox-edge voices`); default: the bundle's default voice")
+    sp.add_argument("--voice", type=name,
+                    help="voice name (see `vox-edge voices`); default: the bundle's default voice")
     _bundle_args(sp)
-    sp.add_argument("--seed", type=int, default=0, help="noise seed (same seed, same audio); default 0")
-    sp.add_argument("--flow-steps", type=_positive_int, help="Euler steps per frame (default: profile / model)")
-    sp.add_argument("--cfg-alpha", type=_float_in(*CFG_ALPHA_RANGE),
+    sp.add_argument("--seed", type=int_in(*SEED_RANGE), default=0, help="noise seed (same seed, same audio); default 0")
+    sp.add_argument("--flow-steps", type=int_in(1, MAX_FLOW_STEPS),
+                    help=f"Euler steps per frame, 1..{MAX_FLOW_STEPS} (default: profile / model)")
+    sp.add_argument("--cfg-alpha", type=float_in(*CFG_ALPHA_RANGE),
                     help="guidance strength, 1 = none (default: profile, else the bundle's own, else 1.2)")
-    sp.add_argument("--noise-scale", type=_float_in(*NOISE_SCALE_RANGE),
+    sp.add_argument("--noise-scale", type=float_in(*NOISE_SCALE_RANGE),
                     help="flow start-noise scale, below 1 = clearer, less varied (default: the bundle's own, else 1.0)")
     sp.add_argument("--max-frames", type=_positive_int, help="cap on generated frames (12.5 per second of audio)")
-    sp.add_argument("--lang", help="text front-end language (default: from the voice name, else en)")
+    sp.add_argument("--max-audio-seconds", type=float_in(*MAX_AUDIO_SECONDS_RANGE),
+                    help="ceiling of the audio one request may make (default: profile, else 3600); the text's own "
+                         "budget (10 s + 0.5 s per character as written) applies below it")
+    sp.add_argument("--max-text-bytes", type=_positive_int, default=DEFAULT_MAX_TEXT_BYTES,
+                    help=f"refuse text longer than this many UTF-8 bytes (default {DEFAULT_MAX_TEXT_BYTES})")
+    sp.add_argument("--lang", type=name, help="text front-end language, or auto (default: from the voice name, else en)")
+    sp.add_argument("--lexicon", metavar="FILE.tsv", help="user lexicon: word<TAB>spoken form (docs/text.md)")
+    sp.add_argument("--lenient-ssml", action="store_true", help="ignore unsupported SSML with a warning")
     sp.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")
     sp.set_defaults(func=make_cmd("speak"))
 
@@ -72,8 +68,7 @@ def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[ar
 
     ip = subparsers.add_parser("info", help="summarise a bundle's manifest (dims, precisions, sizes, origin)")
     ip.add_argument("bundle_dir", metavar="BUNDLE", nargs="?", default=None, help="default: the packaged model")
-    ip.add_argument("--verify", choices=["full", "size", "none"], default="size",
-                    help="integrity check of the files: full = sha256 (slow on GB bundles), size (default), none")
+    ip.add_argument("--verify", choices=["full", "size", "none"], default="full", help=VERIFY_HELP)
     ip.set_defaults(func=make_cmd("info"))
 
 
@@ -82,8 +77,7 @@ def _bundle_args(p: argparse.ArgumentParser, profile: bool = True) -> None:
     if profile:
         p.add_argument("--profile", help="device profile name, .toml path, or 'auto' (this machine's, if one fits); "
                             "default: plain CPU settings")
-    p.add_argument("--verify", choices=["full", "size", "none"], default="size",
-                   help="bundle integrity check at load: size (default), full = sha256 of every file, none")
+    p.add_argument("--verify", choices=["full", "size", "none"], default="full", help=VERIFY_HELP)
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -124,32 +118,6 @@ def _bundle_path(given: str | None) -> Path:
     return found
 
 
-def _read_text(args: argparse.Namespace) -> str:
-    if args.text is not None and args.text_file:
-        raise TextError("give the text either as an argument or with --text-file, not both.")
-    if args.text_file:
-        try:
-            text = Path(args.text_file).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise TextError(f"--text-file {args.text_file}: no such file.") from None
-        except UnicodeDecodeError as e:
-            raise TextError(f"--text-file {args.text_file}: not UTF-8 text ({e.reason} at byte {e.start}).") from None
-        except OSError as e:
-            raise TextError(f"--text-file {args.text_file}: cannot read ({e.strerror or e}).") from None
-    elif args.text == "-":
-        try:
-            text = sys.stdin.read()
-        except UnicodeDecodeError as e:
-            raise TextError(f"stdin is not UTF-8 text ({e.reason} at byte {e.start}).") from None
-    elif args.text is not None:
-        text = args.text
-    else:
-        raise TextError('no text: pass it as an argument, "-" to read stdin, or --text-file FILE.')
-    if not text.strip():
-        raise TextError("nothing to speak: the text is empty or only whitespace.")
-    return text
-
-
 def _one_line_warnings() -> None:
     """Warnings (e.g. an execution provider falling back to CPU) as single `vox-edge: warning:` lines."""
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings API
@@ -163,7 +131,11 @@ def _one_line_warnings() -> None:
 def speak(args: argparse.Namespace) -> int:
     if not args.out and not args.play:
         raise TextError("speak needs somewhere to put the audio: --out FILE.wav and/or --play.")
-    text = _read_text(args)
+    text = read_text(args.text, args.text_file, args.max_text_bytes)
+    if args.out:  # a bad path fails now, not after loading and generating
+        from .wav import check_output_path
+
+        check_output_path(args.out)
     sd = None
     if args.play:  # fail on a missing device before spending time on loading and generating
         from .playback import open_sounddevice
@@ -174,7 +146,9 @@ def speak(args: argparse.Namespace) -> int:
 
     engine = load(_bundle_path(args.bundle), profile=args.profile, verify=args.verify)
     options = SynthesisOptions(voice=args.voice, seed=args.seed, flow_steps=args.flow_steps, cfg_alpha=args.cfg_alpha,
-                               noise_scale=args.noise_scale, max_frames=args.max_frames, lang=args.lang)
+                               noise_scale=args.noise_scale, max_frames=args.max_frames, lang=args.lang,
+                               lexicon=args.lexicon, lenient_ssml=args.lenient_ssml,
+                               max_audio_seconds=args.max_audio_seconds)
     stream = engine.stream(text, options)
     writer = player = None
     last = None
@@ -189,6 +163,8 @@ def speak(args: argparse.Namespace) -> int:
             player = Player(sd, engine.sample_rate)
         n = 0
         for chunk in stream:
+            if chunk.segment < 0:  # the empty closing chunk of a call whose text normalised to nothing
+                raise TextError(NOTHING_TO_SPEAK)
             if writer:
                 writer.write(chunk.samples)
             if player:

@@ -29,15 +29,18 @@ import dataclasses
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
-from vox_edge.config import (CFG_ALPHA_RANGE, DEFAULT_CFG_ALPHA, DEFAULT_NOISE_SCALE, END_AUDIO, N_AUDIO_SPECIAL,
-                             NOISE_SCALE_RANGE, SynthesisOptions)
-from vox_edge.errors import ProfileError, TokenizerError, VoiceError
+from vox_edge.config import (CFG_ALPHA_RANGE, DEFAULT_CFG_ALPHA, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_NOISE_SCALE,
+                             DEFAULT_SILENCE_STOP_SECONDS, END_AUDIO, MAX_AUDIO_SECONDS_RANGE, MAX_FLOW_STEPS,
+                             N_AUDIO_SPECIAL, NOISE_SCALE_RANGE, SEED_RANGE, SILENCE_STOP_SECONDS_RANGE,
+                             SynthesisOptions)
+from vox_edge.errors import AudioBudgetWarning, ProfileError, TokenizerError, VoiceError
 from vox_edge.manifest import Manifest, load_manifest
 
 from . import plan
@@ -47,13 +50,13 @@ from .embeddings import Embeddings, load_voice
 from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
 from .sessions import CPU, SessionSettings, open_session
+from .output_bounds import SilenceRun, audio_budget_frames
 from .text.lexicon import Lexicon
 from .tokenizer import TekkenTokenizer
 from .wav import pcm16
 
 DEFAULT_FIRST_CHUNK_FRAMES = 2
 DEFAULT_CHUNK_FRAMES = 12
-MAX_FLOW_STEPS = 64
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ class _Resolved:
     lang: str
     normalize: bool
     text: dict  # the text front end's other options (ssml, lenient, lexicon)
+    max_audio_seconds: float  # ceiling of the call's text-derived audio budget
+    silence_stop_seconds: float  # 0 = no silence safety net
 
 
 class _Noise:
@@ -230,7 +235,7 @@ class Engine:
             prof = getattr(rt, profile_key, None) if rt is not None else None
             return prof if prof is not None else model.get(profile_key, default)
 
-        voice = o.voice or self.default_voice
+        voice = self.default_voice if o.voice is None else o.voice  # "" is an unknown voice, not the default
         if voice not in self.manifest.voices:
             raise VoiceError(f"unknown voice {voice!r}; this bundle has: {', '.join(self.voices)}.")
         r = _Resolved(
@@ -245,10 +250,17 @@ class Engine:
             normalize=bool(o.normalize),
             text={"ssml": o.ssml, "lenient": bool(o.lenient_ssml), "voice_lang": plan.language_of_voice(voice),
                   "lexicon": o.lexicon or getattr(rt, "lexicon", None)},
+            max_audio_seconds=float(pick(o.max_audio_seconds, "max_audio_seconds", DEFAULT_MAX_AUDIO_SECONDS)),
+            silence_stop_seconds=float(pick(o.silence_stop_seconds, "silence_stop_seconds", DEFAULT_SILENCE_STOP_SECONDS)),
         )
+        if o.seed is not None and (isinstance(o.seed, bool) or not isinstance(o.seed, int)
+                                   or not SEED_RANGE[0] <= o.seed <= SEED_RANGE[1]):
+            raise ValueError(f"seed must be None or an integer in [{SEED_RANGE[0]}, {SEED_RANGE[1]}], got {o.seed!r}")
         if not 1 <= r.flow_steps <= MAX_FLOW_STEPS:
             raise ValueError(f"flow_steps must be in [1, {MAX_FLOW_STEPS}], got {r.flow_steps}")
-        for key, (lo, hi) in (("cfg_alpha", CFG_ALPHA_RANGE), ("noise_scale", NOISE_SCALE_RANGE)):
+        for key, (lo, hi) in (("cfg_alpha", CFG_ALPHA_RANGE), ("noise_scale", NOISE_SCALE_RANGE),
+                              ("max_audio_seconds", MAX_AUDIO_SECONDS_RANGE),
+                              ("silence_stop_seconds", SILENCE_STOP_SECONDS_RANGE)):
             value = getattr(r, key)
             if not lo <= value <= hi:  # also rejects NaN
                 raise ValueError(f"{key} must be in [{lo}, {hi}], got {value}")
@@ -331,8 +343,11 @@ class Engine:
     def _run(self, text: str, r: _Resolved, noise: _Noise, rec: _Record) -> Iterator[AudioChunk]:
         t0 = time.perf_counter()
         segments = plan.segments(text, r.lang, r.normalize, **r.text)
-        total = min(r.max_frames, noise.limit)  # generation steps allowed for the whole call
+        # generation steps allowed for the whole call: max_frames, injected noise rows, the text's audio budget
+        budget = audio_budget_frames(text, self.config.frame_rate, r.max_audio_seconds)
+        total = min(r.max_frames, noise.limit, budget)
         sr, spf = self.sample_rate, self.samples_per_frame
+        silence_frames = int(math.ceil(r.silence_stop_seconds * self.config.frame_rate))
         index, t_first = 0, None
 
         def chunk(samples: np.ndarray, seg: int, last: bool) -> AudioChunk:
@@ -363,6 +378,7 @@ class Engine:
             room = self.max_context - len(ids)  # frame f sits at position prompt_len + f
             cap = int(max(0, min(plan.frame_cap(seg, self.config.frame_rate), total - noise.used, room)))
             h, kv = self._prefill(ids, p, r.voice, cap)  # h [1, D]
+            silence = SilenceRun(silence_frames, spf)
             for f in range(cap):
                 x0 = noise.take()  # [A]; consumed by END steps too (docs/model.md#noise-contract)
                 semantic, llm = self._flow.condition(h)
@@ -375,11 +391,18 @@ class Engine:
                 audio = codec.push(codes - N_AUDIO_SPECIAL)  # the codec takes -2 space
                 if audio is not None:
                     yield chunk(audio, si, False)
+                    if silence.feed(audio):  # the model fails to stop: end the segment as END_AUDIO would
+                        break
                 if f + 1 < cap:  # the next frame's hidden (skipped after the last allowed frame)
                     h = kv.step(self._emb.codes(codes)[None, None])[:, -1]
             rec.codes.append(np.stack(frames) if frames else np.zeros((0, self.config.n_codebooks), np.int64))
             rec.stopped.append(stopped)
             last = si == len(segments) - 1 or noise.used >= total  # budget spent: the rest is not spoken
+            if noise.used >= budget and (not stopped or si < len(segments) - 1):
+                warnings.warn(f"the request's audio budget ({budget / self.config.frame_rate:g} s: from its {len(text)} "
+                              f"characters as written, at most max_audio_seconds = {r.max_audio_seconds:g}) cut the "
+                              "audio before the end of the text; split the text or raise max_audio_seconds.",
+                              AudioBudgetWarning, stacklevel=2)
             tail = codec.flush()
             if tail.size or last:
                 yield chunk(tail, si, last)
