@@ -26,6 +26,7 @@ import onnxruntime as ort
 from vox_edge.config import ModelConfig
 from vox_edge.manifest import PAST_LENGTH
 from vox_edge.runtime.backbone import Backbone
+from vox_edge.runtime.sessions import cpu_session
 
 from . import machine, ort_profile
 from .stats import summary
@@ -39,22 +40,6 @@ def graph_bytes(onnx_path: Path) -> int:
     for p in onnx_path.parent.glob(onnx_path.name + ".data*"):
         total += p.stat().st_size
     return total
-
-
-def _session(path: Path, threads: int, profile_prefix: str | None = None,
-             config: dict[str, str] | None = None) -> ort.InferenceSession:
-    so = ort.SessionOptions()
-    for k, v in (config or {}).items():  # e.g. session.intra_op.allow_spinning=0
-        so.add_session_config_entry(k, v)
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 3
-    if profile_prefix:
-        so.enable_profiling = True
-        so.profile_file_prefix = profile_prefix
-    return ort.InferenceSession(os.fspath(path), sess_options=so, providers=["CPUExecutionProvider"])
 
 
 def decode(sess: ort.InferenceSession, cfg: ModelConfig, prompt: int, frames: int, seed: int = 0) -> dict:
@@ -96,7 +81,7 @@ def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repea
     cfg = ModelConfig.from_file(params)
     load0 = machine.loadavg()
     t = time.perf_counter()
-    sess = _session(graph, threads, config=config)
+    sess = cpu_session(graph, threads, config=config)
     load_s = time.perf_counter() - t
     log(f"loaded {graph} in {load_s:.1f} s (RSS {machine.rss_mb()['current_rss_mb']:.0f} MiB)")
     decode(sess, cfg, prompt, 3)  # warm-up: first-run allocations and lazy prepacking
@@ -136,7 +121,7 @@ def run(graph: Path, params: Path, prompt: int, frames: int, threads: int, repea
     res["fraction_at_ref"] = (wbytes + kv) / (ref_gbs * 1e9) * 1e3 / res["step_ms"]["p50"]
     if profile_ops:
         with tempfile.TemporaryDirectory() as tmp:
-            ps = _session(graph, threads, profile_prefix=os.path.join(tmp, "ort"), config=config)
+            ps = cpu_session(graph, threads, profile_prefix=os.path.join(tmp, "ort"), config=config)
             decode(ps, cfg, prompt, min(frames, 10))
             path = ps.end_profiling()
             res["op_profile"] = ort_profile.by_op(ort_profile.load(path), skip_runs=1)

@@ -82,16 +82,12 @@ def _chain_model(fmt: str, k: int, n_mats: int, seed: int = 0) -> tuple[bytes, i
 
 def ort_stream_gbs(fmt: str, mb: int = 512, threads: int = 0, repeats: int = 15, k: int = 3072) -> dict:
     """Weight bytes / median time of one pass through a chain of ~`mb` MiB of distinct k x k weights."""
-    import onnxruntime as ort
+    from vox_edge.runtime.sessions import cpu_session
 
     per = {"fp32": 4.0, "int8": 1.0, "int4": 0.5 + 4 / 32}[fmt] * k * k
     n_mats = max(2, int(mb * (1 << 20) / per))
     blob, wbytes = _chain_model(fmt, k, n_mats)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    sess = ort.InferenceSession(blob, sess_options=so, providers=["CPUExecutionProvider"])
+    sess = cpu_session(blob, threads)
     del blob
     x = np.random.default_rng(1).standard_normal((1, k), dtype=np.float32)
     out = sess.get_outputs()[0].name

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from vox_edge.manifest import load_manifest
+from vox_edge.runtime.sessions import cpu_session
 
 from . import machine, ort_profile, roofline
 
@@ -45,11 +45,7 @@ def feeds(graph: str, cfg, codec_frames: int, rng: np.random.Generator) -> dict[
 
 def profile_graph(path: Path, feed: dict, threads: int, repeats: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-        so.log_severity_level = 3
-        plain = ort.InferenceSession(os.fspath(path), so, providers=["CPUExecutionProvider"])
+        plain = cpu_session(path, threads)
         for _ in range(2):
             plain.run(None, feed)
         ts = []
@@ -58,9 +54,7 @@ def profile_graph(path: Path, feed: dict, threads: int, repeats: int) -> dict:
             plain.run(None, feed)
             ts.append((time.perf_counter() - t) * 1e3)
         del plain
-        so.enable_profiling = True
-        so.profile_file_prefix = os.path.join(tmp, "g")
-        prof = ort.InferenceSession(os.fspath(path), so, providers=["CPUExecutionProvider"])
+        prof = cpu_session(path, threads, profile_prefix=os.path.join(tmp, "g"))
         for _ in range(2 + min(repeats, 8)):
             prof.run(None, feed)
         ops = ort_profile.by_op(ort_profile.load(prof.end_profiling()), skip_runs=2)

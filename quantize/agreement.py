@@ -1,7 +1,8 @@
 """How far a quantised graph set is from FP32: the acoustic Euler loop's codes and the codec's waveform.
 
-The loop is the frame step of docs/model.md#acoustic-step in NumPy over the three flow graphs, with CFG's two branches
-batched (B=2), exactly as the runtime runs it. It is what the parity and agreement tests measure.
+The codes come from the runtime's own frame step (vox_edge.runtime.flow.FlowHead: semantic argmax, then the
+Euler loop with CFG over flow_velocity in NumPy, docs/model.md#acoustic-step), so a report measures exactly what
+the engine would produce. It is what the parity and agreement tests measure.
 """
 
 from __future__ import annotations
@@ -16,22 +17,10 @@ from vox_edge.config import DEFAULT_CFG_ALPHA, END_AUDIO, N_AUDIO_SPECIAL
 
 
 def session(path: str | Path, threads: int = 2):
-    import onnxruntime as ort
+    """A CPU session for one graph of a variant (the project's session factory, ORT's default spinning)."""
+    from vox_edge.runtime.sessions import cpu_session
 
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-
-
-def time_grid(n_steps: int) -> np.ndarray:
-    """The reference's float32 torch.linspace(0, 1, n+1). np.linspace differs in the last bit of t3/t4 for
-    n = 7, which changes dt and, rarely, a code; for n = 7 this equals float32 step = 1/n, t_i = i·step
-    below the midpoint and 1 - (n-i)·step above it."""
-    import torch
-
-    return torch.linspace(0, 1, n_steps + 1).numpy()
+    return cpu_session(path, threads)
 
 
 @dataclass
@@ -45,31 +34,23 @@ class FlowGraphs:
         folder = Path(folder)
         return cls(*(session(folder / f"{n}.onnx", threads) for n in ("flow_condition", "flow_time", "flow_velocity")))
 
-    def decode_frame(self, hidden: np.ndarray, noise: np.ndarray, ts: np.ndarray, cfg_alpha: float,
-                     fsq_levels: int) -> np.ndarray:
-        """hidden [1,D], noise [1,A] -> codes [1+A] in +2 space (docs/model.md#acoustic-step)."""
-        logits, llm = self.condition.run(None, {"hidden": hidden})  # [1,W], [1,D]
-        semantic = int(np.argmax(logits[0]))
-        tconds = self.time.run(None, {"t": ts[:-1]})[0]  # [n,D] (a runtime caches these)
-        cond = np.concatenate([llm, np.zeros_like(llm)], 0)  # [2,D]: CFG's uncond branch has a zero hidden
-        alpha, beta = np.float32(cfg_alpha), np.float32(1 - cfg_alpha)
-        x = noise.astype(np.float32)  # [1,A]
-        for i in range(len(ts) - 1):
-            feed = {"x_t": np.concatenate([x, x], 0), "time_cond": np.repeat(tconds[i:i + 1], 2, 0), "llm_cond": cond}
-            v = self.velocity.run(None, feed)[0]  # [2,A]
-            x = x + (alpha * v[:1] + beta * v[1:]) * (ts[i + 1] - ts[i])
-        q = np.round((np.clip(x, -1, 1) + 1) / 2 * (fsq_levels - 1)).astype(np.int64)[0]  # half-to-even
-        if semantic == END_AUDIO:
-            q[:] = 0
-        return np.concatenate([[semantic], q + N_AUDIO_SPECIAL])
-
 
 def euler_codes(flow: FlowGraphs, hiddens: np.ndarray, noise: np.ndarray, n_steps: int, fsq_levels: int,
                 cfg_alpha: float = DEFAULT_CFG_ALPHA) -> np.ndarray:
-    """hiddens [F,D], noise [F,A] -> codes [F,1+A] (+2 space), one frame at a time."""
-    ts = time_grid(n_steps)
-    return np.stack([flow.decode_frame(hiddens[f:f + 1], noise[f:f + 1], ts, cfg_alpha, fsq_levels)
-                     for f in range(len(hiddens))])
+    """hiddens [F,D], noise [F,A] -> codes [F,1+A] (+2 space), one frame at a time through the runtime's flow
+    head (its per-step NumPy Euler loop over flow_velocity); an END frame's acoustic codes are 0, as in the
+    reference."""
+    from vox_edge.runtime.flow import FlowHead
+
+    head = FlowHead(flow.condition, flow.time, flow.velocity, n_acoustic=noise.shape[1], levels=fsq_levels)
+    rows = []
+    for f in range(len(hiddens)):
+        semantic, llm_cond = head.condition(np.ascontiguousarray(hiddens[f:f + 1], dtype=np.float32))
+        levels = head.acoustic(llm_cond, noise[f], n_steps, cfg_alpha)
+        if semantic == END_AUDIO:
+            levels[:] = 0
+        rows.append(np.concatenate([[semantic], levels + N_AUDIO_SPECIAL]))
+    return np.stack(rows)
 
 
 @dataclass(frozen=True)

@@ -106,15 +106,9 @@ def speak_codes(bundle: Path, sentences=SENTENCES) -> list[np.ndarray]:
 
 
 def measure(variants: dict[str, Path], codes: list[np.ndarray], rounds: int = 200, threads: int = 1) -> dict[str, dict]:
-    import onnxruntime as ort
+    from vox_edge.runtime.sessions import cpu_session
 
-    def open_(p: Path):
-        so = ort.SessionOptions()
-        so.intra_op_num_threads, so.inter_op_num_threads, so.log_severity_level = threads, 1, 3
-        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return ort.InferenceSession(str(p), so, providers=["CPUExecutionProvider"])
-
-    sess = {v: open_(p) for v, p in variants.items()}
+    sess = {v: cpu_session(p, threads, allow_spinning=False) for v, p in variants.items()}
     ref = [sess["fp32"].run(None, {"codes": c})[0] for c in codes]
     rows: dict[str, dict] = {}
     for v, s in sess.items():

@@ -22,6 +22,7 @@ import onnxruntime as ort
 from vox_edge.errors import ManifestError
 
 CPU = "CPUExecutionProvider"
+SPINNING = "session.intra_op.allow_spinning"  # session config key: worker threads busy-wait between ops
 _OPT_LEVELS = {
     "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
     "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
@@ -101,7 +102,7 @@ def session_options(s: SessionSettings) -> ort.SessionOptions:
     so.graph_optimization_level = _OPT_LEVELS[s.graph_optimization_level]
     so.enable_cpu_mem_arena = s.enable_mem_arena
     so.enable_mem_pattern = s.enable_mem_arena
-    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if s.allow_spinning else "0")
+    so.add_session_config_entry(SPINNING, "1" if s.allow_spinning else "0")
     so.log_severity_level = 3  # errors only: ORT's own warnings (e.g. node placement) are noise for users
     return so
 
@@ -123,6 +124,26 @@ def open_session(path: Path, settings: SessionSettings) -> ort.InferenceSession:
                       f"{str(e).splitlines()[0] if str(e) else ''}); running on CPU instead.",
                       ProviderFallbackWarning, stacklevel=2)
         return open_session(path, dataclasses.replace(settings, providers=(CPU,), provider_options={}))
+
+
+def cpu_session(model: str | os.PathLike[str] | bytes, threads: int = 1, *, allow_spinning: bool = True,
+                profile_prefix: str | None = None, config: dict[str, str] | None = None) -> ort.InferenceSession:
+    """A plain CPU session for measuring and comparing graphs (quantisation reports, benchmarks, tests).
+
+    `threads` intra-op threads, one inter-op thread, every graph optimisation; spinning stays onnxruntime's
+    default (on) unless `allow_spinning` or a `config` entry turns it off. `profile_prefix` turns on ORT's
+    per-op profiler; `config` adds session config entries. The engine's own sessions come from `open_session`.
+    """
+    entries = dict(config or {})
+    spinning = entries.pop(SPINNING, "1" if allow_spinning else "0") == "1"
+    so = session_options(SessionSettings(intra_op_threads=threads, allow_spinning=spinning))
+    for key, value in entries.items():
+        so.add_session_config_entry(key, value)
+    if profile_prefix:
+        so.enable_profiling = True
+        so.profile_file_prefix = profile_prefix
+    return ort.InferenceSession(model if isinstance(model, bytes) else os.fspath(model), sess_options=so,
+                                providers=[CPU])
 
 
 def input_dtypes(sess: ort.InferenceSession) -> dict[str, str]:
