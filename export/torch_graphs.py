@@ -257,7 +257,7 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
 
     precisions: component ('acoustic' / 'codec') -> 'fp32' | 'fp16' | 'int8' | 'int4', optionally with a
     method suffix ('int8-static', 'int4-b128', ...; see vox_edge.quantize.plan). calibration: a
-    vox_edge.quantize.calibrate.CalibrationSet, or None to collect one when a static method needs it.
+    vox_edge.export.calibrate.CalibrationSet, or None to collect one when a static method needs it.
     Returns graph name -> {file, precision, method, inputs, outputs, opset, static_shapes, extra_files}
     (paths relative to out_dir).
     """
@@ -277,7 +277,7 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
     plans = {g: plan_for(GRAPH_COMPONENT[g], precisions.get(GRAPH_COMPONENT[g], "fp32"), warn=warn_once, graph=g)
              for g in graphs}
     if calibration is None and any(p.needs_calibration for p in plans.values()):
-        from vox_edge.quantize.calibrate import collect_calibration
+        from .calibrate import collect_calibration
 
         progress("[export] collecting calibration data from the PyTorch reference")
         calibration = collect_calibration(ckpt, progress=progress)

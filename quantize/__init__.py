@@ -5,12 +5,13 @@
     int8.py          dynamic (QInt8 weights) and static QDQ (calibrated) INT8
     int4.py          MatMulNBits weight-only 4-bit
     nncf_backend.py  NNCF for OpenVINO-targeted graphs
-    calibrate.py     calibration feeds recorded from the PyTorch reference
-    agreement.py     NumPy Euler+CFG loop over the flow graphs, code agreement, waveform distance, timing
-    report.py        `python -m vox_edge.quantize.report CKPT WORK`: every variant against FP32
+    agreement.py     codes of a flow-graph set through the runtime's flow head, code agreement, waveform distance, timing
     conv_report.py   `python -m vox_edge.quantize.conv_report FP32_BUNDLE WORK`: how to store codec conv weights
     graph_passes.py  Gemm -> MatMul, topological sort, conv weights int8 / FP16 weight-only
     onnx_io.py       save with external data past 1 GiB
 
-Measured numbers and the reasons for each default: README.md in this folder.
+Nothing here imports vox_edge.export (export calls into this package, never the reverse): the calibration
+recorder (export/calibrate.py) and the per-checkpoint variant report (export/quantize_report.py) run the
+PyTorch reference, so they live in export. Measured numbers and the reasons for each default: README.md in
+this folder.
 """

@@ -51,3 +51,69 @@ def test_root_package_and_runtime_import_without_torch():
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# The folders as nodes of an import graph. src/vox_edge's __init__.py and cli.py are the entry points that may
+# reach every folder; its other modules (config, errors, manifest) are the core every folder may use.
+_ENTRY = {"vox_edge", "vox_edge.cli", "vox_edge.__main__"}
+_FOLDERS = ("runtime", "export", "quantize", "benchmarks", "device_profiles", "training")
+
+
+def _node(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "vox_edge":
+        return None
+    if module in _ENTRY:
+        return "entry"
+    return parts[1] if parts[1] in _FOLDERS else "core"
+
+
+def _module_name(py: Path) -> str:
+    rel = py.relative_to(ROOT).with_suffix("").parts
+    parts = ["vox_edge", *(rel[2:] if rel[0] == "src" else rel)]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(py: Path) -> set[str]:
+    """Every vox_edge module `py` imports, at the top or inside a function, relative imports resolved."""
+    import ast
+
+    name = _module_name(py)
+    package = name if py.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for n in ast.walk(ast.parse(py.read_text(encoding="utf-8"))):
+        if isinstance(n, ast.Import):
+            out.update(a.name for a in n.names)
+        elif isinstance(n, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - n.level + 1] if n.level else []
+            mod = ".".join(base + ([n.module] if n.module else []))
+            out.update(f"{mod}.{a.name}" if _node(f"{mod}.{a.name}") == "core" and mod == "vox_edge" else mod
+                       for a in n.names)
+    return out
+
+
+def test_no_import_cycle_between_folders():
+    """Layers import one way (e.g. export -> quantize -> runtime -> core): a cycle means two folders share a job."""
+    edges: dict[str, dict[str, str]] = {}
+    for folder in ("src", *_FOLDERS):
+        for py in (ROOT / folder).rglob("*.py"):
+            a = _node(_module_name(py))
+            for mod in _imports(py):
+                b = _node(mod)
+                if b and b != a and a != "entry":
+                    edges.setdefault(a, {}).setdefault(b, str(py.relative_to(ROOT)))
+
+    def cycle_from(start: str, path: list[str]) -> list[str] | None:
+        for nxt in edges.get(path[-1], {}):
+            if nxt == start:
+                return path + [start]
+            if nxt not in path:
+                found = cycle_from(start, path + [nxt])
+                if found:
+                    return found
+        return None
+
+    for start in edges:
+        cycle = cycle_from(start, [start])
+        assert cycle is None, " -> ".join(f"{a} ({edges[a][b]})" for a, b in zip(cycle, cycle[1:]))
+    assert "export" not in edges.get("quantize", {})  # the quantisers never call back into the exporter

@@ -16,10 +16,10 @@ from vox_edge.export.checkpoint import Checkpoint
 from vox_edge.export.torch_graphs import export_component_graphs
 from vox_edge.manifest import GRAPH_IO
 from vox_edge.quantize.agreement import FlowGraphs, code_agreement, euler_codes, session, wave_distance
-from vox_edge.quantize.calibrate import collect_calibration
+from vox_edge.export.calibrate import collect_calibration
 from vox_edge.quantize.graph_passes import CONV_OPS, CONV_WEIGHT_MIN_ELEMENTS, compress_conv_weights
 from vox_edge.quantize.plan import QuantPlan, plan_for, quantize_graph
-from vox_edge.quantize.report import unit_rms_hiddens
+from vox_edge.export.quantize_report import unit_rms_hiddens
 
 GRAPHS = ("flow_condition", "flow_time", "flow_velocity", "codec_decoder")
 FRAMES = 60

@@ -56,7 +56,7 @@ def _generate(ckpt, texts, n_frames, noise, step, progress):
     """The reference loop per text -> ([1,D] hidden per frame, [1,1+A] codes per frame, velocity feeds).
 
     The END frame is included: its hidden and Euler states are real inputs of the flow graphs."""
-    from vox_edge.export.checkpoint import load_reference_model
+    from .checkpoint import load_reference_model
 
     model = load_reference_model(ckpt, with_codec=False)
     voices = ckpt.config.voice_names
@@ -105,7 +105,7 @@ def recording(acoustic):
 def collect_calibration(ckpt, texts: tuple[str, ...] = DEFAULT_TEXTS, n_frames: int | None = None, source: str = "auto",
                         seed: int = 0, max_feeds: int = 128, cfg_alpha: float = DEFAULT_CFG_ALPHA,
                         progress: Callable[[str], None] = print) -> CalibrationSet:
-    from vox_edge.export.torch_graphs import load_acoustic
+    from .torch_graphs import load_acoustic
 
     cfg = ckpt.config
     n_steps = cfg.acoustic.n_decoding_steps

@@ -1,6 +1,6 @@
 """Measure every precision variant of the flow and codec graphs against FP32 on one checkpoint.
 
-    python -m vox_edge.quantize.report CHECKPOINT WORKDIR [--variants fp16,int8,...] [--frames 60]
+    python -m vox_edge.export.quantize_report CHECKPOINT WORKDIR [--variants fp16,int8,...] [--frames 60]
 
 Per variant: file size, build time, code agreement of the Euler loop (vs FP32 ORT, which equals the
 PyTorch reference), codec waveform distance, and median ORT CPU ms per call for flow_velocity (B=2)
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .agreement import FlowGraphs, code_agreement, euler_codes, median_ms, session, wave_distance
-from .plan import plan_for, quantize_graph
+from vox_edge.quantize.agreement import FlowGraphs, code_agreement, euler_codes, median_ms, session, wave_distance
+from vox_edge.quantize.plan import plan_for, quantize_graph
 
 GRAPHS = ("flow_condition", "flow_time", "flow_velocity", "codec_decoder")
 DEFAULT_VARIANTS = ("fp32", "fp16", "int8", "int8-convfp32", "int8-pt", "int8-static", "int8-static-pt", "int4",
@@ -41,8 +41,8 @@ def folder_bytes(folder: Path, name: str) -> int:
 
 def measure(ckpt, work: Path, variants=DEFAULT_VARIANTS, frames: int = 60, repeat: int = 30, seed: int = 1,
             rounds: int = 3, reuse: bool = False, progress=print) -> dict:
-    from vox_edge.export.torch_graphs import export_component_graphs
-    from vox_edge.quantize.calibrate import collect_calibration
+    from .calibrate import collect_calibration
+    from .torch_graphs import export_component_graphs
 
     cfg = ckpt.config
     work = Path(work)
@@ -105,7 +105,7 @@ def measure(ckpt, work: Path, variants=DEFAULT_VARIANTS, frames: int = 60, repea
 
 
 def main(argv=None) -> int:
-    from vox_edge.export.checkpoint import Checkpoint
+    from .checkpoint import Checkpoint
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
