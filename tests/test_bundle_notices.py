@@ -1,7 +1,7 @@
 """Licence notices travel with the data they cover: checkpoint `notices/` -> bundle `notices/` (manifest `notices`).
 
 The default voice's lexicon is derived from misaki's dictionaries (Apache-2.0, whose §4 wants the licence and a
-statement of changes with every copy): training/export_checkpoint.py writes NOTICE-lexicon.txt and
+statement of changes with every copy): training/ship/export_checkpoint.py writes NOTICE-lexicon.txt and
 LICENSE-misaki.txt into a lexicon checkpoint's notices/, the export copies them into the bundle, hashed like every
 file, and lists them in the optional top-level `notices`. The release has no notices/ and its bundles no field.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,16 +28,14 @@ NOTICES = ["notices/LICENSE-misaki.txt", "notices/NOTICE-lexicon.txt"]  # sorted
 
 
 def _export_checkpoint_module():
-    if str(ROOT / "training") not in sys.path:
-        sys.path.insert(0, str(ROOT / "training"))
-    import export_checkpoint
+    from training.ship import export_checkpoint
 
     return export_checkpoint
 
 
 @pytest.fixture(scope="module")
 def notice_checkpoint(tiny_checkpoint_dir, tmp_path_factory) -> Path:
-    """A lexicon checkpoint with the notices training/export_checkpoint.py writes next to the lexicon."""
+    """A lexicon checkpoint with the notices training/ship/export_checkpoint.py writes next to the lexicon."""
     ckpt = _checkpoint_with_lexicon(tiny_checkpoint_dir, tmp_path_factory.mktemp("noticeckpt") / "tiny_lex")
     _export_checkpoint_module().write_lexicon_notices(ckpt)
     return ckpt

@@ -1,26 +1,24 @@
-"""training/bundle_recover.py: a stage-3 state and a codec decoder read back from exported bundles (fp32 exactly, int8
+"""training/ship/bundle_recover.py: a stage-3 state and a codec decoder read back from exported bundles (fp32 exactly, int8
 within half a quantisation step), so a wiped ~/.cache does not lose what was shipped."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from training.tts import config as tts_config
+from training.tts import vocab as tokenizer_train
+from training.tts.data import voice_prompt_codes
+from training.tts.model import build_model
+from vox_edge.runtime.tokenizer import TekkenTokenizer
+
+from test_training_tts import TEXTS, _tiny_codec_file, tiny_codec_args
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "training"))
-
-import tokenizer_train  # noqa: E402
-import tts_config  # noqa: E402
-from test_training_tts import TEXTS, _tiny_codec_file, tiny_codec_args  # noqa: E402
-from tts_data import voice_prompt_codes  # noqa: E402
-from tts_model import build_model  # noqa: E402
-
-from vox_edge.runtime.tokenizer import TekkenTokenizer  # noqa: E402
 
 pytestmark = pytest.mark.slow  # two tiny bundle exports: ~1 min on 2 cores
 
@@ -30,9 +28,9 @@ VOICE_CLIP = "tr000007"
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """A tiny stage-3 state on a tiny codec's codes, written as a release checkpoint and as fp32 / int8 bundles."""
-    import export_checkpoint
-    from tts_codec import load_codec, save_compact_like
-    from tts_codes import write_shard
+    from training.ship import export_checkpoint
+    from training.tts.codec import load_codec, save_compact_like
+    from training.tts.codes import write_shard
 
     from vox_edge.export.bundle import export_bundle
 
@@ -78,7 +76,7 @@ def _bf16(t: torch.Tensor) -> torch.Tensor:
 
 
 def test_fp32_bundle_gives_the_checkpoint_back_exactly(exported):
-    from bundle_recover import recover
+    from training.ship.bundle_recover import recover
 
     _, state, codec, codes, bundles = exported
     rec = recover(bundles["fp32"], codes, voice_clip="")  # no hint: the voice clip is found by matching
@@ -91,7 +89,7 @@ def test_fp32_bundle_gives_the_checkpoint_back_exactly(exported):
 
 
 def test_int8_bundle_gives_weights_within_half_a_step(exported):
-    from bundle_recover import recover
+    from training.ship.bundle_recover import recover
 
     from vox_edge.export.onnx_utils import INT8_WEIGHT_MAX
 
@@ -111,9 +109,9 @@ def test_int8_bundle_gives_weights_within_half_a_step(exported):
 
 
 def test_recovered_state_trains_on(exported, tmp_path):
-    """What the recovery is for: `tts_train.py --init` (and a resume from it as last.pt) accept the file."""
-    import tts_train
-    from bundle_recover import main
+    """What the recovery is for: `tts/train.py --init` (and a resume from it as last.pt) accept the file."""
+    from training.tts import train as tts_train
+    from training.ship.bundle_recover import main
 
     tmp, state, _, codes, bundles = exported
     out = tmp_path / "rec.pt"
@@ -132,8 +130,8 @@ def test_recovered_state_trains_on(exported, tmp_path):
 
 
 def test_codec_decoder_comes_back_and_decodes_like_the_bundle(exported):
-    from bundle_recover import recover_codec
-    from tts_codec import from_weights
+    from training.ship.bundle_recover import recover_codec
+    from training.tts.codec import from_weights
 
     tmp, _, codec, _, bundles = exported
     rec = recover_codec(bundles["fp32"], tmp / "codec.pt")
@@ -149,8 +147,8 @@ def test_codec_decoder_comes_back_and_decodes_like_the_bundle(exported):
 
 
 def test_refusals_name_the_fix(exported, tmp_path):
-    from bundle_recover import RecoverError, recover, recover_codec
-    from tts_codec import load_codec, save_compact_like
+    from training.ship.bundle_recover import RecoverError, recover, recover_codec
+    from training.tts.codec import load_codec, save_compact_like
 
     tmp, _, _, codes, bundles = exported
     with pytest.raises(RecoverError, match="manifest.json"):

@@ -1,15 +1,10 @@
-"""training/ckpt_io.py: atomic checkpoint writes and the gzip-compressed compact format."""
+"""training/common/ckpt_io.py: atomic checkpoint writes and the gzip-compressed compact format."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-
-import ckpt_io  # noqa: E402
+from training.common import ckpt_io
 
 
 def test_compressed_round_trip_is_smaller_and_deterministic(tmp_path):

@@ -1,10 +1,9 @@
-"""training/codec_ctc.py (phonetic semantic codes) and its wiring into codec_train.py's Trainer."""
+"""training/codec/ctc.py (phonetic semantic codes) and its wiring into codec/train.py's Trainer."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,9 @@ import pytest
 import soundfile as sf
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-
-import codec_train  # noqa: E402
-from codec_ctc import PHONES, SUB, CTCHead, ctc_loss, greedy, phone_ids  # noqa: E402
-from wer import edit_distance  # noqa: E402
+from training.codec import train as codec_train
+from training.codec.ctc import PHONES, SUB, CTCHead, ctc_loss, greedy, phone_ids
+from training.common.wer import edit_distance
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -137,7 +134,7 @@ def test_cycle_loss_trains_the_decoder_but_never_the_judging_copy(tmp_path, monk
 
 
 def test_latent_hinge_is_zero_within_the_limit_and_pushes_runaway_frames_back():
-    from codec_ctc import latent_hinge
+    from training.codec.ctc import latent_hinge
 
     calm = torch.randn(2, 10, 64)  # RMS ~ 1 per frame
     assert latent_hinge(calm, 4.0).item() == 0.0

@@ -1,16 +1,11 @@
-"""training/codec_gan.py: discriminator shapes, LSGAN / feature-matching losses, and that a few D steps learn."""
+"""training/codec/gan.py: discriminator shapes, LSGAN / feature-matching losses, and that a few D steps learn."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-
-from codec_gan import Discriminators, discriminator_loss, generator_losses  # noqa: E402
+from training.codec.gan import Discriminators, discriminator_loss, generator_losses
 
 
 

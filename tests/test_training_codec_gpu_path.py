@@ -4,20 +4,17 @@ the wall-clock stop saves, period discriminators train, and the Opus pack is a t
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+from training.codec import train as codec_train
+from training.codec.data import TeacherCrops, read_manifest
+from training.codec.pack import pack
 
-import codec_train  # noqa: E402
-from codec_data import TeacherCrops, read_manifest  # noqa: E402
-from codec_pack import pack  # noqa: E402
-from test_training_codec_ctc import _args, _fake_teacher  # noqa: E402
+from test_training_codec_ctc import _args, _fake_teacher
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

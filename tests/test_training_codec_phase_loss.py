@@ -1,20 +1,18 @@
-"""codec_losses.PhaseLoss: relative phase (group delay, instantaneous frequency) of a reconstruction vs its target."""
+"""training/codec/losses.py PhaseLoss: relative phase (group delay, instantaneous frequency) of a reconstruction
+vs its target."""
 
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+from training.codec import train as codec_train
+from training.codec.losses import PhaseLoss, anti_wrap
 
-import codec_train  # noqa: E402
-from codec_losses import PhaseLoss, anti_wrap  # noqa: E402
-from test_training_codec_ctc import _args  # noqa: E402
+from test_training_codec_ctc import _args
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -56,7 +54,7 @@ def test_trainer_adds_the_phase_term_and_logs_it(tmp_path, monkeypatch):
 
 
 def test_phase_swap_takes_magnitude_from_one_side_and_phase_from_the_other():
-    from codec_phase_diag import swap
+    from training.codec.phase_diag import swap
 
     x = _voice(n=9600)[0].double().numpy()
     y = np.roll(x, 7) * 0.5  # another phase (a shift) and another magnitude (half)

@@ -1,21 +1,19 @@
-"""codec_train --warm-start into a deeper decoder (configs/codec_small_d2.json): the trained encoder, codebook and
+"""codec/train.py --warm-start into a deeper decoder (configs/codec_small_d2.json): the trained encoder, codebook and
 decoder layers carry over, the first step does not re-initialise a trained source, so the codes stay the same."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+from training.codec import train as codec_train
+from training.codec.compact import compact
+from training.common.ckpt_io import atomic_save, load as load_ckpt
 
-import codec_train  # noqa: E402
-from codec_compact import compact  # noqa: E402
-from ckpt_io import atomic_save, load as load_ckpt  # noqa: E402
-from test_training_codec_ctc import _args  # noqa: E402
+from test_training_codec_ctc import _args
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

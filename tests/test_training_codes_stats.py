@@ -1,16 +1,12 @@
-"""training/codes_stats.py: the entropies stage-3 cross-entropy is read against."""
+"""training/tts/codes_stats.py: the entropies stage-3 cross-entropy is read against."""
 
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-
-from codes_stats import entropies  # noqa: E402
+from training.tts.codes_stats import entropies
 
 
 def test_a_cycle_is_certain_given_the_previous_code_but_not_alone():

@@ -1,9 +1,8 @@
-"""GTA decoder training: frame-aligned (codes, audio) crops (codec_data.AlignedCodeCrops) and codec_train --gta."""
+"""GTA decoder training: frame-aligned (codes, audio) crops (codec/data.py AlignedCodeCrops) and codec/train.py --gta."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +10,12 @@ import pytest
 import soundfile as sf
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+from training.codec import train as codec_train
+from training.codec.data import AlignedCodeCrops
+from training.tts.codec import fingerprint
+from training.tts.codes import write_shard
 
-import codec_train  # noqa: E402
-from codec_data import AlignedCodeCrops  # noqa: E402
-from test_training_codec_ctc import _args  # noqa: E402
-from tts_codec import fingerprint  # noqa: E402
-from tts_codes import write_shard  # noqa: E402
+from test_training_codec_ctc import _args
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -98,6 +96,6 @@ def test_trainer_with_gta_trains_the_decoder_on_stage3_codes_only_when_they_fit(
     again.maybe_reload_gta()
     assert again.gta is old  # same stage-3 step: nothing to do
     meta = json.loads((tmp_path / "gta" / "meta.json").read_text())
-    (tmp_path / "gta" / "meta.json").write_text(json.dumps({**meta, "tts_step": 8}))  # tts_gta.py wrote newer codes
+    (tmp_path / "gta" / "meta.json").write_text(json.dumps({**meta, "tts_step": 8}))  # tts/gta.py wrote newer codes
     again.maybe_reload_gta()
     assert again.gta is not old and again.gta_step == 8 and again.gta.rng_state() == old.rng_state()

@@ -1,20 +1,17 @@
-"""training/lexicon_build.py: CMUdict's ARPAbet in misaki's alphabet, and which of its words the lexicon takes."""
+"""training/corpus/lexicon_build.py: CMUdict's ARPAbet in misaki's alphabet, and which of its words the lexicon takes."""
 
 from __future__ import annotations
 
 import gzip
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from training.corpus import lexicon_build
+from vox_edge.runtime.text.lexicon import Lexicon
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "training"))
-
-import lexicon_build  # noqa: E402
-
-from vox_edge.runtime.text.lexicon import Lexicon  # noqa: E402
 
 
 @pytest.mark.parametrize("arpa, misaki", [

@@ -1,14 +1,10 @@
-"""training/teacher.py: manifest bookkeeping (the Kokoro teacher itself runs only in its own venv)."""
+"""training/teacher/generate.py: manifest bookkeeping (the Kokoro teacher itself runs only in its own venv)."""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-
-import teacher  # noqa: E402
+from training.teacher import generate as teacher
 
 
 def test_drop_rows_removes_only_the_given_ids_of_that_voice(tmp_path):

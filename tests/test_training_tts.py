@@ -1,4 +1,4 @@
-"""Stage 3 of the training recipe (training/tts_*.py, tokenizer_train.py, export_checkpoint.py) and the quality
+"""Stage 3 of the training recipe (training/tts/*.py, training/ship/*.py) and the quality
 benchmark's pure parts, on tiny random models and synthetic data: no teacher audio, no codec training needed."""
 
 from __future__ import annotations
@@ -11,18 +11,15 @@ import numpy as np
 import pytest
 import torch
 
+from training.tts import config as tts_config
+from training.tts import vocab as tokenizer_train
+from training.tts.data import Batcher, collate, synthetic_examples, voice_prompt_codes
+from training.tts.model import build_model, compute_losses, frame_hiddens
+from vox_edge.config import END_AUDIO, N_AUDIO_SPECIAL
+from vox_edge.export.synthetic_params import make_params
+from vox_edge.runtime.tokenizer import TekkenTokenizer
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "training"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import tokenizer_train  # noqa: E402
-import tts_config  # noqa: E402
-from tts_data import Batcher, collate, synthetic_examples, voice_prompt_codes  # noqa: E402
-from tts_model import build_model, compute_losses, frame_hiddens  # noqa: E402
-
-from vox_edge.config import END_AUDIO, N_AUDIO_SPECIAL  # noqa: E402
-from vox_edge.export.synthetic_params import make_params  # noqa: E402
-from vox_edge.runtime.tokenizer import TekkenTokenizer  # noqa: E402
 
 TEXTS = [
     "In two hundred fifty meters, turn slightly right.", "The speed limit is forty-five kilometers per hour.",
@@ -164,7 +161,7 @@ def _model_and_batch(tekken, n: int):
 
 
 def test_attention_recorder_leaves_the_model_unchanged_and_sees_rows_that_sum_to_one(tekken):
-    from tts_model import frame_hiddens, record_attention
+    from training.tts.model import frame_hiddens, record_attention
 
     model, b, voice = _model_and_batch(tekken, 3)
     with torch.no_grad():
@@ -179,7 +176,7 @@ def test_attention_recorder_leaves_the_model_unchanged_and_sees_rows_that_sum_to
 
 
 def test_guided_attention_loss_is_zero_on_the_diagonal_and_large_off_it(tekken):
-    from tts_model import guided_attention_loss
+    from training.tts.model import guided_attention_loss
 
     tk, params, exs, voice = _setup(tekken)
     b = collate(exs[:2], len(voice), tk.tts_ids)
@@ -203,7 +200,7 @@ def test_guided_attention_loss_is_zero_on_the_diagonal_and_large_off_it(tekken):
 def test_guided_weight_holds_then_decays_to_zero():
     from types import SimpleNamespace
 
-    from tts_train import guided_weight
+    from training.tts.train import guided_weight
 
     a = SimpleNamespace(guided_weight=2.0, guided_layers=(1,), guided_steps=100)
     assert [guided_weight(s, a) for s in (0, 100, 150, 200, 500)] == [2.0, 2.0, 1.0, 0.0, 0.0]
@@ -213,7 +210,7 @@ def test_guided_weight_holds_then_decays_to_zero():
 # ---------------------------------------------------------------- training loop, resume, export
 @pytest.fixture(scope="module")
 def trained(tekken, tmp_path_factory):
-    import tts_train
+    from training.tts import train as tts_train
 
     out = tmp_path_factory.mktemp("tts")
     cfg = out / "codec.json"
@@ -243,7 +240,7 @@ def test_training_loss_falls_and_resume_continues(trained):
 
 
 def _tiny_codec_file(path: Path, args: dict) -> None:
-    from tts_codec import LoadedCodec, codec_config, fingerprint, save_compact_like
+    from training.tts.codec import LoadedCodec, codec_config, fingerprint, save_compact_like
 
     from vox_edge.export.reference.codec import AudioTokenizer
     from vox_edge.export.reference.codec_encoder import AudioEncoder
@@ -260,7 +257,7 @@ def _tiny_codec_file(path: Path, args: dict) -> None:
 
 
 def test_codec_round_trip_through_the_compact_format(tmp_path):
-    from tts_codec import load_codec
+    from training.tts.codec import load_codec
 
     _tiny_codec_file(tmp_path / "codec.pt", tiny_codec_args())
     c = load_codec(str(tmp_path / "codec.pt"))
@@ -272,15 +269,15 @@ def test_codec_round_trip_through_the_compact_format(tmp_path):
 
 
 def test_val_ids_are_the_codec_held_out_clips():
-    codec_data = pytest.importorskip("codec_data")  # the codec stage's module, when present
-    from tts_data import VAL_IDS
+    codec_data = pytest.importorskip("training.codec.data")  # the codec stage's module, when present
+    from training.tts.data import VAL_IDS
 
     assert VAL_IDS == frozenset(codec_data.HELDOUT_IDS)
 
 
 def test_export_writes_the_release_format(trained, tmp_path):
-    import export_checkpoint
-    from tts_codec import load_codec
+    from training.ship import export_checkpoint
+    from training.tts.codec import load_codec
 
     from vox_edge.export.checkpoint import Checkpoint, load_reference_model
     from vox_edge.export.safetensors_io import read_header
@@ -325,10 +322,10 @@ def test_export_refuses_another_codec(trained, tmp_path):
     state["codec"]["fingerprint"] = "0123456789abcdef"
     torch.save(state, tmp_path / "last.pt")
     _tiny_codec_file(tmp_path / "codec.pt", json.loads(cfg.read_text())["audio_tokenizer_args"])
-    import export_checkpoint
+    from training.ship import export_checkpoint
 
     argv = sys.argv
-    sys.argv = ["export_checkpoint.py", "--tts", str(tmp_path / "last.pt"), "--codec", str(tmp_path / "codec.pt"),
+    sys.argv = ["ship/export_checkpoint.py", "--tts", str(tmp_path / "last.pt"), "--codec", str(tmp_path / "codec.pt"),
                 "--out", str(tmp_path / "ckpt")]
     try:
         with pytest.raises(SystemExit, match="trained on codes of"):
@@ -340,8 +337,8 @@ def test_export_refuses_another_codec(trained, tmp_path):
 
 @pytest.mark.slow
 def test_exported_checkpoint_becomes_an_int8_bundle_that_speaks(trained, tmp_path):
-    import export_checkpoint
-    from tts_codec import load_codec
+    from training.ship import export_checkpoint
+    from training.tts.codec import load_codec
 
     import vox_edge.runtime as rt
     from vox_edge.export.bundle import export_bundle
@@ -359,7 +356,7 @@ def test_exported_checkpoint_becomes_an_int8_bundle_that_speaks(trained, tmp_pat
 
 def _resume_trained(trained, tekken, *extra: str):
     """A Trainer on the trained tiny model (resumed from its last.pt; nothing is written unless it saves)."""
-    import tts_train
+    from training.tts import train as tts_train
 
     out, _, _, cfg = trained
     return tts_train.Trainer(tts_train.parser().parse_args(
@@ -368,7 +365,7 @@ def _resume_trained(trained, tekken, *extra: str):
 
 
 def test_gta_codes_are_valid_deterministic_and_independent_of_batching(trained, tekken):
-    import tts_gta
+    from training.tts import gta as tts_gta
 
     cfg = trained[3]
     tr = _resume_trained(trained, tekken)
@@ -393,7 +390,7 @@ def test_gta_codes_are_valid_deterministic_and_independent_of_batching(trained, 
 
 
 def test_own_acoustic_inputs_swap_only_acoustic_inputs_of_the_chosen_clips(tekken):
-    from tts_data import own_acoustic_inputs
+    from training.tts.data import own_acoustic_inputs
 
     tk, _, exs, voice = _setup(tekken)
     tok_ids, exs, n_ac = tk.tts_ids, exs[:4], exs[0].codes.shape[1] - 1
@@ -417,7 +414,7 @@ def test_own_acoustic_inputs_swap_only_acoustic_inputs_of_the_chosen_clips(tekke
 
 
 def test_trainer_feeds_own_inputs_only_from_codes_of_its_codec(trained, tekken, tmp_path):
-    from tts_codes import write_shard
+    from training.tts.codes import write_shard
 
     tr = _resume_trained(trained, tekken, "--batch-tokens", "600")
     for name, fp in (("bad", "0" * 16), ("good", tr.codec_info["fingerprint"])):
@@ -431,7 +428,7 @@ def test_trainer_feeds_own_inputs_only_from_codes_of_its_codec(trained, tekken, 
                          "--own-inputs-p", "1")
     row = tr.train_step()  # in memory only: the fixture's last.pt is not rewritten
     assert row["own_inputs"] == row["batch"] and np.isfinite(float(row["loss"]))
-    # a newer set swapped in by tts_gta.py is taken at the next check; the same set is not re-read
+    # a newer set swapped in by tts/gta.py is taken at the next check; the same set is not re-read
     first = tr.own
     tr.maybe_reload_own()
     assert tr.own is first
@@ -446,7 +443,7 @@ def test_trainer_feeds_own_inputs_only_from_codes_of_its_codec(trained, tekken, 
 
 
 def test_diagnose_modes_force_what_they_say(trained, tekken):
-    import tts_diagnose
+    from training.tts import diagnose as tts_diagnose
 
     tr = _resume_trained(trained, tekken)
     tr.model.eval()
@@ -465,8 +462,8 @@ def test_diagnose_modes_force_what_they_say(trained, tekken):
 def test_weight_ema_follows_training_and_is_what_eval_and_export_read(trained, tekken, tmp_path):
     import shutil
 
-    import export_checkpoint
-    import tts_train
+    from training.ship import export_checkpoint
+    from training.tts import train as tts_train
 
     out = tmp_path / "run"
     shutil.copytree(trained[0], out, ignore=shutil.ignore_patterns("samples"))
@@ -487,7 +484,7 @@ def test_weight_ema_follows_training_and_is_what_eval_and_export_read(trained, t
     again = tts_train.Trainer(tts_train.parser().parse_args(args + ["--ema-decay", "0.5"]))  # a resume with an EMA
     assert torch.equal(again.ema["norm.weight"], tr.ema["norm.weight"]) and again.step == tr.step
     assert again.batcher.state() == tr.batcher.state() and torch.equal(again.gen.get_state(), tr.gen.get_state())
-    from tts_codec import load_codec
+    from training.tts.codec import load_codec
 
     from vox_edge.export.onnx_utils import TensorReader
 
@@ -499,7 +496,7 @@ def test_weight_ema_follows_training_and_is_what_eval_and_export_read(trained, t
 
 
 def test_warm_start_under_another_vocabulary_keeps_all_but_the_new_text_rows(trained, tekken, tmp_path):
-    import tts_train
+    from training.tts import train as tts_train
 
     chars = tmp_path / "tekken_chars.json"  # bytes only: 64 specials + 256 byte tokens, no merges
     chars.write_text(json.dumps(tokenizer_train.build_tekken(TEXTS, vocab_size=320, num_special=64)), encoding="utf-8")
@@ -519,8 +516,8 @@ def test_warm_start_under_another_vocabulary_keeps_all_but_the_new_text_rows(tra
 def test_warm_start_into_a_deeper_model_adds_identity_layers(trained, tekken, tmp_path, monkeypatch):
     """--dims deep from a shallower run: the new blocks start as the identity, so the deeper model computes what
     its source did (same hidden states), and the new blocks still train."""
-    import tts_config
-    import tts_train
+    from training.tts import config as tts_config
+    from training.tts import train as tts_train
 
     out, _, _, cfg = trained
     args = ["--synthetic", "24", "--dims", "tiny", "--tekken", str(tekken[0]), "--codec-config", str(cfg),
@@ -544,7 +541,7 @@ def test_warm_start_into_a_deeper_model_adds_identity_layers(trained, tekken, tm
 
 
 def test_sweep_settings_and_free_running_synthesis(trained, tekken):
-    import tts_sweep
+    from training.tts import sweep as tts_sweep
     from vox_edge.runtime.tokenizer import TekkenTokenizer
 
     from vox_edge.benchmarks.quality_wer import HELDOUT, select
@@ -573,7 +570,7 @@ def test_sweep_settings_and_free_running_synthesis(trained, tekken):
 
 # ---------------------------------------------------------------- quality benchmark (no ASR needed)
 def test_quality_benchmark_selection_and_scoring():
-    import quality_wer
+    from vox_edge.benchmarks import quality_wer
 
     rows = quality_wer.select(str(ROOT / "training" / "corpus" / "heldout.tsv"), 100)
     assert len(rows) == 100 and len({r["id"] for r in rows}) == 100
@@ -591,7 +588,7 @@ def test_quality_benchmark_selection_and_scoring():
 def test_quality_benchmark_pools_seeds_over_all_their_sentences():
     import argparse
 
-    import quality_wer
+    from vox_edge.benchmarks import quality_wer
 
     assert quality_wer.parse_seeds("0,1,2") == [0, 1, 2] and quality_wer.parse_seeds("3") == [3]
     for bad in ("", "1,1", "a"):
@@ -616,7 +613,7 @@ def test_quality_benchmark_pools_seeds_over_all_their_sentences():
 
 
 def test_matched_words_ignore_invented_words_that_wer_counts():
-    from wer import matched_words, wer_counts
+    from training.common.wer import matched_words, wer_counts
 
     ref = "turn left in two hundred meters"
     babble = "thank you turn for watching left in two hundred and fifty meters thank you"
@@ -630,7 +627,7 @@ def test_matched_words_ignore_invented_words_that_wer_counts():
 def test_ship_gates_and_atomic_install(tmp_path):
     from types import SimpleNamespace
 
-    import ship_default
+    from training.ship import default as ship_default
 
     a = SimpleNamespace(max_mb=25.0, max_wer=0.10, max_gap=1.5)
     ok = {"int8_mb": 24.6, "wer_int8": 0.08, "wer_fp32": 0.07}
@@ -670,7 +667,7 @@ def test_ship_gates_and_atomic_install(tmp_path):
 
 
 def test_dropout_hooks_are_training_only_and_removed(tekken):
-    from tts_model import frame_hiddens, residual_dropout
+    from training.tts.model import frame_hiddens, residual_dropout
 
     model, b, voice = _model_and_batch(tekken, 2)
     with torch.no_grad():
@@ -685,7 +682,7 @@ def test_dropout_hooks_are_training_only_and_removed(tekken):
 
 
 def test_smoothed_ce_ignores_forbidden_codes():
-    from tts_model import smoothed_ce
+    from training.tts.model import smoothed_ce
 
     logits = torch.tensor([[2.0, 0.5, float("-inf"), -1.0]])
     tgt = torch.tensor([0])
@@ -695,9 +692,9 @@ def test_smoothed_ce_ignores_forbidden_codes():
 
 
 def test_a_run_with_a_lexicon_encodes_phonemes_keeps_its_lexicon_and_exports_it(trained, tekken, tmp_path):
-    import export_checkpoint
-    import tts_train
-    from tts_codec import load_codec
+    from training.ship import export_checkpoint
+    from training.tts import train as tts_train
+    from training.tts.codec import load_codec
 
     from vox_edge.runtime.text.lexicon import Lexicon
     from vox_edge.runtime.tokenizer import TekkenTokenizer
@@ -741,12 +738,12 @@ def test_a_run_with_a_lexicon_encodes_phonemes_keeps_its_lexicon_and_exports_it(
     assert not (ck2 / "notices").exists()
 
 
-# ---------------------------------------------------------------- travelling to a GPU (tts_compact, tts_pack, gpu_tts.sh)
+# ---------------------------------------------------------------- travelling to a GPU (tts/compact.py, tts/pack.py, tts/gpu.sh)
 def test_compact_state_holds_16_bit_ema_weights_and_resumes_and_warm_starts(trained, tekken, tmp_path):
     import shutil
 
-    import tts_compact
-    import tts_train
+    from training.tts import compact as tts_compact
+    from training.tts import train as tts_train
 
     out = tmp_path / "run"
     shutil.copytree(trained[0], out, ignore=shutil.ignore_patterns("samples"))
@@ -776,7 +773,7 @@ def test_compact_state_holds_16_bit_ema_weights_and_resumes_and_warm_starts(trai
 def test_time_boxed_run_stops_and_its_cosine_spans_the_box(tekken, trained, tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    import tts_train
+    from training.tts import train as tts_train
 
     a = SimpleNamespace(lr=1.0, lr_min=0.1, warmup=10, total_steps=1000)
     assert tts_train.lr_at(5, a, 0.9) == pytest.approx(0.6)  # warm-up is by steps either way
@@ -800,7 +797,7 @@ def test_time_boxed_run_stops_and_its_cosine_spans_the_box(tekken, trained, tmp_
 
 
 def test_batch_moves_to_a_device_whole(tekken):
-    from tts_data import collate
+    from training.tts.data import collate
 
     tk, _, exs, voice = _setup(tekken, n=3)
     b = collate(exs[:2], len(voice), tk.tts_ids)
@@ -812,7 +809,7 @@ def test_batch_moves_to_a_device_whole(tekken):
 
 
 def test_deep_dims_differ_only_in_backbone_depth():
-    import tts_config
+    from training.tts import config as tts_config
 
     assert tts_config.DEEP_DIMS["n_layers"] > tts_config.DIMS["n_layers"]
     assert {k: v for k, v in tts_config.DEEP_DIMS.items() if k != "n_layers"} == \
@@ -820,7 +817,7 @@ def test_deep_dims_differ_only_in_backbone_depth():
 
 
 def test_pack_keeps_only_the_manifest_rows_training_acts_on(tmp_path):
-    import tts_pack
+    from training.tts import pack as tts_pack
 
     rows = [{"id": "a", "norm": "same text", "rejected": False, "dur": 1.0},
             {"id": "b", "norm": "spoken otherwise", "dur": 2.0},

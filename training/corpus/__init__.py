@@ -1,0 +1,1 @@
+"""Stage 1, text: the corpus (make.py; the data lives beside it) and the pronunciation lexicon (lexicon_build.py)."""
