@@ -50,7 +50,7 @@ _CURRENCIES = {
     "EUR": ("يورو", "يورو", "سنت", "سنت", "m"), "$": ("دولار", "دولار", "سنت", "سنت", "m"),
     "USD": ("دولار", "دولار", "سنت", "سنت", "m"),
 }
-_ABBREVIATIONS = {"د.": "الدكتور", "م.": "المهندس", "ص.ب": "صندوق البريد", "ت:": "هاتف"}
+_ABBREVIATIONS = {"د.": "الدكتور", "ص.ب": "صندوق البريد"}
 KIT = Kit(
     lang="ar", cardinal=nums.cardinal, ordinal=lambda n, g="m", short=False: nums.ordinal(n, g), year=nums.year,
     digits=nums.DIGITS, point="فاصلة", minus="سالب", range_word="إلى", months=MONTHS, date=_date, time=_time,

@@ -62,6 +62,7 @@ class Kit:
     final_abbreviations: frozenset[str] = frozenset()  # abbreviations whose period may end the sentence
     road_names: dict[str, str] = field(default_factory=dict)  # "SS" -> "strada statale"
     phone_pairs: bool = False
+    phone_extra: str = ""  # more phone number shapes, as "|pattern" (Italian mobiles: "333 1234567")
     year_cues: tuple[str, ...] = ()  # words after which 1100-1999 is a year (where years differ from numbers)
     native_digits: str = ""
     passes: Passes = ()  # the kit's own passes, run after native digits
@@ -136,16 +137,18 @@ class Rules:
             self.abbr_lookup = {regex.sub(r"\s", "", a): v for a, v in k.abbreviations.items()}
         self.phone = regex.compile(
             r"(?<![\w+.,-])(?:\+[0-9]{1,3}(?:[ .-]?\(?[0-9]{1,5}\)?){2,6}|0[0-9](?:[ .][0-9]{2}){4}"
-            r"|0[0-9]{2,4}[ /-][0-9]{3,8}(?:[ -][0-9]{2,6})?)(?![\w-]|[.,][0-9])")
+            r"|0[0-9]{2,4}[ /-][0-9]{3,8}(?:[ -][0-9]{2,6})?"
+            + ("" if k.space_groups else r"|[6-9][0-9]{2} [0-9]{3} [0-9]{3}") + k.phone_extra + r")(?![\w-]|[.,][0-9])")
         months = {m.lower(): i for i, m in enumerate(k.months, 1)} | {a.lower(): i for a, i in k.month_abbr.items()}
         self.months = months
+        self.full_months = frozenset(m.lower() for m in k.months)
         month_alt = _alternation(months)
         self.iso = regex.compile(r"(?<![\w.-])([0-9]{4})-([0-9]{2})-([0-9]{2})(?![\w-]|\.[0-9])")
         self.num_date = regex.compile(
             r"(?<![\w./-])([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![\w/-]|[.,][0-9])")
         self.short_date = regex.compile(r"(?<![\w./-])([0-9]{1,2})\.([0-9]{1,2})\.(?![\w]|[.,]?[0-9])")
         self.day_month = regex.compile(
-            rf"(?<![\w.,])([0-9]{{1,2}})(?:\.|er|º|°|ª)?(\s(?:de\s)?)((?i:{month_alt}))\b\.?", regex.V0)
+            rf"(?<![\w.,])([0-9]{{1,2}})(?:\.|er|º|°|ª)?(\s(?:de\s)?)((?i:{month_alt}))\b(\.?)", regex.V0)
         self.month_year = regex.compile(rf"\b((?i:{month_alt}))\.?(\s(?:de\s|del\s)?)([0-9]{{4}})(?![\w]|[.,][0-9])")
         clocks = [*k.clock_patterns,
                   r"(?<![\w:.,])(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])(?::[0-5][0-9])?(?![\w:]|[.,][0-9])"]
@@ -230,14 +233,19 @@ class Rules:
 
         def short(m: regex.Match) -> str:
             d, mo = int(m.group(1)), int(m.group(2))
-            return pad(m, k.date(d, mo, None, self._prev(m.string, m.start()))) if valid(d, mo, None) else m.group()
+            if not valid(d, mo, None):
+                return m.group()
+            rest = m.string[m.end():].lstrip()
+            end = "." if not rest or rest[0].isupper() else ""  # "am 24.12." at a sentence end keeps its period
+            return pad(m, k.date(d, mo, None, self._prev(m.string, m.start()))) + end
 
         def day_month(m: regex.Match) -> str:
             d, mo = int(m.group(1)), self.months[m.group(3).lower()]
             if not valid(d, mo, None):
                 return m.group()
             day = k.day(d, self._prev(m.string, m.start())) if k.day else k.cardinal(d, k.count_gender)
-            return day + m.group(2) + k.months[mo - 1]
+            full = m.group(3).lower() in self.full_months  # "8 mars." keeps its sentence end, "8 janv." does not
+            return day + m.group(2) + k.months[mo - 1] + (m.group(4) if full else "")
 
         def month_year(m: regex.Match) -> str:
             return k.months[self.months[m.group(1).lower()] - 1] + m.group(2) + k.year(int(m.group(3)))
@@ -284,6 +292,8 @@ class Rules:
                 return pad(m, k.money_format.format(main=main, cents=cents_words, sub=sub))
             if frac:
                 return pad(m, f"{k.number(m.group('a'))} {many}")
+            if k.unit_after_one and whole == "1":
+                return pad(m, f"{name} {k.cardinal(1, gender)}")
             return pad(m, f"{k.integer(whole, gender)} {name}")
         t = self.money_pre.sub(repl, t)
         return self.money_post.sub(repl, t)
@@ -327,11 +337,6 @@ class Rules:
 
     def numbers(self, t: str) -> str:
         k = self.kit
-        if k.year_cues:
-            def year(m: regex.Match) -> str:
-                prev = self._prev(m.string, m.start())
-                return pad(m, k.year(int(m.group(1)))) if prev in k.year_cues else m.group()
-            t = self.year.sub(year, t)
 
         def rng(m: regex.Match) -> str:
             a, b = m.group(1), m.group(2)
@@ -339,6 +344,11 @@ class Rules:
                 return pad(m, f"{k.year(int(a))} {k.range_word} {k.year(int(b))}")
             return pad(m, f"{k.number(a)} {k.range_word} {k.number(b)}")
         t = self.range.sub(rng, t)
+        if k.year_cues:
+            def year(m: regex.Match) -> str:
+                prev = self._prev(m.string, m.start())
+                return pad(m, k.year(int(m.group(1)))) if prev in k.year_cues else m.group()
+            t = self.year.sub(year, t)
         t = self.cardinal.sub(lambda m: pad(m, k.number((m.group("sign") or "") + m.group("n"), self._gender(m))), t)
         return self.any_digits.sub(lambda m: pad(m, k.integer(m.group())), t)
 

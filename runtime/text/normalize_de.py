@@ -66,7 +66,7 @@ def _noun_gender(word: str) -> str | None:
 
 
 _FEMININE = frozenset("ausfahrt fahrt nacht person stunde minute sekunde woche tankstelle ladestation "
-                      "straße spur haltestelle".split())
+                      "straße spur haltestelle nachricht".split())
 _KM_H = ("Kilometer pro Stunde", "Kilometer pro Stunde", "m")
 _UNITS = {
     "km/h": _KM_H, "km/std": _KM_H, "m/s": ("Meter pro Sekunde", "Meter pro Sekunde", "m"),
@@ -76,19 +76,19 @@ _UNITS = {
     "kWh/100km": ("Kilowattstunde auf hundert Kilometer", "Kilowattstunden auf hundert Kilometer", "f"),
     "km": ("Kilometer", "Kilometer", "m"), "m": ("Meter", "Meter", "m"), "cm": ("Zentimeter", "Zentimeter", "m"),
     "mm": ("Millimeter", "Millimeter", "m"), "m²": ("Quadratmeter", "Quadratmeter", "m"),
-    "kg": ("Kilogramm", "Kilogramm", "n"), "g": ("Gramm", "Gramm", "n"), "t": ("Tonne", "Tonnen", "f"),
+    "kg": ("Kilogramm", "Kilogramm", "m"), "g": ("Gramm", "Gramm", "m"), "t": ("Tonne", "Tonnen", "f"),
     "l": ("Liter", "Liter", "m"), "L": ("Liter", "Liter", "m"), "ml": ("Milliliter", "Milliliter", "m"),
     "h": ("Stunde", "Stunden", "f"), "Std.": ("Stunde", "Stunden", "f"), "Min.": ("Minute", "Minuten", "f"),
     "min": ("Minute", "Minuten", "f"), "s": ("Sekunde", "Sekunden", "f"), "Sek.": ("Sekunde", "Sekunden", "f"),
-    "kW": ("Kilowatt", "Kilowatt", "n"), "kWh": ("Kilowattstunde", "Kilowattstunden", "f"),
-    "W": ("Watt", "Watt", "n"), "V": ("Volt", "Volt", "n"), "bar": ("Bar", "Bar", "n"),
-    "°C": ("Grad", "Grad", "n"), "° C": ("Grad", "Grad", "n"), "°": ("Grad", "Grad", "n"),
-    "%": ("Prozent", "Prozent", "n"), "PS": ("PS", "PS", "n"), "GB": ("Gigabyte", "Gigabyte", "n"),
+    "kW": ("Kilowatt", "Kilowatt", "m"), "kWh": ("Kilowattstunde", "Kilowattstunden", "f"),
+    "W": ("Watt", "Watt", "m"), "V": ("Volt", "Volt", "m"), "bar": ("Bar", "Bar", "m"),
+    "°C": ("Grad", "Grad", "m"), "° C": ("Grad", "Grad", "m"), "°": ("Grad", "Grad", "m"),
+    "%": ("Prozent", "Prozent", "m"), "PS": ("PS", "PS", "m"), "GB": ("Gigabyte", "Gigabyte", "m"),
 }
 _CURRENCIES = {
     "€": ("Euro", "Euro", "Cent", "Cent", "m"), "EUR": ("Euro", "Euro", "Cent", "Cent", "m"),
     "$": ("Dollar", "Dollar", "Cent", "Cent", "m"), "USD": ("Dollar", "Dollar", "Cent", "Cent", "m"),
-    "£": ("Pfund", "Pfund", "Penny", "Pence", "n"), "CHF": ("Franken", "Franken", "Rappen", "Rappen", "m"),
+    "£": ("Pfund", "Pfund", "Penny", "Pence", "m"), "CHF": ("Franken", "Franken", "Rappen", "Rappen", "m"),
     "Fr.": ("Franken", "Franken", "Rappen", "Rappen", "m"),
 }
 _ABBREVIATIONS = {
@@ -98,7 +98,7 @@ _ABBREVIATIONS = {
     "Hr.": "Herr", "Fr.": "Frau", "inkl.": "inklusive", "zzgl.": "zuzüglich", "ggf.": "gegebenenfalls",
     "evtl.": "eventuell", "max.": "maximal", "mind.": "mindestens", "Tel.": "Telefon", "Pl.": "Platz",
     "u. U.": "unter Umständen", "vgl.": "vergleiche", "St.": "Sankt", "LKW": "Lkw", "PKW": "Pkw",
-    "ADAC": "A D A C", "ICE": "I C E", "ÖPNV": "Ö P N V",
+    "Ca.": "circa", "Mio.": "Millionen", "Mrd.": "Milliarden", "ADAC": "A D A C", "ICE": "I C E", "ÖPNV": "Ö P N V",
 }
 KIT = Kit(
     lang="de", cardinal=nums.cardinal, ordinal=lambda n, g="m", short=False: nums.ordinal(n), year=nums.year,

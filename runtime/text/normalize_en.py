@@ -7,7 +7,7 @@ the last pass as a cardinal, so the output holds no ASCII digits.
 
 Spoken forms follow the project's training corpus (`training/corpus/*.tsv`, column `norm`): the
 distilled model learnt from a teacher reading exactly those forms. Conventions (all documented in
-`text_frontend`'s module docstring too):
+`frontend`'s module docstring too):
 
 * times: "14:30" -> "fourteen thirty", "14:00" -> "fourteen hundred", "09:05" -> "oh nine oh five",
   "00:00" -> "midnight", "9:30" -> "nine thirty", "9:00" -> "nine o'clock",

@@ -54,11 +54,11 @@ _CURRENCIES = {
 _ABBREVIATIONS = {
     "Sr.": "Señor", "Sra.": "Señora", "Srta.": "Señorita", "Dr.": "Doctor", "Dra.": "Doctora", "D.": "Don",
     "Dña.": "Doña", "Avda.": "avenida", "Av.": "avenida", "C/": "calle", "Pza.": "plaza", "Pl.": "plaza",
-    "Ctra.": "carretera", "ctra.": "carretera", "aprox.": "aproximadamente", "etc.": "etcétera", "p. ej.": "por ejemplo",
+    "Ctra.": "carretera", "ctra.": "carretera", "aprox.": "aproximadamente", "Aprox.": "aproximadamente", "etc.": "etcétera", "p. ej.": "por ejemplo",
     "n.º": "número", "nº": "número", "Nº": "número", "núm.": "número", "tel.": "teléfono", "Tel.": "teléfono",
-    "pág.": "página", "izq.": "izquierda", "dcha.": "derecha", "km.": "kilómetro", "S.A.": "sociedad anónima",
+    "pág.": "página", "izq.": "izquierda", "dcha.": "derecha", "S.A.": "sociedad anónima",
     "EE. UU.": "Estados Unidos", "EE.UU.": "Estados Unidos", "GPS": "ge pe ese", "DGT": "de ge te",
-    "RENFE": "Renfe", "AVE": "AVE",
+   
 }
 # Words after a number that are not the noun it counts ("1 para 2"): the number keeps its counting form.
 _NOT_NOUNS = frozenset("para pero como entre hasta desde sobre según durante contra menos más".split())

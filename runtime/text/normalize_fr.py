@@ -33,7 +33,7 @@ def _time(h: int, m: int) -> str:
 
 
 _UNITS = {
-    "km/h": ("kilomètre heure", "kilomètres heure", "m"), "km/h.": ("kilomètre heure", "kilomètres heure", "m"),
+    "km/h": ("kilomètre heure", "kilomètres heure", "m"),
     "m/s": ("mètre par seconde", "mètres par seconde", "m"),
     "l/100 km": ("litre aux cent kilomètres", "litres aux cent kilomètres", "m"),
     "l/100km": ("litre aux cent kilomètres", "litres aux cent kilomètres", "m"),
@@ -60,9 +60,9 @@ _ABBREVIATIONS = {
     "Dr": "Docteur", "Pr": "Professeur", "St": "Saint", "Ste": "Sainte", "av.": "avenue", "Av.": "avenue",
     "bd": "boulevard", "Bd": "boulevard", "bld": "boulevard", "pl.": "place", "rte": "route", "Rte": "route",
     "chem.": "chemin", "env.": "environ", "etc.": "et cetera", "n°": "numéro", "N°": "numéro", "tél.": "téléphone",
-    "Tél.": "téléphone", "p.": "page", "cf.": "voir", "min.": "minimum", "max.": "maximum", "sté": "société",
+    "Tél.": "téléphone", "p.": "page", "cf.": "voir", "sté": "société", "Env.": "environ",
     "RN": "route nationale", "RD": "route départementale", "SNCF": "S N C F", "TGV": "T G V", "RER": "R E R",
-    "GPS": "G P S", "ex.": "par exemple", "c.-à-d.": "c'est-à-dire", "h.": "heures",
+    "GPS": "G P S", "ex.": "par exemple", "c.-à-d.": "c'est-à-dire",
 }
 KIT = Kit(
     lang="fr", cardinal=nums.cardinal, ordinal=lambda n, g="m", short=False: nums.ordinal(n, g), year=nums.year,

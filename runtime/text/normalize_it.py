@@ -41,7 +41,7 @@ def _ordinal_sign(t: str) -> str:
     return _ORDINAL_SIGN.sub(lambda m: nums.ordinal(int(m.group(1))), t) if ("°" in t or "º" in t) else t
 
 
-_ELISION = regex.compile(r"\buna (?=[aeiouàèéìòù])", regex.I)
+_ELISION = regex.compile(r"\buna (?=[aeiouàèéìòù])(?!(?:e|ed|o|a|ad|in|a)\b)", regex.I)
 
 
 def _elision(t: str) -> str:
@@ -83,7 +83,8 @@ KIT = Kit(
     units=_UNITS, currencies=_CURRENCIES, money_format="{main} e {cents} {sub}", count_gender="n", day=_day,
     month_abbr={"genn": 1, "gen": 1, "feb": 2, "febbr": 2, "mar": 3, "apr": 4, "mag": 5, "giu": 6, "lug": 7,
                 "ago": 8, "sett": 9, "set": 9, "ott": 10, "nov": 11, "dic": 12},
-    clock_patterns=(r"(?<=\b(?:alle|dalle|ore|entro le) )(?P<h>[01]?[0-9]|2[0-4])[.:](?P<m>[0-5][0-9])(?![\w]|[.,][0-9])",),
+    phone_extra=r"|3[0-9]{2} [0-9]{6,7}",
+    clock_patterns=(r"(?<=\b(?i:alle|dalle|ore|entro le) )(?P<h>[01]?[0-9]|2[0-4])[.:](?P<m>[0-5][0-9])(?![\w]|[.,][0-9])",),
     ordinal_suffixes={"º": ("m", False), "ª": ("f", False), "°": ("m", False)},
     abbreviations=_ABBREVIATIONS, final_abbreviations=frozenset({"ecc."}),
     road_names={"SS": "strada statale", "SR": "strada regionale", "SP": "strada provinciale"},

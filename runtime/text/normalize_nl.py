@@ -47,8 +47,8 @@ _ABBREVIATIONS = {
     "bijv.": "bijvoorbeeld", "bv.": "bijvoorbeeld", "ca.": "circa", "d.w.z.": "dat wil zeggen", "enz.": "enzovoort",
     "nr.": "nummer", "Nr.": "nummer", "str.": "straat", "dhr.": "de heer", "Dhr.": "de heer", "mevr.": "mevrouw",
     "Mevr.": "mevrouw", "mw.": "mevrouw", "tel.": "telefoon", "o.a.": "onder andere", "m.b.v.": "met behulp van",
-    "i.p.v.": "in plaats van", "z.s.m.": "zo snel mogelijk", "max.": "maximaal", "min.": "minimaal",
-    "St.": "Sint", "NS": "N S", "ANWB": "A N W B", "km.": "kilometer", "wo.": "woensdag",
+    "i.p.v.": "in plaats van", "z.s.m.": "zo snel mogelijk", "Ca.": "circa", "Bijv.": "bijvoorbeeld",
+    "St.": "Sint", "NS": "N S", "ANWB": "A N W B", "wo.": "woensdag",
 }
 KIT = Kit(
     lang="nl", cardinal=nums.cardinal, ordinal=lambda n, g="n", short=False: nums.ordinal(n), year=nums.year,
@@ -60,7 +60,7 @@ KIT = Kit(
     ordinal_suffixes={"e": ("n", False), "de": ("n", False), "ste": ("n", False), "ᵉ": ("n", False)},
     abbreviations=_ABBREVIATIONS, final_abbreviations=frozenset({"enz.", "ca."}),
     year_cues=("in", "sinds", "tot", "vanaf", "jaar", "anno", "van", "uit", "rond"),
-    street_suffix="straat",
+    street_suffix="straat", phone_extra=r"|06[ -]?[0-9]{8}",
     symbols={"&": "en", "+": "plus", "%": "procent", "°": "graden", "=": "is gelijk aan"},
 )
 normalize_nl = Rules(KIT)

@@ -53,9 +53,9 @@ _CURRENCIES = {
 }
 _ABBREVIATIONS = {
     "Sr.": "Senhor", "Sra.": "Senhora", "Dr.": "Doutor", "Dra.": "Doutora", "Av.": "avenida", "av.": "avenida",
-    "R.": "rua", "Pç.": "praça", "Pça.": "praça", "Rod.": "rodovia", "Est.": "estrada", "aprox.": "aproximadamente",
+    "R.": "rua", "Pç.": "praça", "Pça.": "praça", "Rod.": "rodovia", "Est.": "estrada", "aprox.": "aproximadamente", "Aprox.": "aproximadamente",
     "etc.": "etcétera", "p. ex.": "por exemplo", "nº": "número", "n.º": "número", "Nº": "número", "tel.": "telefone",
-    "Tel.": "telefone", "pág.": "página", "km.": "quilômetro", "S.A.": "sociedade anônima", "Ltda.": "limitada",
+    "Tel.": "telefone", "pág.": "página", "S.A.": "sociedade anônima", "Ltda.": "limitada",
     "Sto.": "Santo", "Sta.": "Santa", "GPS": "gê pê esse",
 }
 KIT = Kit(
@@ -69,7 +69,7 @@ KIT = Kit(
                       "°": ("m", False), ".o": ("m", False), ".a": ("f", False)},
     abbreviations=_ABBREVIATIONS, final_abbreviations=frozenset({"etc."}),
     feminine_nouns=frozenset("hora horas pessoa pessoas saída saídas semana semanas rua ruas vez vezes vaga vagas "
-                             "estação estações parada paradas noite noites faixa faixas".split()),
+                             "estação estações parada paradas noite noites faixa faixas mensagem mensagens".split()),
     symbols={"&": "e", "+": "mais", "%": "por cento", "°": "graus", "=": "igual a"},
 )
 normalize_pt = Rules(KIT)

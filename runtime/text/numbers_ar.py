@@ -49,6 +49,9 @@ def _scaled(count: int, names: tuple[str, str, str, str]) -> str:
 
 
 def cardinal(n: int, gender: str = "m") -> str:
+    """gender "f" changes one and two only (واحدة, اثنتان: after a feminine noun); the rest is the counting form."""
+    if gender == "f" and n in (1, 2):
+        return "واحدة" if n == 1 else "اثنتان"
     if n < 0:
         return "سالب " + cardinal(-n)
     if n >= 10 ** 12:

@@ -1,6 +1,6 @@
 """Italian number words: one word up to the millions (milleduecentotrentaquattro, duemilaventisei).
 
-Tens drop their final vowel before "uno" and "otto" (ventuno, trentotto); a final "tre" after tens is "tré"
+Tens drop their final vowel before "uno" and "otto" (ventuno, trentotto), "cento" before "otto" (centotto); a final "tre" after tens is "tré"
 (ventitré); 1000 = mille, 2000 = duemila; un milione, due milioni (nouns, separate words). Gender: "uno" is
 the counting form, "un" / "una" before a noun. Ordinals: primo ... decimo, then the cardinal + "esimo"
 (undicesimo, ventitreesimo), feminine in "-a".
@@ -31,6 +31,8 @@ def _below_1000(n: int) -> str:
     tail = _below_100(rest) if rest or not hundreds else ""
     if head and rest == 3:
         tail = "tré"
+    if head and tail.startswith("ott"):  # centotto, centottanta
+        head = head[:-1]
     return head + tail
 
 
