@@ -223,6 +223,10 @@ class _Backbone:
         return gb.op("Add", [gb.op("Mul", [x, self.cos], name=tag + "/cos"),
                              gb.op("Mul", [swapped, self.sin], name=tag + "/sin")], name=tag)
 
+    def _cache(self, past: str, new: str, present: str, tag: str) -> str:
+        """The keys (or values) attention reads; here the grown cache, which is also the graph's `present`."""
+        return self.gb.op("Concat", [past, new], outputs=[present], name=tag, axis=2)
+
     def _plain_attention(self, i: int, qkv: str, past_k: str, past_v: str, pk: str, pv: str) -> str:
         cfg, gb = self.cfg, self.gb
         h, kv, hd = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
@@ -236,15 +240,15 @@ class _Backbone:
 
         qh = self._rope(heads(q, h, "q"), tag + "/q_rope")  # [1,H,S,hd]
         kh = self._rope(heads(k, kv, "k"), tag + "/k_rope")  # [1,KV,S,hd]
-        gb.op("Concat", [past_k, kh], outputs=[pk], name=tag + "/cat_k", axis=2)  # [1,KV,T,hd]
-        gb.op("Concat", [past_v, heads(v, kv, "v")], outputs=[pv], name=tag + "/cat_v", axis=2)
+        keys = self._cache(past_k, kh, pk, tag + "/cat_k")  # [1,KV,T,hd]
+        values = self._cache(past_v, heads(v, kv, "v"), pv, tag + "/cat_v")
         # Group the n_rep query heads of each KV head as extra rows: no repeat of K/V needed.
         qg = gb.op("Reshape", [qh, gb.const("shape_group", [0, kv, -1, hd])], name=tag + "/q_group")  # [1,KV,n_rep*S,hd]
         qg = gb.op("Mul", [qg, gb.const("attn_scale", hd ** -0.5, np.float32)], name=tag + "/q_scaled")
-        kt = gb.op("Transpose", [pk], name=tag + "/k_t", perm=[0, 1, 3, 2])  # [1,KV,hd,T]
+        kt = gb.op("Transpose", [keys], name=tag + "/k_t", perm=[0, 1, 3, 2])  # [1,KV,hd,T]
         scores = gb.op("Add", [gb.op("MatMul", [qg, kt], name=tag + "/qk"), self.mask], name=tag + "/masked")
         probs = gb.op("Softmax", [scores], name=tag + "/softmax", axis=-1)  # [1,KV,n_rep*S,T]
-        o = gb.op("MatMul", [probs, pv], name=tag + "/pv")  # [1,KV,n_rep*S,hd]
+        o = gb.op("MatMul", [probs, values], name=tag + "/pv")  # [1,KV,n_rep*S,hd]
         o = gb.op("Reshape", [o, gb.const("shape_unheads", [0, h, -1, hd])], name=tag + "/o_heads")  # [1,H,S,hd]
         o = gb.op("Transpose", [o], name=tag + "/o_bshd", perm=[0, 2, 1, 3])
         return gb.op("Reshape", [o, gb.const("shape_merge", [0, 0, h * hd])], name=tag + "/out")  # [1,S,H*hd]
@@ -264,6 +268,15 @@ class _Backbone:
         values = [gb.input(f"past_key_values.{i}.value", F32, [1, kv, c_dim, hd]) for i in range(n)]
         pasts = list(zip(keys, values))
         self.lengths(x, pasts[0][0], past_length)
+        self.decoder(x, pasts, progress)
+        gb.output("hidden_states", F32, [1, s_dim, d])
+        for kind in ("key", "value"):
+            for i in range(n):
+                gb.output(f"present.{i}.{kind}", F32, [1, kv, t_dim, hd])
+
+    def decoder(self, x: str, pasts: list[tuple[str, str]], progress: Callable[[str], None]) -> None:
+        """The layers from inputs_embeds `x` to `hidden_states` (the I/O is declared by `build`)."""
+        cfg, gb, n = self.cfg, self.gb, self.cfg.n_layers
         normed = self.rms_norm(x, "layers.0.attention_norm.weight", "layers.0.attention_norm")
         t0 = time.perf_counter()
         for i in range(n):
@@ -288,10 +301,6 @@ class _Backbone:
                 self.skip_norm(delta, x, "norm.weight", "norm", out="hidden_states")
             progress(f"backbone [{self.opts.precision}]: layer {i + 1}/{n} written "
                      f"({self.gb.data.nbytes / 2**20:.0f} MiB, {time.perf_counter() - t0:.0f} s)")
-        gb.output("hidden_states", F32, [1, s_dim, d])
-        for kind in ("key", "value"):
-            for i in range(n):
-                gb.output(f"present.{i}.{kind}", F32, [1, kv, t_dim, hd])
 
 
 def export_backbone(ckpt, out_dir: str | Path, options: BackboneOptions | None = None,

@@ -139,16 +139,26 @@ def _swap_into_place(partial: Path, bundle: Path) -> None:
 
 def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision: str = "fp32",
                   per_component: dict[str, str] | None = None, static_shapes: bool = False,
-                  progress: Callable[[str], None] = print, synthesis: dict[str, float] | None = None) -> Path:
+                  progress: Callable[[str], None] = print, synthesis: dict[str, float] | None = None,
+                  target: str | None = None, npu_shapes=None) -> Path:
     """Export every graph, array, voice and the tokenizer (+ lexicon, notices if any) of a checkpoint into `bundle_dir`.
 
     precision: fp32 | fp16 | int8 | int4 for all components; per_component overrides it per component
     ('backbone' / 'acoustic' / 'codec'), e.g. precision="int8", per_component={"codec": "fp32"}.
     Specs may carry options: backbone 'int4-b128', 'int4-acc0', 'int4-asym'; flow/codec see quantize.plan.
     synthesis: the model's measured sampling defaults for the manifest (cfg_alpha, noise_scale); None = reference.
+    target: None (CPU bundle) or an NPU target ('qnn-htp', 'openvino'; export/npu_target.py): fixed-shape QDQ graphs
+    of `npu_shapes` (an npu_target.NpuShapes; default shapes if None), `precision` and `per_component` unused.
     """
     from .backbone_graph import BackboneOptions, export_backbone
 
+    if target:
+        from .npu_target import NpuShapes, check_target
+
+        check_target(target)
+        npu_shapes = npu_shapes or NpuShapes()
+        npu_shapes.validate()
+        precision, per_component, static_shapes = "int8", None, True
     precisions = component_precisions(precision, per_component)
     bundle = Path(bundle_dir)
     problem = synthesis_problem(dict(synthesis or {}))
@@ -162,12 +172,17 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
     try:
         progress(f"[export] {ckpt.path} -> {bundle} ({', '.join(f'{c}={p}' for c, p in precisions.items())})")
         graphs = {}
-        bopts = BackboneOptions.from_spec(precisions["backbone"])
-        if static_shapes:
-            # The runtime feeds the backbone any S (a prompt, then 1 per frame): no fixed-shape backbone in a bundle.
-            progress("[export] note: the backbone stays dynamic-shape (the runtime feeds it prompts and single frames)")
-        graphs["backbone"] = export_backbone(ckpt, partial, bopts, progress=progress)
-        graphs.update(_component_graphs(ckpt, partial, precisions, static_shapes, progress))
+        if target:
+            from .npu_target import export_npu_graphs
+
+            graphs = export_npu_graphs(ckpt, partial, npu_shapes, progress)
+        else:
+            bopts = BackboneOptions.from_spec(precisions["backbone"])
+            if static_shapes:
+                # The runtime feeds this backbone any S (a prompt, then 1 per frame): only --target fixes its shapes.
+                progress("[export] note: the backbone stays dynamic-shape (a fixed-shape one: --target)")
+            graphs["backbone"] = export_backbone(ckpt, partial, bopts, progress=progress)
+            graphs.update(_component_graphs(ckpt, partial, precisions, static_shapes, progress))
         with TensorReader(ckpt.path / WEIGHTS_FILE) as reader:
             arrays = write_arrays(reader, partial, progress)
         voices = write_voices(ckpt, partial)
@@ -198,11 +213,19 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
             "precisions": precisions,
             "static_shapes": static_shapes,
             **({"synthesis": dict(synthesis)} if synthesis else {}),
+            **({"target": {"name": target, "seq_len": npu_shapes.seq_len, "context": npu_shapes.context,
+                           "codec_frames": npu_shapes.codec_frames}} if target else {}),
             "files": file_table(partial),
             "exporter": _versions(),
             "source": {"fingerprint": ckpt.fingerprint(), "dir": ckpt.path.name},
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
+        if target:  # the FP32 fixed-shape bundle runs once (calibration), then its graphs become QDQ in place
+            from .npu_target import quantize_npu_graphs
+
+            _write_json(partial / MANIFEST_FILE, manifest)
+            quantize_npu_graphs(partial, graphs, target, frames=40, progress=progress)
+            manifest["files"] = file_table(partial)
         validate_manifest_dict(manifest, partial)
         _write_json(partial / MANIFEST_FILE, manifest)
         load_manifest(partial, verify="size")  # exactly the runtime's checks, before anything is renamed

@@ -82,10 +82,16 @@ def same_shape(feeds: list[Mapping[str, np.ndarray]]) -> list[Mapping[str, np.nd
 
 
 def quantize_int8_static(src: str | Path, dst: str | Path, feeds: list[Mapping[str, np.ndarray]],
-                         per_channel: bool = True, op_types: tuple[str, ...] = STATIC_OPS,
-                         method: str = "minmax", exclude: Iterable[str] = ()) -> list[Path]:
-    """QDQ: U8 activations (ranges from `feeds`), S8 weights; ORT CPU fuses DQ->MatMul->Q into QLinearMatMul."""
+                         per_channel: bool = True, op_types: tuple[str, ...] | None = STATIC_OPS,
+                         method: str = "minmax", exclude: Iterable[str] = (), activations: str = "u8",
+                         weights: str = "s8", reduce_range: bool = True) -> list[Path]:
+    """QDQ: U8 activations (ranges from `feeds`), S8 weights; ORT CPU fuses DQ->MatMul->Q into QLinearMatMul.
+
+    For NPU graphs (export/npu_target.py): op_types=None quantises every op ORT can, activations='u16' gives A16W8
+    (HTP's w8a16), and reduce_range=False keeps all 8 weight bits (the 7-bit range only helps x86 without VNNI)."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    types = {"u8": QuantType.QUInt8, "s8": QuantType.QInt8, "u16": QuantType.QUInt16}
 
     if not feeds:
         raise ValueError("int8 static quantisation needs calibration feeds; collect them with "
@@ -99,9 +105,10 @@ def quantize_int8_static(src: str | Path, dst: str | Path, feeds: list[Mapping[s
         prepared = _prepared(src, Path(tmp))
         out = Path(tmp) / "q.onnx"
         quantize_static(prepared, out, FeedReader(feeds), quant_format=QuantFormat.QDQ,
-                        op_types_to_quantize=list(op_types), per_channel=per_channel,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=cal, nodes_to_exclude=list(exclude), reduce_range=True,  # as above
+                        op_types_to_quantize=None if op_types is None else list(op_types), per_channel=per_channel,
+                        activation_type=types[activations], weight_type=types[weights],
+                        calibrate_method=cal, nodes_to_exclude=list(exclude), reduce_range=reduce_range,  # as above
                         use_external_data_format=initializer_bytes(load_model(prepared, False)) > (1 << 30),
-                        extra_options={"MatMulConstBOnly": True, "CalibTensorRangeSymmetric": False})
+                        # everything (op_types=None) includes attention's activation x activation MatMuls
+                        extra_options={"MatMulConstBOnly": op_types is not None, "CalibTensorRangeSymmetric": False})
         return save_model(load_model(out), dst)

@@ -6,6 +6,7 @@
 Positions are P..P+S-1, so prefix prefill, suffix prefill and one-frame decode steps are all the same call.
 A request holds its cache in a `KVCache` made by `Backbone.cache(past, capacity)`:
   grow    (kv_cache "grow") presents are new arrays each call; P is read from the past's shape.
+  static  (kv_cache "static", NPU bundles) a fixed-shape graph run in chunks of S positions: runtime/static_cache.py.
   shared  (kv_cache "shared") one [1,KV,capacity,hd] buffer per layer and kind, bound as both past and present
           (GroupQueryAttention writes the new rows in place); P comes as `past_length`. No cache copy per step
           (-13 % per decode step of the small model at P = 70-200 on the 2-core AVX2 VM) and one copy of the
@@ -21,7 +22,7 @@ import onnxruntime as ort
 
 from vox_edge.config import ModelConfig
 from vox_edge.errors import ManifestError
-from vox_edge.manifest import PAST_LENGTH, graph_io
+from vox_edge.manifest import PAST_LENGTH, STATIC_KV_INPUTS, graph_io
 
 _NP_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 
@@ -31,13 +32,14 @@ Past = tuple[np.ndarray, ...]  # 2·n_layers arrays [1,KV,P,hd] in contract orde
 class Backbone:
     def __init__(self, session: ort.InferenceSession, cfg: ModelConfig, kv_cache: str = "grow",
                  static_shapes: bool = False):
-        if static_shapes:
+        if static_shapes and kv_cache != "static":
             raise ManifestError("the bundle's backbone graph has fixed shapes, but the engine feeds it prompts of any "
                                 "length and single frames. Re-export the bundle without static shapes for the backbone.")
-        self._sess = session
+        self._sess, self._cfg, self.kv_cache = session, cfg, kv_cache
         self.in_place = kv_cache == "shared"
         names, self._out_names = graph_io("backbone", cfg.n_layers, kv_cache)  # hidden_states, present.0.key, ...
-        self._embeds_name, self._past_names = names[0], [n for n in names[1:] if n != PAST_LENGTH]
+        self._embeds_name = names[0]
+        self._past_names = [n for n in names[1:] if n != PAST_LENGTH and n not in STATIC_KV_INPUTS]
         types = {i.name: i.type for i in session.get_inputs()}
         self._kv_dtype = _NP_TYPES.get(types.get(self._past_names[0], "tensor(float)"), np.float32)
         self._kv_shape = (1, cfg.n_kv_heads, 0, cfg.head_dim)
@@ -52,6 +54,10 @@ class Backbone:
     def cache(self, past: Past, capacity: int = 0) -> "KVCache":
         """A request's cache starting from `past` (read, never written). `capacity`: the most positions it will
         hold (prompt + frames); an in-place cache allocates that much, a growing one ignores it."""
+        if self.kv_cache == "static":
+            from .static_cache import StaticCache  # NPU bundles only
+
+            return StaticCache(self._sess, self._cfg, self._embeds_name, self._past_names, self._out_names, past)
         return _SharedCache(self, past, capacity) if self.in_place else _GrowCache(self, past)
 
     def run(self, embeds: np.ndarray, past: Past) -> tuple[np.ndarray, Past]:

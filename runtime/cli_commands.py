@@ -228,6 +228,9 @@ def info(args: argparse.Namespace) -> int:
         f"bundle      {m.root}",
         f"format      {d['format']} schema v{d['schema_version']}, {len(files)} files, {_size(total)}"
         f" (integrity: {args.verify})",
+        "target      " + (f"{m.target['name']} (fixed shapes: {m.target['seq_len']} positions per backbone call, KV "
+                          f"capacity {m.target['context']}, codec window {m.target['codec_frames']} frames; check with "
+                          f"`vox-edge check-ep`)" if m.target["name"] != "cpu" else "cpu (any onnxruntime provider)"),
         f"backbone    dim {c.dim}, {c.n_layers} layers, heads {c.n_heads}/{c.n_kv_heads} kv, head_dim {c.head_dim}, "
         f"ffn {c.hidden_dim}, vocab {c.vocab_size}",
         f"acoustic    dim {c.acoustic.dim}, {c.acoustic.n_layers} layers, {c.acoustic.n_decoding_steps} flow steps, "
@@ -238,6 +241,7 @@ def info(args: argparse.Namespace) -> int:
     ]
     for name, g in m.graphs.items():
         extra = (", static shapes" if g.static_shapes else "") + (", KV cache in place" if g.kv_cache == "shared" else "") \
+            + (", fixed-capacity KV cache" if g.kv_cache == "static" else "") \
             + "".join(f", optional input {i}" for i in g.optional_inputs)
         lines.append(f"  {name:<15} {g.precision:<5} opset {g.opset:<3} {_size(graph_bytes(g)):>10}  {g.file}{extra}")
     lines.append(f"voices      {', '.join(sorted(m.voices))} (default {m.default_voice})")

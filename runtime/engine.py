@@ -32,7 +32,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -162,20 +162,23 @@ class Engine:
     """A loaded bundle. Create with `vox_edge.runtime.load`; see the module docstring for thread safety."""
 
     def __init__(self, manifest: Manifest, profile: Any | None = None, *, prefix_cache: bool = True,
-                 flow_loop: bool = True):
+                 flow_loop: bool = True, open_graph: Callable[[str, Path], Any] | None = None):
+        """open_graph(name, path) -> session: how each graph is opened (default: open_session with the profile's
+        settings; `vox-edge check-ep` and the NPU export's calibration pass their own)."""
         self.manifest = manifest
         self.config = manifest.config
         self.profile = profile
         settings = SessionSettings.from_profile(profile)
         self.session_settings = settings
         later = ("flow_velocity", "flow_euler")
-        sessions = {name: open_session(manifest.path(g.file), settings) for name, g in manifest.graphs.items()
+        opener = open_graph or (lambda name, path: open_session(path, settings))
+        sessions = {name: opener(name, manifest.path(g.file)) for name, g in manifest.graphs.items()
                     if name not in later}
         # The frame's Euler loop as one graph call where the bundle has it and the flow runs on CPU (an ONNX Loop
         # is a CPU-provider op); otherwise one flow_velocity call per step. Only the graph used is loaded.
         loop = flow_loop and "flow_euler" in manifest.graphs and sessions["flow_condition"].get_providers()[0] == CPU
         flow = "flow_euler" if loop else "flow_velocity"
-        sessions[flow] = open_session(manifest.path(manifest.graphs[flow].file), settings)
+        sessions[flow] = opener(flow, manifest.path(manifest.graphs[flow].file))
         self.providers = {name: tuple(s.get_providers()) for name, s in sessions.items()}
         cfg = self.config
         bb = manifest.graphs["backbone"]
@@ -193,6 +196,8 @@ class Engine:
         rt = getattr(profile, "runtime", None)
         # KV positions per request (prompt + frames): the profile's budget, else the model's max_seq_len.
         self.max_context = int(getattr(rt, "max_context", 0) or cfg.raw.get("max_seq_len", 65536))
+        if "context" in manifest.target:  # an NPU bundle's KV cache has a fixed capacity
+            self.max_context = min(self.max_context, int(manifest.target["context"]))
         # Codec frames re-decoded before each chunk: the codec's receptive field (exact and no more) unless the
         # profile asks for more; less would make chunk seams differ from one-shot audio.
         need = cfg.codec.min_left_context_frames

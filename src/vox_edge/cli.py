@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
-from .cli_args import float_in
+from .cli_args import float_in, int_in
 from .config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE
 from .errors import ConfigError, ExportError, VoxEdgeError
 
@@ -96,9 +96,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
                           "tekken.json); make one with `vox-edge make-checkpoint` or download the release.")
     _writable_target(args.bundle, "export")
     synthesis = {k: v for k, v in (("cfg_alpha", args.cfg_alpha), ("noise_scale", args.noise_scale)) if v is not None}
+    shapes = None
+    if args.target:
+        from vox_edge.export.npu_target import NpuShapes
+
+        shapes = NpuShapes(seq_len=args.prefill_chunk, context=args.context)
     export_bundle(args.checkpoint, args.bundle, precision=args.precision, per_component=per,
                   static_shapes=args.static_shapes, progress=lambda m: print(m, file=sys.stderr, flush=True),
-                  synthesis=synthesis)
+                  synthesis=synthesis, target=args.target, npu_shapes=shapes)
     return 0
 
 
@@ -131,7 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--component-precision", nargs="*", metavar="COMPONENT=PRECISION", type=_component_precision,
                     help="per component override, e.g. backbone=int4 acoustic=int8 codec=fp32; backbone "
                          "options as suffixes: -gqa / -plain attention, -shared (in-place KV cache), -b128 (int4 block)")
-    ex.add_argument("--static-shapes", action="store_true", help="fixed-shape graphs for NPU execution providers")
+    ex.add_argument("--static-shapes", action="store_true", help="fixed-shape flow/codec graphs (see --target)")
+    ex.add_argument("--target", choices=["qnn-htp", "openvino"],
+                    help="a bundle an NPU provider runs whole: fixed shapes, standard ops, calibrated QDQ (A16W8 for "
+                         "qnn-htp, A8W8 for openvino); --precision does not apply")
+    ex.add_argument("--context", type=int_in(16, 131072), default=1024,
+                    help="--target: KV cache capacity in positions (voice prefix + text + frames), default 1024")
+    ex.add_argument("--prefill-chunk", type=int_in(1, 512), default=16,
+                    help="--target: backbone positions per call (prompt chunk; a frame is padded to it), default 16")
     ex.add_argument("--cfg-alpha", type=float_in(*CFG_ALPHA_RANGE),
                     help="this model's default guidance strength (manifest synthesis)")
     ex.add_argument("--noise-scale", type=float_in(*NOISE_SCALE_RANGE),
@@ -143,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
         from vox_edge.runtime.cli_commands import add_runtime_commands
 
         add_runtime_commands(sub, _runtime_cmd)
+    if importlib.util.find_spec("vox_edge.runtime.ep_check_cli"):
+        from vox_edge.runtime.ep_check_cli import add_check_ep_command
+
+        add_check_ep_command(sub)
     if importlib.util.find_spec("vox_edge.runtime.text.cli_text"):
         from vox_edge.runtime.text.cli_text import add_text_command
 

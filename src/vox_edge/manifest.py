@@ -82,8 +82,16 @@ GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # The backbone's KV cache: "grow" (the I/O above: present = past + S rows, a new array each call) or "shared"
 # (past/present [1,KV,C,hd] are one preallocated buffer of capacity C, written in place; the graph takes the
 # number of valid rows as an int64 [1] input `past_length`, right after inputs_embeds).
-KV_CACHES = ("grow", "shared")
+# "static" (NPU providers, fixed shapes; export/npu_graphs.py): past [1,KV,C,hd] is the runtime's buffer of capacity
+# C, read only; after inputs_embeds come STATIC_KV_INPUTS: attention_mask [S,C+S] (0 visible, MASK_VALUE hidden) and
+# the RoPE tables rope_cos / rope_sin [S,hd] of positions P..P+S-1; present.{i}.* [1,KV,S,hd] are the S new rows.
+KV_CACHES = ("grow", "shared", "static")
 PAST_LENGTH = "past_length"
+STATIC_KV_INPUTS = ("attention_mask", "rope_cos", "rope_sin")
+MASK_VALUE = -1000.0  # finite (a quantised graph cannot hold -inf), and exp(-1000) is 0 in float32
+# Optional `target` of a bundle exported for an NPU provider: {"name": one of NPU_TARGETS, "seq_len": S (prefill
+# chunk), "context": C (KV capacity), "codec_frames": T (codec window)}; absent = a CPU bundle.
+NPU_TARGETS = ("qnn-htp", "openvino")
 ARRAYS = ("audio_codebook_embeddings", "tok_embeddings")
 # Optional `synthesis`: sampling defaults measured for this model (training/tts_sweep.py for the bundled voice);
 # they sit below per-call options and device profiles, above the reference's built-in values.
@@ -102,12 +110,14 @@ def graph_io(name: str, n_layers: int, kv_cache: str = "grow") -> tuple[list[str
     ins, outs = (expand_io(x, n_layers) for x in GRAPH_IO[name])
     if name == "backbone" and kv_cache == "shared":
         ins.insert(1, PAST_LENGTH)
+    if name == "backbone" and kv_cache == "static":
+        ins[1:1] = STATIC_KV_INPUTS
     return ins, outs
 
 
 def schema_version_for(lexicon: bool, kv_cache: str, graphs: Mapping[str, Mapping[str, Any]] | None = None) -> int:
     """The lowest schema version that describes a bundle (older runtimes refuse what they cannot run)."""
-    v3 = kv_cache == "shared" or any(g in OPTIONAL_GRAPHS or e.get("optional_inputs") for g, e in (graphs or {}).items())
+    v3 = kv_cache != "grow" or any(g in OPTIONAL_GRAPHS or e.get("optional_inputs") for g, e in (graphs or {}).items())
     return FEATURES_SCHEMA_VERSION if v3 else LEXICON_SCHEMA_VERSION if lexicon else SCHEMA_VERSION
 
 
@@ -162,6 +172,12 @@ class Manifest:
     def synthesis(self) -> dict[str, float]:
         """The model's own sampling defaults (e.g. {"cfg_alpha": 1.2, "noise_scale": 0.4}); {} = the reference's."""
         return dict(self.data.get("synthesis", {}))
+
+    @property
+    def target(self) -> dict[str, Any]:
+        """The NPU target the bundle was exported for ({"name": "qnn-htp", "seq_len": .., "context": .., ...});
+        {"name": "cpu"} for a bundle without one."""
+        return dict(self.data.get("target", {"name": "cpu"}))
 
     def path(self, rel: str) -> Path:
         """The real path of a bundle file; BundleConfinementError if `rel` leads outside the bundle."""
@@ -219,8 +235,8 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
                               "Re-export the bundle.")
         if g in OPTIONAL_GRAPHS and v < FEATURES_SCHEMA_VERSION:
             raise _fail(root, f"graph '{g}' needs schema_version {FEATURES_SCHEMA_VERSION}, got {v!r}. Re-export the bundle.")
-        if kv == "shared" and v < FEATURES_SCHEMA_VERSION:
-            raise _fail(root, f"graphs.backbone.kv_cache 'shared' needs schema_version {FEATURES_SCHEMA_VERSION}, "
+        if kv != "grow" and v < FEATURES_SCHEMA_VERSION:
+            raise _fail(root, f"graphs.backbone.kv_cache {kv!r} needs schema_version {FEATURES_SCHEMA_VERSION}, "
                               f"got {v!r}. Re-export the bundle.")
     for a in ARRAYS:
         if a not in d["arrays"] or "file" not in d["arrays"][a]:
@@ -238,6 +254,11 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
     problem = synthesis_problem(d.get("synthesis", {}))
     if problem:
         raise _fail(root, problem)
+    target = d.get("target", {"name": NPU_TARGETS[0], "seq_len": 1, "context": 1, "codec_frames": 1})
+    if not isinstance(target, dict) or target.get("name") not in NPU_TARGETS or not all(
+            isinstance(target.get(k), int) and target[k] >= 1 for k in ("seq_len", "context", "codec_frames")):
+        raise _fail(root, f"field 'target' must be {{name: one of {list(NPU_TARGETS)}, seq_len, context, codec_frames: "
+                          f"positive integers}}, got {target!r}. Re-export the bundle.")
     refs = [r for r in _references(d) + list(d["files"]) if not _is_relpath(r)]
     if refs:
         raise BundleConfinementError(f"{root / MANIFEST_FILE}: {refs[0]!r} is not a path inside the bundle (absolute "

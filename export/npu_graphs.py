@@ -1,0 +1,133 @@
+"""FP32 fixed-shape graphs for NPU execution providers (QNN HTP, OpenVINO), before their QDQ quantisation.
+
+An NPU provider compiles a graph once for fixed shapes and takes standard ONNX ops only, so:
+
+backbone (manifest kv_cache "static", I/O: vox_edge.manifest.graph_io)
+    inputs_embeds [1,S,D], attention_mask [S,C+S] (0 = visible, MASK_VALUE = hidden), rope_cos / rope_sin [S,hd],
+    past_key_values.{i}.key/value [1,KV,C,hd]  ->  hidden_states [1,S,D], present.{i}.key/value [1,KV,S,hd]
+  A fixed-capacity cache of C positions; the graph returns only the S new rows and the runtime writes them into
+  its buffer at P..P+S-1 (no scatter op on the accelerator). Positions enter as the RoPE tables and the mask,
+  both computed by the runtime, so the graph holds no Range/Shape arithmetic. Attention is MatMul/Softmax
+  (the plain kind of backbone_graph), RMSNorm is Pow/ReduceMean/Sqrt/Div/Mul, the residual a plain Add:
+  no com.microsoft op anywhere.
+flow_condition / flow_time / flow_velocity / codec_decoder
+  The torch exports of torch_graphs at their static sizes, constant-folded (ORT's basic level, standard ops
+  only) with every infinite constant (the -inf of masks) replaced by MASK_VALUE: a QDQ graph cannot quantise
+  an infinite range, and exp(-1000) is exactly 0 in float32 as exp(-inf) is.
+The flow's Euler loop stays in the runtime (runtime/flow.py, one flow_velocity call per step): NPU providers do
+not take an ONNX Loop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import onnx
+from onnx import TensorProto, numpy_helper
+
+from vox_edge.manifest import MASK_VALUE, graph_io
+
+from .backbone_graph import BackboneOptions, _Backbone
+from .onnx_utils import ExternalData, GraphBuilder, TensorReader, save_model
+
+F32 = TensorProto.FLOAT
+OPSET = 17  # the QDQ quantiser raises it to 21 where 16-bit activations need it
+
+
+class _NpuBackbone(_Backbone):
+    """The backbone with fixed S and C, positions and mask as inputs, new KV rows as outputs."""
+
+    def __init__(self, cfg, reader: TensorReader, gb: GraphBuilder, seq_len: int, context: int):
+        super().__init__(cfg, reader, gb, BackboneOptions(precision="fp32", attention="plain"))
+        self.seq_len, self.context = seq_len, context
+
+    def build(self, progress: Callable[[str], None]) -> None:
+        cfg, gb = self.cfg, self.gb
+        s, c, kv, hd, n = self.seq_len, self.context, cfg.n_kv_heads, cfg.head_dim, cfg.n_layers
+        x = gb.input("inputs_embeds", F32, [1, s, cfg.dim])
+        mask = gb.input("attention_mask", F32, [s, c + s])
+        # rows ordered (r, i) like the grouped queries of _plain_attention
+        self.mask = gb.op("Tile", [mask, gb.const("mask_reps", [cfg.n_heads // kv, 1])], name="mask_tiled")
+        self.cos = gb.input("rope_cos", F32, [s, hd])
+        self.sin = gb.input("rope_sin", F32, [s, hd])
+        keys = [gb.input(f"past_key_values.{i}.key", F32, [1, kv, c, hd]) for i in range(n)]
+        values = [gb.input(f"past_key_values.{i}.value", F32, [1, kv, c, hd]) for i in range(n)]
+        self.decoder(x, list(zip(keys, values)), progress)
+        gb.output("hidden_states", F32, [1, s, cfg.dim])
+        for kind in ("key", "value"):
+            for i in range(n):
+                gb.output(f"present.{i}.{kind}", F32, [1, kv, s, hd])
+
+    def attention(self, i: int, qkv: str, past_k: str, past_v: str) -> str:
+        return self._plain_attention(i, qkv, past_k, past_v, f"present.{i}.key", f"present.{i}.value")
+
+    def _cache(self, past: str, new: str, present: str, tag: str) -> str:
+        self.gb.op("Identity", [new], outputs=[present], name=tag + "/new_rows")  # the runtime stores these
+        return self.gb.op("Concat", [past, new], name=tag, axis=2)  # [1,KV,C+S,hd]: masked by attention_mask
+
+    def skip_norm(self, delta: str, residual: str, weight: str, tag: str, out: str | None = None) -> tuple[str, str]:
+        summed = self.gb.op("Add", [residual, delta], name=tag + "/residual")
+        normed = self.rms_norm(summed, weight, tag)
+        if out:
+            normed = self.gb.op("Identity", [normed], outputs=[out], name=tag + "/out")
+        return normed, summed
+
+
+def export_npu_backbone(ckpt, out_dir: Path, seq_len: int, context: int,
+                        progress: Callable[[str], None] = print) -> dict:
+    """Write out_dir/backbone.onnx (+ .data), FP32, fixed shapes; returns its manifest graph entry."""
+    from .checkpoint import WEIGHTS_FILE
+
+    cfg = ckpt.config
+    path = out_dir / "backbone.onnx"
+    data = ExternalData(out_dir / "backbone.onnx.data")
+    try:
+        with TensorReader(ckpt.path / WEIGHTS_FILE) as reader:
+            gb = GraphBuilder(data)
+            _NpuBackbone(cfg, reader, gb, seq_len, context).build(progress)
+    finally:
+        data.close()
+    model = gb.model("backbone", OPSET, doc="Voxtral TTS backbone, fixed shapes for NPU providers (vox-edge)",
+                     metadata={"vox_edge.graph": "backbone", "vox_edge.kv_cache": "static"})
+    save_model(model, path)
+    ins, outs = graph_io("backbone", cfg.n_layers, "static")
+    return {"file": path.name, "precision": "fp32", "inputs": ins, "outputs": outs, "opset": OPSET,
+            "static_shapes": True, "extra_files": [data.path.name], "attention": "plain", "kv_cache": "static",
+            "seq_len": seq_len, "cache_len": context}
+
+
+def finite_constants(model: onnx.ModelProto, value: float = MASK_VALUE) -> int:
+    """Replace ±inf / NaN in float initializers and Constant values by ±|value| / 0; returns tensors changed."""
+    def fix(t: TensorProto) -> bool:
+        a = numpy_helper.to_array(t)
+        if a.dtype.kind != "f" or np.isfinite(a).all():
+            return False
+        t.CopyFrom(numpy_helper.from_array(np.nan_to_num(a, nan=0.0, posinf=-value, neginf=value).astype(a.dtype),
+                                           t.name))
+        return True
+
+    changed = sum(fix(t) for t in model.graph.initializer)
+    for node in model.graph.node:
+        changed += sum(fix(a.t) for a in node.attribute if a.type == onnx.AttributeProto.TENSOR)
+    return changed
+
+
+def fold_for_npu(src: Path, dst: Path) -> Path:
+    """Constant-fold `src` with ORT's basic level (standard ops only), make its constants finite, write `dst`."""
+    import onnxruntime as ort
+
+    from vox_edge.quantize.onnx_io import load_model
+    from vox_edge.quantize.onnx_io import save_model as save_any
+
+    folded = dst.with_name(dst.stem + ".folded.onnx")
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    so.optimized_model_filepath = str(folded)
+    ort.InferenceSession(str(src), so, providers=["CPUExecutionProvider"])
+    model = load_model(folded)
+    folded.unlink()
+    finite_constants(model)
+    save_any(model, dst)
+    return dst

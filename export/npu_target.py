@@ -1,0 +1,176 @@
+"""`vox-edge export CKPT BUNDLE --target qnn-htp|openvino`: a bundle an NPU execution provider runs whole.
+
+1. Every graph is written in FP32 at fixed shapes with standard ops only (export/npu_graphs.py): the backbone with
+   a fixed-capacity KV cache (`--context`, positions per call `--prefill-chunk`), the flow graphs at their
+   runtime batch sizes (the Euler loop stays in the runtime), the codec at its streaming window.
+2. That FP32 bundle is run by the runtime itself on the CPU provider over reference texts (calibration), and every
+   input each graph sees is recorded (subsampled, per graph).
+3. Each graph is quantised to QDQ with vox_edge.quantize.int8.quantize_int8_static, every op included:
+     qnn-htp   A16W8: uint16 activations, uint8 per-tensor weights (the Hexagon HTP's w8a16; 8-bit activations
+               cost the attention scores too much resolution next to the finite mask)
+     openvino  A8W8: uint8 activations, int8 per-channel weights (OpenVINO's and Intel NPUs' native QDQ)
+The manifest records the target and its shapes (`target`); the runtime reads them back (runtime/static_cache.py).
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from vox_edge.errors import ExportError
+from vox_edge.manifest import GRAPH_IO, NPU_TARGETS, load_manifest
+
+from .npu_graphs import export_npu_backbone, fold_for_npu
+from .torch_graphs import (CODEC_GRAPHS, FLOW_GRAPHS, OPSET, STATIC_CODEC_FRAMES, export_fp32, graph_module,
+                           load_acoustic, load_codec)
+
+# target -> quantize_int8_static options
+QUANT = {
+    "qnn-htp": {"activations": "u16", "weights": "s8", "per_channel": True, "reduce_range": False},
+    "openvino": {"activations": "u8", "weights": "s8", "per_channel": True, "reduce_range": False},
+}
+CALIBRATION_TEXTS = (
+    "Turn left in two hundred meters, then keep right at the fork.",
+    "The battery is at forty two percent; the next charging station is eleven kilometers ahead.",
+    "Calling Alex on speaker. Say cancel to stop.",
+    "Heavy traffic on the ring road. Your arrival time is now six fifteen.",
+)
+CALIBRATION_STEPS = (7, 3)  # flow steps alternated over the texts: the profiles run 3, the reference 7
+MAX_FEEDS = 48  # per graph: enough for min/max ranges, small enough to hold (a backbone feed carries its KV cache)
+
+
+@dataclass(frozen=True)
+class NpuShapes:
+    """The fixed shapes of an NPU bundle (manifest `target`)."""
+
+    seq_len: int = 16  # backbone positions per call: prompt chunks; a decode step pads its single frame to this
+    context: int = 1024  # KV capacity: voice prefix + text + frames of one request
+    codec_frames: int = STATIC_CODEC_FRAMES  # codec window: left context + new frames
+
+    def validate(self) -> None:
+        if not 1 <= self.seq_len <= self.context:
+            raise ExportError(f"--prefill-chunk must be in [1, --context = {self.context}], got {self.seq_len}.")
+
+
+def check_target(target: str) -> None:
+    if target not in NPU_TARGETS:
+        raise ExportError(f"unknown target {target!r}; use one of {', '.join(NPU_TARGETS)}.")
+
+
+def export_npu_graphs(ckpt, out_dir: Path, shapes: NpuShapes, progress: Callable[[str], None]) -> dict[str, dict]:
+    """FP32 fixed-shape graphs of every component into out_dir; returns manifest graph entries."""
+    cfg = ckpt.config
+    graphs = {"backbone": export_npu_backbone(ckpt, out_dir, shapes.seq_len, shapes.context, progress)}
+    scratch = Path(tempfile.mkdtemp(prefix=".npu-", dir=out_dir))
+    try:
+        for group, load in ((FLOW_GRAPHS, load_acoustic), (CODEC_GRAPHS, load_codec)):
+            module = load(ckpt)
+            for name in group:
+                progress(f"[export] {name}: torch.onnx.export (fp32, fixed shapes, folded for the NPU)")
+                wrapped = graph_module(name, module if group is FLOW_GRAPHS else None,
+                                       module if group is CODEC_GRAPHS else None)
+                export_fp32(wrapped, name, cfg, scratch / f"{name}.onnx", static_shapes=True)
+                fold_for_npu(scratch / f"{name}.onnx", out_dir / f"{name}.onnx")
+                ins, outs = GRAPH_IO[name]
+                graphs[name] = {"file": f"{name}.onnx", "precision": "fp32", "method": "none", "inputs": list(ins),
+                                "outputs": list(outs), "opset": OPSET, "static_shapes": True, "extra_files": []}
+            del module, wrapped
+            gc.collect()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return graphs
+
+
+class _Recorder:
+    """A session that keeps (a subsample of) the feeds it runs: every `stride`-th call, the stride doubling
+    whenever MAX_FEEDS are held, so the kept calls stay spread over the whole calibration run."""
+
+    def __init__(self, session: Any):
+        self._sess, self.feeds, self._stride, self._calls = session, [], 1, 0
+
+    def run(self, names, feed, *args):
+        if self._calls % self._stride == 0:
+            self.feeds.append({k: np.array(v, copy=True) for k, v in feed.items()})
+            if len(self.feeds) > MAX_FEEDS:
+                self.feeds, self._stride = self.feeds[::2], self._stride * 2
+        self._calls += 1
+        return self._sess.run(names, feed, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sess, name)
+
+
+def calibration_feeds(bundle: Path, frames: int, progress: Callable[[str], None]) -> dict[str, list[dict]]:
+    """Run the FP32 bundle on the CPU provider over CALIBRATION_TEXTS; graph name -> recorded feeds."""
+    from vox_edge.runtime.engine import Engine
+    from vox_edge.runtime.sessions import SessionSettings, open_session
+
+    recorders: dict[str, _Recorder] = {}
+
+    def opener(name: str, path: Path) -> _Recorder:
+        recorders[name] = _Recorder(open_session(path, SessionSettings()))
+        return recorders[name]
+
+    engine = Engine(load_manifest(bundle, verify="size"), None, prefix_cache=False, flow_loop=False,
+                    open_graph=opener)
+    voices = engine.voices
+    for i, text in enumerate(CALIBRATION_TEXTS):
+        engine.synthesize(text, voice=voices[i % len(voices)], max_frames=frames, seed=i,
+                          flow_steps=CALIBRATION_STEPS[i % len(CALIBRATION_STEPS)])
+    progress("[export] calibration: " + ", ".join(f"{n} {len(r.feeds)} feeds" for n, r in recorders.items()))
+    return {n: r.feeds for n, r in recorders.items()}
+
+
+def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, frames: int,
+                        progress: Callable[[str], None]) -> None:
+    """Quantise every graph of the FP32 bundle at `bundle` in place (QUANT[target]); updates `graphs` entries."""
+    from vox_edge.quantize.int8 import quantize_int8_static
+
+    feeds = calibration_feeds(bundle, frames, progress)
+    opts = QUANT[target]
+    for name, entry in graphs.items():
+        if not feeds.get(name):
+            raise ExportError(f"{name}: the calibration run never called this graph; cannot quantise it.")
+        src = bundle / entry["file"]
+        fp32 = src.with_name(src.stem + ".fp32.onnx")
+        src.rename(fp32)
+        for extra in entry["extra_files"]:  # external data keeps its name: move it beside the renamed graph
+            (bundle / extra).rename(bundle / (extra + ".fp32"))
+        _relink_external(fp32, {e: e + ".fp32" for e in entry["extra_files"]})
+        progress(f"[export] {name}: QDQ {opts['activations']} activations / {opts['weights']} weights "
+                 f"({len(feeds[name])} calibration feeds)")
+        written = quantize_int8_static(fp32, src, feeds[name], op_types=None, **opts)
+        fp32.unlink()
+        for extra in entry["extra_files"]:
+            (bundle / (extra + ".fp32")).unlink()
+        entry.update(precision="int8", method="static", activations=opts["activations"], weights=opts["weights"],
+                     opset=_opset(src), extra_files=sorted(Path(p).name for p in written if Path(p) != src))
+
+
+def _relink_external(model_path: Path, renamed: dict[str, str]) -> None:
+    """Point a graph's external-data references at renamed files (the graph proto only is rewritten)."""
+    import onnx
+    from onnx import TensorProto
+
+    if not renamed:
+        return
+    model = onnx.load(str(model_path), load_external_data=False)
+    for t in model.graph.initializer:
+        if t.data_location == TensorProto.EXTERNAL:
+            for e in t.external_data:
+                if e.key == "location" and e.value in renamed:
+                    e.value = renamed[e.value]
+    onnx.save_model(model, str(model_path))
+
+
+def _opset(path: Path) -> int:
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    return next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
