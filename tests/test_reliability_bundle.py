@@ -225,3 +225,35 @@ def test_no_file_outside_the_bundle_is_ever_opened(bundle_copy, tmp_path, cache_
     r = subprocess.run([sys.executable, "-c", AUDIT, str(bundle_copy), str(outside)], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
+# --- leftovers of a killed export ----------------------------------------------------------------------
+
+def test_a_stale_partial_export_is_replaced_by_the_next_export(tiny_bundle, tiny_checkpoint_dir, tmp_path, monkeypatch,
+                                                               cache_dir):
+    """What SIGKILL leaves (`<bundle>.partial` with hidden temp folders, no manifest) is not loadable and the next
+    export to the same name starts from a clean folder."""
+    from vox_edge.export import bundle as bundle_mod
+    from vox_edge.export.bundle import export_bundle
+
+    target = tmp_path / "b"
+    stale = tmp_path / "b.partial"
+    (stale / ".tmp-graph").mkdir(parents=True)
+    (stale / ".tmp-graph" / "junk.onnx").write_bytes(b"half a graph")
+    (stale / "backbone.onnx").write_bytes(b"half")
+    with pytest.raises(Exception, match="not found|missing"):
+        load_manifest(stale)
+
+    def reuse(ckpt, out_dir, precisions, static_shapes, progress):  # the flow / codec graphs of the tiny bundle
+        entries = {g: e for g, e in json.loads((tiny_bundle / MANIFEST_FILE).read_text())["graphs"].items()
+                   if g != "backbone"}
+        for e in entries.values():
+            for f in [e["file"], *e.get("extra_files", [])]:
+                shutil.copyfile(tiny_bundle / f, out_dir / f)
+        return entries
+
+    monkeypatch.setattr(bundle_mod, "_component_graphs", reuse)
+    export_bundle(tiny_checkpoint_dir, target, precision="fp32", progress=lambda m: None)
+    assert not stale.exists()
+    load_manifest(target)
+    assert {p.name for p in tmp_path.iterdir()} - {"cache"} == {"b"}
