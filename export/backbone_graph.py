@@ -19,7 +19,7 @@ Attention:
   gqa    com.microsoft GroupQueryAttention (do_rotary, rotary_interleaved=1). With the growing cache it is no
          faster than plain (it copies the cache too); its win is the in-place cache (kv_cache="shared": past and
          present bound to one buffer), most of all at long context. A small model is per-node bound, and gqa has
-         fewer nodes, so training/ship_default.py exports the default voice as int8-gqa-shared.
+         fewer nodes, so training/ship/default.py exports the default voice as int8-gqa-shared.
   Default ("auto"): plain for the grow cache, gqa for the shared / static cache. Timings: benchmarks/RESULTS.md.
 
 Weights: one tensor at a time is read from the safetensors file (BF16 -> f32), converted to the graph's

@@ -5,10 +5,10 @@
     tekken.json                 -> tokenizer (vox_edge.runtime.tokenizer)
     voice_embedding/<name>.pt   -> voices [N, D] (torch.save'd BF16 tensors)
     lexicon.tsv.gz              -> optional pronunciation lexicon (vox_edge.runtime.text.lexicon): only a model trained on
-                                   lexicon-applied text has one (training/export_checkpoint.py writes it); the
+                                   lexicon-applied text has one (training/ship/export_checkpoint.py writes it); the
                                    release has none
     notices/*                   -> optional licence notices of data the checkpoint carries (the lexicon's; written
-                                   by training/export_checkpoint.py), copied into the bundle; the release has none
+                                   by training/ship/export_checkpoint.py), copied into the bundle; the release has none
 
 Names and shapes are checked strictly against the reference model built on the meta device.
 """
@@ -101,7 +101,7 @@ class Checkpoint:
             Lexicon.from_file(self.lexicon_path)
         except TokenizerError as e:
             raise CheckpointError(f"{self.lexicon_path}: not a usable lexicon ({e}). Write it again with "
-                                  "training/export_checkpoint.py, or remove it if the model was trained without "
+                                  "training/ship/export_checkpoint.py, or remove it if the model was trained without "
                                   "one.") from None
 
     # --- tensors ---

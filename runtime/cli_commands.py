@@ -6,7 +6,7 @@
     vox-edge info B
 
 Without --bundle they use the model packaged with vox-edge (`vox_edge/assets/default_bundle`); what was measured of
-it (`default_bundle.quality.json`, written by training/ship_default.py: release or preview, WER) is shown by
+it (`default_bundle.quality.json`, written by training/ship/default.py: release or preview, WER) is shown by
 `voices` and `info`.
 """
 

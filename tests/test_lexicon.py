@@ -104,7 +104,7 @@ def test_the_committed_lexicon():
 
 
 def test_the_names_sweep_set_reads_as_phonemes_and_is_labelled_by_what_training_saw():
-    """training/corpus/names.tsv (tts_sweep.py --rows): every word has phonemes (no letter fallback), and a row is
+    """training/corpus/names.tsv (training/tts/sweep.py --rows): every word has phonemes (no letter fallback), and a row is
     `seen` exactly when one of its CMUdict names occurs in the training corpus."""
     import csv
 

@@ -7,7 +7,7 @@ trained on went through this very function, so the runtime feeds the model exact
 release has none: its bundles tokenize the text itself.
 
 File: UTF-8 lines `word<TAB>phonemes[<TAB>source]`, optionally gzip-compressed (`.gz`). The project's lexicon is
-built from misaki's US dictionaries (Apache-2.0; training/lexicon_build.py), in misaki's phoneme alphabet; lines
+built from misaki's US dictionaries (Apache-2.0; training/corpus/lexicon_build.py), in misaki's phoneme alphabet; lines
 with a source (`cmudict`: names and other words misaki lacks) are *secondary* entries.
 
 Rules of `apply`: runs of letters (with inner apostrophes) are words, everything else (spaces, punctuation, hyphens)
@@ -52,7 +52,7 @@ class Lexicon:
             parts = line.split("\t")
             if len(parts) not in (2, 3) or not all(parts):
                 raise TokenizerError(f"{source}: line {n} is not 'word<TAB>phonemes[<TAB>source]'; rebuild the "
-                                  "lexicon (training/lexicon_build.py) or re-export the bundle")
+                                  "lexicon (training/corpus/lexicon_build.py) or re-export the bundle")
             word, phon, *tag = parts
             (secondary.setdefault(tag[0], {}) if tag else entries)[word] = phon
         if not entries:

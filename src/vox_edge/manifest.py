@@ -93,7 +93,7 @@ MASK_VALUE = -1000.0  # finite (a quantised graph cannot hold -inf), and exp(-10
 # chunk), "context": C (KV capacity), "codec_frames": T (codec window)}; absent = a CPU bundle.
 NPU_TARGETS = ("qnn-htp", "openvino")
 ARRAYS = ("audio_codebook_embeddings", "tok_embeddings")
-# Optional `synthesis`: sampling defaults measured for this model (training/tts_sweep.py for the bundled voice);
+# Optional `synthesis`: sampling defaults measured for this model (training/tts/sweep.py for the bundled voice);
 # they sit below per-call options and device profiles, above the reference's built-in values.
 SYNTHESIS_RANGES = {"cfg_alpha": CFG_ALPHA_RANGE, "noise_scale": NOISE_SCALE_RANGE}
 
