@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from vox_edge.device_profiles import DeviceProfile, load_profile
+from vox_edge.runtime.sessions import SessionSettings
 
 from . import bandwidth as bw
 from . import machine, roofline, targets
 from .corpus import load_corpus, pick
 from .stats import median, playback_stalls, summary
-from .timing import Recorder, instrument
+from .timing import Recorder, timed_opener
 
 SCHEMA = "vox-edge-bench/1"
 
@@ -70,10 +71,10 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
 
     log(f"loading {s.bundle} with profile {prof.name} ({rt.intra_op_threads} threads, {rt.flow_steps} flow steps)")
     t = time.perf_counter()
-    engine = load(s.bundle, prof, verify=s.verify)
+    rec = Recorder()
+    engine = load(s.bundle, prof, verify=s.verify, open_graph=timed_opener(SessionSettings.from_profile(prof), rec))
     load_s = time.perf_counter() - t
     rss_loaded = machine.rss_mb()["current_rss_mb"]
-    rec, where = instrument(engine, Recorder())
     voice = s.voice or engine.default_voice
     opts = {"voice": voice, "seed": s.seed, "max_frames": s.max_frames}
 
@@ -140,7 +141,7 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
                     "model": prof.model.name, "precision": vars(prof.model.precision)},
         "providers": {k: list(v) for k, v in engine.providers.items()},
         "settings": {"utterances": s.utterances, "warmup": s.warmup, "max_frames": s.max_frames, "voice": voice,
-                     "seed": s.seed, "verify": s.verify, "instrumented": where},
+                     "seed": s.seed, "verify": s.verify, "instrumented": sorted(engine.sessions)},
         "load_s": load_s,
         "warmup_s": warmup_s,
         "ttfa_ms": summary(ttfas),

@@ -1,22 +1,22 @@
-"""Per-stage timings without touching the engine: its ORT sessions are swapped for timing proxies.
+"""Per-stage timings through the engine's public hook: each graph is opened as a timing proxy.
 
-The engine keeps its `onnxruntime.InferenceSession`s in private attributes (the backbone wrapper, the flow
-head, the codec). Rather than hard-coding those names, `instrument` walks the engine's attributes (two
-levels deep), recognises each session by the model file it was opened from, maps that file to the
-manifest's graph name, and puts a `TimedSession` in its place. Every `run` is then recorded with the
-graph name, its leading sequence length (prefill vs step for the backbone, frames for the codec), and
-the wall time.
+`timed_opener` is an `open_graph` for `vox_edge.runtime.load`: it opens every graph exactly as the engine
+would (`open_session` with the profile's settings) and wraps it in a `TimedSession`. Every `run` is then
+recorded with the graph name, its leading sequence length (prefill vs step for the backbone, frames for the
+codec), and the wall time.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import onnxruntime as ort
+
+from vox_edge.runtime.sessions import SessionSettings, open_session
 
 # Which input's axis-1 length identifies the call kind per graph (backbone: S tokens; codec: T frames).
 _LENGTH_INPUT = {"backbone": "inputs_embeds", "codec_decoder": "codes"}
@@ -127,33 +127,10 @@ class TimedBinding:
         return getattr(self.inner, name)
 
 
-def _graph_by_path(manifest: Any) -> dict[str, str]:
-    return {os.path.realpath(manifest.path(g.file)): name for name, g in manifest.graphs.items()}
+def timed_opener(settings: SessionSettings, recorder: Recorder) -> Callable[[str, Path], TimedSession]:
+    """An Engine `open_graph`: the session the engine would open for graph `name`, timed into `recorder`."""
 
+    def open_graph(name: str, path: Path) -> TimedSession:
+        return TimedSession(open_session(path, settings), name, recorder)
 
-def instrument(engine: Any, recorder: Recorder | None = None) -> tuple[Recorder, dict[str, str]]:
-    """Replace every ORT session reachable from `engine` (two attribute levels) with a TimedSession.
-
-    -> (recorder, {graph name: dotted attribute path}); raises RuntimeError if a graph's session is not found.
-    """
-    rec = recorder or Recorder()
-    by_path = _graph_by_path(engine.manifest)
-    found: dict[str, str] = {}
-
-    def visit(obj: Any, prefix: str, depth: int) -> None:
-        for attr, val in list(vars(obj).items()):
-            if isinstance(val, ort.InferenceSession):
-                graph = by_path.get(os.path.realpath(getattr(val, "_model_path", "") or ""))
-                if graph is not None:
-                    setattr(obj, attr, TimedSession(val, graph, rec))
-                    found[graph] = prefix + attr
-            elif depth > 0 and hasattr(val, "__dict__") and not isinstance(val, (type, TimedSession)) \
-                    and type(val).__module__.startswith("vox_edge"):
-                visit(val, f"{prefix}{attr}.", depth - 1)
-
-    visit(engine, "", 1)
-    missing = sorted(set(getattr(engine, "providers", engine.manifest.graphs)) - set(found))  # the graphs it opened
-    if missing:
-        raise RuntimeError(f"bench: could not find the ORT session of graph(s) {missing} inside the engine; "
-                           "the engine's layout changed and vox_edge.benchmarks.timing needs updating.")
-    return rec, found
+    return open_graph

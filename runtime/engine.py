@@ -32,7 +32,8 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -54,6 +55,9 @@ from .output_bounds import SilenceRun, audio_budget_frames
 from .text.lexicon import Lexicon
 from .tokenizer import TekkenTokenizer
 from .wav import pcm16
+
+if TYPE_CHECKING:  # imported where a profile is given: the profile reader needs tomllib (Python 3.11)
+    from vox_edge.device_profiles import DeviceProfile
 
 DEFAULT_FIRST_CHUNK_FRAMES = 2
 DEFAULT_CHUNK_FRAMES = 12
@@ -161,10 +165,13 @@ class _Record:
 class Engine:
     """A loaded bundle. Create with `vox_edge.runtime.load`; see the module docstring for thread safety."""
 
-    def __init__(self, manifest: Manifest, profile: Any | None = None, *, prefix_cache: bool = True,
+    def __init__(self, manifest: Manifest, profile: DeviceProfile | None = None, *, prefix_cache: bool = True,
                  flow_loop: bool = True, open_graph: Callable[[str, Path], Any] | None = None):
         """open_graph(name, path) -> session: how each graph is opened (default: open_session with the profile's
-        settings; `vox-edge check-ep` and the NPU export's calibration pass their own)."""
+        settings; `vox-edge check-ep`, the NPU export's calibration and the benchmarks' timing pass their own)."""
+        if profile is not None and not _is_profile(profile):
+            raise ProfileError(f"profile must be a vox_edge.device_profiles.DeviceProfile or None, got "
+                               f"{type(profile).__name__}; `vox_edge.runtime.load` also takes a profile name or path.")
         self.manifest = manifest
         self.config = manifest.config
         self.profile = profile
@@ -180,6 +187,8 @@ class Engine:
         flow = "flow_euler" if loop else "flow_velocity"
         sessions[flow] = opener(flow, manifest.path(manifest.graphs[flow].file))
         self.providers = {name: tuple(s.get_providers()) for name, s in sessions.items()}
+        # Read-only view of the session of every graph in use (name -> session), for tools that inspect them.
+        self.sessions: Mapping[str, Any] = MappingProxyType(sessions)
         cfg = self.config
         bb = manifest.graphs["backbone"]
         self._backbone = Backbone(sessions["backbone"], cfg, bb.kv_cache, bb.static_shapes)
@@ -193,15 +202,15 @@ class Engine:
         self.lexicon = Lexicon.from_file(manifest.path(manifest.lexicon)) if manifest.lexicon else None
         self._voice_rows: dict[str, np.ndarray] = {}
         self._prefixes = PrefixCache(self._build_prefix) if prefix_cache else None
-        rt = getattr(profile, "runtime", None)
+        rt = profile.runtime if profile is not None else None
         # KV positions per request (prompt + frames): the profile's budget, else the model's max_seq_len.
-        self.max_context = int(getattr(rt, "max_context", 0) or cfg.raw.get("max_seq_len", 65536))
+        self.max_context = int((rt.max_context if rt is not None else 0) or cfg.raw.get("max_seq_len", 65536))
         if "context" in manifest.target:  # an NPU bundle's KV cache has a fixed capacity
             self.max_context = min(self.max_context, int(manifest.target["context"]))
         # Codec frames re-decoded before each chunk: the codec's receptive field (exact and no more) unless the
         # profile asks for more; less would make chunk seams differ from one-shot audio.
         need = cfg.codec.min_left_context_frames
-        asked = getattr(rt, "codec_left_context_frames", None)
+        asked = rt.codec_left_context_frames if rt is not None else None
         self._left_context = need if asked is None else int(asked)
         if self._left_context < need:
             raise ProfileError(f"codec_left_context_frames = {self._left_context} is less than this bundle's codec "
@@ -230,15 +239,13 @@ class Engine:
         o = options or SynthesisOptions()
         if overrides:
             o = dataclasses.replace(o, **overrides)  # TypeError on an unknown option name
-        rt = getattr(self.profile, "runtime", None)
-
+        prof = dataclasses.asdict(self.profile.runtime) if self.profile is not None else {}  # its declared fields
         model = self.manifest.synthesis  # the bundle's measured defaults, under the profile's
 
-        def pick(value, profile_key, default):
+        def pick(value, key, default):
             if value is not None:
                 return value
-            prof = getattr(rt, profile_key, None) if rt is not None else None
-            return prof if prof is not None else model.get(profile_key, default)
+            return prof[key] if prof.get(key) is not None else model.get(key, default)
 
         voice = self.default_voice if o.voice is None else o.voice  # "" is an unknown voice, not the default
         if voice not in self.manifest.voices:
@@ -254,7 +261,7 @@ class Engine:
             lang=o.lang or plan.language_of_voice(voice),
             normalize=bool(o.normalize),
             text={"ssml": o.ssml, "lenient": bool(o.lenient_ssml), "voice_lang": plan.language_of_voice(voice),
-                  "lexicon": o.lexicon or getattr(rt, "lexicon", None)},
+                  "lexicon": o.lexicon or prof.get("lexicon")},
             max_audio_seconds=float(pick(o.max_audio_seconds, "max_audio_seconds", DEFAULT_MAX_AUDIO_SECONDS)),
             silence_stop_seconds=float(pick(o.silence_stop_seconds, "silence_stop_seconds", DEFAULT_SILENCE_STOP_SECONDS)),
         )
@@ -415,8 +422,15 @@ class Engine:
                 return
 
 
-def load(bundle: str | os.PathLike[str], profile: Any | None = None, verify: str = "full", *,
-         prefix_cache: bool = True, flow_loop: bool = True) -> Engine:
+def _is_profile(profile: object) -> bool:
+    from vox_edge.device_profiles import DeviceProfile
+
+    return isinstance(profile, DeviceProfile)
+
+
+def load(bundle: str | os.PathLike[str], profile: DeviceProfile | str | os.PathLike[str] | None = None,
+         verify: str = "full", *, prefix_cache: bool = True, flow_loop: bool = True,
+         open_graph: Callable[[str, Path], Any] | None = None) -> Engine:
     """Load a bundle directory once; reuse the Engine for every request.
 
     profile: None (CPU defaults), a bundled device-profile name ("raspberry-pi-5"), a .toml path, a
@@ -424,6 +438,7 @@ def load(bundle: str | os.PathLike[str], profile: Any | None = None, verify: str
     prefix_cache=False prefills the whole prompt per request (slower; for checking the cache).
     flow_loop=False runs the flow ODE as one flow_velocity call per Euler step even where the bundle has the
     one-call flow_euler graph (the same codes, ~1.2 ms more per frame on a 2-core x86 VM; for checking it).
+    open_graph(name, path) -> session replaces how each graph is opened (see Engine).
     """
     if profile == "auto":
         from vox_edge.device_profiles import host_profile
@@ -435,4 +450,5 @@ def load(bundle: str | os.PathLike[str], profile: Any | None = None, verify: str
         profile = load_profile(profile)
     if verify not in ("full", "size", "none"):
         raise ValueError(f"verify must be 'full', 'size' or 'none', got {verify!r}")
-    return Engine(load_manifest(Path(bundle), verify=verify), profile, prefix_cache=prefix_cache, flow_loop=flow_loop)
+    return Engine(load_manifest(Path(bundle), verify=verify), profile, prefix_cache=prefix_cache, flow_loop=flow_loop,
+                  open_graph=open_graph)
