@@ -16,16 +16,10 @@ from pathlib import Path
 from typing import Any
 
 
-def _int_at_least(lo: int):
-    def parse(s: str) -> int:
-        try:
-            v = int(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
-        if v < lo:
-            raise argparse.ArgumentTypeError(f"must be >= {lo}, got {v}")
-        return v
-    return parse
+from vox_edge.cli_args import float_in, int_in, name
+from vox_edge.config import MAX_FLOW_STEPS, SEED_RANGE
+
+_int_at_least = int_in
 
 
 def add_bench_command(subparsers: Any) -> None:
@@ -40,14 +34,14 @@ def add_bench_command(subparsers: Any) -> None:
                     help="frame budget per utterance (default 40 = 3.2 s); 0 = until END (real checkpoints only: "
                          "synthetic weights never stop on their own)")
     bp.add_argument("--threads", type=_int_at_least(1), help="ORT intra-op threads (default: the profile's)")
-    bp.add_argument("--flow-steps", type=_int_at_least(1), help="flow Euler steps per frame (default: the profile's)")
-    bp.add_argument("--voice", help="voice (default: the bundle's default voice)")
-    bp.add_argument("--seed", type=int, default=0)
+    bp.add_argument("--flow-steps", type=int_in(1, MAX_FLOW_STEPS), help="flow Euler steps per frame (default: the profile's)")
+    bp.add_argument("--voice", type=name, help="voice (default: the bundle's default voice)")
+    bp.add_argument("--seed", type=int_in(*SEED_RANGE), default=0)
     bp.add_argument("--corpus", type=Path, help="text file, one utterance per line (default: benchmarks/corpus.txt)")
     bp.add_argument("--verify", choices=["full", "size", "none"], default="size",
                     help="bundle integrity check at load (default size; full hashes every file and inflates load time)")
-    bp.add_argument("--bandwidth-gbs", type=float, help="use this memory bandwidth instead of measuring it")
-    bp.add_argument("--bandwidth-mb", type=int, default=1024, help="size of the bandwidth probe array (MiB)")
+    bp.add_argument("--bandwidth-gbs", type=float_in(1e-3, 1e5), help="use this memory bandwidth instead of measuring it")
+    bp.add_argument("--bandwidth-mb", type=int_in(1, 1 << 16), default=1024, help="size of the bandwidth probe array (MiB)")
     bp.add_argument("--ort-bandwidth", action="store_true",
                     help="also measure ORT MatMul-chain stream rates for the bundle's precisions (adds ~30 s)")
     bp.add_argument("--json", type=Path, metavar="OUT.json", help="write every measurement as JSON")
@@ -60,6 +54,12 @@ def add_bench_command(subparsers: Any) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import report, targets
     from .runner import BenchSettings, run
+
+    from vox_edge.runtime.wav import check_output_path
+
+    for flag, path in (("--json", args.json), ("--png", args.png)):
+        if path is not None:  # a bad path fails now, not after minutes of measuring
+            check_output_path(path, flag)
 
     def log(msg: str) -> None:
         if not args.quiet:

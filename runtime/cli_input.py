@@ -16,9 +16,8 @@ NOTHING_TO_SPEAK = ("nothing to speak: the text is empty or has no speakable cha
                     "symbols, emoji or control characters). Pass words to speak.")
 
 
-def _too_long(what: str, max_bytes: int) -> TextError:
-    return TextError(f"{what} is longer than {max_bytes} bytes, the limit of one request: split the text or raise "
-                     "--max-text-bytes.")
+def _too_long(what: str, max_bytes: int, fix: str = "split the text or raise --max-text-bytes") -> TextError:
+    return TextError(f"{what} is longer than {max_bytes} bytes, the limit of one request: {fix}.")
 
 
 def _decode(data: bytes, what: str) -> str:
@@ -28,10 +27,11 @@ def _decode(data: bytes, what: str) -> str:
         raise TextError(f"{what} is not UTF-8 text ({e.reason} at byte {e.start}); convert it to UTF-8.") from None
 
 
-def _read_binary(stream: Any, max_bytes: int, what: str) -> str:
+def read_bounded(stream: Any, max_bytes: int, what: str, fix: str = "split the text or raise --max-text-bytes") -> str:
+    """At most max_bytes of strict UTF-8 from a binary stream (TextError naming `what` and the `fix` otherwise)."""
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise _too_long(what, max_bytes)
+        raise _too_long(what, max_bytes, fix)
     return _decode(data, what)
 
 
@@ -54,7 +54,7 @@ def read_text(text: str | None, text_file: str | None, max_bytes: int) -> str:
         what = f"--text-file {text_file}"
         try:
             with open(text_file, "rb") as f:
-                out = _read_binary(f, max_bytes, what)
+                out = read_bounded(f, max_bytes, what)
         except FileNotFoundError:
             raise TextError(f"{what}: no such file.") from None
         except IsADirectoryError:
@@ -64,7 +64,7 @@ def read_text(text: str | None, text_file: str | None, max_bytes: int) -> str:
     elif text == "-":
         buffer = getattr(sys.stdin, "buffer", None)
         try:
-            out = (_read_binary(buffer, max_bytes, "stdin") if buffer is not None
+            out = (read_bounded(buffer, max_bytes, "stdin") if buffer is not None
                    else _check_str(sys.stdin.read(max_bytes + 1), max_bytes, "stdin"))
         except OSError as e:
             raise TextError(f"stdin: cannot read ({e.strerror or e}).") from None

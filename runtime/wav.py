@@ -36,19 +36,19 @@ def partial_path(path: str | os.PathLike[str]) -> Path:
     return path.with_name(path.name + PARTIAL_SUFFIX)
 
 
-def check_output_path(path: str | os.PathLike[str]) -> Path:
+def check_output_path(path: str | os.PathLike[str], flag: str = "--out") -> Path:
     """OutputError unless `path` can become a file: an existing regular file or a new name in a writable folder."""
     text = os.fspath(path)
     p = Path(text)
     if not text or text.endswith(os.sep) or p.is_dir():
-        raise OutputError(f"--out {text}: is a directory; name a file, e.g. {os.path.join(text or '.', 'speech.wav')}.")
+        raise OutputError(f"{flag} {text}: is a directory; name a file, e.g. {os.path.join(text or '.', 'speech.wav')}.")
     if p.exists() and not stat.S_ISREG(p.stat().st_mode):
-        raise OutputError(f"--out {text}: not a regular file (a device or pipe); name a .wav file.")
+        raise OutputError(f"{flag} {text}: not a regular file (a device or pipe); name a file.")
     folder = p.parent
     if not folder.is_dir():
-        raise OutputError(f"--out {text}: folder {folder} does not exist; create it first or choose another path.")
+        raise OutputError(f"{flag} {text}: folder {folder} does not exist; create it first or choose another path.")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"--out {text}: no permission to write in {folder}; choose a writable path.")
+        raise OutputError(f"{flag} {text}: no permission to write in {folder}; choose a writable path.")
     return p
 
 

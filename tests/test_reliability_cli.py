@@ -83,9 +83,15 @@ def test_bad_speak_arguments_fail_at_parse_time(extra, needle, tiny_bundle, tmp_
     (["info", "/no/such/bundle"], "not found"),
     (["voices", "--bundle", "/no/such/bundle"], "not found"),
     ([], "required"),
+    (["bench", "{B}", "--profile", "dev-vm-2core-x86", "--seed", "-4"], "--seed"),
+    (["bench", "{B}", "--profile", "dev-vm-2core-x86", "--voice", ""], "--voice"),
+    (["bench", "{B}", "--profile", "dev-vm-2core-x86", "--flow-steps", "65"], "--flow-steps"),
+    (["bench", "{B}", "--profile", "dev-vm-2core-x86", "--json", "/proc/nope/x.json"], "--json /proc/nope/x.json"),
+    (["bench", "{B}", "--profile", "dev-vm-2core-x86", "--corpus", "/dev/zero", "-q"], "--corpus /dev/zero is longer"),
 ])
-def test_other_subcommands_fail_in_one_line(argv, needle, tiny_checkpoint_dir, tmp_path, monkeypatch, capsys):
-    argv = [a.replace("{C}", str(tiny_checkpoint_dir)) for a in argv]
+def test_other_subcommands_fail_in_one_line(argv, needle, tiny_checkpoint_dir, tiny_bundle, tmp_path, monkeypatch,
+                                            capsys):
+    argv = [a.replace("{C}", str(tiny_checkpoint_dir)).replace("{B}", str(tiny_bundle)) for a in argv]
     code, err = _run(argv, capsys, tmp_path, monkeypatch)
     _assert_one_line_failure(code, err, needle, tmp_path)
 
