@@ -42,6 +42,7 @@ from typing import Any, Mapping, NoReturn
 
 from vox_edge.config import CFG_ALPHA_RANGE, MAX_AUDIO_SECONDS_RANGE, MAX_FLOW_STEPS, SILENCE_STOP_SECONDS_RANGE
 from vox_edge.errors import ProfileError
+from vox_edge.manifest import COMPONENTS, PRECISIONS  # the bundle contract's names, one table
 
 __all__ = [
     "ARCHES",
@@ -68,8 +69,6 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 MODELS = ("voxtral-4b", "vox-edge-small")
-COMPONENTS = ("backbone", "acoustic", "codec")
-PRECISIONS = ("fp32", "fp16", "int8", "int4")
 EXECUTION_PROVIDERS = (
     "CPUExecutionProvider",
     "CUDAExecutionProvider",

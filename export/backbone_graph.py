@@ -40,8 +40,9 @@ from onnx import TensorProto
 from vox_edge.config import ModelConfig
 from vox_edge.errors import ExportError
 from vox_edge.manifest import KV_CACHES, PAST_LENGTH, graph_io
+from vox_edge.quantize.plan import int4_option, split_spec
 
-from .onnx_utils import MS_DOMAIN, WEIGHT_PRECISIONS, ExternalData, GraphBuilder, Linear, TensorReader, save_model
+from .onnx_utils import MS_DOMAIN, ExternalData, GraphBuilder, Linear, TensorReader, save_model
 
 OPSET = 17
 GRAPH_NAME = "backbone"
@@ -79,26 +80,21 @@ class BackboneOptions:
     @classmethod
     def from_spec(cls, spec: str, **kw) -> "BackboneOptions":
         """'int4', 'int4-b128', 'int4-acc0', 'int4-asym', 'fp32-plain', 'int8-gqa-shared' ... -> options."""
-        base, *extra = spec.strip().lower().split("-")
+        base, extra = split_spec(spec, "the backbone", ExportError)
         opts: dict = {"precision": base, **kw}
         for o in extra:
             if o in ATTENTION_KINDS:
                 opts["attention"] = o
             elif o == "shared":  # in-place KV cache (implies gqa)
                 opts["kv_cache"] = o
-            elif base == "int4" and o.startswith("b") and o[1:].isdigit():
-                opts["int4_block_size"] = int(o[1:])
-            elif base == "int4" and o.startswith("acc") and o[3:].isdigit():
-                opts["int4_accuracy_level"] = int(o[3:])
-            elif base == "int4" and o in ("sym", "asym"):
-                opts["int4_symmetric"] = o == "sym"
+            elif base == "int4" and int4_option(o):
+                key, value = int4_option(o)
+                opts["int4_" + key] = value
             elif base == "int8" and o == "dynamic":
                 pass  # the only int8 method for the backbone (DynamicQuantizeMatMul)
             else:
                 raise ExportError(f"backbone precision {spec!r}: option {o!r} does not apply "
                                   "(int4: bN, accN, sym, asym; any: gqa, plain, shared).")
-        if base not in WEIGHT_PRECISIONS:
-            raise ExportError(f"backbone precision {spec!r}: use one of {', '.join(WEIGHT_PRECISIONS)}.")
         return cls(**opts)
 
     @property

@@ -18,8 +18,9 @@ from typing import Callable
 import numpy as np
 
 from vox_edge.errors import ExportError
-from vox_edge.manifest import (COMPONENTS, FORMAT, MANIFEST_FILE, PRECISIONS, load_manifest, schema_version_for, sha256_file,
+from vox_edge.manifest import (COMPONENTS, FORMAT, MANIFEST_FILE, load_manifest, schema_version_for, sha256_file,
                                synthesis_problem, validate_manifest_dict)
+from vox_edge.quantize.plan import split_spec
 
 from .checkpoint import LEXICON_FILE, NOTICES_DIR, WEIGHTS_FILE, Checkpoint
 from .onnx_utils import TensorReader
@@ -38,8 +39,7 @@ def component_precisions(precision: str, per_component: dict[str, str] | None) -
             raise ExportError(f"unknown component {c!r} in the per-component precisions; use {', '.join(COMPONENTS)}.")
         out[c] = p
     for c, p in out.items():
-        if str(p).split("-")[0] not in PRECISIONS:
-            raise ExportError(f"{c}: unknown precision {p!r}; use one of {', '.join(PRECISIONS)}.")
+        split_spec(p, c, ExportError)
     return out
 
 

@@ -19,6 +19,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from vox_edge.errors import CheckpointError
+from vox_edge.manifest import PRECISIONS
 
 MS_DOMAIN = "com.microsoft"
 EXTERNAL_ALIGN = 4096  # page-aligned offsets let ORT map each weight straight from the file
@@ -200,7 +201,6 @@ def save_model(model: onnx.ModelProto, path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # Linear layers in each weight precision
 # --------------------------------------------------------------------------------------------
-WEIGHT_PRECISIONS = ("fp32", "fp16", "int8", "int4")
 
 
 # int8 weights use 7 bits (|q| <= 63, ORT's "reduce_range"). On x86 without AVX-512 VNNI (AMD Zen 1-3, Intel
@@ -252,8 +252,8 @@ class Linear:
 
     def __init__(self, precision: str, int4_block_size: int = 32, int4_accuracy_level: int = 4,
                  int4_symmetric: bool = True):
-        if precision not in WEIGHT_PRECISIONS:
-            raise ValueError(f"precision {precision!r} not in {WEIGHT_PRECISIONS}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision {precision!r} not in {PRECISIONS}")
         if int4_block_size < 16 or int4_block_size & (int4_block_size - 1):
             raise ValueError("int4 block size must be a power of two >= 16")
         self.precision = precision

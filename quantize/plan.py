@@ -1,10 +1,11 @@
 """Precision specs -> quantisation plans, per component, and the one dispatcher that applies them.
 
-A spec is `PRECISION[-OPTION...]`:
+A spec is `PRECISION[-OPTION...]` (`split_spec`; the backbone's BackboneOptions.from_spec reads the same
+grammar with its own options, and both take the MatMulNBits options through `int4_option`):
     fp32 | fp16
     int8[-dynamic|-static|-nncf][-pc|-pt][-minmax|-entropy|-percentile][-convfp16|-convfp32]
                                                          (pc/pt: per-channel / per-tensor; conv: conv weight storage)
-    int4[-bNN][-accN][-sym][-nncf][-force]                                  (bNN: block size, accN: accuracy_level)
+    int4[-bNN][-accN][-sym|-asym][-nncf][-force]                            (bNN: block size, accN: accuracy_level)
 The manifest records PRECISION per graph; the method is reported next to it. Defaults were chosen by
 measurement (quantize/README.md): the codec does not tolerate 4-bit weights, so `int4` for the codec
 falls back to CODEC_INT4_FALLBACK with a warning, and flow_condition (the semantic head) stays int8
@@ -21,8 +22,31 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-PRECISIONS = ("fp32", "fp16", "int8", "int4")
+from vox_edge.manifest import PRECISIONS
+
 CODEC_INT4_FALLBACK = "int8"
+
+
+def split_spec(spec: str, what: str, error: type[Exception] = ValueError) -> tuple[str, list[str]]:
+    """'int4-b128-sym' -> ('int4', ['b128', 'sym']); `error` names `what` when the precision is not one of
+    PRECISIONS (the manifest's)."""
+    precision, *options = str(spec).strip().lower().split("-")
+    if precision not in PRECISIONS:
+        raise error(f"unknown precision {spec!r} for {what}: use one of {', '.join(PRECISIONS)} "
+                    "(optionally with options, e.g. int8-static, int4-b128)")
+    return precision, options
+
+
+def int4_option(option: str) -> tuple[str, int | bool] | None:
+    """A MatMulNBits option -> (field, value): bN block_size, accN accuracy_level, sym / asym symmetric; None
+    for any other option."""
+    if option.startswith("b") and option[1:].isdigit():
+        return "block_size", int(option[1:])
+    if option.startswith("acc") and option[3:].isdigit():
+        return "accuracy_level", int(option[3:])
+    if option in ("sym", "asym"):
+        return "symmetric", option == "sym"
+    return None
 
 
 @dataclass(frozen=True)
@@ -71,11 +95,7 @@ DEFAULTS: dict[tuple[str, str], QuantPlan] = {
 
 def plan_for(component: str, spec: str, warn: Callable[[str], None] | None = None, graph: str | None = None) -> QuantPlan:
     """The plan for one graph of `component` ('acoustic' / 'codec') given a precision spec."""
-    parts = spec.strip().lower().split("-")
-    precision, opts = parts[0], parts[1:]
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {spec!r} for {component}: use one of {', '.join(PRECISIONS)} "
-                         "(optionally with options, e.g. int8-static, int4-b128)")
+    precision, opts = split_spec(spec, component)
     force = "force" in opts
     if component == "codec" and precision == "int4" and not force:
         if warn:
@@ -99,12 +119,9 @@ def plan_for(component: str, spec: str, warn: Callable[[str], None] | None = Non
             plan = replace(plan, calibrate_method=o)
         elif o in ("convfp16", "convfp32") and precision == "int8":
             plan = replace(plan, conv_weights=o[4:])
-        elif o.startswith("b") and o[1:].isdigit() and precision == "int4":
-            plan = replace(plan, block_size=int(o[1:]))
-        elif o.startswith("acc") and o[3:].isdigit() and precision == "int4":
-            plan = replace(plan, accuracy_level=int(o[3:]))
-        elif o == "sym" and precision == "int4":
-            plan = replace(plan, symmetric=True)
+        elif precision == "int4" and int4_option(o):
+            key, value = int4_option(o)
+            plan = replace(plan, **{key: value})  # QuantPlan's fields carry int4_option's names
         else:
             raise ValueError(f"precision spec {spec!r}: option {o!r} does not apply to {precision}")
     if plan.conv_weights != "int8" and plan.method != "dynamic":
