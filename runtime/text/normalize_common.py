@@ -148,7 +148,7 @@ class Rules:
             r"(?<![\w./-])([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![\w/-]|[.,][0-9])")
         self.short_date = regex.compile(r"(?<![\w./-])([0-9]{1,2})\.([0-9]{1,2})\.(?![\w]|[.,]?[0-9])")
         self.day_month = regex.compile(
-            rf"(?<![\w.,])([0-9]{{1,2}})(?:\.|er|º|°|ª)?(\s(?:de\s)?)((?i:{month_alt}))\b(\.?)", regex.V0)
+            rf"(?=[0-9])(?<![\w.,])([0-9]{{1,2}})(?:\.|er|º|°|ª)?(\s(?:de\s)?)((?i:{month_alt}))\b(\.?)", regex.V0)
         self.month_year = regex.compile(rf"\b((?i:{month_alt}))\.?(\s(?:de\s|del\s)?)([0-9]{{4}})(?![\w]|[.,][0-9])")
         clocks = [*k.clock_patterns,
                   r"(?<![\w:.,])(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])(?::[0-5][0-9])?(?![\w:]|[.,][0-9])"]
@@ -156,20 +156,20 @@ class Rules:
         cur_alt = _alternation(k.currencies)
         scale = r""
         self.money_pre = regex.compile(rf"(?<![\w])(?P<cur>{cur_alt}) ?(?P<a>{num}){scale}{na}")
-        self.money_post = regex.compile(rf"{nb}(?P<a>{num}) ?(?P<cur>{cur_alt})(?!\w)")
+        self.money_post = regex.compile(rf"(?=[0-9]){nb}(?P<a>{num}) ?(?P<cur>{cur_alt})(?!\w)")
         self.money_hint = regex.compile(cur_alt)
         if k.ordinal_suffixes:
             self.ordinal_re = regex.compile(rf"{nb}([0-9]{{1,4}})({_alternation(k.ordinal_suffixes)})(?!\w)")
         unit_alt = _alternation(k.units)
         self.unit = regex.compile(
-            rf"(?:(?<![\w.,])(?P<sign>[-−+]))?{nb}(?P<a>{num})(?:(?: ?[-–] ?| {regex.escape(k.range_word)} )"
+            rf"(?=[-−+0-9])(?:(?<![\w.,])(?P<sign>[-−+]))?{nb}(?P<a>{num})(?:(?: ?[-–] ?| {regex.escape(k.range_word)} )"
             rf"(?P<b>{num}))? ?(?P<u>{unit_alt})(?![^\W_]|/[a-zA-Z])")
         self.road = regex.compile(r"\b([A-Z]{1,3})[- ]?([0-9]{1,4})\b(?![.,][0-9])")
         self.road_first = regex.compile(r"\b([A-Z]{1,3})-?([0-9]{1,4})\b(?![.,][0-9])")
         self.digits_letters = regex.compile(rf"{nb}([0-9]{{1,4}})([A-Z]{{1,2}})\b")
-        self.range = regex.compile(rf"{nb}({num}) ?[-–] ?({num}){na}")
+        self.range = regex.compile(rf"(?=[0-9]){nb}({num}) ?[-–] ?({num}){na}")
         self.year = regex.compile(r"(?<![\w.,])(1[1-9][0-9]{2})(?![\w]|[.,][0-9])")
-        self.cardinal = regex.compile(rf"(?:(?<![\w.,])(?P<sign>[-−+]))?{nb}(?P<n>{num}){na}")
+        self.cardinal = regex.compile(rf"(?=[-−+0-9])(?:(?<![\w.,])(?P<sign>[-−+]))?{nb}(?P<n>{num}){na}")
         self.any_digits = regex.compile(r"[0-9]+")
         self.next_word = regex.compile(r" (\w+)")
         sym_alt = _alternation(k.symbols)

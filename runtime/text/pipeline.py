@@ -86,8 +86,8 @@ def to_segments(text: str, lang: str | None = "en", *, normalize: bool = True, s
 
     for item in ssml_mod.parse(text, None, lenient):
         if isinstance(item, Break):
-            flush()
-            if item.seconds > 0:
+            if item.seconds > 0:  # strength="none" / time="0ms": a word boundary, not a pause
+                flush()
                 out.append(item)
             continue
         if item is ssml_mod.BOUNDARY:

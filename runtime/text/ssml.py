@@ -29,6 +29,7 @@ from .language import lang_code
 _log = logging.getLogger(__name__)
 
 MAX_DEPTH = 64
+MAX_WARNINGS = 3  # lenient mode logs the first few problems and then a count
 MAX_BREAK_SECONDS = 10.0
 SAY_AS = ("characters", "digits", "cardinal", "ordinal", "date", "time", "telephone")
 # SSML 1.1 leaves strengths to the engine; these are the pauses a listener hears as such.
@@ -79,11 +80,14 @@ class _Parser:
         self.stack: list[tuple[str, dict]] = []  # (element, its state)
         self.lang = [lang]
         self.closed_root = False
+        self.ignored = 0
 
     def problem(self, message: str, fix: str) -> None:
         if not self.lenient:
             raise SSMLError(f"SSML: {message}; {fix} (or use lenient SSML to ignore it).")
-        _log.warning("SSML (lenient): %s; ignored", message)
+        self.ignored += 1
+        if self.ignored <= MAX_WARNINGS:  # a megabyte of bad markup must not become a megabyte of log
+            _log.warning("SSML (lenient): %s; ignored", message)
 
     def text(self, raw: str) -> None:
         if self.closed_root:
@@ -201,6 +205,8 @@ class _Parser:
                          "close every element, ending with </speak>")
             while self.stack:
                 self.pop()
+        if self.ignored > MAX_WARNINGS:
+            _log.warning("SSML (lenient): %d more problems ignored", self.ignored - MAX_WARNINGS)
         return self.items
 
     def _lang_attr(self, attrs: dict) -> str | None:
