@@ -26,7 +26,7 @@ _SAMPLE_CHARS = 4000  # the first few sentences decide; keeps `auto` O(1) on lon
 _CUES = {
     "en": "the and to of is you your are with for turn left right street miles ahead exit arrive in at then".split(),
     "fr": "le la les des et à pour vous est une sur dans au aux tournez gauche droite prochaine sortie rue "
-          "arrivée prévue du avec".split(),
+          "arrivée prévue du avec il y".split(),
     "es": "el los las y que una para con gire izquierda derecha salida calle llegada en del al está hacia "
           "siga".split(),
     "de": "der die das und ist nicht mit für sie auf links rechts abbiegen ausfahrt straße in im am nach "
