@@ -78,3 +78,24 @@ def test_frame_decoder_right_context_is_exact():
     first = int(torch.nonzero(changed)[0])
     assert t - first == fd.right_context_frames  # frame t reaches this many frames back (so needs as many ahead)
     assert [p.shape[1] for p in fd(x)] == [7] * 5
+
+
+def _random_params(frames: int, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    p = {k: torch.randn((1, sf.N_BINS, frames), generator=g) for k in ("lh", "theta", "ln", "lr", "phi")}
+    p["lh"], p["ln"], p["lr"] = p["lh"] - 4, p["ln"] - 8, p["lr"] - 6
+    f0 = torch.where(torch.rand(1, frames, generator=g) > 0.3, 100 + 150 * torch.rand(1, frames, generator=g),
+                     torch.zeros(1, frames))
+    return p, f0
+
+
+def test_numpy_renderer_equals_the_reference():
+    from vox_edge.runtime import source_filter as rsf
+
+    frames = 60
+    p, f0 = _random_params(frames)
+    noise = sf.noise_like(f0, seed=3)
+    ref = sf.SourceFilterRenderer()(**p, f0=f0, noise=noise)[0].numpy()
+    out, _ = rsf.render_window({k: v[0].numpy() for k, v in p.items()}, f0[0].numpy(), noise[0].numpy())
+    assert out.shape == ref.shape
+    assert np.max(np.abs(out - ref)) < 1e-4 * max(1.0, np.max(np.abs(ref)))

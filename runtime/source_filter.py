@@ -1,0 +1,97 @@
+"""Source-filter renderer in NumPy: the signal-processing tail of a `source_filter` codec (docs/model.md#codec).
+
+The codec graph returns, per 80 Hz frame, f0 and five spectral parameter maps; this turns them into audio:
+a band-limited pulse train integrating f0 (its phase carried across calls), its STFT filtered by the harmonic
+gain, plus shaped noise and a free-phase residual, then an inverse STFT. It mirrors the PyTorch reference
+(export/reference/source_filter.py; tests hold the two together) and stays out of the ONNX graph because it is
+plain FFT work that every CPU does well and NPUs do not run.
+
+Streaming: `render_window` renders any run of frames that starts on the renderer's frame grid, given the pulse
+phase at its first sample; the caller keeps only samples whose STFT frames are all inside the window.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+SAMPLE_RATE = 24_000
+N_FFT = 1200
+HOP = 300
+N_BINS = N_FFT // 2 + 1
+MAX_LOG_GAIN = 7.0
+VOICED_MIN_HZ = 40.0
+BAND_LIMIT_HZ = 11_000.0
+_WINDOW = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float64)  # periodic Hann
+
+
+def upsample_f0(f0: np.ndarray) -> np.ndarray:
+    """[F] frame f0 (frame t centred on sample t*HOP) -> [F*HOP] per-sample f0, linear between centres."""
+    f = len(f0)
+    pos = np.arange(f * HOP, dtype=np.float64) / HOP
+    lo = np.minimum(np.floor(pos).astype(np.int64), f - 1)
+    hi = np.minimum(lo + 1, f - 1)
+    w = pos - lo
+    f0 = f0.astype(np.float64)
+    return f0[lo] * (1 - w) + f0[hi] * w
+
+
+def pulse_train(f0_samples: np.ndarray, phase0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample f0 -> (pulses, phase after each sample), float64; zero where f0 < VOICED_MIN_HZ."""
+    phase = np.remainder(np.cumsum(2 * np.pi * f0_samples / SAMPLE_RATE) + phase0, 2 * np.pi)
+    n_harm = np.floor(BAND_LIMIT_HZ / np.maximum(f0_samples, VOICED_MIN_HZ))
+    half = np.sin(phase / 2)
+    near_zero = np.abs(half) < 1e-9
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pulses = np.sin((n_harm + 0.5) * phase) / (2 * np.where(near_zero, 1.0, half)) - 0.5
+    pulses = np.where(near_zero, n_harm, pulses)
+    return np.where(f0_samples >= VOICED_MIN_HZ, pulses, 0.0), phase
+
+
+def stft(x: np.ndarray) -> np.ndarray:
+    """[N] -> complex [N_BINS, N // HOP + 1]: centred (reflect-padded) frames, periodic Hann."""
+    pad = np.pad(x, (N_FFT // 2, N_FFT // 2), mode="reflect")
+    n_frames = len(x) // HOP + 1
+    idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n_frames)[:, None]
+    return np.fft.rfft(pad[idx] * _WINDOW, axis=1).T
+
+
+def istft(spec: np.ndarray, length: int) -> np.ndarray:
+    """complex [N_BINS, F] -> [length] samples: windowed overlap-add normalised by the summed squared window."""
+    frames = np.fft.irfft(spec.T, n=N_FFT, axis=1) * _WINDOW  # [F, N_FFT]
+    n_frames = frames.shape[0]
+    total = N_FFT + HOP * (n_frames - 1)
+    out = np.zeros(total)
+    norm = np.zeros(total)
+    for t in range(n_frames):  # F is a few hundred at most per window: a loop of slice adds is cheap
+        out[t * HOP: t * HOP + N_FFT] += frames[t]
+        norm[t * HOP: t * HOP + N_FFT] += _WINDOW ** 2
+    out = out[N_FFT // 2: N_FFT // 2 + length]
+    norm = norm[N_FFT // 2: N_FFT // 2 + length]
+    return out / np.where(norm > 1e-11, norm, 1.0)
+
+
+def render_window(params: dict[str, np.ndarray], f0: np.ndarray, noise: np.ndarray,
+                  phase0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """params lh/theta/ln/lr/phi [601, F], f0 [F] Hz, noise [2, 601, F] -> (audio [F*HOP] float32, phase [F*HOP]).
+
+    `phase[i]` is the pulse phase after sample i: a later window that starts at sample s passes phase[s - 1].
+    """
+    n_frames = len(f0)
+    pulses, phase = pulse_train(upsample_f0(f0), phase0)
+    e = stft(pulses)[:, :n_frames] / HOP
+    clip = MAX_LOG_GAIN
+    harmonic = np.exp(np.minimum(params["lh"], clip)) * np.exp(1j * np.pi * np.tanh(params["theta"])) * e
+    shaped = np.exp(np.minimum(params["ln"], clip)) * (noise[0] + 1j * noise[1])
+    residual = np.exp(np.minimum(params["lr"], clip)) * np.exp(1j * params["phi"])
+    spec = np.concatenate([harmonic + shaped + residual, np.zeros((N_BINS, 1))], axis=1)
+    return istft(spec, n_frames * HOP).astype(np.float32), phase
+
+
+def frame_noise(seed: int, first_frame: int, n_frames: int) -> np.ndarray:
+    """[2, 601, n] unit Gaussian noise for absolute frames first_frame .. first_frame + n - 1 of a request.
+
+    Each frame's noise depends only on (seed, frame index), so any chunking of a stream draws the same noise.
+    """
+    out = np.empty((2, N_BINS, n_frames), np.float32)
+    for i in range(n_frames):
+        out[:, :, i] = np.random.default_rng([seed & 0xFFFFFFFF, first_frame + i]).standard_normal((2, N_BINS))
+    return out
