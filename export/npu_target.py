@@ -5,10 +5,13 @@
    runtime batch sizes (the Euler loop stays in the runtime), the codec at its streaming window.
 2. That FP32 bundle is run by the runtime itself on the CPU provider over reference texts (calibration), and every
    input each graph sees is recorded (subsampled, per graph).
-3. Each graph is quantised to QDQ with vox_edge.quantize.int8.quantize_int8_static, every op included:
-     qnn-htp   A16W8: uint16 activations, uint8 per-tensor weights (the Hexagon HTP's w8a16; 8-bit activations
-               cost the attention scores too much resolution next to the finite mask)
-     openvino  A8W8: uint8 activations, int8 per-channel weights (OpenVINO's and Intel NPUs' native QDQ)
+3. Each graph is quantised to QDQ with vox_edge.quantize.int8.quantize_int8_static (QUANT below):
+     qnn-htp   every op, A16W8: uint16 activations, int8 per-channel weights (the Hexagon HTP's w8a16; it has no
+               float path on V68). uint8 activations cost the attention scores too much resolution next to the
+               finite mask (all-op A8 on OpenVINO: 0.65 semantic agreement on tiny); per-tensor weights flipped
+               semantic codes (tiny: 0.95 agreement, per-channel 1.00).
+     openvino  the MatMuls with weights, A8W8 (uint8 activations, int8 per-channel weights): OpenVINO runs the
+               remaining float ops on the device itself; all-op A8 or A16 QDQ missed the parity ladder on tiny.
 The manifest records the target and its shapes (`target`); the runtime reads them back (runtime/static_cache.py).
 """
 
@@ -26,15 +29,22 @@ import numpy as np
 from vox_edge.errors import ExportError
 from vox_edge.manifest import GRAPH_IO, NPU_TARGETS, load_manifest
 
+from vox_edge.quantize.int8 import STATIC_OPS
+
 from .npu_graphs import export_npu_backbone, fold_for_npu
 from .torch_graphs import (CODEC_GRAPHS, FLOW_GRAPHS, OPSET, STATIC_CODEC_FRAMES, export_fp32, graph_module,
                            load_acoustic, load_codec)
 
 # target -> quantize_int8_static options
 QUANT = {
-    "qnn-htp": {"activations": "u16", "weights": "s8", "per_channel": True, "reduce_range": False},
-    "openvino": {"activations": "u8", "weights": "s8", "per_channel": True, "reduce_range": False},
+    "qnn-htp": {"activations": "u16", "weights": "s8", "per_channel": True, "reduce_range": False, "op_types": None},
+    "openvino": {"activations": "u8", "weights": "s8", "per_channel": True, "reduce_range": False,
+                 "op_types": STATIC_OPS},
 }
+# Graphs a target keeps in FP32: OpenVINO runs float ops on the device too (an Intel NPU in FP16), and the semantic
+# head's argmax picks the next backbone input from logits whose top two can be 0.03 apart (tiny, 1 frame in 20
+# flipped at u8 activations), for 0.5 % of a frame's compute. HTP (V68) has no float path: everything is QDQ there.
+KEEP_FP32 = {"qnn-htp": (), "openvino": ("flow_condition",)}
 CALIBRATION_TEXTS = (
     "Turn left in two hundred meters, then keep right at the fork.",
     "The battery is at forty two percent; the next charging station is eleven kilometers ahead.",
@@ -135,6 +145,9 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
     feeds = calibration_feeds(bundle, frames, progress)
     opts = QUANT[target]
     for name, entry in graphs.items():
+        if name in KEEP_FP32[target]:
+            progress(f"[export] {name}: kept FP32 for {target}")
+            continue
         if not feeds.get(name):
             raise ExportError(f"{name}: the calibration run never called this graph; cannot quantise it.")
         src = bundle / entry["file"]
@@ -145,7 +158,7 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
         _relink_external(fp32, {e: e + ".fp32" for e in entry["extra_files"]})
         progress(f"[export] {name}: QDQ {opts['activations']} activations / {opts['weights']} weights "
                  f"({len(feeds[name])} calibration feeds)")
-        written = quantize_int8_static(fp32, src, feeds[name], op_types=None, **opts)
+        written = quantize_int8_static(fp32, src, feeds[name], **opts)
         fp32.unlink()
         for extra in entry["extra_files"]:
             (bundle / (extra + ".fp32")).unlink()

@@ -1,0 +1,83 @@
+"""The NPU export target (export/npu_graphs.py, export/npu_target.py) and the runtime's fixed-capacity KV cache
+(runtime/static_cache.py), on the CPU provider: no NPU wheel needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from npu_fixtures import CONTEXT, PREFILL_CHUNK, npu_bundle
+from runtime_fixtures import TEXT, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+
+from vox_edge.errors import ExportError
+from vox_edge.manifest import load_manifest
+
+
+def _session(path):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
+def test_static_backbone_equals_the_growing_one(tiny_checkpoint_dir, tmp_path):  # noqa: F811
+    """Chunked prefill (with a padded last chunk) and padded single-frame steps through the fixed-shape graph give
+    the hidden states and cache of the standard FP32 backbone."""
+    from vox_edge.export.backbone_graph import BackboneOptions, export_backbone
+    from vox_edge.export.checkpoint import Checkpoint
+    from vox_edge.export.npu_graphs import export_npu_backbone
+    from vox_edge.runtime.backbone import Backbone
+
+    ckpt = Checkpoint.open(tiny_checkpoint_dir)
+    cfg = ckpt.config
+    (tmp_path / "npu").mkdir()
+    export_npu_backbone(ckpt, tmp_path / "npu", seq_len=4, context=24, progress=lambda m: None)
+    export_backbone(ckpt, tmp_path / "grow", BackboneOptions.from_spec("fp32-plain"), progress=lambda m: None)
+    static = Backbone(_session(tmp_path / "npu" / "backbone.onnx"), cfg, "static", static_shapes=True)
+    grow = Backbone(_session(tmp_path / "grow" / "backbone.onnx"), cfg, "grow")
+    rng = np.random.default_rng(0)
+    prompt = rng.standard_normal((1, 10, cfg.dim), dtype=np.float32)  # chunks of 4, 4 and a padded 2
+    steps = [rng.standard_normal((1, 1, cfg.dim), dtype=np.float32) for _ in range(5)]
+    a, b = static.cache(static.empty_past()), grow.cache(grow.empty_past())
+    got, want = [a.step(prompt)], [b.step(prompt)]
+    for e in steps:
+        got.append(a.step(e))
+        want.append(b.step(e))
+    np.testing.assert_allclose(np.concatenate(got, 1), np.concatenate(want, 1), atol=2e-4, rtol=0)
+    assert a.length == b.length == 15
+    for x, y in zip(a.past(), b.past()):
+        np.testing.assert_allclose(x, y, atol=2e-4, rtol=0)
+    with pytest.raises(RuntimeError, match="fixed capacity 24"):
+        a.step(rng.standard_normal((1, 10, cfg.dim), dtype=np.float32))
+
+
+def test_unknown_target_is_refused(tiny_checkpoint_dir, tmp_path):  # noqa: F811
+    from vox_edge.export.bundle import export_bundle
+
+    with pytest.raises(ExportError, match="qnn-htp"):
+        export_bundle(tiny_checkpoint_dir, tmp_path / "b", target="hexagon", progress=lambda m: None)
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["qnn-htp", "openvino"])
+def test_npu_bundle_is_fixed_shape_standard_ops_and_speaks(target, tiny_checkpoint_dir, tmp_path_factory):  # noqa: F811
+    from vox_edge.runtime.engine import Engine
+
+    bundle = npu_bundle(tiny_checkpoint_dir, tmp_path_factory.getbasetemp(), target)
+    m = load_manifest(bundle)
+    assert m.target == {"name": target, "seq_len": PREFILL_CHUNK, "context": CONTEXT, "codec_frames": 37}
+    assert "flow_euler" not in m.graphs  # the Euler loop stays in the runtime: NPU providers take no ONNX Loop
+    assert m.graphs["backbone"].kv_cache == "static"
+    qdq = 0
+    for name, g in m.graphs.items():
+        model = onnx.load(str(m.path(g.file)), load_external_data=False)
+        assert {n.domain for n in model.graph.node} <= {"", "ai.onnx"}, f"{name}: a contrib op"
+        assert not {"Loop", "If", "Scan"} & {n.op_type for n in model.graph.node}, name
+        for i in model.graph.input:
+            assert all(d.HasField("dim_value") for d in i.type.tensor_type.shape.dim), f"{name}.{i.name} not fixed"
+        qdq += sum(n.op_type == "QuantizeLinear" for n in model.graph.node)
+    assert qdq > 0
+    audio = Engine(m, None).synthesize(TEXT, max_frames=20, seed=1)  # the CPU provider runs the NPU bundle too
+    assert audio.samples.size == 20 * m.config.samples_per_frame and np.isfinite(audio.samples).all()

@@ -1,0 +1,38 @@
+"""The NPU path on Qualcomm's HTP simulator (the onnxruntime-qnn wheel, extra `npu`; skipped without it): the tiny
+checkpoint's qnn-htp bundle runs whole on the HTP with the CPU fallback disabled and meets the parity ladder
+against the FP32 CPU bundle; a CPU bundle is refused by `vox-edge check-ep`, naming the op."""
+
+from __future__ import annotations
+
+import pytest
+from npu_fixtures import npu_bundle
+from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+
+pytest.importorskip("onnxruntime_qnn", reason="the QNN HTP simulator is in the `npu` extra (pip install onnxruntime-qnn)")
+
+PROVIDER = "QNNExecutionProvider"
+
+
+@pytest.mark.slow
+def test_tiny_runs_whole_on_the_htp_with_parity(tiny_checkpoint_dir, tiny_bundle, tmp_path_factory):  # noqa: F811
+    from vox_edge.runtime.ep_check import check_bundle
+
+    bundle = npu_bundle(tiny_checkpoint_dir, tmp_path_factory.getbasetemp(), "qnn-htp")
+    report = check_bundle(bundle, PROVIDER, reference=tiny_bundle, frames=12)
+    assert {g.graph for g in report.graphs} == {"backbone", "flow_condition", "flow_time", "flow_velocity",
+                                                 "codec_decoder"}
+    for g in report.graphs:
+        assert g.placed == "accelerator" and not g.error and g.on_accelerator == g.nodes > 0, g.line(PROVIDER)
+    assert report.parity is not None and report.parity.ok, report.text()
+    assert report.ok
+
+
+def test_cpu_bundle_is_refused_naming_the_op(tiny_bundle, capsys):  # noqa: F811
+    """The dynamic-shape CPU bundle (contrib ops, growing cache) does not run whole: exit 1, the op named."""
+    from vox_edge.cli import main
+
+    assert main(["check-ep", str(tiny_bundle), "--provider", PROVIDER]) == 1
+    out = capsys.readouterr().out
+    backbone = next(line for line in out.splitlines() if line.strip().startswith("backbone"))
+    assert "refused:" in backbone and "SkipSimplifiedLayerNormalization" in backbone
+    assert "--target qnn-htp" in out and "FAIL" in out
