@@ -257,3 +257,16 @@ def test_a_stale_partial_export_is_replaced_by_the_next_export(tiny_bundle, tiny
     assert not stale.exists()
     load_manifest(target)
     assert {p.name for p in tmp_path.iterdir()} - {"cache"} == {"b"}
+
+
+@pytest.mark.parametrize("verify", ["full", "none"])
+def test_an_unlisted_symlink_out_is_refused_too(verify, bundle_copy, tmp_path, cache_dir):
+    """A graph names its own external data files; a symlink out that the manifest does not list is refused as well
+    (onnxruntime itself refuses absolute and '..' locations)."""
+    (tmp_path / "secret.bin").write_bytes(b"x" * 16)
+    (bundle_copy / "weights.bin").symlink_to(tmp_path / "secret.bin")
+    with pytest.raises(BundleConfinementError, match="leads outside the bundle"):
+        load_manifest(bundle_copy, verify=verify)
+    (bundle_copy / "weights.bin").unlink()
+    (bundle_copy / "voices" / "alias.npy").symlink_to("../tekken.json")  # inside: harmless
+    load_manifest(bundle_copy, verify=verify)

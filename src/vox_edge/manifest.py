@@ -303,6 +303,23 @@ def bundle_file(root: Path, rel: str) -> Path:
     return Path(real)
 
 
+def refuse_links_out(root: Path, max_entries: int = 10_000) -> None:
+    """No symlink anywhere in the bundle leads outside it, listed in the manifest or not: an ONNX graph names its
+    external data files itself, and onnxruntime (which refuses absolute and '..' locations) follows symlinks."""
+    base = os.path.realpath(root)
+    seen = 0
+    for folder, dirs, files in os.walk(base):  # does not descend into symlinked folders; they are checked below
+        for entry in dirs + files:
+            seen += 1
+            path = os.path.join(folder, entry)
+            if seen > max_entries:
+                raise ManifestError(f"{root}: more than {max_entries} entries; a bundle holds a few dozen files. "
+                                    "Point --bundle at the bundle directory itself.")
+            if os.path.islink(path) and os.path.commonpath([base, os.path.realpath(path)]) != base:
+                raise BundleConfinementError(f"{path}: a symlink that leads outside the bundle directory (to "
+                                             f"{os.path.realpath(path)}); copy the real file into the bundle.")
+
+
 def synthesis_problem(syn: Any) -> str | None:
     """What is wrong with an optional `synthesis` object (known knobs only, each a number in its range), or None."""
     if not isinstance(syn, dict):
@@ -372,6 +389,7 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
     unlisted = sorted(referenced_files(d) - set(d["files"]))
     if unlisted:
         raise _fail(root, f"'{unlisted[0]}' is referenced but has no entry in 'files'. Re-export the bundle.")
+    refuse_links_out(root)
     if verify != "none":
         verify_files(root, d["files"], full=(verify == "full"))
     else:  # no integrity check asked for, but confinement is not optional
