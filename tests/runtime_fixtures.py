@@ -75,6 +75,13 @@ def test_profile():
 test_profile.__test__ = False  # not a test despite the name
 
 
+def one_error_line(capsys) -> str:
+    """The CLI's stderr holds exactly one `vox-edge: error: ...` line (no traceback); returns it."""
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("vox-edge: error: "), err
+    return err[0]
+
+
 # Runs first in the child: any attempt to import torch (even one caught by try/except) is recorded.
 NO_TORCH_GUARD = r"""
 import sys

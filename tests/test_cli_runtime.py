@@ -10,6 +10,7 @@ import wave
 
 import numpy as np
 import pytest
+from runtime_fixtures import one_error_line as _one_error_line
 from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 from vox_edge.cli import main
@@ -18,12 +19,6 @@ from vox_edge.cli import main
 def _wav(path):
     with wave.open(str(path)) as w:
         return w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes(), w.readframes(w.getnframes())
-
-
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("vox-edge: error: "), err
-    return err[0]
 
 
 def test_speak_writes_24khz_mono_16bit_wav(tiny_bundle, tmp_path, capsys):

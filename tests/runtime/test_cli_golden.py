@@ -8,6 +8,7 @@ import wave
 import numpy as np
 import pytest
 from golden_bundle import REQUESTS
+from runtime_fixtures import one_error_line
 
 from vox_edge.cli import main
 
@@ -18,12 +19,6 @@ def _pcm(path) -> np.ndarray:
     with wave.open(str(path)) as w:
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 24000)
         return np.frombuffer(w.readframes(w.getnframes()), "<i2")
-
-
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("vox-edge: error: "), err
-    return err[0]
 
 
 def test_speak_writes_the_engine_audio(engine, tiny_bundle, tmp_path):
@@ -64,5 +59,5 @@ def test_bad_inputs_fail_with_one_line_and_no_file(tiny_bundle, corrupted, tmp_p
              (["speak", TEXT, "--bundle", str(tmp_path / "none"), "--out", str(out)], "not found")]
     for argv, needle in cases:
         assert main(argv) != 0
-        assert needle in _one_error_line(capsys), argv
+        assert needle in one_error_line(capsys), argv
         assert not out.exists() and not out.with_name("y.wav.partial").exists()
