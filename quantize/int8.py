@@ -95,7 +95,7 @@ def quantize_int8_static(src: str | Path, dst: str | Path, feeds: list[Mapping[s
 
     if not feeds:
         raise ValueError("int8 static quantisation needs calibration feeds; collect them with "
-                         "vox_edge.quantize.calibrate.collect_calibration")
+                         "vox_edge.export.calibrate.collect_calibration")
     if method != "minmax":  # histogram collectors stack activations: they need one shape across feeds
         feeds = same_shape(feeds)
     cal = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
