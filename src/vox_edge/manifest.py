@@ -193,7 +193,8 @@ def _fail(root: Path, msg: str) -> ManifestError:
 
 
 def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
-    """Structural validation (the same rules as manifest.schema.json, without a jsonschema dependency)."""
+    """Structural validation: the rules of manifest.schema.json without a jsonschema dependency (keys it does not
+    declare are ignored), plus the cross-field ones; tests/runtime/test_manifest_contract.py holds the two together."""
     if not isinstance(d, dict):
         raise _fail(root, "must be a JSON object.")
     if d.get("format") != FORMAT:
