@@ -3,6 +3,8 @@ as exact silences in the engine's stream (against the committed golden bundle; n
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,26 @@ def test_engine_ssml_errors_come_before_any_audio(engine):
         list(engine.stream("<speak><prosody>Hi</prosody></speak>"))
     out = engine.synthesize("<speak><prosody>Hi</prosody></speak>", lenient_ssml=True, max_frames=4)
     assert out.segments == ("Hi",) and np.isfinite(out.samples).all()
+
+
+def test_a_profile_lexicon_applies_to_every_request_and_a_call_s_own_wins(tmp_path):
+    from golden_bundle import BUNDLE
+    from runtime_fixtures import test_profile
+
+    from vox_edge.device_profiles import load_profile
+    from vox_edge.runtime import load
+    from vox_edge.runtime.text.user_lexicon import UserLexicon
+
+    lex = tmp_path / "words.tsv"
+    lex.write_text("[en]\nseven\tsiebzehn\n", encoding="utf-8")
+    import vox_edge.device_profiles as profiles
+
+    src = Path(profiles.__file__).parent / "dev-vm-2core-x86.toml"
+    custom = tmp_path / "dev-vm-2core-x86.toml"
+    custom.write_text(src.read_text(encoding="utf-8").replace("[runtime]\n", f'[runtime]\nlexicon = "{lex}"\n', 1),
+                      encoding="utf-8")
+    assert load_profile(custom).runtime.lexicon == str(lex)
+    eng = load(BUNDLE, profile=test_profile().with_runtime(lexicon=str(lex)), verify="size")
+    assert eng.synthesize("7.", max_frames=2).segments == ("siebzehn.",)
+    own = UserLexicon.from_text("seven\tsept\n")
+    assert eng.synthesize("7.", max_frames=2, lexicon=own).segments == ("sept.",)
