@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import secrets
 import time
 import warnings
 from dataclasses import dataclass
@@ -46,13 +47,14 @@ from vox_edge.manifest import Manifest, load_manifest
 
 from . import plan
 from .backbone import Backbone, KVCache
-from .codec_stream import CodecStream
+from .codec_stream import CodecStream, SourceFilterStream
 from .embeddings import Embeddings, load_voice
 from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
 from .sessions import CPU, SessionSettings, open_session
 from .output_bounds import SilenceRun, audio_budget_frames
 from .text.lexicon import Lexicon
+from .text.user_lexicon import load as load_user_lexicon
 from .tokenizer import TekkenTokenizer
 from .wav import pcm16
 
@@ -141,6 +143,8 @@ class _Noise:
                 raise ValueError(f"noise must be [steps, {n_acoustic}], got shape {self.rows.shape}")
         self.rng = np.random.default_rng(seed)
         self.used = 0
+        # the source_filter renderer's noise (drawn per renderer frame, apart from x0): random when unseeded
+        self.render_seed = secrets.randbits(31) if seed is None else seed & 0x7FFFFFFF
 
     @property
     def limit(self) -> float:
@@ -178,7 +182,7 @@ class Engine:
         settings = SessionSettings.from_profile(profile)
         self.session_settings = settings
         later = ("flow_velocity", "flow_euler")
-        opener = open_graph or (lambda name, path: open_session(path, settings))
+        opener = open_graph or (lambda name, path: open_session(path, settings, graph=name))
         sessions = {name: opener(name, manifest.path(g.file)) for name, g in manifest.graphs.items()
                     if name not in later}
         # The frame's Euler loop as one graph call where the bundle has it and the flow runs on CPU (an ONNX Loop
@@ -289,10 +293,11 @@ class Engine:
             self._voice_rows[name] = rows
         return rows
 
-    def prompt_ids(self, segment: str, voice: str) -> tuple[list[int], int]:
+    def prompt_ids(self, segment: str, voice: str, lexicon: Lexicon | None = None) -> tuple[list[int], int]:
         """Prompt ids (docs/model.md#prompt-layout) for one (normalised) segment and the prefix length P (= N + 3: BOS, BEGIN_AUDIO,
         AUDIO×N, NEXT). A bundle with a lexicon tokenizes `lexicon.apply(segment)`, the text its model learned from."""
-        text_ids = self.tokenizer.encode(self.lexicon.apply(segment) if self.lexicon is not None else segment)
+        lexicon = lexicon or self.lexicon  # a request's own: the bundle's plus its user lexicon's phonemes
+        text_ids = self.tokenizer.encode(lexicon.apply(segment) if lexicon is not None else segment)
         if text_ids and max(text_ids) >= self._emb.vocab_rows:
             raise TokenizerError(f"token id {max(text_ids)} >= the bundle's {self._emb.vocab_rows} embedding rows: "
                                  "tekken.json and the bundle do not belong together. Re-export the bundle.")
@@ -352,6 +357,14 @@ class Engine:
                      tuple(c if len(c) else np.zeros((0, width), np.int64) for c in rec.codes),
                      tuple(rec.stopped), chunks[-1].t_first if chunks else None, chunks[-1].elapsed if chunks else 0.0)
 
+    def _codec_stream(self, r: _Resolved, render_seed: int) -> CodecStream | SourceFilterStream:
+        """A fresh streaming decoder for one segment (a source_filter codec renders in NumPy after its graph)."""
+        if self.config.codec.output_head == "source_filter":
+            return SourceFilterStream(self._codec_session, self.config.codec, r.first_chunk_frames, r.chunk_frames,
+                                      self._left_context, render_seed)
+        return CodecStream(self._codec_session, self.samples_per_frame, r.first_chunk_frames, r.chunk_frames,
+                           self._left_context, self._codec_context_input)
+
     def _run(self, text: str, r: _Resolved, noise: _Noise, rec: _Record) -> Iterator[AudioChunk]:
         t0 = time.perf_counter()
         segments = plan.segments(text, r.lang, r.normalize, **r.text)
@@ -375,6 +388,8 @@ class Engine:
             rec.segments.extend(segments)
             yield chunk(np.zeros(0, np.float32), -1, True)
             return
+        user = load_user_lexicon(r.text["lexicon"])  # its phoneme column, for a bundle with a phoneme lexicon
+        lexicon = self.lexicon.with_entries(user.phonemes) if self.lexicon is not None and user is not None else None
         for si, seg in enumerate(segments):
             rec.segments.append(seg)
             if isinstance(seg, plan.Break):  # an exact silence (SSML <break>): no model call
@@ -382,11 +397,10 @@ class Engine:
                 rec.stopped.append(True)
                 yield chunk(np.zeros(seg.samples(sr), np.float32), si, si == len(segments) - 1)
                 continue
-            codec = CodecStream(self._codec_session, spf, r.first_chunk_frames, r.chunk_frames, self._left_context,
-                                self._codec_context_input)
+            codec = self._codec_stream(r, (noise.render_seed * 1_000_003 + si) & 0x7FFFFFFF)
             frames: list[np.ndarray] = []
             stopped = False
-            ids, p = self.prompt_ids(seg, r.voice)
+            ids, p = self.prompt_ids(seg, r.voice, lexicon)
             room = self.max_context - len(ids)  # frame f sits at position prompt_len + f
             cap = int(max(0, min(plan.frame_cap(seg, self.config.frame_rate), total - noise.used, room)))
             h, kv = self._prefill(ids, p, r.voice, cap)  # h [1, D]

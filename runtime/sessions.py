@@ -44,9 +44,9 @@ class ProviderFallbackWarning(UserWarning):
 
 
 def _default_provider_options(name: str) -> dict[str, str]:
-    if name == "QNNExecutionProvider":  # HTP (NPU) backend; the library name differs per OS
-        return {"backend_path": "QnnHtp.dll" if sys.platform == "win32" else "libQnnHtp.so"}
-    return {}
+    from .npu_providers import default_options  # QNN's backend library (and its simulator's SoC on x86-64 Linux)
+
+    return default_options(name)
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,10 @@ class SessionSettings:
     # 2-core VM) measured 2-thread 4B INT4 steps went 383 -> 272 ms with spinning off (benchmarks/RESULTS.md).
     allow_spinning: bool = False
     provider_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    # NPU profiles: graphs kept on the CPU on purpose (graph -> reason), and a folder for the provider's compiled
+    # graphs (QNN context binaries: a session then loads in a fraction of the compile time); None = compile each time.
+    cpu_graphs: dict[str, str] = field(default_factory=dict)
+    context_cache: Path | None = None
 
     @classmethod
     def from_profile(cls, profile: Any | None) -> "SessionSettings":
@@ -75,6 +79,9 @@ class SessionSettings:
             inter_op_threads=int(rt.inter_op_threads),
             graph_optimization_level=str(rt.graph_optimization_level),
             enable_mem_arena=bool(rt.enable_mem_arena),
+            provider_options={k: dict(v) for k, v in getattr(rt, "provider_options", {}).items()},
+            cpu_graphs=dict(getattr(rt, "cpu_graphs", {})),
+            context_cache=_context_cache() if getattr(rt, "npu_target", None) else None,
         )
 
 
@@ -107,10 +114,34 @@ def session_options(s: SessionSettings) -> ort.SessionOptions:
     return so
 
 
-def open_session(path: Path, settings: SessionSettings) -> ort.InferenceSession:
-    """One InferenceSession; falls back to CPU (with a warning) if an accelerator provider fails to start."""
+def _context_cache() -> Path:
+    from .npu_providers import default_context_cache
+
+    return default_context_cache()
+
+
+def open_session(path: Path, settings: SessionSettings, graph: str | None = None) -> ort.InferenceSession:
+    """One InferenceSession; falls back to CPU (with a warning) if an accelerator provider fails to start.
+    `graph` (the manifest name) lets a profile keep that graph on the CPU (`cpu_graphs`)."""
     if not path.is_file():
         raise ManifestError(f"{path}: graph file missing. Copy the whole bundle directory again or re-export it.")
+    if graph in settings.cpu_graphs:
+        return open_session(path, dataclasses.replace(settings, providers=(CPU,), provider_options={}, cpu_graphs={}))
+    from .npu_providers import PLUGINS, plugin_module
+
+    plugin = next((p for p in settings.providers if p in PLUGINS and plugin_module(p) is not None), None)
+    if plugin is not None:  # a plugin EP wheel (runtime/npu_providers.py); the CPU takes what it refuses
+        from .npu_providers import accelerator_session
+
+        try:
+            return accelerator_session(path, plugin, settings.provider_options.get(plugin), strict=False,
+                                       record_placement=False, threads=max(1, settings.intra_op_threads),
+                                       context_cache=settings.context_cache)
+        except Exception as e:  # noqa: BLE001 - no device, or the EP refuses the graph: CPU, as below
+            warnings.warn(f"{plugin} failed to start for {path.name} ({type(e).__name__}: "
+                          f"{str(e).splitlines()[0] if str(e) else ''}); running on CPU instead.",
+                          ProviderFallbackWarning, stacklevel=2)
+            return open_session(path, dataclasses.replace(settings, providers=(CPU,), provider_options={}))
     providers = resolve_providers(settings.providers)
     opts = [settings.provider_options.get(p, _default_provider_options(p)) for p in providers]
     so = session_options(settings)
