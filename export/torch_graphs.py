@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from vox_edge.config import ModelConfig
-from vox_edge.manifest import GRAPH_COMPONENT, GRAPH_IO
+from vox_edge.manifest import GRAPH_COMPONENT, GRAPH_IO, graph_io
 
 from .checkpoint import Checkpoint
 from .codec_context import CONTEXT_INPUT, add_context_input
@@ -105,10 +105,13 @@ class CodecDecoder(nn.Module):
         self.register_buffer("e_sem", codec.semantic_embedding().detach().clone())  # [S, D_sem]
         self.levels = codec.cfg.acoustic_codebook_size - 1
 
-    def forward(self, codes: torch.Tensor) -> torch.Tensor:  # int64 [1,T,1+A] -> [1, T*spf]
+    def forward(self, codes: torch.Tensor):  # int64 [1,T,1+A] -> [1, T*spf], or renderer parameters
         sem = self.e_sem[codes[..., 0]]  # [1,T,D_sem]
         ac = (2 * codes[..., 1:]).to(self.e_sem.dtype) / self.levels - 1  # FSQ level -> [-1,1], as the reference
         latent = torch.cat([sem, ac], dim=-1).transpose(1, 2)  # [1, latent, T]
+        if self.codec.frame_decoder is not None:  # source_filter: the renderer runs in the runtime
+            params, f0 = self.codec.render_params(latent)
+            return (*params, f0)
         return self.codec.decode_latent(latent)
 
 
@@ -140,6 +143,11 @@ def example_inputs(name: str, cfg: ModelConfig, static_shapes: bool) -> tuple[tu
     raise KeyError(name)
 
 
+def codec_aware_io(name: str, cfg: ModelConfig) -> tuple[list[str], list[str]]:
+    """GRAPH_IO of a flow or codec graph; a source_filter codec returns renderer parameters instead of audio."""
+    return graph_io(name, cfg.n_layers, codec_head=cfg.codec.output_head)
+
+
 def graph_module(name: str, acoustic: AcousticTransformer | None, codec: AudioTokenizer | None) -> nn.Module:
     return {"flow_condition": FlowCondition, "flow_time": FlowTime, "flow_velocity": FlowVelocity}[name](acoustic) \
         if name in FLOW_GRAPHS else CodecDecoder(codec)
@@ -150,7 +158,7 @@ def export_fp32(module: nn.Module, name: str, cfg: ModelConfig, path: Path, stat
     from vox_edge.quantize.onnx_io import save_model
 
     args, dyn = example_inputs(name, cfg, static_shapes)
-    ins, outs = GRAPH_IO[name]
+    ins, outs = codec_aware_io(name, cfg)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # exporter chatter (torchvision missing, deprecations)
         prog = torch.onnx.export(module.eval(), args, dynamo=True, dynamic_shapes=dyn, input_names=list(ins),
@@ -159,7 +167,7 @@ def export_fp32(module: nn.Module, name: str, cfg: ModelConfig, path: Path, stat
     model = prog.model_proto
     tidy(model)
     rms_norm_as_div(model)
-    if name == "codec_decoder" and not static_shapes:
+    if name == "codec_decoder" and not static_shapes and cfg.codec.output_head != "source_filter":
         add_context_input(model, cfg.codec)  # optional `context_frames`: the output head skips the context
     save_model(model, path)
     return path
@@ -312,11 +320,11 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
                     feeds = calibration.feeds(name, shapes)
                 written = quantize_graph(fp32, dst, plan, feeds)
             extra = sorted(Path(p).name for p in written if Path(p) != dst)
-            ins, outs = GRAPH_IO[name]
+            ins, outs = codec_aware_io(name, cfg)
             result[name] = {"file": dst.name, "precision": plan.precision, "method": plan.method,
                             "inputs": list(ins), "outputs": list(outs), "opset": OPSET,
                             "static_shapes": static_shapes, "extra_files": extra}
-            if name == "codec_decoder" and not static_shapes:
+            if name == "codec_decoder" and not static_shapes and cfg.codec.output_head != "source_filter":
                 result[name]["optional_inputs"] = [CONTEXT_INPUT]
         # 3. The per-frame Euler loop, composed from the final velocity graph (a Loop: CPU provider only, so
         #    fixed-shape NPU bundles keep just the per-step graph).

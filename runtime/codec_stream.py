@@ -23,6 +23,10 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 
+from vox_edge.config import CodecConfig
+
+from . import source_filter
+
 
 class CodecStream:
     """Feed frames one by one with `push`; get audio whenever a chunk is complete, and the rest from `flush`."""
@@ -85,3 +89,63 @@ def fixed_frames(session: ort.InferenceSession) -> int | None:
     """T of a fixed-shape codec graph (its `codes` input is [1, T, 1+A] with an integer T), else None."""
     shape = next(i.shape for i in session.get_inputs() if i.name == "codes")
     return shape[1] if isinstance(shape[1], int) else None
+
+
+class SourceFilterStream:
+    """CodecStream's counterpart for a `source_filter` codec: the graph returns renderer parameters per 80 Hz frame
+    and NumPy renders them (runtime/source_filter.py); same `push` / `flush`.
+
+    Three things differ from a causal codec. The frame decoder is centred, so a chunk is decoded once
+    `right_context_frames` more frames have arrived (about 0.5 s of audio, a few frames of generation time).
+    A window starts on the renderer's frame grid (every `frame_grid` codec frames), so its renderer frames, and
+    the noise drawn per absolute renderer frame, are the one-shot decode's. And the pulse phase is anchored at the
+    first new sample to the exact phase where the previous chunk ended. Concatenated chunks then equal a one-shot
+    decode (`flush` alone) to float rounding.
+    """
+
+    def __init__(self, session: ort.InferenceSession, codec: CodecConfig, first_chunk_frames: int = 2,
+                 chunk_frames: int = 12, left_context_frames: int = 25, seed: int = 0):
+        if first_chunk_frames < 1 or chunk_frames < 1 or left_context_frames < codec.min_left_context_frames:
+            raise ValueError("chunk sizes must be >= 1 and left_context_frames >= the codec's receptive field")
+        self._sess, self._cfg, self._seed = session, codec, seed
+        self._spf, self._hop = codec.samples_per_frame, codec.renderer_hop
+        self._grid, self._ahead = codec.frame_grid, codec.right_context_frames
+        self._first, self._chunk, self._ctx = first_chunk_frames, chunk_frames, left_context_frames
+        self._frames: list[np.ndarray] = []  # frames from absolute index self._base on, each [1+A] int64
+        self._base = 0
+        self._emitted = 0  # absolute codec frames whose audio has been returned
+        self._phase = 0.0  # pulse phase after the last returned sample
+        self._chunks_done = 0
+        self.frames_decoded = 0
+
+    def _target(self) -> int:
+        return min(self._chunk, self._first << min(self._chunks_done, 30))
+
+    def push(self, codes_m2: np.ndarray) -> np.ndarray | None:
+        self._frames.append(np.asarray(codes_m2, dtype=np.int64))
+        ready = self._base + len(self._frames) - self._emitted - self._ahead
+        return self._decode(self._target(), end=self._base + len(self._frames)) if ready >= self._target() else None
+
+    def flush(self) -> np.ndarray:
+        total = self._base + len(self._frames)
+        return self._decode(total - self._emitted, end=total) if total > self._emitted else np.zeros(0, np.float32)
+
+    def _decode(self, n: int, end: int) -> np.ndarray:
+        start = max(0, (self._emitted - self._ctx) // self._grid * self._grid)
+        codes = np.stack(self._frames[start - self._base: end - self._base])[None]  # [1, end - start, 1+A]
+        out = self._sess.run(None, {"codes": codes})
+        params = {k: v[0] for k, v in zip(("lh", "theta", "ln", "lr", "phi"), out[:5])}
+        f0 = out[5][0]
+        first_frame = start * self._spf // self._hop  # an integer: `start` is on the grid
+        noise = source_filter.frame_noise(self._seed, first_frame, len(f0))
+        anchor = (self._emitted - start) * self._spf
+        audio, phase = source_filter.render_window(params, f0, noise, self._phase, anchor)
+        out_audio = audio[anchor: anchor + n * self._spf]
+        self._phase = float(phase[anchor + n * self._spf - 1])
+        self._emitted += n
+        keep = max(0, (self._emitted - self._ctx) // self._grid * self._grid)  # the next window's first frame
+        del self._frames[: keep - self._base]
+        self._base = keep
+        self._chunks_done += 1
+        self.frames_decoded += n
+        return np.ascontiguousarray(out_audio, dtype=np.float32)

@@ -34,9 +34,14 @@ def upsample_f0(f0: np.ndarray) -> np.ndarray:
     return f0[lo] * (1 - w) + f0[hi] * w
 
 
-def pulse_train(f0_samples: np.ndarray, phase0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Per-sample f0 -> (pulses, phase after each sample), float64; zero where f0 < VOICED_MIN_HZ."""
-    phase = np.remainder(np.cumsum(2 * np.pi * f0_samples / SAMPLE_RATE) + phase0, 2 * np.pi)
+def pulse_train(f0_samples: np.ndarray, phase0: float = 0.0, anchor: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample f0 -> (pulses, phase after each sample), float64; zero where f0 < VOICED_MIN_HZ.
+
+    The phase after sample anchor - 1 is phase0 (anchor 0: phase0 comes before the first sample), so a window
+    whose early samples carry a different f0 history still continues a pulse train exactly from `anchor` on.
+    """
+    raw = np.cumsum(2 * np.pi * f0_samples / SAMPLE_RATE)
+    phase = np.remainder(raw - (raw[anchor - 1] if anchor > 0 else 0.0) + phase0, 2 * np.pi)
     n_harm = np.floor(BAND_LIMIT_HZ / np.maximum(f0_samples, VOICED_MIN_HZ))
     half = np.sin(phase / 2)
     near_zero = np.abs(half) < 1e-9
@@ -70,13 +75,13 @@ def istft(spec: np.ndarray, length: int) -> np.ndarray:
 
 
 def render_window(params: dict[str, np.ndarray], f0: np.ndarray, noise: np.ndarray,
-                  phase0: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                  phase0: float = 0.0, anchor: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """params lh/theta/ln/lr/phi [601, F], f0 [F] Hz, noise [2, 601, F] -> (audio [F*HOP] float32, phase [F*HOP]).
 
-    `phase[i]` is the pulse phase after sample i: a later window that starts at sample s passes phase[s - 1].
+    `phase[i]` is the pulse phase after sample i; phase0 is the phase after sample anchor - 1 (`pulse_train`).
     """
     n_frames = len(f0)
-    pulses, phase = pulse_train(upsample_f0(f0), phase0)
+    pulses, phase = pulse_train(upsample_f0(f0), phase0, anchor)
     e = stft(pulses)[:, :n_frames] / HOP
     clip = MAX_LOG_GAIN
     harmonic = np.exp(np.minimum(params["lh"], clip)) * np.exp(1j * np.pi * np.tanh(params["theta"])) * e

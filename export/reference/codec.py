@@ -23,6 +23,9 @@ from torch.nn.utils.parametrizations import weight_norm
 from vox_edge.config import CodecConfig, ModelConfig
 from vox_edge.errors import ConfigError
 
+from . import source_filter
+from .frame_decoder import FrameDecoder
+
 CLUSTER_USAGE_FLOOR = 1e-5  # E_sem = embedding_sum / max(cluster_usage, 1e-5) (docs/model.md#codec)
 LAYER_SCALE_INIT = 0.01  # params.json layer_scale_init; only an init, trained values are loaded
 
@@ -269,6 +272,16 @@ class Transformer(nn.Module):
         return x.transpose(1, 2)
 
 
+def resample_linear(x: torch.Tensor, n_out: int, ratio: float) -> torch.Tensor:
+    """[B, C, L] -> [B, C, n_out]: out[j] = x at position j·ratio, linear between neighbours, clamped at the end."""
+    n_in = x.shape[-1]
+    pos = torch.arange(n_out, dtype=torch.float32, device=x.device) * ratio
+    lo = torch.clamp(pos.floor().long(), max=n_in - 1)
+    hi = torch.clamp(lo + 1, max=n_in - 1)
+    w = (pos - lo.to(pos.dtype)).clamp(0, 1).to(x.dtype)
+    return x[..., lo] * (1 - w) + x[..., hi] * w
+
+
 class AudioTokenizer(nn.Module):
     """The codec decoder + quantizer of `audio_tokenizer.*` (116 tensors at the release dims).
 
@@ -294,6 +307,9 @@ class AudioTokenizer(nn.Module):
         self.decoder_blocks = nn.ModuleList(blocks)
         self.output_proj = CausalConv1d(cfg.dim, cfg.output_channels, cfg.output_kernel, pad_mode="reflect")
         self.istft = CausalISTFT(cfg.n_fft, cfg.patch_size) if cfg.output_head == "istft" else None
+        self.frame_decoder = FrameDecoder(cfg.frame_features, cfg.frame_decoder_dim, cfg.frame_decoder_hidden_dim,
+                                          cfg.frame_decoder_layers, cfg.frame_decoder_kernel,
+                                          2 * cfg.renderer_hop + 1) if cfg.output_head == "source_filter" else None
 
     # --- weights ---
     def conv_modules(self) -> list[nn.Module]:
@@ -337,8 +353,13 @@ class AudioTokenizer(nn.Module):
         ac = (2 * codes[..., 1:]).to(e_sem.dtype) / levels - 1  # [B, T, n_ac]
         return torch.cat([sem, ac], dim=-1).transpose(1, 2)  # [B, latent_dim, T]
 
-    def decode_latent(self, latent: torch.Tensor) -> torch.Tensor:
+    def decode_latent(self, latent: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """latent [B, latent_dim, T] -> waveform [B, T·samples_per_frame] (docs/model.md#codec, steps 2-4)."""
+        if self.frame_decoder is not None:
+            params, f0 = self.render_params(latent)
+            noise = source_filter.noise_like(f0) if noise is None else noise
+            audio = source_filter.SourceFilterRenderer()(*params, f0, noise)
+            return audio[:, : latent.shape[-1] * self.cfg.samples_per_frame]
         x = latent  # [B, latent_dim, T]
         for block in self.decoder_blocks:
             x = block(x)  # conv: [B, dim, s·L]; transformer: same shape
@@ -347,6 +368,19 @@ class AudioTokenizer(nn.Module):
             return self.istft(y)  # [B, U·T·patch]
         # un-patch: w[t·patch + j] = y[j, t]
         return y.transpose(1, 2).reshape(y.shape[0], -1)  # [B, U·T·patch]
+
+    def render_params(self, latent: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+        """source_filter head: latent [B, latent_dim, T] -> (lh, theta, ln, lr, phi [B, 601, F], f0 [B, F] Hz) with
+        F = ceil(T · samples_per_frame / renderer_hop) renderer frames."""
+        c = self.cfg
+        x = latent
+        for block in self.decoder_blocks:
+            x = block(x)
+        y = self.output_proj(x)  # [B, frame_features, U·T] at the decoder's rate
+        n = (latent.shape[-1] * c.samples_per_frame + c.renderer_hop - 1) // c.renderer_hop  # positive: exports exactly
+        feats = resample_linear(y, n, c.renderer_hop / c.patch_size)
+        f0 = torch.expm1(c.f0_log_scale * feats[:, c.frame_features - 2]).clamp(min=0)
+        return self.frame_decoder(feats), f0
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         """codes int [B, T, 1+n_ac] (-2 space) -> waveform [B, T·samples_per_frame]."""

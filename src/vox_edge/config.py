@@ -122,9 +122,19 @@ class CodecConfig:
     # Output head of the decoder. "patch" (release): a conv to 240-sample patches. "istft" (the project's small
     # codec; not in the release): the conv predicts log-magnitude + phase of an n_fft STFT at hop patch_size and a
     # fixed causal iSTFT makes the waveform -- GAN-free training learns harmonics faster with it (docs/model.md#the-small-default-model).
+    # "source_filter" (the small default voice): output_proj predicts `frame_features` channels at the decoder's
+    # rate, resampled to the renderer's frames (hop `renderer_hop`); a ConvNeXt frame decoder turns them into the
+    # parameters of a pulse + noise source-filter renderer that runs outside the graph (docs/model.md#codec).
     output_head: str = "patch"
     istft_n_fft: int = 0  # 0: 4 x patch_size
     output_kernel_size: int = 0  # kernel of output_proj; 0: patch_proj_kernel_size
+    frame_features: int = 0  # source_filter: channels of output_proj; the last two are log-f0 and energy
+    frame_decoder_dim: int = 256
+    frame_decoder_hidden_dim: int = 768
+    frame_decoder_layers: int = 8
+    frame_decoder_kernel: int = 7
+    renderer_hop: int = 300  # samples per renderer frame; n_fft = 4 x hop
+    f0_log_scale: float = 5.0  # channel frame_features - 2 is log(1 + f0 / Hz) / f0_log_scale
 
     @property
     def latent_dim(self) -> int:
@@ -140,8 +150,34 @@ class CodecConfig:
 
     @property
     def output_channels(self) -> int:
-        """Channels of output_proj: waveform patch, or [log-magnitude; phase] of n_fft // 2 + 1 bins."""
+        """Channels of output_proj: waveform patch, [log-magnitude; phase] of n_fft // 2 + 1 bins, or frame features."""
+        if self.output_head == "source_filter":
+            return self.frame_features
         return self.patch_size * self.channels if self.output_head == "patch" else 2 * (self.n_fft // 2 + 1)
+
+    @property
+    def frame_grid(self) -> int:
+        """Codec frames per period of the renderer's frame grid (1 when the head has no renderer): a streamed
+        window must start on a multiple of it so that its renderer frames fall where a one-shot decode's do."""
+        if self.output_head != "source_filter":
+            return 1
+        spf = self.samples_per_frame
+        return self.renderer_hop // math.gcd(spf, self.renderer_hop)
+
+    @property
+    def renderer_margin_frames(self) -> int:
+        """Renderer frames a window's edge disturbs: the frame decoder's reach plus the STFT's (2 frames of 4x
+        overlap, and 2 more for the pulse spectrum), plus 1 for the resampling to the renderer's grid."""
+        if self.output_head != "source_filter":
+            return 0
+        return (self.frame_decoder_layers + 1) * (self.frame_decoder_kernel // 2) + 4 + 1
+
+    @property
+    def right_context_frames(self) -> int:
+        """Codec frames a streamed chunk must see after its last frame to equal one-shot decode (0: causal head)."""
+        if self.output_head != "source_filter":
+            return 0
+        return -(-(self.renderer_margin_frames + 1) * self.renderer_hop // self.samples_per_frame)
 
     @property
     def upsample_factor(self) -> int:
@@ -167,7 +203,10 @@ class CodecConfig:
         d += self.output_kernel - 1  # output_proj
         if self.output_head == "istft":
             d += self.n_fft // self.patch_size - 1  # overlap-add reaches n_fft / hop - 1 patches back
-        return d // self.upsample_factor + 1
+        frames = d // self.upsample_factor + 1
+        if self.output_head == "source_filter":  # the frame decoder and the renderer reach back too
+            frames += -(-self.renderer_margin_frames * self.renderer_hop // self.samples_per_frame)
+        return frames
 
     @property
     def decoder_windows(self) -> tuple[int, ...]:
@@ -314,6 +353,13 @@ class ModelConfig:
             output_head=str(at.get("output_head", "patch")),
             istft_n_fft=int(at.get("istft_n_fft", 0)),
             output_kernel_size=int(at.get("output_kernel_size", 0)),
+            frame_features=int(at.get("frame_features", 0)),
+            frame_decoder_dim=int(at.get("frame_decoder_dim", 256)),
+            frame_decoder_hidden_dim=int(at.get("frame_decoder_hidden_dim", 768)),
+            frame_decoder_layers=int(at.get("frame_decoder_layers", 8)),
+            frame_decoder_kernel=int(at.get("frame_decoder_kernel", 7)),
+            renderer_hop=int(at.get("renderer_hop", 300)),
+            f0_log_scale=float(at.get("f0_log_scale", 5.0)),
         )
         cfg = cls(
             dim=_get(p, "dim", ""),
@@ -390,7 +436,14 @@ class ModelConfig:
         need(c.decoder_convs_strides[0] == 1, "the first decoder conv must have stride 1")
         need(all(k >= s for k, s in zip(c.decoder_convs_kernels, c.decoder_convs_strides)), "decoder conv kernels must be >= strides")
         need(self.acoustic_codebook_size >= 2, "acoustic_codebook_size must be >= 2")
-        need(c.output_head in ("patch", "istft"), f"audio_tokenizer_args.output_head must be 'patch' or 'istft', not {c.output_head!r}")
+        need(c.output_head in ("patch", "istft", "source_filter"),
+             f"audio_tokenizer_args.output_head must be 'patch', 'istft' or 'source_filter', not {c.output_head!r}")
+        if c.output_head == "source_filter":
+            need(c.frame_features >= 3, "audio_tokenizer_args.frame_features must be >= 3 (features, log-f0, energy)")
+            need(c.renderer_hop == 300 and c.sampling_rate == 24000,
+                 "the source_filter renderer runs at hop 300 (n_fft 1200) and 24 kHz")
+            need(min(c.frame_decoder_dim, c.frame_decoder_hidden_dim, c.frame_decoder_layers) >= 1
+                 and c.frame_decoder_kernel % 2 == 1, "frame_decoder_* sizes must be positive, the kernel odd")
         need(c.n_fft % c.patch_size == 0 and c.n_fft % 2 == 0 and c.n_fft >= c.patch_size,
              "audio_tokenizer_args.istft_n_fft must be an even multiple of pretransform_patch_size")
         self.codec.decoder_windows  # raises on a degenerate schedule

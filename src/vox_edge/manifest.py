@@ -79,6 +79,10 @@ GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # codes int64 [1,T,1+A] in "-2 space" -> audio f32 [1, T*samples_per_frame]
     "codec_decoder": (("codes",), ("audio",)),
 }
+# A codec with the `source_filter` output head (params.json audio_tokenizer_args.output_head) returns renderer
+# parameters instead of audio, per renderer frame (F = ceil(T·samples_per_frame / renderer_hop)): lh, theta, ln,
+# lr, phi f32 [1, 601, F] and f0 f32 [1, F] in Hz; the runtime renders them (runtime/source_filter.py).
+SOURCE_FILTER_OUTPUTS = ("lh", "theta", "ln", "lr", "phi", "f0")
 # The backbone's KV cache: "grow" (the I/O above: present = past + S rows, a new array each call) or "shared"
 # (past/present [1,KV,C,hd] are one preallocated buffer of capacity C, written in place; the graph takes the
 # number of valid rows as an int64 [1] input `past_length`, right after inputs_embeds).
@@ -105,9 +109,12 @@ def expand_io(names: tuple[str, ...], n_layers: int) -> list[str]:
     return out
 
 
-def graph_io(name: str, n_layers: int, kv_cache: str = "grow") -> tuple[list[str], list[str]]:
-    """The I/O names a graph entry must list: GRAPH_IO expanded, plus `past_length` for an in-place backbone cache."""
+def graph_io(name: str, n_layers: int, kv_cache: str = "grow", codec_head: str = "patch") -> tuple[list[str], list[str]]:
+    """The I/O names a graph entry must list: GRAPH_IO expanded, plus `past_length` for an in-place backbone cache,
+    and the renderer parameters as a source_filter codec's outputs."""
     ins, outs = (expand_io(x, n_layers) for x in GRAPH_IO[name])
+    if name == "codec_decoder" and codec_head == "source_filter":
+        outs = list(SOURCE_FILTER_OUTPUTS)
     if name == "backbone" and kv_cache == "shared":
         ins.insert(1, PAST_LENGTH)
     if name == "backbone" and kv_cache == "static":
@@ -380,7 +387,7 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
     graphs = {}
     for g, e in d["graphs"].items():
         kv = e.get("kv_cache", "grow")
-        exp_in, exp_out = graph_io(g, cfg.n_layers, kv)
+        exp_in, exp_out = graph_io(g, cfg.n_layers, kv, cfg.codec.output_head)
         if list(e["inputs"]) != exp_in or list(e["outputs"]) != exp_out:
             raise _fail(root, f"graphs.{g} I/O names do not match this runtime's contract "
                               f"(expected inputs {exp_in[:3]}..., outputs {exp_out[:3]}...). Re-export the bundle.")
