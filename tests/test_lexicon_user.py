@@ -74,3 +74,25 @@ def test_load_caches_by_path_and_refuses_bad_paths(tmp_path):
         load(tmp_path / "bin.tsv")
     with pytest.raises(TextError):
         load(42)
+
+
+def test_the_phoneme_column_extends_a_bundle_phoneme_lexicon(tmp_path):
+    from golden_bundle import BUNDLE
+    from runtime_fixtures import test_profile
+
+    from vox_edge.runtime import load
+    from vox_edge.runtime.text.lexicon import Lexicon
+
+    bundle_lexicon = Lexicon({"go": "ɡˈO", "worcester": "wˈɔɹsɛstəɹ"})
+    user = UserLexicon.from_text("Worcester\tWooster\twˈʊstəɹ\nfoo\tbar baz\tbˈɑɹ bˈæz\n")
+    merged = bundle_lexicon.with_entries(user.phonemes)
+    assert merged.apply("Wooster go") == "wˈʊstəɹ ɡˈO" and merged is bundle_lexicon.with_entries(user.phonemes)
+    assert bundle_lexicon.with_entries({}) is bundle_lexicon and bundle_lexicon.apply("Wooster") == "wooster"
+    engine = load(BUNDLE, profile=test_profile(), verify="size")  # its own Engine: the lexicon is set by hand
+    engine.lexicon = bundle_lexicon
+    seen = []
+    encode = engine.tokenizer.encode
+    engine.tokenizer.encode = lambda text: seen.append(text) or encode(text)
+    engine.synthesize("Worcester.", max_frames=1, lexicon=user)
+    engine.synthesize("Worcester.", max_frames=1)
+    assert [s for s in seen if s] == ["wˈʊstəɹ.", "wˈɔɹsɛstəɹ."]

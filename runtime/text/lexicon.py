@@ -59,6 +59,20 @@ class Lexicon:
             raise TokenizerError(f"{source}: no entries; rebuild the lexicon or re-export the bundle")
         return cls(entries, secondary)
 
+    def with_entries(self, extra: dict[str, str]) -> "Lexicon":
+        """This lexicon with `extra` (word -> phonemes, e.g. a user lexicon's phoneme column) taking precedence;
+        the same object when there is nothing to add. Kept per distinct `extra`, so a request reuses it."""
+        words = {w: p for w, p in extra.items() if WORD.fullmatch(w)}  # apply() looks up single words only
+        if not words:
+            return self
+        key = tuple(sorted(words.items()))
+        cache = self.__dict__.setdefault("_with", {})
+        if key not in cache:
+            if len(cache) >= 8:
+                cache.clear()
+            cache[key] = Lexicon({**self.entries, **words}, self.secondary)
+        return cache[key]
+
     def to_text(self) -> str:
         """The file's text, sorted (byte-identical for the same entries)."""
         rows = [(w, p, "") for w, p in self.entries.items()]
