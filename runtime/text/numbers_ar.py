@@ -8,6 +8,8 @@ screens and announcements are commonly read aloud; gender polarity with a follow
 
 from __future__ import annotations
 
+from .numbers_common import scale_groups
+
 _UNITS = tuple(
     ("صفر|واحد|اثنان|ثلاثة|أربعة|خمسة|ستة|سبعة|ثمانية|تسعة|عشرة|أحد عشر|اثنا عشر|ثلاثة عشر|أربعة عشر|"
            "خمسة عشر|ستة عشر|سبعة عشر|ثمانية عشر|تسعة عشر").split("|"))
@@ -56,11 +58,8 @@ def cardinal(n: int, gender: str = "m") -> str:
         return "سالب " + cardinal(-n)
     if n >= 10 ** 12:
         return " ".join(DIGITS[int(c)] for c in str(n))
-    parts = []
-    for value, names in _SCALES:
-        count, n = divmod(n, value)
-        if count:
-            parts.append(_scaled(count, names))
+    groups, n = scale_groups(n, _SCALES)
+    parts = [_scaled(c, names) for c, _, (names,) in groups]
     if n or not parts:
         parts.append(_below_1000(n))
     return " و".join(parts)

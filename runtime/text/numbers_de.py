@@ -8,10 +8,13 @@ ending the grammar asks for ("-e", "-en", "-er", "-es").
 
 from __future__ import annotations
 
+from .numbers_common import scale_groups
+
 _UNITS = ("null eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn fünfzehn "
           "sechzehn siebzehn achtzehn neunzehn").split()
 _TENS = "_ _ zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig".split()
 DIGITS = tuple(_UNITS[:10])
+_SCALES = ((10 ** 12, "Billion", "Billionen"), (10 ** 9, "Milliarde", "Milliarden"), (10 ** 6, "Million", "Millionen"))
 
 
 def _below_100(n: int) -> str:
@@ -48,12 +51,8 @@ def cardinal(n: int, gender: str = "n") -> str:
         return "ein" if gender == "m" else "eine"
     if n >= 10 ** 15:
         return " ".join(DIGITS[int(c)] for c in str(n))
-    parts = []
-    for value, one, many in ((10 ** 12, "Billion", "Billionen"), (10 ** 9, "Milliarde", "Milliarden"),
-                             (10 ** 6, "Million", "Millionen")):
-        count, n = divmod(n, value)
-        if count:
-            parts.append(f"eine {one}" if count == 1 else f"{_attributive(_below_million(count))} {many}")
+    groups, n = scale_groups(n, _SCALES)
+    parts = [f"eine {one}" if c == 1 else f"{_attributive(_below_million(c))} {many}" for c, _, (one, many) in groups]
     if n or not parts:
         parts.append(_below_million(n))
     return " ".join(parts)

@@ -7,6 +7,8 @@ a feminine one ("una hora", "veintiuna", "doscientas"), "n" the counting form ("
 
 from __future__ import annotations
 
+from .numbers_common import scale_groups
+
 _UNITS = ("cero uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince dieciséis "
           "diecisiete dieciocho diecinueve veinte veintiuno veintidós veintitrés veinticuatro veinticinco "
           "veintiséis veintisiete veintiocho veintinueve").split()
@@ -48,15 +50,9 @@ def cardinal(n: int, gender: str = "n") -> str:
         return "menos " + cardinal(-n, gender)
     if n >= 10 ** 15:
         return " ".join(DIGITS[int(c)] for c in str(n))
-    parts = []
-    for value, one, many in ((10 ** 12, "billón", "billones"), (10 ** 6, "millón", "millones")):
-        count, n = divmod(n, value)
-        if count:
-            if count >= 1000:
-                words = cardinal(count, "m") + " " + many
-            else:
-                words = ("un " + one) if count == 1 else f"{_below_1000(count, 'm')} {many}"
-            parts.append(words)
+    groups, n = scale_groups(n, ((10 ** 12, "billón", "billones"), (10 ** 6, "millón", "millones")))
+    parts = [f"un {one}" if c == 1 else f"{cardinal(c, 'm') if c >= 1000 else _below_1000(c, 'm')} {many}"
+             for c, _, (one, many) in groups]
     thousands, n = divmod(n, 1000)
     if thousands:
         parts.append("mil" if thousands == 1 else _below_1000(thousands, "f" if gender == "f" else "m") + " mil")

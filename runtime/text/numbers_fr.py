@@ -7,6 +7,8 @@ million and milliard are nouns (deux millions). Gender: "un" / "une" (vingt et u
 
 from __future__ import annotations
 
+from .numbers_common import scale_groups
+
 _UNITS = ("zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize "
           "dix-sept dix-huit dix-neuf").split()
 _TENS = "_ dix vingt trente quarante cinquante soixante soixante quatre-vingt soixante".split()
@@ -42,12 +44,9 @@ def cardinal(n: int, gender: str = "m") -> str:
         return "moins " + cardinal(-n, gender)
     if n >= 10 ** 15:
         return " ".join(DIGITS[int(c)] for c in str(n))
-    parts = []
-    for value, one, many in ((10 ** 12, "billion", "billions"), (10 ** 9, "milliard", "milliards"),
-                             (10 ** 6, "million", "millions")):
-        count, n = divmod(n, value)
-        if count:
-            parts.append(("un " + one) if count == 1 else f"{_below_1000(count, True)} {many}")
+    groups, n = scale_groups(n, ((10 ** 12, "billion", "billions"), (10 ** 9, "milliard", "milliards"),
+                                 (10 ** 6, "million", "millions")))
+    parts = [f"un {one}" if c == 1 else f"{_below_1000(c, True)} {many}" for c, _, (one, many) in groups]
     thousands, n = divmod(n, 1000)
     if thousands:
         parts.append("mille" if thousands == 1 else _below_1000(thousands, False) + " mille")

@@ -8,6 +8,8 @@ Spelling follows the common Devanagari forms (with nukta in हज़ार, च
 
 from __future__ import annotations
 
+from .numbers_common import scale_groups
+
 _BELOW_100 = tuple("""शून्य एक दो तीन चार पाँच छह सात आठ नौ दस ग्यारह बारह तेरह चौदह पंद्रह सोलह सत्रह अठारह
 उन्नीस बीस इक्कीस बाईस तेईस चौबीस पच्चीस छब्बीस सत्ताईस अट्ठाईस उनतीस तीस इकतीस बत्तीस तैंतीस चौंतीस पैंतीस
 छत्तीस सैंतीस अड़तीस उनतालीस चालीस इकतालीस बयालीस तैंतालीस चवालीस पैंतालीस छियालीस सैंतालीस अड़तालीस उनचास
@@ -27,11 +29,8 @@ def cardinal(n: int, gender: str = "m") -> str:
         return "माइनस " + cardinal(-n)
     if n >= 10 ** 13:
         return " ".join(DIGITS[int(c)] for c in str(n))
-    parts = []
-    for value, name in _SCALES:
-        count, n = divmod(n, value)
-        if count:
-            parts.append(f"{cardinal(count)} {name}")
+    groups, n = scale_groups(n, _SCALES)
+    parts = [f"{cardinal(c)} {name}" for c, _, (name,) in groups]
     if n or not parts:
         parts.append(_BELOW_100[n])
     return " ".join(parts)

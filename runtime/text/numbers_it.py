@@ -8,6 +8,8 @@ the counting form, "un" / "una" before a noun. Ordinals: primo ... decimo, then 
 
 from __future__ import annotations
 
+from .numbers_common import scale_groups
+
 _UNITS = ("zero uno due tre quattro cinque sei sette otto nove dieci undici dodici tredici quattordici quindici "
           "sedici diciassette diciotto diciannove").split()
 _TENS = "_ _ venti trenta quaranta cinquanta sessanta settanta ottanta novanta".split()
@@ -48,12 +50,9 @@ def cardinal(n: int, gender: str = "n") -> str:
         return "meno " + cardinal(-n, gender)
     if n >= 10 ** 15:
         return " ".join(DIGITS[int(c)] for c in str(n))
-    parts = []
-    for value, one, many in ((10 ** 12, "mille miliardi", "mila miliardi"), (10 ** 9, "miliardo", "miliardi"),
-                             (10 ** 6, "milione", "milioni")):
-        count, n = divmod(n, value)
-        if count:
-            parts.append(f"un {one}" if count == 1 else f"{_below_million(count)} {many}")
+    groups, n = scale_groups(n, ((10 ** 12, "mille miliardi", "mila miliardi"), (10 ** 9, "miliardo", "miliardi"),
+                                 (10 ** 6, "milione", "milioni")))
+    parts = [f"un {one}" if c == 1 else f"{_below_million(c)} {many}" for c, _, (one, many) in groups]
     if n or not parts:
         parts.append(_below_million(n))
     words = " ".join(parts)

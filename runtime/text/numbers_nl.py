@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from .numbers_common import scale_groups
+
 _UNITS = ("nul een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien veertien vijftien zestien "
           "zeventien achttien negentien").split()
 _TENS = "_ _ twintig dertig veertig vijftig zestig zeventig tachtig negentig".split()
@@ -34,11 +36,8 @@ def cardinal(n: int, gender: str = "n") -> str:
         return "min " + cardinal(-n)
     if n >= 10 ** 15:
         return " ".join(DIGITS[int(c)] for c in str(n))
-    parts = []
-    for value, name in ((10 ** 12, "biljoen"), (10 ** 9, "miljard"), (10 ** 6, "miljoen")):
-        count, n = divmod(n, value)
-        if count:
-            parts.append(f"{cardinal(count) if count > 1 else 'een'} {name}")
+    groups, n = scale_groups(n, ((10 ** 12, "biljoen"), (10 ** 9, "miljard"), (10 ** 6, "miljoen")))
+    parts = [f"{cardinal(c) if c > 1 else 'een'} {name}" for c, _, (name,) in groups]
     thousands, n = divmod(n, 1000)
     if thousands:
         parts.append("duizend" if thousands == 1 else _below_1000(thousands) + "duizend")

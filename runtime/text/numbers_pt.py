@@ -8,6 +8,8 @@ primeiro ... décimo, vigésimo primeiro, feminine in "-a".
 
 from __future__ import annotations
 
+from .numbers_common import scale_groups
+
 _UNITS = ("zero um dois três quatro cinco seis sete oito nove dez onze doze treze catorze quinze dezesseis "
           "dezessete dezoito dezenove").split()
 _TENS = "_ _ vinte trinta quarenta cinquenta sessenta setenta oitenta noventa".split()
@@ -45,12 +47,10 @@ def cardinal(n: int, gender: str = "m") -> str:
         return "menos " + cardinal(-n, gender)
     if n >= 10 ** 15:
         return " ".join(DIGITS[int(c)] for c in str(n))
-    groups = []  # (value, words) from the largest scale down
-    for value, one, many in ((10 ** 12, "trilhão", "trilhões"), (10 ** 9, "bilhão", "bilhões"),
-                             (10 ** 6, "milhão", "milhões")):
-        count, n = divmod(n, value)
-        if count:
-            groups.append((count * value, f"um {one}" if count == 1 else f"{_below_1000(count, 'm')} {many}"))
+    scaled, n = scale_groups(n, ((10 ** 12, "trilhão", "trilhões"), (10 ** 9, "bilhão", "bilhões"),
+                                 (10 ** 6, "milhão", "milhões")))
+    groups = [(c * value, f"um {one}" if c == 1 else f"{_below_1000(c, 'm')} {many}")  # (value, words)
+              for c, value, (one, many) in scaled]
     thousands, n = divmod(n, 1000)
     if thousands:
         groups.append((thousands * 1000, "mil" if thousands == 1 else _below_1000(thousands, gender) + " mil"))
