@@ -216,6 +216,7 @@ def check_bundle(bundle: str | Path, provider: str, options: dict[str, str] | No
             continue
         progress(f"[check-ep] {name}: compiling for {provider}")
         p, sess = graph_placement(name, path, provider, options or {})
+        progress(f"[check-ep] {p.line(provider)}")
         placements.append(p)
         sessions[name] = sess
     par = None
