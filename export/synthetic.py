@@ -94,16 +94,20 @@ def make_checkpoint(out: str | Path, scale: str = "tiny", seed: int = 0, end_log
     cfg = ModelConfig.from_params(params)
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "voice_embedding").mkdir(parents=True)
-    (tmp / "params.json").write_text(json.dumps(params, indent=4))
+    try:
+        (tmp / "voice_embedding").mkdir(parents=True)
+        (tmp / "params.json").write_text(json.dumps(params, indent=4))
 
-    shapes = expected_shapes(cfg)
-    specs = [(n, s, torch.bfloat16, _chunks(n, s, cfg, seed, end_logit_scale)) for n, s in shapes.items()]
-    write_streaming(tmp / WEIGHTS_FILE, specs, progress)
+        shapes = expected_shapes(cfg)
+        specs = [(n, s, torch.bfloat16, _chunks(n, s, cfg, seed, end_logit_scale)) for n, s in shapes.items()]
+        write_streaming(tmp / WEIGHTS_FILE, specs, progress)
 
-    n_tokens = voice_token_counts(params, scale)
-    _write_voices(tmp, cfg, seed, n_tokens, end_logit_scale)
-    _write_tekken(tmp, cfg, scale, n_tokens, seed)
+        n_tokens = voice_token_counts(params, scale)
+        _write_voices(tmp, cfg, seed, n_tokens, end_logit_scale)
+        _write_tekken(tmp, cfg, scale, n_tokens, seed)
+    except BaseException:  # an error or an interrupt (SIGINT / SIGTERM) leaves no half-written checkpoint
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
