@@ -26,7 +26,7 @@ from typing import Callable
 
 import regex
 
-from .normalize_en import _pad as pad
+from .normalize_en_measures import _pad as pad
 from .normalize_en import tidy
 
 Passes = tuple[Callable[[str], str], ...]
