@@ -34,7 +34,8 @@ def test_auto_detects_by_script_and_cues(text, lang):
 def test_auto_falls_back_to_the_voice_language_when_unsure():
     assert detect("12345", default="fr") == "fr" and detect("OK", default="de") == "de"
     assert resolve("auto", "A8 12:30", "it") == "it" and resolve("auto", "A8 München", "it") == "de"
-    assert resolve("pt_BR", "anything") == "pt" and resolve(None, "Straße und Weg", "en") == "de"
+    assert resolve("pt_BR", "anything") == "pt" and resolve("AUTO", "Straße und Weg", "en") == "de"
+    assert resolve(None, "Straße und Weg", "fr") == "fr"
     assert lang_code(" EN-gb ") == "en"
 
 

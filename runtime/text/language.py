@@ -83,6 +83,6 @@ def detect(text: str, default: str = "en") -> str:
 
 
 def resolve(lang: str | None, text: str, default: str = "en") -> str:
-    """The language the front end uses for `text`: `lang` itself, or the detected one for `auto`."""
-    code = lang_code(lang, AUTO)
+    """The language the front end uses for `text`: `lang` itself, the detected one for `auto`, `default` for None."""
+    code = lang_code(lang, lang_code(default))
     return detect(text, lang_code(default)) if code == AUTO else code
