@@ -16,13 +16,11 @@ from vox_edge.config import ModelConfig
 from vox_edge.errors import ManifestError
 from vox_edge.export.codec_context import CONTEXT_INPUT, head_margin
 from vox_edge.manifest import LEXICON_SCHEMA_VERSION, MANIFEST_FILE, validate_manifest_dict
+from vox_edge.runtime.sessions import cpu_session
 
 
 def _session(path):
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.log_severity_level = 3
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    return cpu_session(path, 1)
 
 
 def _codes(cfg: ModelConfig, t: int, seed: int) -> np.ndarray:

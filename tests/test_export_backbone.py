@@ -18,6 +18,7 @@ from vox_edge.export.backbone_graph import PAST_LENGTH, BackboneOptions, check_g
 from vox_edge.export.checkpoint import WEIGHTS_FILE, Checkpoint, load_reference_model
 from vox_edge.export.onnx_utils import TensorReader
 from vox_edge.manifest import GRAPH_IO, expand_io
+from vox_edge.runtime.sessions import cpu_session
 
 PROMPT, STEPS = 20, 60
 MIN_COSINE = {"fp16": 0.9999, "int8": 0.999, "int4": 0.98}
@@ -54,9 +55,7 @@ def graphs(ckpt, tmp_path_factory):
 
 
 def session(path) -> ort.InferenceSession:
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 2
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    return cpu_session(path, 2)
 
 
 def run_grow(sess: ort.InferenceSession, cfg, calls):

@@ -14,12 +14,11 @@ from runtime_fixtures import TEXT, engine, get_engine, tiny_bundle, tiny_checkpo
 
 from vox_edge.errors import ManifestError
 from vox_edge.manifest import FEATURES_SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, MANIFEST_FILE, validate_manifest_dict
+from vox_edge.runtime.sessions import cpu_session
 
 
 def _session(path):
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    return cpu_session(path, 1)
 
 
 def test_bundle_has_the_loop_sharing_the_velocity_weights(tiny_bundle):
