@@ -51,7 +51,7 @@ import regex
 from vox_edge.errors import TextError
 from . import split as text_split
 from .clean import clean
-from .language import lang_code
+from .language import LANGUAGES, lang_code
 
 __all__ = [
     "VOXTRAL_LANGUAGES",
@@ -67,8 +67,7 @@ _log = logging.getLogger(__name__)
 
 Normalizer = Callable[[str], str]
 
-# The nine languages of Voxtral TTS.
-VOXTRAL_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl", "ar", "hi")
+VOXTRAL_LANGUAGES = LANGUAGES  # the nine languages of Voxtral TTS
 DEFAULT_MAX_CHARS = 300
 
 
