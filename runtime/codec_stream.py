@@ -136,12 +136,18 @@ class SourceFilterStream:
         out = self._sess.run(None, {"codes": codes})
         params = {k: v[0] for k, v in zip(("lh", "theta", "ln", "lr", "phi"), out[:5])}
         f0 = out[5][0]
-        first_frame = start * self._spf // self._hop  # an integer: `start` is on the grid
-        noise = source_filter.frame_noise(self._seed, first_frame, len(f0))
+        # Render only the frames the new samples need (the left context is for the networks, not the renderer):
+        # a sample reaches 2 STFT frames each way, whose pulse spectra reach 2 more frames and the next f0.
         anchor = (self._emitted - start) * self._spf
-        audio, phase = source_filter.render_window(params, f0, noise, self._phase, anchor)
-        out_audio = audio[anchor: anchor + n * self._spf]
-        self._phase = float(phase[anchor + n * self._spf - 1])
+        a = max(0, anchor // self._hop - 4)
+        b = min(len(f0), (anchor + n * self._spf - 1) // self._hop + 6)
+        first_frame = start * self._spf // self._hop + a  # an integer: `start` is on the grid
+        noise = source_filter.frame_noise(self._seed, first_frame, b - a)
+        local = anchor - a * self._hop
+        audio, phase = source_filter.render_window({k: v[:, a:b] for k, v in params.items()}, f0[a:b], noise,
+                                                   self._phase, local)
+        out_audio = audio[local: local + n * self._spf]
+        self._phase = float(phase[local + n * self._spf - 1])
         self._emitted += n
         keep = max(0, (self._emitted - self._ctx) // self._grid * self._grid)  # the next window's first frame
         del self._frames[: keep - self._base]

@@ -52,7 +52,7 @@ def pulse_train(f0_samples: np.ndarray, phase0: float = 0.0, anchor: int = 0) ->
 
 
 def stft(x: np.ndarray) -> np.ndarray:
-    """[N] -> complex [N_BINS, N // HOP + 1]: centred (reflect-padded) frames, periodic Hann."""
+    """[N] -> complex [N_BINS, N // HOP + 1]: centred (reflect-padded) frames, periodic Hann (the reference's layout)."""
     pad = np.pad(x, (N_FFT // 2, N_FFT // 2), mode="reflect")
     n_frames = len(x) // HOP + 1
     idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n_frames)[:, None]
@@ -60,17 +60,16 @@ def stft(x: np.ndarray) -> np.ndarray:
 
 
 def istft(spec: np.ndarray, length: int) -> np.ndarray:
-    """complex [N_BINS, F] -> [length] samples: windowed overlap-add normalised by the summed squared window."""
-    frames = np.fft.irfft(spec.T, n=N_FFT, axis=1) * _WINDOW  # [F, N_FFT]
-    n_frames = frames.shape[0]
-    total = N_FFT + HOP * (n_frames - 1)
-    out = np.zeros(total)
-    norm = np.zeros(total)
-    for t in range(n_frames):  # F is a few hundred at most per window: a loop of slice adds is cheap
-        out[t * HOP: t * HOP + N_FFT] += frames[t]
-        norm[t * HOP: t * HOP + N_FFT] += _WINDOW ** 2
-    out = out[N_FFT // 2: N_FFT // 2 + length]
-    norm = norm[N_FFT // 2: N_FFT // 2 + length]
+    """complex [F, N_BINS] -> [length] samples: windowed overlap-add normalised by the summed squared window."""
+    frames = (np.fft.irfft(spec, n=N_FFT, axis=1) * _WINDOW).reshape(len(spec), N_FFT // HOP, HOP)
+    n_frames, k = frames.shape[0], N_FFT // HOP
+    out = np.zeros((n_frames + k - 1, HOP))
+    norm = np.zeros((n_frames + k - 1, HOP))
+    win2 = (_WINDOW ** 2).reshape(k, HOP)
+    for j in range(k):  # hop = n_fft / k: k shifted block adds do the whole overlap-add
+        out[j: j + n_frames] += frames[:, j]
+        norm[j: j + n_frames] += win2[j]
+    out, norm = out.ravel()[N_FFT // 2: N_FFT // 2 + length], norm.ravel()[N_FFT // 2: N_FFT // 2 + length]
     return out / np.where(norm > 1e-11, norm, 1.0)
 
 
@@ -82,21 +81,27 @@ def render_window(params: dict[str, np.ndarray], f0: np.ndarray, noise: np.ndarr
     """
     n_frames = len(f0)
     pulses, phase = pulse_train(upsample_f0(f0), phase0, anchor)
-    e = stft(pulses)[:, :n_frames] / HOP
-    clip = MAX_LOG_GAIN
-    harmonic = np.exp(np.minimum(params["lh"], clip)) * np.exp(1j * np.pi * np.tanh(params["theta"])) * e
-    shaped = np.exp(np.minimum(params["ln"], clip)) * (noise[0] + 1j * noise[1])
-    residual = np.exp(np.minimum(params["lr"], clip)) * np.exp(1j * params["phi"])
-    spec = np.concatenate([harmonic + shaped + residual, np.zeros((N_BINS, 1))], axis=1)
+    e = stft(pulses)[:, :n_frames].T / HOP  # [F, bins]
+    gain = lambda name: np.exp(np.minimum(params[name].T, MAX_LOG_GAIN))  # noqa: E731
+    angle = np.pi * np.tanh(params["theta"].T)
+    harmonic = gain("lh") * (np.cos(angle) + 1j * np.sin(angle)) * e
+    shaped = gain("ln") * (noise[0].T + 1j * noise[1].T)
+    phi = params["phi"].T
+    residual = gain("lr") * (np.cos(phi) + 1j * np.sin(phi))
+    spec = np.concatenate([harmonic + shaped + residual, np.zeros((1, N_BINS))], axis=0)
     return istft(spec, n_frames * HOP).astype(np.float32), phase
+
+
+NOISE_BLOCK = 32  # renderer frames drawn per generator call; any constant keeps noise a function of the frame
 
 
 def frame_noise(seed: int, first_frame: int, n_frames: int) -> np.ndarray:
     """[2, 601, n] unit Gaussian noise for absolute frames first_frame .. first_frame + n - 1 of a request.
 
-    Each frame's noise depends only on (seed, frame index), so any chunking of a stream draws the same noise.
+    Drawn in blocks keyed by (seed, block index), so a frame's noise does not depend on how a stream is chunked.
     """
-    out = np.empty((2, N_BINS, n_frames), np.float32)
-    for i in range(n_frames):
-        out[:, :, i] = np.random.default_rng([seed & 0xFFFFFFFF, first_frame + i]).standard_normal((2, N_BINS))
-    return out
+    b0, b1 = first_frame // NOISE_BLOCK, (first_frame + n_frames - 1) // NOISE_BLOCK + 1
+    blocks = [np.random.default_rng([seed & 0xFFFFFFFF, b]).standard_normal((2, N_BINS, NOISE_BLOCK), np.float32)
+              for b in range(b0, b1)]
+    start = first_frame - b0 * NOISE_BLOCK
+    return np.concatenate(blocks, axis=2)[:, :, start: start + n_frames]
