@@ -159,24 +159,28 @@ def argument_matrix(bundle: Path, work: Path, env: dict) -> dict:
     return r
 
 
+def _flip_byte(path: Path, i: int | None = None) -> int:
+    """XOR one byte (the middle one by default) with 1; flipping the same byte again restores the file."""
+    data = bytearray(path.read_bytes())
+    i = len(data) // 2 if i is None else i
+    data[i] ^= 1
+    path.write_bytes(bytes(data))
+    return i
+
+
 def corrupt_matrix(bundle: Path, work: Path, env: dict) -> dict:
     copy = work / "bundle"
     shutil.copytree(bundle, copy)
     files = sorted(json.loads((copy / MANIFEST_FILE).read_text())["files"])
     r = {"files": len(files), "caught": 0, "missed": []}
     for rel in files:
-        path = copy / rel
-        data = bytearray(path.read_bytes())
-        i = len(data) // 2
-        data[i] ^= 1
-        path.write_bytes(bytes(data))
+        i = _flip_byte(copy / rel)
         code, err, _ = _cli(["speak", "Hi.", "--bundle", str(copy), "--out", "x.wav"], work, env)
         if _one_line_error(code, err) and "sha256" in err[0] and not (work / "x.wav").exists():
             r["caught"] += 1
         else:
             r["missed"].append(rel)
-        data[i] ^= 1
-        path.write_bytes(bytes(data))
+        _flip_byte(copy / rel, i)
     r["failed"] = bool(r["missed"])
     return r
 

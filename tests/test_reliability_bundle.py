@@ -270,3 +270,13 @@ def test_an_unlisted_symlink_out_is_refused_too(verify, bundle_copy, tmp_path, c
     (bundle_copy / "weights.bin").unlink()
     (bundle_copy / "voices" / "alias.npy").symlink_to("../tekken.json")  # inside: harmless
     load_manifest(bundle_copy, verify=verify)
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b'{"version": 99, "files": {}}', b'{"version": 1, "files": []}'])
+def test_a_damaged_record_is_ignored_and_rewritten(damage, bundle_copy, cache_dir, monkeypatch):
+    monkeypatch.setattr(verify_cache, "RACY_SECONDS", 0.0)
+    cache_dir.mkdir()
+    (cache_dir / verify_cache.CACHE_FILE).write_bytes(damage)
+    load_manifest(bundle_copy)
+    record = json.loads((cache_dir / verify_cache.CACHE_FILE).read_text())
+    assert record["version"] == verify_cache.VERSION and len(record["files"]) == len(_files(bundle_copy))

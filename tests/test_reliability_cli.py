@@ -130,9 +130,10 @@ def test_unwritable_folder_is_refused(tiny_bundle, tmp_path, monkeypatch, capsys
 
 # --- text input: bounded, strict UTF-8, one "nothing to speak" ----------------------------------------
 
-def test_dev_zero_ends_within_2_s_with_a_clear_error(tiny_bundle, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_endless_devices_end_within_2_s_with_a_clear_error(device, tiny_bundle, tmp_path, monkeypatch, capsys):
     t0 = time.perf_counter()
-    code, err = _run(["speak", "--text-file", "/dev/zero", "--bundle", str(tiny_bundle), "--out", "x.wav"], capsys,
+    code, err = _run(["speak", "--text-file", device, "--bundle", str(tiny_bundle), "--out", "x.wav"], capsys,
                      tmp_path, monkeypatch)
     assert time.perf_counter() - t0 < 2
     _assert_one_line_failure(code, err, f"longer than {DEFAULT_MAX_TEXT_BYTES} bytes", tmp_path)
