@@ -15,11 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 from vox_edge.cli_args import float_in, int_in, name
 from vox_edge.config import MAX_FLOW_STEPS, SEED_RANGE
-
-_int_at_least = int_in
 
 
 def add_bench_command(subparsers: Any) -> None:
@@ -28,12 +25,12 @@ def add_bench_command(subparsers: Any) -> None:
     bp.add_argument("bundle", metavar="BUNDLE")
     bp.add_argument("--profile", required=True, help="device profile name, .toml path, or 'auto' (the bundled profile of this machine); "
                          "its targets decide the exit status")
-    bp.add_argument("--utterances", "-n", type=_int_at_least(1), default=10, help="measured utterances (default 10)")
-    bp.add_argument("--warmup", type=_int_at_least(0), default=2, help="unmeasured utterances first (default 2)")
-    bp.add_argument("--max-frames", type=_int_at_least(0), default=40,
+    bp.add_argument("--utterances", "-n", type=int_in(1), default=10, help="measured utterances (default 10)")
+    bp.add_argument("--warmup", type=int_in(0), default=2, help="unmeasured utterances first (default 2)")
+    bp.add_argument("--max-frames", type=int_in(0), default=40,
                     help="frame budget per utterance (default 40 = 3.2 s); 0 = until END (real checkpoints only: "
                          "synthetic weights never stop on their own)")
-    bp.add_argument("--threads", type=_int_at_least(1), help="ORT intra-op threads (default: the profile's)")
+    bp.add_argument("--threads", type=int_in(1), help="ORT intra-op threads (default: the profile's)")
     bp.add_argument("--flow-steps", type=int_in(1, MAX_FLOW_STEPS), help="flow Euler steps per frame (default: the profile's)")
     bp.add_argument("--voice", type=name, help="voice (default: the bundle's default voice)")
     bp.add_argument("--seed", type=int_in(*SEED_RANGE), default=0)
