@@ -19,8 +19,10 @@ runs alone or next to others. Concurrent requests share the sessions' CPU thread
 
 Edge cases (documented behaviour): empty or whitespace-only text -> zero-length audio (stream yields one
 empty chunk with is_last=True); text is split into segments and each segment's frames are capped
-(`plan.frame_cap`), so any input length terminates; control characters are dropped; emoji and other
-symbols are passed to the tokenizer like any text; unknown voice -> VoiceError listing the voices.
+(`plan.frame_cap`), so any input length terminates; the whole call is held to the audio budget of its text as
+written, with an AudioBudgetWarning when that cuts, and a run of codec silence ends a segment the model does not
+end (`output_bounds`); control characters are dropped; emoji and other symbols are passed to the tokenizer like
+any text; unknown or empty voice name -> VoiceError listing the voices.
 """
 
 from __future__ import annotations
