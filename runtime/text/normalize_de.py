@@ -58,6 +58,21 @@ def _ordinal_dot(t: str) -> str:
     return _ORDINAL_DOT.sub(repl, t)
 
 
+# "In 200 m rechts": after a preposition that takes the dative, a distance is "Metern" / "einem Meter", as German
+# navigation says it. The number words between are lower case (and "Komma"); a noun in between stops the rule.
+_DATIVE_DISTANCE = regex.compile(
+    r"\b((?i:in|nach|von|mit|aus|bei|seit|vor)) ((?:[a-zäöüß]+ |Komma ){1,5}?)(Meter|Kilometer|Zentimeter|Millimeter)\b")
+
+
+def _dative_distance(t: str) -> str:
+    def repl(m: regex.Match) -> str:
+        number = m.group(2)
+        if number == "ein ":
+            return f"{m.group(1)} einem {m.group(3)}"
+        return f"{m.group(1)} {number}{m.group(3)}n"
+    return _DATIVE_DISTANCE.sub(repl, t) if "eter" in t else t
+
+
 def _noun_gender(word: str) -> str | None:
     """"1 Stunde" -> eine Stunde, "1 Tag" -> ein Tag: a capitalised word after 1 is a noun."""
     if not word[:1].isupper() or not word.isalpha():
@@ -111,7 +126,7 @@ KIT = Kit(
     abbreviations=_ABBREVIATIONS, final_abbreviations=frozenset({"usw.", "ca.", "bzw."}),
     year_cues=("jahr", "jahre", "jahres", "seit", "bis", "von", "ab", "anno", "im", "um", "frühjahr", "sommer",
                "herbst", "winter"),
-    passes=(_ordinal_dot,), street_suffix="straße", noun_gender=_noun_gender,
+    passes=(_ordinal_dot,), post_passes=(_dative_distance,), street_suffix="straße", noun_gender=_noun_gender,
     symbols={"&": "und", "+": "plus", "%": "Prozent", "°": "Grad", "=": "gleich", "§": "Paragraf"},
 )
 normalize_de = Rules(KIT)
