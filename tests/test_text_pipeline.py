@@ -144,3 +144,20 @@ def test_a_profile_lexicon_applies_to_every_request_and_a_call_s_own_wins(tmp_pa
     assert eng.synthesize("7.", max_frames=2).segments == ("siebzehn.",)
     own = UserLexicon.from_text("seven\tsept\n")
     assert eng.synthesize("7.", max_frames=2, lexicon=own).segments == ("sept.",)
+
+
+def test_speak_reads_ssml_and_writes_its_silences(engine, tmp_path):
+    import wave
+
+    from golden_bundle import BUNDLE
+
+    doc = '<speak>Go.<break time="400ms"/>Go.</speak>'
+    out = tmp_path / "ssml.wav"
+    argv = ["speak", doc, "--bundle", str(BUNDLE), "--out", str(out), "--profile", "dev-vm-2core-x86", "-q"]
+    assert main(argv) == 0
+    with wave.open(str(out)) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    spoken = engine.synthesize("Go.").samples.shape[0]
+    assert pcm.shape[0] == 2 * spoken + round(0.4 * engine.sample_rate)
+    assert not pcm[spoken: spoken + round(0.4 * engine.sample_rate)].any()
+    assert main(["speak", "<speak><audio/></speak>", "--bundle", str(BUNDLE), "--out", str(out), "-q"]) == 2
