@@ -77,7 +77,7 @@ def to_segments(text: str, lang: str | None = "en", *, normalize: bool = True, s
         text = f"<speak>{text}</speak>"
     out: list = []
     pending: list[str] = []
-    pending_lang = [resolve(lang, "", default_lang) if lang != "auto" else default_lang]
+    pending_lang = [default_lang]  # the language of the first span in `pending` decides how it is split
 
     def flush() -> None:
         if pending:
