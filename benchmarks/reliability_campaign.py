@@ -55,12 +55,12 @@ def fuzz_texts(n: int, seed: int) -> list[str]:
     names = sorted(pools)
     out = []
     for i in range(n):
-        k = rng.choice([1, 3, 10, 40, 150, 600, 2000])
+        k = rng.choice([1, 3, 10, 40, 150, 600, 2000, 50_000])
         out.append(pools[names[i % len(names)]](k)[:k])  # k characters of the pool's pattern
     return out
 
 
-def api_fuzz(bundle: Path, texts: list[str]) -> dict:
+def api_fuzz(bundle: Path, texts: list[str], max_audio_seconds: float) -> dict:
     from vox_edge.runtime import load
     from vox_edge.runtime.output_bounds import audio_budget_frames
 
@@ -72,7 +72,7 @@ def api_fuzz(bundle: Path, texts: list[str]) -> dict:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                out = engine.synthesize(text, seed=i)
+                out = engine.synthesize(text, seed=i, max_audio_seconds=max_audio_seconds)
         except VoxEdgeError:
             r["typed_errors"] += 1
             continue
@@ -84,7 +84,7 @@ def api_fuzz(bundle: Path, texts: list[str]) -> dict:
         r["ok"] += 1
         r["budget_warnings"] += sum("audio budget" in str(w.message) for w in caught)
         frames = sum(len(c) for c in out.codes)
-        r["over_budget"] += frames > audio_budget_frames(text, engine.config.frame_rate)
+        r["over_budget"] += frames > audio_budget_frames(text, engine.config.frame_rate, max_audio_seconds)
         r["non_finite"] += out.samples.dtype != np.float32 or not bool(np.isfinite(out.samples).all())
         r["stopped_by_end"] += sum(out.stopped)
         r["segments"] += len(out.stopped)
@@ -102,13 +102,14 @@ def _one_line_error(code: int, err: list[str]) -> bool:
     return code != 0 and len(err) == 1 and "error: " in err[0] and "Traceback" not in err[0]
 
 
-def cli_fuzz(bundle: Path, texts: list[str], work: Path, env: dict) -> dict:
+def cli_fuzz(bundle: Path, texts: list[str], work: Path, env: dict, max_audio_seconds: float) -> dict:
     r = {"texts": len(texts), "spoken": 0, "one_line_errors": 0, "bad": [], "leftovers": 0}
     for i, text in enumerate(texts):
         d = work / f"cli{i}"
         d.mkdir()
         (d / "t.txt").write_text(text, encoding="utf-8")
-        code, err, _ = _cli(["speak", "--text-file", "t.txt", "--bundle", str(bundle), "--out", "x.wav", "-q"], d, env)
+        code, err, _ = _cli(["speak", "--text-file", "t.txt", "--bundle", str(bundle), "--out", "x.wav", "-q",
+                             "--max-audio-seconds", str(max_audio_seconds)], d, env)
         left = sorted(p.name for p in d.iterdir()) != (["t.txt", "x.wav"] if code == 0 else ["t.txt"])
         r["leftovers"] += left
         if code == 0 and not [ln for ln in err if not ln.startswith("vox-edge: warning:")]:
@@ -313,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--texts", type=int, default=300, help="fuzzed texts through the API")
     ap.add_argument("--cli-texts", type=int, default=40, help="of those, through the CLI (one process each)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fuzz-max-audio-seconds", type=float, default=30.0,
+                    help="audio ceiling of each fuzzed API request (the budget check uses it; keeps the run short)")
     ap.add_argument("--big-file-gb", type=float, default=4.0, help="sparse file for the verification timing; 0 = none")
     ap.add_argument("--append", type=Path, help="append the Markdown section to this file (e.g. benchmarks/RESULTS.md)")
     a = ap.parse_args(argv)
@@ -322,8 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="vox-edge-campaign-") as tmp:
         work = Path(tmp)
         env = dict(os.environ, VOX_EDGE_CACHE_DIR=str(work / "cli-cache"))
-        steps = [("api_fuzz", lambda w: api_fuzz(a.bundle, texts)),
-                 ("cli_fuzz", lambda w: cli_fuzz(a.bundle, texts[: a.cli_texts], w, env)),
+        steps = [("api_fuzz", lambda w: api_fuzz(a.bundle, texts, a.fuzz_max_audio_seconds)),
+                 ("cli_fuzz", lambda w: cli_fuzz(a.bundle, texts[: a.cli_texts], w, env, a.fuzz_max_audio_seconds)),
                  ("argument_matrix", lambda w: argument_matrix(a.bundle, w, env)),
                  ("corrupt_matrix", lambda w: corrupt_matrix(a.bundle, w, env)),
                  ("confinement", lambda w: confinement_matrix(a.bundle, w)),
@@ -354,17 +357,18 @@ def markdown(r: dict, m: dict, a: argparse.Namespace, load_after: list[float]) -
         f"### Reliability campaign, {m['date'][:10]}",
         "",
         f"`python -m vox_edge.benchmarks.reliability_campaign --bundle {a.bundle} --texts {a.texts} "
-        f"--cli-texts {a.cli_texts} --seed {a.seed} --big-file-gb {a.big_file_gb:g}`; {m['cpu_model']}, "
+        f"--cli-texts {a.cli_texts} --seed {a.seed} --fuzz-max-audio-seconds {a.fuzz_max_audio_seconds:g} "
+        f"--big-file-gb {a.big_file_gb:g}`; {m['cpu_model']}, "
         f"{m['cores_usable']} cores, onnxruntime {m['onnxruntime']}; load average {m['loadavg'][:1]} before, "
         f"{load_after[:1]} after (shared machine).",
         "",
         "| check | result |",
         "|---|---|",
-        f"| API fuzz ({api['texts']} texts, default options) | {api['ok']} spoken, {api['typed_errors']} typed errors, "
+        f"| API fuzz ({api['texts']} texts, max_audio_seconds {a.fuzz_max_audio_seconds:g}) | {api['ok']} spoken, {api['typed_errors']} typed errors, "
         f"**{len(api['crashes'])} crashes**, {api['over_budget']} over budget, {api['non_finite']} non-finite; "
         f"{api['stopped_by_end']}/{api['segments']} segments ended by END; {api['budget_warnings']} budget warnings; "
         f"slowest {api['max_s']:.1f} s |",
-        f"| CLI fuzz ({cli['texts']} texts, one process each) | {cli['spoken']} spoken, {cli['one_line_errors']} "
+        f"| CLI fuzz (the first {cli['texts']} texts, one process each) | {cli['spoken']} spoken, {cli['one_line_errors']} "
         f"one-line errors, **{len(cli['bad'])} other**, {cli['leftovers']} with leftovers |",
         f"| argument matrix | {args['one_line']}/{args['cases']} one line, non-zero, nothing left |",
         f"| corrupt bundle (1 flipped byte per file, `speak` defaults) | {cor['caught']}/{cor['files']} caught |",
