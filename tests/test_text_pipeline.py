@@ -40,7 +40,7 @@ def test_auto_falls_back_to_the_voice_language_when_unsure():
 
 
 def test_auto_normalises_in_the_detected_language():
-    assert to_segments("In 200 m rechts abbiegen.", "auto") == ["In zweihundert Meter rechts abbiegen."]
+    assert to_segments("In 200 m rechts abbiegen.", "auto") == ["In zweihundert Metern rechts abbiegen."]
     assert to_segments("Tournez à droite dans 200 m.", "auto", default_lang="de") == \
         ["Tournez à droite dans deux cents mètres."]
 
@@ -67,7 +67,7 @@ def test_english_plain_text_is_unchanged_by_the_front_end_move():
 # ----------------------------------------------------------------------------- vox-edge text
 def test_cli_text_prints_segments_and_breaks(capsys):
     assert main(["text", '<speak>In 200 m rechts.<break time="700ms"/>Dann die 3. Ausfahrt.</speak>', "--lang", "de"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["1\tIn zweihundert Meter rechts.", "break\t700 ms",
+    assert capsys.readouterr().out.splitlines() == ["1\tIn zweihundert Metern rechts.", "break\t700 ms",
                                                     "2\tDann die dritte Ausfahrt."]
 
 
