@@ -26,7 +26,7 @@ HWCAP_NAMES = ("fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp 
                "sha3 sm3 sm4 asimddp sha512 sve asimdfhm dit uscat ilrcpc flagm ssbs sb paca pacg").split()
 HWCAP2_NAMES = ("dcpodp sve2 sveaes svepmull svebitperm svesha3 svesm4 flagm2 frint svei8mm svef32mm svef64mm "
                 "svebf16 i8mm bf16 dgh rng bti mte").split()
-# QEMU_CPU -> MIDR (implementer, variant, part, revision) of the real core; qemu's `max` has no real counterpart
+# QEMU_CPU -> MIDR (implementer, variant, part, revision) of the real core; `max` (no real counterpart) passes as an A76
 MIDR = {"cortex-a53": (0x41, 0x0, 0xD03, 4), "cortex-a57": (0x41, 0x1, 0xD07, 1), "cortex-a72": (0x41, 0x0, 0xD08, 3),
         "cortex-a76": (0x41, 0x4, 0xD0B, 1), "neoverse-n1": (0x41, 0x4, 0xD0C, 1), "a64fx": (0x46, 0x1, 0x001, 0),
         "max": (0x41, 0x0, 0xD0B, 1)}

