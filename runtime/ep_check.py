@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -28,7 +29,6 @@ from vox_edge.config import DEFAULT_CFG_ALPHA, DEFAULT_NOISE_SCALE, N_AUDIO_SPEC
 from vox_edge.errors import ManifestError, ProviderError
 from vox_edge.manifest import Manifest, load_manifest
 
-from .codec_stream import CodecStream
 from .npu_providers import accelerator_session
 from .sessions import SessionSettings, open_session
 
@@ -142,8 +142,8 @@ def _frames(engine, text: str, voice: str, noise: np.ndarray, steps: int, alpha:
 
 
 def _decode(engine, codes: np.ndarray) -> np.ndarray:
-    cfg = engine.config
-    stream = CodecStream(engine._codec_session, cfg.samples_per_frame, 2, 12, cfg.codec.min_left_context_frames)
+    """codes [F, 1+A] (+2 space) -> audio, streamed as the engine streams (its decoder for the codec's head)."""
+    stream = engine._codec_stream(SimpleNamespace(first_chunk_frames=2, chunk_frames=12), 0)
     parts = [a for c in codes if (a := stream.push(c - N_AUDIO_SPECIAL)) is not None]
     parts.append(stream.flush())
     return np.concatenate(parts)

@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 import pytest
 from npu_fixtures import CONTEXT, PREFILL_CHUNK, npu_bundle
-from runtime_fixtures import TEXT, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+from runtime_fixtures import TEXT, tiny_checkpoint_dir  # noqa: F401
 
 from vox_edge.errors import ExportError
 from vox_edge.manifest import load_manifest
@@ -62,7 +62,9 @@ def test_unknown_target_is_refused(tiny_checkpoint_dir, tmp_path):  # noqa: F811
 
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["qnn-htp", "openvino"])
-def test_npu_bundle_is_fixed_shape_standard_ops_and_speaks(target, tiny_checkpoint_dir, tmp_path_factory):  # noqa: F811
+def test_npu_bundle_is_fixed_shape_standard_ops_and_speaks(target, tiny_checkpoint_dir, tmp_path_factory,  # noqa: F811
+                                                           capsys):
+    from vox_edge.cli import main
     from vox_edge.runtime.engine import Engine
 
     bundle = npu_bundle(tiny_checkpoint_dir, tmp_path_factory.getbasetemp(), target)
@@ -79,5 +81,7 @@ def test_npu_bundle_is_fixed_shape_standard_ops_and_speaks(target, tiny_checkpoi
             assert all(d.HasField("dim_value") for d in i.type.tensor_type.shape.dim), f"{name}.{i.name} not fixed"
         qdq += sum(n.op_type == "QuantizeLinear" for n in model.graph.node)
     assert qdq > 0
+    assert main(["info", str(bundle), "--verify", "size"]) == 0
+    assert f"target      {target} (fixed shapes: {PREFILL_CHUNK} positions" in capsys.readouterr().out
     audio = Engine(m, None).synthesize(TEXT, max_frames=20, seed=1)  # the CPU provider runs the NPU bundle too
     assert audio.samples.size == 20 * m.config.samples_per_frame and np.isfinite(audio.samples).all()

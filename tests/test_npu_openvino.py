@@ -1,0 +1,25 @@
+"""The openvino bundle of the tiny checkpoint on OpenVINO (device_type CPU): every graph whole on the provider with
+the CPU fallback disabled, on the parity ladder. Runs where an OpenVINO provider is available (the plugin wheel
+onnxruntime-ep-openvino offers devices on Intel hardware; the whole-runtime onnxruntime-openvino anywhere)."""
+
+from __future__ import annotations
+
+import pytest
+from npu_fixtures import npu_bundle
+from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+
+from vox_edge.runtime.npu_providers import available
+
+PROVIDER = "OpenVINOExecutionProvider"
+pytestmark = pytest.mark.skipif(not available(PROVIDER), reason=f"no {PROVIDER} device in this environment")
+
+
+@pytest.mark.slow
+def test_tiny_runs_whole_on_openvino_with_parity(tiny_checkpoint_dir, tiny_bundle, tmp_path_factory):  # noqa: F811
+    from vox_edge.runtime.ep_check import check_bundle
+
+    bundle = npu_bundle(tiny_checkpoint_dir, tmp_path_factory.getbasetemp(), "openvino")
+    report = check_bundle(bundle, PROVIDER, {"device_type": "CPU"}, reference=tiny_bundle, frames=8)
+    for g in report.graphs:
+        assert g.placed == "accelerator" and not g.error and g.on_accelerator == g.nodes > 0, g.line(PROVIDER)
+    assert report.ok, report.text()
