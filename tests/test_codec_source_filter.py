@@ -51,6 +51,32 @@ def test_config_derives_grid_and_context():
 
 
 @pytest.mark.slow
+def test_manifest_declares_the_head_and_passes_the_schema(sf_bundle):
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib import resources
+
+    from vox_edge.manifest import load_manifest
+
+    _, bundle = sf_bundle
+    d = json.loads((bundle / "manifest.json").read_text())
+    schema = json.loads(resources.files("vox_edge").joinpath("manifest.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(d, schema)
+    m = load_manifest(bundle)
+    assert m.graphs["codec_decoder"].outputs == ("lh", "theta", "ln", "lr", "phi", "f0")
+    assert not m.graphs["codec_decoder"].optional_inputs  # no context_frames input: the stream renders the tail
+    d["graphs"]["codec_decoder"]["outputs"] = ["audio"]  # a runtime that expects audio must refuse it
+    (bundle.parent / "wrong").mkdir(exist_ok=True)
+    for f in bundle.iterdir():
+        if f.is_file() and f.name != "manifest.json":
+            (bundle.parent / "wrong" / f.name).write_bytes(f.read_bytes())
+    (bundle.parent / "wrong" / "manifest.json").write_text(json.dumps(d))
+    from vox_edge.errors import ManifestError
+
+    with pytest.raises(ManifestError, match="I/O names"):
+        load_manifest(bundle.parent / "wrong", verify="none")
+
+
+@pytest.mark.slow
 def test_graph_equals_reference_and_renders_like_it(sf_bundle):
     from vox_edge.export.checkpoint import Checkpoint
     from vox_edge.export.torch_graphs import CodecDecoder, load_codec
