@@ -170,13 +170,20 @@ parity() {
 }
 check "parity x86 / aarch64 (tiny bundles; $PARITY_CPUS)" parity
 
-# ---- 9. (optional) default-voice quality on N gate sentences, both sides, scored on x86
+# ---- 9. (full run) default-voice quality on N gate sentences, both sides, scored on x86
 if [ "$BOUNDED" = 0 ] && [ "$QUALITY" -gt 0 ]; then
   Q=/var/tmp/vox-edge-quality
   quality() {
     mkdir -p "$ROOT$Q"
-    in_root python /opt/vox-edge/src/scripts/aarch64/quality.py synth "$Q" aarch64 --n "$QUALITY" \
-      && "${NICE[@]}" "$X86_PY" "$REPO/scripts/aarch64/quality.py" synth "$ROOT$Q" x86 --n "$QUALITY" \
+    rm -rf "$ROOT$Q/aarch64" "$ROOT$Q"/aarch64*.json "$ROOT$Q"/x86*.json
+    local i k pids=() ok=1
+    k="$(nproc)"  # one emulated process per core: emulation is single-threaded per thread of the guest
+    for ((i=0; i<k; i++)); do
+      in_root python /opt/vox-edge/src/scripts/aarch64/quality.py synth "$Q" aarch64 --n "$QUALITY" --part "$i/$k" &
+      pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || ok=0; done
+    [ "$ok" = 1 ] && "${NICE[@]}" "$X86_PY" "$REPO/scripts/aarch64/quality.py" synth "$ROOT$Q" x86 --n "$QUALITY" \
       && "$X86_PY" "$REPO/scripts/aarch64/quality.py" score "$ROOT$Q" x86 aarch64
   }
   check "default-voice WER on $QUALITY gate sentences" quality
