@@ -8,7 +8,7 @@ on the CPU on purpose (`npu_cpu_graphs`, with its reason) is reported as such an
 Parity, against a reference on the CPU provider (`--reference`: an FP32 bundle of the same checkpoint; default: this
 bundle itself on the CPU provider), on the parity ladder of the CPU INT8 path:
   semantic codes  teacher-forced: both backbones read the reference's codes, each frame is predicted from each
-                  one's own hidden state, same noise            >= SEMANTIC_MIN agreement
+                  one's own hidden state, same noise            >= SEMANTIC_MIN agreement (near-ties apart: TIE_MARGIN)
   acoustic codes  the same frames, levels within +-1             >= ACOUSTIC_MIN
   codec           the reference's codes through both codecs, streamed the same way: waveform SNR >= CODEC_SNR_MIN_DB
 The check fails (non-zero exit) when a graph placed on P runs partly on the CPU, or a rung is below its threshold.
@@ -35,6 +35,10 @@ from .sessions import SessionSettings, open_session
 SEMANTIC_MIN = 0.99
 ACOUSTIC_MIN = 0.95  # within +-1 level
 CODEC_SNR_MIN_DB = 25.0
+# A frame whose reference semantic logits have their top two closer than this is a tie: the FP32 head itself flips it
+# when fed a backbone hidden 1 % off (synthetic `small` dims: a 0.002 margin, flipped by the FP32 head on the QDQ
+# backbone's hidden). Such frames are reported and left out of the semantic threshold; every other frame counts.
+TIE_MARGIN = 0.01
 QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
 TEXT = "Turn left in two hundred meters, then keep right at the fork."
 
@@ -103,19 +107,24 @@ def graph_placement(graph: str, path: Path, provider: str, options: dict[str, st
 @dataclass
 class Parity:
     frames: int
-    semantic: float
+    semantic: float  # agreement over every frame
+    semantic_decided: float  # agreement over the frames whose reference top-two logits are >= TIE_MARGIN apart
+    ties: int  # frames whose reference top-two logits are within TIE_MARGIN (a coin toss for any quantisation)
     acoustic_exact: float
     acoustic_pm1: float
     snr_db: float
 
     @property
     def ok(self) -> bool:
-        return self.semantic >= SEMANTIC_MIN and self.acoustic_pm1 >= ACOUSTIC_MIN and self.snr_db >= CODEC_SNR_MIN_DB
+        return (self.semantic_decided >= SEMANTIC_MIN and self.acoustic_pm1 >= ACOUSTIC_MIN
+                and self.snr_db >= CODEC_SNR_MIN_DB)
 
     def lines(self) -> list[str]:
         mark = lambda good: "ok" if good else "FAIL"  # noqa: E731
-        return [f"semantic codes  {self.semantic:.3f} agree (teacher-forced, {self.frames} frames; >= {SEMANTIC_MIN}: "
-                f"{mark(self.semantic >= SEMANTIC_MIN)})",
+        ties = (f"; {self.semantic_decided:.3f} over the {self.frames - self.ties} frames whose reference top-two "
+                f"logits are >= {TIE_MARGIN:g} apart" if self.ties else "")
+        return [f"semantic codes  {self.semantic:.3f} agree (teacher-forced, {self.frames} frames{ties}; "
+                f">= {SEMANTIC_MIN}: {mark(self.semantic_decided >= SEMANTIC_MIN)})",
                 f"acoustic codes  {self.acoustic_exact:.3f} exact, {self.acoustic_pm1:.3f} within +-1 (>= {ACOUSTIC_MIN}: "
                 f"{mark(self.acoustic_pm1 >= ACOUSTIC_MIN)})",
                 f"codec           {self.snr_db:.1f} dB SNR on the reference codes (>= {CODEC_SNR_MIN_DB:g}: "
@@ -123,22 +132,26 @@ class Parity:
 
 
 def _frames(engine, text: str, voice: str, noise: np.ndarray, steps: int, alpha: float,
-            forced: np.ndarray | None = None) -> np.ndarray:
-    """Codes [F, 1+A] (+2 space), each predicted from the engine's own hidden; the next input is `forced[f]`
-    (teacher forcing) or, without it, the engine's own frame."""
+            forced: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(codes [F, 1+A] (+2 space), top-two semantic logit margins [F]): each frame predicted from the engine's own
+    hidden; the next input is `forced[f]` (teacher forcing) or, without it, the engine's own frame."""
     ids, _ = engine.prompt_ids(text, voice)
     kv = engine._backbone.cache(engine._backbone.empty_past(), len(ids) + len(noise))
     h = kv.step(engine._embed(ids, voice))[:, -1]
-    out = []
+    out, margins = [], []
     for f in range(len(noise)):
         semantic, llm = engine._flow.condition(h)
+        if forced is None:  # the reference: how decided its semantic choice was
+            (logits,) = engine._flow._cond.run(["semantic_logits"], {"hidden": h})
+            top = np.sort(logits[0])[-2:]
+            margins.append(float(top[1] - top[0]))
         levels = engine._flow.acoustic(llm, noise[f], steps, alpha)
         codes = np.concatenate([[semantic], levels + N_AUDIO_SPECIAL]).astype(np.int64)
         out.append(codes)
         nxt = codes if forced is None else forced[f]
         if f + 1 < len(noise):
             h = kv.step(engine._emb.codes(nxt)[None, None])[:, -1]
-    return np.stack(out)
+    return np.stack(out), np.array(margins)
 
 
 def _decode(engine, codes: np.ndarray) -> np.ndarray:
@@ -155,14 +168,16 @@ def parity(test, ref, frames: int, text: str = TEXT, steps: int = 7, seed: int =
     syn = ref.manifest.synthesis
     alpha, scale = syn.get("cfg_alpha", DEFAULT_CFG_ALPHA), syn.get("noise_scale", DEFAULT_NOISE_SCALE)
     noise = scale * np.random.default_rng(seed).standard_normal((frames, ref.config.n_acoustic_codebook), np.float32)
-    ref_codes = _frames(ref, text, voice, noise, steps, alpha)
-    got = _frames(test, text, voice, noise, steps, alpha, forced=ref_codes)
+    ref_codes, margins = _frames(ref, text, voice, noise, steps, alpha)
+    got, _ = _frames(test, text, voice, noise, steps, alpha, forced=ref_codes)
     diff = np.abs(got[:, 1:] - ref_codes[:, 1:])
+    same = got[:, 0] == ref_codes[:, 0]
+    decided = margins >= TIE_MARGIN
     a, b = _decode(ref, ref_codes), _decode(test, ref_codes)
     snr = 10 * np.log10(float(np.sum(a.astype(np.float64) ** 2)) / max(float(np.sum((a - b).astype(np.float64) ** 2)),
                                                                         1e-30))
-    return Parity(frames, float(np.mean(got[:, 0] == ref_codes[:, 0])), float(np.mean(diff == 0)),
-                  float(np.mean(diff <= 1)), snr)
+    return Parity(frames, float(np.mean(same)), float(np.mean(same[decided])) if decided.any() else 1.0,
+                  int((~decided).sum()), float(np.mean(diff == 0)), float(np.mean(diff <= 1)), snr)
 
 
 @dataclass
