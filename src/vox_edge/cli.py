@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handled = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else (signal.SIGTERM,)
     previous = {}
-    if threading_is_main():
+    if threading.current_thread() is threading.main_thread():  # signal handlers can only be set there
         previous = {s: signal.signal(s, _raise_interrupted) for s in handled}
     try:
         return int(args.func(args) or 0)
@@ -202,12 +203,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
-
-
-def threading_is_main() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":
