@@ -54,9 +54,9 @@ grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null || skip "qe
 # ---- 2. the arm64 root (cached: built once, reused while its stamp exists)
 mirror() {  # the host's configured Debian mirror (deb822 or one-line sources), else deb.debian.org
   local m
-  m="$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n1)"
+  m="$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '$2 ~ /debian\/?$/ {print $2; exit}' || true)"
   [ -n "$m" ] || m="$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-                      | awk '$2 ~ /debian\/?$/ {print $2; exit}')"
+                      | awk '$2 ~ /debian\/?$/ {print $2; exit}' || true)"
   echo "${m:-http://deb.debian.org/debian}"
 }
 mkdir -p "$(dirname "$ROOT")"
@@ -105,13 +105,13 @@ rm -rf "$ROOT/opt/vox-edge/src" "$ROOT/opt/vox-edge/wheel" && mkdir -p "$ROOT/op
   | tar -xf - -C "$ROOT/opt/vox-edge/src"
 # an arm64 kernel's /proc/cpuinfo for the emulated core, so that ORT's cpuinfo works with /sys mounted
 in_root python3 /opt/vox-edge/src/scripts/aarch64/cpu_features.py --proc-cpuinfo "$(nproc --all)" \
-  > "$ROOT/.vox-edge-cpuinfo"
+  > "$ROOT/.vox-edge-cpuinfo" || skip "python3 does not run in the arm64 root (rebuild it: rm -r $ROOT)"
 bind "$ROOT/.vox-edge-cpuinfo" /proc/cpuinfo
 bind sysfs /sys sysfs
 HOST_PY=python3; [ -x "$X86_PY" ] && HOST_PY="$X86_PY"
 "${NICE[@]}" "$HOST_PY" -m pip wheel -q --no-deps -w "$ROOT/opt/vox-edge/wheel" "$ROOT/opt/vox-edge/src" \
   > "$ROOT/opt/vox-edge/wheel.log" 2>&1 || true
-WHEEL="$(ls "$ROOT"/opt/vox-edge/wheel/vox_edge-*.whl 2>/dev/null | head -n1)"
+WHEEL="$(ls "$ROOT"/opt/vox-edge/wheel/vox_edge-*.whl 2>/dev/null | head -n1 || true)"
 [ -n "$WHEEL" ] || skip "could not build a wheel of the project on the host: $ROOT/opt/vox-edge/wheel.log"
 [ -x "$ROOT/opt/vox-edge/venv/bin/python" ] || in_root python3 -m venv /opt/vox-edge/venv
 in_root python -m pip uninstall -q -y vox-edge >/dev/null 2>&1 || true
