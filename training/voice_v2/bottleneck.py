@@ -9,7 +9,9 @@ decoder (shipped, the codec's trunk): the small codec's own causal decoder block
 Loss: L1 on the 130 channels, each scaled by its spread over the data (the text features are piecewise constant
 per phoneme, so L1 keeps their edges), with the log-f0 and energy channels weighted up, plus the VQ commitment.
 
-    python -m training.voice_v2.bottleneck --data DIR --out CKPT_DIR [--minutes 20]   (resumes from CKPT_DIR/last.pt)
+    python -m training.voice_v2.bottleneck --data DIR --out CKPT_DIR [--minutes 20] [--init COMPACT]
+        (resumes from CKPT_DIR/last.pt; else starts from the compact state COMPACT, if given)
+    python -m training.voice_v2.bottleneck --compact CKPT_DIR/last.pt training/voice_v2/checkpoints/bottleneck.pt
 """
 from __future__ import annotations
 
@@ -206,6 +208,10 @@ def train(a) -> None:
         opt.load_state_dict(ck["opt"])
         step, rng = ck["step"], ck["rng"]
         print(f"resumed at step {step}", flush=True)
+    elif a.init:  # a compact state: weights only, so the optimizer restarts (its schedule from that step)
+        model.load_state_dict(load_for_eval(a.init).state_dict())
+        step = torch.load(a.init, map_location="cpu", weights_only=False)["step"]
+        print(f"started from {a.init} (step {step})", flush=True)
     else:
         mean, scale = data.stats()
         model.x_mean.copy_(torch.from_numpy(mean))
@@ -245,23 +251,39 @@ def save(model, opt, step, rng, path) -> None:
 
 
 def load_for_eval(path: str) -> Bottleneck:
+    """A training checkpoint or a compact state (fp16 weights, no optimizer) -> the model in fp32, eval mode."""
     model = Bottleneck()
     ck = torch.load(path, map_location="cpu", weights_only=False)
-    model.load_state_dict(ck["model"])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck["model"].items()})
     return model.eval()
+
+
+def compact(src: str, dst: str) -> None:
+    """The committed record of a run: fp16 weights and buffers (about 13 MB), its step, no optimizer state.
+    `--init` starts a new run from it when the cache with the training checkpoints is gone."""
+    ck = torch.load(src, map_location="cpu", weights_only=False)
+    state = {k: v.half() if v.is_floating_point() else v for k, v in ck["model"].items()}
+    tmp = dst + ".partial"
+    torch.save({"model": state, "step": ck["step"]}, tmp)
+    os.replace(tmp, dst)
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--data")
+    ap.add_argument("--out")
     ap.add_argument("--minutes", type=float, default=20)
     ap.add_argument("--steps", type=int, default=20_000, help="schedule length (cosine to 0.1x)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--codes", type=int, default=24, help="crop length in code frames")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
-    train(ap.parse_args(argv))
+    ap.add_argument("--init", help="compact state to start from when --out has no checkpoint")
+    ap.add_argument("--compact", nargs=2, metavar=("CKPT", "OUT"), help="write CKPT's compact state to OUT and exit")
+    a = ap.parse_args(argv)
+    if a.compact:
+        return compact(*a.compact)
+    train(a)
 
 
 if __name__ == "__main__":
