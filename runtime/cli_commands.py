@@ -34,6 +34,14 @@ VERIFY_HELP = ("bundle integrity check at load: full (default) = sha256 of every
 _positive_int = int_in(1)
 
 
+def _language(s: str) -> str:
+    from .text.language import LANGUAGES
+
+    if s != "auto" and s not in LANGUAGES:
+        raise argparse.ArgumentTypeError(f"unknown language {s!r}; one of {', '.join(LANGUAGES)}, or auto")
+    return s
+
+
 def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[argparse.Namespace], int]]) -> None:
     sp = subparsers.add_parser("speak", help="synthesise text to a WAV file and/or the sound card")
     sp.add_argument("text", nargs="?", help='the text to speak; "-" reads it from stdin')
@@ -56,7 +64,7 @@ def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[ar
                          "budget (10 s + 0.5 s per character as written) applies below it")
     sp.add_argument("--max-text-bytes", type=_positive_int, default=DEFAULT_MAX_TEXT_BYTES,
                     help=f"refuse text longer than this many UTF-8 bytes (default {DEFAULT_MAX_TEXT_BYTES})")
-    sp.add_argument("--lang", type=name, help="text front-end language, or auto (default: from the voice name, else en)")
+    sp.add_argument("--lang", type=_language, help="text front-end language, or auto (default: from the voice name, else en)")
     sp.add_argument("--lexicon", metavar="FILE.tsv", help="user lexicon: word<TAB>spoken form (docs/text.md)")
     sp.add_argument("--lenient-ssml", action="store_true", help="ignore unsupported SSML with a warning")
     sp.add_argument("-q", "--quiet", action="store_true", help="no summary line on stderr")

@@ -59,7 +59,8 @@ KEEP = {"bad.txt", "text.txt", "adir", "x.wav.keep"}
     (["--max-audio-seconds", "0"], "--max-audio-seconds"),
     (["--max-text-bytes", "-1"], "--max-text-bytes"),
     (["--voice", ""], "--voice: must not be empty"),
-    (["--lang", " "], "--lang: must not be empty"),
+    (["--lang", " "], "--lang: unknown language"),
+    (["--lang", "xx"], "--lang: unknown language 'xx'"),
     (["--verify", "sha1"], "--verify"),
     (["--no-such-flag"], "unrecognized arguments"),
 ])
