@@ -8,12 +8,13 @@ backbone (manifest kv_cache "static", I/O: vox_edge.manifest.graph_io)
   A fixed-capacity cache of C positions; the graph returns only the S new rows and the runtime writes them into
   its buffer at P..P+S-1 (no scatter op on the accelerator). Positions enter as the RoPE tables and the mask,
   both computed by the runtime, so the graph holds no Range/Shape arithmetic. Attention is MatMul/Softmax
-  (the plain kind of backbone_graph), RMSNorm is Pow/ReduceMean/Sqrt/Div/Mul, the residual a plain Add:
+  (the plain kind of backbone_graph), RMSNorm is Pow/ReduceMean/Sqrt/Reciprocal/Mul, the residual a plain Add:
   no com.microsoft op anywhere.
 flow_condition / flow_time / flow_velocity / codec_decoder
   The torch exports of torch_graphs at their static sizes, constant-folded (ORT's basic level, standard ops
   only) with every infinite constant (the -inf of masks) replaced by MASK_VALUE: a QDQ graph cannot quantise
-  an infinite range, and exp(-1000) is exactly 0 in float32 as exp(-inf) is.
+  an infinite range, and exp(-1000) is exactly 0 in float32 as exp(-inf) is; RMSNorm's division becomes a
+  multiplication by a reciprocal (reciprocal_norms).
 The flow's Euler loop stays in the runtime (runtime/flow.py, one flow_velocity call per step): NPU providers do
 not take an ONNX Loop.
 """
@@ -67,6 +68,16 @@ class _NpuBackbone(_Backbone):
         self.gb.op("Identity", [new], outputs=[present], name=tag + "/new_rows")  # the runtime stores these
         return self.gb.op("Concat", [past, new], name=tag, axis=2)  # [1,KV,C+S,hd]: masked by attention_mask
 
+    def rms_norm(self, x: str, weight: str, tag: str) -> str:
+        """x * Reciprocal(Sqrt(mean(x^2) + eps)) * w: see reciprocal_norms (a zero row stays zero when quantised)."""
+        gb = self.gb
+        sq = gb.op("Pow", [x, gb.const("two", 2.0, np.float32)], name=tag + "/pow")
+        ms = gb.op("ReduceMean", [sq], name=tag + "/mean", axes=[-1], keepdims=1)
+        rt = gb.op("Sqrt", [gb.op("Add", [ms, gb.const("eps", self.cfg.norm_eps, np.float32)], name=tag + "/add")],
+                   name=tag + "/sqrt")
+        inv = gb.op("Reciprocal", [rt], name=tag + "/rsqrt")
+        return gb.op("Mul", [gb.op("Mul", [x, inv], name=tag + "/scale"), gb.weight(weight, self.w(weight))], name=tag)
+
     def skip_norm(self, delta: str, residual: str, weight: str, tag: str, out: str | None = None) -> tuple[str, str]:
         summed = self.gb.op("Add", [residual, delta], name=tag + "/residual")
         normed = self.rms_norm(summed, weight, tag)
@@ -114,6 +125,26 @@ def finite_constants(model: onnx.ModelProto, value: float = MASK_VALUE) -> int:
     return changed
 
 
+def reciprocal_norms(model: onnx.ModelProto) -> int:
+    """x / Sqrt(v) -> x * Reciprocal(Sqrt(v)) (undoing torch_graphs.rms_norm_as_div, a CPU fusion pattern). Quantised,
+    mean(x^2) + eps of an all-zero row (CFG's unconditional llm_cond, a padded position) rounds to 0 when eps is below
+    the tensor's step: 0 / 0 is NaN, while Reciprocal saturates and 0 * that is 0, as in FP32. Returns the count."""
+    producer = {o: n for n in model.graph.node for o in n.output}
+    nodes, count = [], 0
+    for n in model.graph.node:
+        src = producer.get(n.input[1]) if n.op_type == "Div" and len(n.input) == 2 else None
+        if src is not None and src.op_type == "Sqrt":
+            inv = n.name + "/reciprocal"
+            nodes.append(onnx.helper.make_node("Reciprocal", [n.input[1]], [inv], name=inv))
+            n.op_type = "Mul"
+            n.input[1] = inv
+            count += 1
+        nodes.append(n)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return count
+
+
 def fold_for_npu(src: Path, dst: Path) -> Path:
     """Constant-fold `src` with ORT's basic level (standard ops only), make its constants finite, write `dst`."""
     import onnxruntime as ort
@@ -129,5 +160,6 @@ def fold_for_npu(src: Path, dst: Path) -> Path:
     model = load_model(folded)
     folded.unlink()
     finite_constants(model)
+    reciprocal_norms(model)
     save_any(model, dst)
     return dst
