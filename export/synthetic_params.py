@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from vox_edge.errors import ConfigError
+
 # Voice table of the release (docs/model.md#voices): name -> id; N rows per voice (docs/model.md#tokenizer).
 REAL_VOICES = {
     "casual_female": 0, "casual_male": 1, "cheerful_female": 2, "neutral_female": 3, "neutral_male": 4,
@@ -90,6 +92,13 @@ def make_params(scale: str = "tiny", **custom: Any) -> dict[str, Any]:
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)}")
+    tables = ("acoustic", "codec")
+    known = set(_FULL) | set(tables) | {"voices", "voice_tokens", "semantic_codebook_size"}
+    for k, v in custom.items():  # a typo must not pass silently as an extra params.json key
+        if k not in known:
+            raise ConfigError(f"custom dims: unknown key {k!r}; known: {', '.join(sorted(known))}.")
+        if k in tables and not isinstance(v, dict):
+            raise ConfigError(f"custom dims: {k!r} must be an object of overrides, e.g. {{\"n_layers\": 1}}.")
     over = copy.deepcopy(SCALES[scale])
     for k, v in custom.items():
         if isinstance(v, dict) and isinstance(over.get(k), dict):

@@ -75,6 +75,8 @@ def test_bad_speak_arguments_fail_at_parse_time(extra, needle, tiny_bundle, tmp_
     (["make-checkpoint", "OUT", "--dims", "{not json"], "--dims is not valid JSON"),
     (["make-checkpoint", "OUT", "--dims", "[1, 2]"], "JSON object"),
     (["make-checkpoint", "OUT", "--dims", '{"dim": -4}'], "dim must be a positive integer"),
+    (["make-checkpoint", "OUT", "--dims", '{"dimm": 64}'], "unknown key 'dimm'"),
+    (["make-checkpoint", "OUT", "--dims", '{"acoustic": 3}'], "'acoustic' must be an object"),
     (["make-checkpoint", "/proc/nope/OUT"], "does not exist"),
     (["export", "CKPT", "/proc/nope/b"], "checkpoint directory not found"),
     (["export", "{C}", "/proc/nope/b"], "/proc/nope"),
