@@ -42,6 +42,8 @@ from typing import Any, Mapping, NoReturn
 
 from vox_edge.config import CFG_ALPHA_RANGE, MAX_AUDIO_SECONDS_RANGE, MAX_FLOW_STEPS, SILENCE_STOP_SECONDS_RANGE
 from vox_edge.errors import ProfileError
+
+from .tables import NPU_TARGETS, FrozenTable, string_tables
 from vox_edge.manifest import COMPONENTS, PRECISIONS  # the bundle contract's names, one table
 
 __all__ = [
@@ -345,44 +347,6 @@ def _parse_model(r: _Reader) -> ModelSpec:
     return ModelSpec(name=name, precision=precision, int4_block_size=block)
 
 
-NPU_TARGETS = ("qnn-htp", "openvino")  # vox_edge.manifest.NPU_TARGETS (this module stays standard-library only)
-
-
-class FrozenTable(dict):
-    """A read-only, hashable dict: a profile's tables of names (provider options, CPU-placed graphs) stay frozen
-    like the rest of the profile, and still read and serialise as plain dicts."""
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(tuple(sorted(self.items())))
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise TypeError("a device profile's tables are read-only; use DeviceProfile.with_runtime")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
-
-
-def _string_tables(r: _Reader, key: str, keys: tuple[str, ...] | None) -> FrozenTable:
-    """An optional table of strings (cpu_graphs: graph -> reason) or of string tables (provider_options: provider ->
-    {option: value}; numbers and booleans are written as ORT wants them, as strings)."""
-    table = r.raw(key, {})
-    if not isinstance(table, dict):
-        r.fail(r.field(key), f"must be a table, got {_type_name(table)}")
-    out = {}
-    for name, value in table.items():
-        where = f"{r.field(key)}.{name}"
-        if keys is None:
-            if not isinstance(value, str) or not value.strip():
-                r.fail(where, "must be a non-empty string (why this graph runs on the CPU)")
-            out[name] = value
-            continue
-        if name not in keys:
-            r.fail(where, f"is not a provider; {_hint(name, keys)}allowed: {', '.join(keys)}")
-        if not isinstance(value, dict) or not all(isinstance(v, (str, int, float)) for v in value.values()):
-            r.fail(where, "must be a table of option = value")
-        out[name] = FrozenTable((k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in value.items())
-    return FrozenTable(out)
-
-
 def _parse_runtime(r: _Reader, hw: Hardware) -> RuntimeSettings:
     eps = r.string_list("execution_providers", choices=EXECUTION_PROVIDERS, allow_empty=False)
     if eps[-1] != "CPUExecutionProvider":
@@ -410,8 +374,8 @@ def _parse_runtime(r: _Reader, hw: Hardware) -> RuntimeSettings:
                                       hi=SILENCE_STOP_SECONDS_RANGE[1], default=None),
         lexicon=r.string("lexicon", default=None),
         npu_target=r.string("npu_target", choices=NPU_TARGETS, default=None),
-        provider_options=_string_tables(r, "provider_options", EXECUTION_PROVIDERS),
-        cpu_graphs=_string_tables(r, "cpu_graphs", None),
+        provider_options=string_tables(r, "provider_options", EXECUTION_PROVIDERS),
+        cpu_graphs=string_tables(r, "cpu_graphs", None),
     )
     if rt.intra_op_threads > hw.cores:
         r.fail(r.field("intra_op_threads"),
