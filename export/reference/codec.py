@@ -307,9 +307,13 @@ class AudioTokenizer(nn.Module):
         self.decoder_blocks = nn.ModuleList(blocks)
         self.output_proj = CausalConv1d(cfg.dim, cfg.output_channels, cfg.output_kernel, pad_mode="reflect")
         self.istft = CausalISTFT(cfg.n_fft, cfg.patch_size) if cfg.output_head == "istft" else None
-        self.frame_decoder = FrameDecoder(cfg.frame_features, cfg.frame_decoder_dim, cfg.frame_decoder_hidden_dim,
-                                          cfg.frame_decoder_layers, cfg.frame_decoder_kernel,
-                                          2 * cfg.renderer_hop + 1) if cfg.output_head == "source_filter" else None
+        self.frame_decoder = None
+        if cfg.output_head == "source_filter":
+            self.frame_decoder = FrameDecoder(cfg.frame_features, cfg.frame_decoder_dim, cfg.frame_decoder_hidden_dim,
+                                              cfg.frame_decoder_layers, cfg.frame_decoder_kernel, 2 * cfg.renderer_hop + 1)
+            # per-channel affine from output_proj's units to the frame decoder's (its training normalised them)
+            self.feature_scale = nn.Parameter(torch.ones(cfg.frame_features))
+            self.feature_bias = nn.Parameter(torch.zeros(cfg.frame_features))
 
     # --- weights ---
     def conv_modules(self) -> list[nn.Module]:
@@ -376,7 +380,7 @@ class AudioTokenizer(nn.Module):
         x = latent
         for block in self.decoder_blocks:
             x = block(x)
-        y = self.output_proj(x)  # [B, frame_features, U·T] at the decoder's rate
+        y = self.output_proj(x) * self.feature_scale[:, None] + self.feature_bias[:, None]  # [B, C, U·T], 100 Hz
         n = (latent.shape[-1] * c.samples_per_frame + c.renderer_hop - 1) // c.renderer_hop  # positive: exports exactly
         feats = resample_linear(y, n, c.renderer_hop / c.patch_size)
         f0 = torch.expm1(c.f0_log_scale * feats[:, c.frame_features - 2]).clamp(min=0)

@@ -5,6 +5,8 @@ Modes (each renders the same held-out rows and scores them with the quality benc
   copy      the teacher's renderer parameters through the project's renderer (copy synthesis)
   codec     the teacher's decoder input through a trained code bottleneck (CKPT), then the teacher's frame
             decoder and the project's renderer
+  graph     the same codes through the exported codec graph (--graph, codec_graph.py) streamed by the runtime's
+            SourceFilterStream: the shipped codec path
 
     python -m training.voice_v2.evaluate --mode copy --n 30
 """
@@ -39,10 +41,26 @@ def render(params: dict, seed: int = 0) -> np.ndarray:
                                       noise_like(t["f0"], seed))[0].numpy()
 
 
+def _graph_stream(graph: str, threads: int):
+    """A factory of SourceFilterStreams over the exported codec graph, at the engine's default chunking."""
+    import onnxruntime as ort
+
+    from vox_edge.config import ModelConfig
+    from vox_edge.runtime.codec_stream import SourceFilterStream
+
+    with open(os.path.join(os.path.dirname(graph), "params.json"), encoding="utf-8") as f:
+        cfg = ModelConfig.from_params(json.load(f)).codec
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = so.inter_op_num_threads = threads
+    sess = ort.InferenceSession(graph, so, providers=["CPUExecutionProvider"])
+    return lambda: SourceFilterStream(sess, cfg, 2, 25, cfg.min_left_context_frames, seed=0)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mode", choices=["teacher", "copy", "codec"], required=True)
-    ap.add_argument("--ckpt", help="codec bottleneck checkpoint (mode codec)")
+    ap.add_argument("--mode", choices=["teacher", "copy", "codec", "graph"], required=True)
+    ap.add_argument("--ckpt", help="codec bottleneck checkpoint (modes codec and graph)")
+    ap.add_argument("--graph", help="codec_decoder ONNX file with params.json beside it (mode graph)")
     ap.add_argument("--n", type=int, default=30, help="evenly spaced rows of the held-out split")
     ap.add_argument("--label", default=None)
     ap.add_argument("--threads", type=int, default=1)
@@ -54,12 +72,14 @@ def main(argv=None) -> None:
     label = a.label or a.mode
     out = os.path.join(OUT, label)
     os.makedirs(out, exist_ok=True)
-    model = None
-    if a.mode == "codec":
+    model = stream = None
+    if a.mode in ("codec", "graph"):
         from .bottleneck import load_for_eval
 
         model = load_for_eval(a.ckpt)
         dec = teacher.decoder_session()
+    if a.mode == "graph":
+        stream = _graph_stream(a.graph, a.threads)
     clips, t0 = [], time.time()
     for r in rows:
         path = os.path.join(out, r["id"] + ".wav")
@@ -67,6 +87,15 @@ def main(argv=None) -> None:
             audio = teacher.tts(r["norm"], seed=0)
         elif a.mode == "copy":
             audio = render(teacher.params(r["norm"]))
+        elif a.mode == "graph":
+            import torch
+
+            x, _ = teacher.features(r["norm"])
+            with torch.no_grad():
+                _, codes, _ = model.encode(torch.from_numpy(x)[None])
+            st = stream()
+            parts = [c for c in (st.push(f) for f in codes[0].numpy()) if c is not None] + [st.flush()]
+            audio = np.concatenate(parts)
         else:
             x, f0 = teacher.features(r["norm"])
             x_hat, f0_hat = model.reconstruct(x)
