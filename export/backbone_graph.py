@@ -125,14 +125,19 @@ class _Backbone:
     def w(self, name: str) -> np.ndarray:
         return self.r.f32(name)
 
-    def rms_norm(self, x: str, weight: str, tag: str) -> str:
-        """x / sqrt(mean(x^2) + eps) * w, in the op pattern ORT fuses into SimplifiedLayerNormalization."""
+    def rms(self, x: str, tag: str) -> str:
+        """sqrt(mean(x^2) + eps) over the last axis."""
         gb = self.gb
         sq = gb.op("Pow", [x, gb.const("two", 2.0, np.float32)], name=tag + "/pow")
         ms = gb.op("ReduceMean", [sq], name=tag + "/mean", axes=[-1], keepdims=1)
-        rt = gb.op("Sqrt", [gb.op("Add", [ms, gb.const("eps", self.cfg.norm_eps, np.float32)], name=tag + "/add")],
-                   name=tag + "/sqrt")
-        return gb.op("Mul", [gb.op("Div", [x, rt], name=tag + "/div"), gb.weight(weight, self.w(weight))], name=tag)
+        return gb.op("Sqrt", [gb.op("Add", [ms, gb.const("eps", self.cfg.norm_eps, np.float32)], name=tag + "/add")],
+                     name=tag + "/sqrt")
+
+    def rms_norm(self, x: str, weight: str, tag: str) -> str:
+        """x / sqrt(mean(x^2) + eps) * w, in the op pattern ORT fuses into SimplifiedLayerNormalization."""
+        gb = self.gb
+        return gb.op("Mul", [gb.op("Div", [x, self.rms(x, tag)], name=tag + "/div"), gb.weight(weight, self.w(weight))],
+                     name=tag)
 
     def skip_norm(self, delta: str, residual: str, weight: str, tag: str, out: str | None = None) -> tuple[str, str]:
         """(RMSNorm(residual + delta), residual + delta) in one fused op."""

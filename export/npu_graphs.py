@@ -71,11 +71,7 @@ class _NpuBackbone(_Backbone):
     def rms_norm(self, x: str, weight: str, tag: str) -> str:
         """x * Reciprocal(Sqrt(mean(x^2) + eps)) * w: see reciprocal_norms (a zero row stays zero when quantised)."""
         gb = self.gb
-        sq = gb.op("Pow", [x, gb.const("two", 2.0, np.float32)], name=tag + "/pow")
-        ms = gb.op("ReduceMean", [sq], name=tag + "/mean", axes=[-1], keepdims=1)
-        rt = gb.op("Sqrt", [gb.op("Add", [ms, gb.const("eps", self.cfg.norm_eps, np.float32)], name=tag + "/add")],
-                   name=tag + "/sqrt")
-        inv = gb.op("Reciprocal", [rt], name=tag + "/rsqrt")
+        inv = gb.op("Reciprocal", [self.rms(x, tag)], name=tag + "/rsqrt")
         return gb.op("Mul", [gb.op("Mul", [x, inv], name=tag + "/scale"), gb.weight(weight, self.w(weight))], name=tag)
 
     def skip_norm(self, delta: str, residual: str, weight: str, tag: str, out: str | None = None) -> tuple[str, str]:
