@@ -28,6 +28,11 @@ from vox_edge.config import CodecConfig
 from . import source_filter
 
 
+def doubling_chunk(first: int, chunk: int, done: int) -> int:
+    """Frames in the next chunk after `done` chunks: first, 2·first, 4·first, ... capped at `chunk`."""
+    return min(chunk, first << min(done, 30))
+
+
 class CodecStream:
     """Feed frames one by one with `push`; get audio whenever a chunk is complete, and the rest from `flush`."""
 
@@ -53,8 +58,7 @@ class CodecStream:
         self.frames_decoded = 0
 
     def _target(self) -> int:
-        """Frames in the next chunk: first, 2·first, 4·first, ... capped at chunk_frames."""
-        return min(self._chunk, self._first << min(self._chunks_done, 30))
+        return doubling_chunk(self._first, self._chunk, self._chunks_done)
 
     def push(self, codes_m2: np.ndarray) -> np.ndarray | None:
         """codes_m2 [1+A] (−2 space) -> audio [n·spf] float32 when a chunk completes, else None."""
@@ -119,7 +123,7 @@ class SourceFilterStream:
         self.frames_decoded = 0
 
     def _target(self) -> int:
-        return min(self._chunk, self._first << min(self._chunks_done, 30))
+        return doubling_chunk(self._first, self._chunk, self._chunks_done)
 
     def push(self, codes_m2: np.ndarray) -> np.ndarray | None:
         self._frames.append(np.asarray(codes_m2, dtype=np.int64))

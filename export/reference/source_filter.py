@@ -23,13 +23,8 @@ import math
 import torch
 from torch import nn
 
-SAMPLE_RATE = 24_000
-N_FFT = 1200
-HOP = 300
-N_BINS = N_FFT // 2 + 1
-MAX_LOG_GAIN = 7.0
-VOICED_MIN_HZ = 40.0
-BAND_LIMIT_HZ = 11_000.0
+from vox_edge.runtime.source_filter import (BAND_LIMIT_HZ, HOP, MAX_LOG_GAIN, N_BINS, N_FFT,  # noqa: F401
+                                            SAMPLE_RATE, VOICED_MIN_HZ)
 
 
 def hann(n: int, dtype=torch.float32, device=None) -> torch.Tensor:
