@@ -3,7 +3,7 @@
 Magnitude losses alone leave the decoder blurry: consonants smear and Whisper confuses them ("A mobile blast"
 for "A noble gas"). HiFi-GAN / Vocos fix that with discriminators; this is a CPU-sized version of both kinds:
 
-- PeriodDiscriminator (HiFi-GAN's MPD, optional): the waveform folded at periods 2, 3, 5, 7, 11 into [B, 1, N/p, p],
+- PeriodDiscriminator (HiFi-GAN's MPD, optional): the waveform folded at each period p in (2, 3, 5, 7, 11) into [B, 1, N/p, p],
   a stack of (k x 1) Conv2d -> one logit map per period. Sees periodic structure (pitch, harmonics).
 - ResolutionDiscriminator (Vocos/UnivNet MRD, the default): log-magnitude STFTs at three resolutions as images,
   Conv2d stacks -> one logit map each. Sees spectral detail (fricatives, formant edges).

@@ -27,10 +27,10 @@ declare -A variant=(
   # plain losses, 4x the CPU batch
   [plain32]="${init[*]} --batch 32 --lr 3e-4"
   # the same with the HiFi-GAN discriminators (periods + wider multi-resolution ones) from the first step
-  [gan32]="${init[*]} --batch 32 --lr 3e-4 --gan-start 1 --disc-periods 2,3,5,7,11 --disc-channels 32"
+  [gan32]="${init[*]} --batch 32 --lr 3e-4 --gan-start 1 --disc-periods=2,3,5,7,11 --disc-channels 32"
   # about half of the decoder's WER is its phase (codec/phase_diag.py), which GAN-free losses regress to an
   # average: the discriminators at the batch that did best
-  [gan64]="${init[*]} --batch 64 --lr 6e-4 --gan-start 1 --disc-periods 2,3,5,7,11 --disc-channels 32"
+  [gan64]="${init[*]} --batch 64 --lr 6e-4 --gan-start 1 --disc-periods=2,3,5,7,11 --disc-channels 32"
   # plain, 8x the CPU batch at twice the lr
   [plain64]="${init[*]} --batch 64 --lr 6e-4"
   # the release's decoder depth (configs/codec_small_d2.json), warm-started from the committed decoder

@@ -43,16 +43,13 @@ def render(params: dict, seed: int = 0) -> np.ndarray:
 
 def _graph_stream(graph: str, threads: int):
     """A factory of SourceFilterStreams over the exported codec graph, at the engine's default chunking."""
-    import onnxruntime as ort
-
     from vox_edge.config import ModelConfig
     from vox_edge.runtime.codec_stream import SourceFilterStream
+    from vox_edge.runtime.sessions import cpu_session
 
     with open(os.path.join(os.path.dirname(graph), "params.json"), encoding="utf-8") as f:
         cfg = ModelConfig.from_params(json.load(f)).codec
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = so.inter_op_num_threads = threads
-    sess = ort.InferenceSession(graph, so, providers=["CPUExecutionProvider"])
+    sess = cpu_session(graph, threads)
     return lambda: SourceFilterStream(sess, cfg, 2, 25, cfg.min_left_context_frames, seed=0)
 
 

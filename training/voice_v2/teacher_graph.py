@@ -27,12 +27,9 @@ def teacher_model_path() -> str:
 
 
 def _session(model, threads: int):
-    import onnxruntime as ort
+    from vox_edge.runtime.sessions import cpu_session
 
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = so.inter_op_num_threads = threads
-    so.log_severity_level = 3
-    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    return cpu_session(model, threads)
 
 
 class TeacherGraph:
