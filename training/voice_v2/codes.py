@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import json
 import os
 
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 from .bottleneck import load_for_eval
+from .codec_graph import codec_params
 
 
 def main(argv=None) -> None:
@@ -49,8 +51,15 @@ def main(argv=None) -> None:
                  acoustic=np.concatenate(ac))
         os.replace(tmp, dst)
         print(dst, len(lengths), flush=True)
+    # the keys the backbone stage reads (training/tts/train.py): which codec made the codes, and its
+    # audio_tokenizer_args, which become the trained model's params.json (the v2 source_filter head)
+    with open(a.ckpt, "rb") as f:
+        fingerprint = hashlib.sha256(f.read()).hexdigest()[:16]
+    tokenizer_args = codec_params()["multimodal"]["audio_tokenizer_args"]
+    tokenizer_args.pop("voice", None)
     with open(os.path.join(a.out, "meta.json"), "w", encoding="utf-8") as f:
-        json.dump({"bottleneck": os.path.abspath(a.ckpt), "bottleneck_step": int(step),
+        json.dump({"codec_fingerprint": fingerprint, "codec_step": int(step), "codec_path": os.path.abspath(a.ckpt),
+                   "tokenizer_args": tokenizer_args,
                    "format": "codes -2 space; semantic uint16, acoustic uint8"}, f, indent=1)
 
 
