@@ -28,12 +28,21 @@ from vox_edge.config import CodecConfig
 from . import source_filter
 
 
-def doubling_chunk(first: int, chunk: int, done: int) -> int:
-    """Frames in the next chunk after `done` chunks: first, 2·first, 4·first, ... capped at `chunk`."""
-    return min(chunk, first << min(done, 30))
+class _Chunked:
+    """What both streams share: the frames kept for the next window and the doubling chunk schedule."""
+
+    def __init__(self, first_chunk_frames: int, chunk_frames: int, left_context_frames: int):
+        self._first, self._chunk, self._ctx = first_chunk_frames, chunk_frames, left_context_frames
+        self._frames: list[np.ndarray] = []  # each [1+A] int64, -2 space
+        self._chunks_done = 0
+        self.frames_decoded = 0
+
+    def _target(self) -> int:
+        """Frames in the next chunk: first, 2·first, 4·first, ... capped at chunk_frames."""
+        return min(self._chunk, self._first << min(self._chunks_done, 30))
 
 
-class CodecStream:
+class CodecStream(_Chunked):
     """Feed frames one by one with `push`; get audio whenever a chunk is complete, and the rest from `flush`."""
 
     def __init__(self, session: ort.InferenceSession, samples_per_frame: int, first_chunk_frames: int = 2,
@@ -51,14 +60,8 @@ class CodecStream:
         # the graph's optional `context_frames` input (manifest optional_inputs): it returns the new frames' audio
         # only and skips the output head's work on the context (export/codec_context.py)
         self._context_input = context_input and self._window is None
-        self._first, self._chunk, self._ctx = first_chunk_frames, chunk_frames, left_context_frames
-        self._frames: list[np.ndarray] = []  # context (<= ctx frames) + pending frames, each [1+A] int64, -2 space
+        super().__init__(first_chunk_frames, chunk_frames, left_context_frames)  # _frames: context + pending frames
         self._pending = 0  # frames not yet decoded (at the end of _frames)
-        self._chunks_done = 0
-        self.frames_decoded = 0
-
-    def _target(self) -> int:
-        return doubling_chunk(self._first, self._chunk, self._chunks_done)
 
     def push(self, codes_m2: np.ndarray) -> np.ndarray | None:
         """codes_m2 [1+A] (−2 space) -> audio [n·spf] float32 when a chunk completes, else None."""
@@ -95,7 +98,7 @@ def fixed_frames(session: ort.InferenceSession) -> int | None:
     return shape[1] if isinstance(shape[1], int) else None
 
 
-class SourceFilterStream:
+class SourceFilterStream(_Chunked):
     """CodecStream's counterpart for a `source_filter` codec: the graph returns renderer parameters per 80 Hz frame
     and NumPy renders them (runtime/source_filter.py); same `push` / `flush`.
 
@@ -114,16 +117,10 @@ class SourceFilterStream:
         self._sess, self._cfg, self._seed = session, codec, seed
         self._spf, self._hop = codec.samples_per_frame, codec.renderer_hop
         self._grid, self._ahead = codec.frame_grid, codec.right_context_frames
-        self._first, self._chunk, self._ctx = first_chunk_frames, chunk_frames, left_context_frames
-        self._frames: list[np.ndarray] = []  # frames from absolute index self._base on, each [1+A] int64
+        super().__init__(first_chunk_frames, chunk_frames, left_context_frames)  # _frames: from index _base on
         self._base = 0
         self._emitted = 0  # absolute codec frames whose audio has been returned
         self._phase = 0.0  # pulse phase after the last returned sample
-        self._chunks_done = 0
-        self.frames_decoded = 0
-
-    def _target(self) -> int:
-        return doubling_chunk(self._first, self._chunk, self._chunks_done)
 
     def push(self, codes_m2: np.ndarray) -> np.ndarray | None:
         self._frames.append(np.asarray(codes_m2, dtype=np.int64))
