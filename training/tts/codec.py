@@ -34,7 +34,7 @@ def codec_config(tokenizer_args: dict) -> CodecConfig:
 
 @dataclass
 class LoadedCodec:
-    encoder: AudioEncoder
+    encoder: AudioEncoder | None  # None: a decoder-only codec (the voice v2 codec, training/voice_v2)
     tokenizer: AudioTokenizer  # decoder + semantic codebook
     tokenizer_args: dict  # multimodal.audio_tokenizer_args (without voices)
     step: int
@@ -47,7 +47,7 @@ class LoadedCodec:
 
     def flat_state(self) -> dict[str, torch.Tensor]:
         """Release names without the `audio_tokenizer.` prefix: decoder, quantizer and encoder tensors."""
-        return {**self.tokenizer.state_dict(), **self.encoder.state_dict()}
+        return {**self.tokenizer.state_dict(), **(self.encoder.state_dict() if self.encoder is not None else {})}
 
     @torch.no_grad()
     def encode(self, wave: torch.Tensor) -> torch.Tensor:
@@ -100,6 +100,10 @@ def from_weights(flat: dict[str, torch.Tensor], tokenizer_args: dict, step: int 
 
 def load_codec(path: str = DEFAULT_CODEC) -> LoadedCodec:
     ck = ckpt_io.load(path)
+    if "x_scale" in ck.get("model", {}):  # a voice v2 bottleneck state: its trunk + the teacher's frame decoder
+        from training.voice_v2.codec_graph import loaded_codec
+
+        return loaded_codec(path)
     return from_weights(flat_weights(ck), ck["tokenizer_args"], int(ck.get("step", 0)), path)
 
 

@@ -8,6 +8,7 @@ backbone exists for it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -39,6 +40,30 @@ def build_codec(bottleneck_ckpt: str) -> AudioTokenizer:
     state.update(feature_scale=bn.x_scale.clone(), feature_bias=bn.x_mean.clone())  # trained in normalised units
     codec.load_state_dict(state)
     return codec.fold_weight_norm().eval()
+
+
+def fingerprint(bottleneck_ckpt: str) -> str:
+    """Identity of the codes a bottleneck state makes (its file's hash): codes.py records it, the backbone stage and
+    export check it."""
+    with open(bottleneck_ckpt, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
+def tokenizer_args() -> dict:
+    """The v2 codec's audio_tokenizer_args (what a model trained on its codes declares in params.json)."""
+    args = codec_params()["multimodal"]["audio_tokenizer_args"]
+    args.pop("voice", None)
+    return args
+
+
+def loaded_codec(bottleneck_ckpt: str):
+    """The v2 codec in the form the backbone stage, the sweep and the checkpoint export take
+    (training.tts.codec.LoadedCodec): decoder only, the encoder is the bottleneck's and stays in training."""
+    from training.tts.codec import LoadedCodec
+
+    step = int(torch.load(bottleneck_ckpt, map_location="cpu", weights_only=False).get("step", 0))
+    return LoadedCodec(None, build_codec(bottleneck_ckpt), tokenizer_args(), step, fingerprint(bottleneck_ckpt),
+                       os.path.abspath(bottleneck_ckpt))
 
 
 def export_codec(bottleneck_ckpt: str, out: str, precision: str = "int8") -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import hashlib
 import json
 import os
 
@@ -18,7 +17,7 @@ import numpy as np
 import torch
 
 from .bottleneck import load_for_eval
-from .codec_graph import codec_params
+from .codec_graph import fingerprint, tokenizer_args
 
 
 def main(argv=None) -> None:
@@ -53,13 +52,9 @@ def main(argv=None) -> None:
         print(dst, len(lengths), flush=True)
     # the keys the backbone stage reads (training/tts/train.py): which codec made the codes, and its
     # audio_tokenizer_args, which become the trained model's params.json (the v2 source_filter head)
-    with open(a.ckpt, "rb") as f:
-        fingerprint = hashlib.sha256(f.read()).hexdigest()[:16]
-    tokenizer_args = codec_params()["multimodal"]["audio_tokenizer_args"]
-    tokenizer_args.pop("voice", None)
     with open(os.path.join(a.out, "meta.json"), "w", encoding="utf-8") as f:
-        json.dump({"codec_fingerprint": fingerprint, "codec_step": int(step), "codec_path": os.path.abspath(a.ckpt),
-                   "tokenizer_args": tokenizer_args,
+        json.dump({"codec_fingerprint": fingerprint(a.ckpt), "codec_step": int(step), "codec_path": os.path.abspath(a.ckpt),
+                   "tokenizer_args": tokenizer_args(),
                    "format": "codes -2 space; semantic uint16, acoustic uint8"}, f, indent=1)
 
 
