@@ -66,3 +66,23 @@ def test_teacher_frame_decoder_matches_the_teacher_graph():
     for name, v in zip(("lh", "theta", "ln", "lr", "phi"), out):  # the graph quantises activations: close, not equal
         assert np.mean(np.abs(v[0].numpy() - p[name])) < 0.1 * max(1.0, np.mean(np.abs(p[name])))
     assert np.allclose(bn.f0_from_x(x), np.maximum(p["f0"], 0), rtol=1e-3, atol=1e-2)  # the features relu f0
+
+
+def test_a_bottleneck_state_loads_as_a_decoder_only_codec_with_the_teachers_notices(tmp_path):
+    """The backbone stage, the sweep and the checkpoint export read a v2 bottleneck through training.tts.codec:
+    the trunk + the teacher's frame decoder, the v2 head's tokenizer args, the codes' fingerprint, and the licence
+    files of the teacher's weights that must travel into the bundle."""
+    pytest.importorskip("hibari")
+    from training.tts.codec import load_codec
+    from training.voice_v2 import codec_graph
+
+    m = bn.Bottleneck()
+    bn.save(m, torch.optim.AdamW(m.parameters()), 7, np.random.default_rng(0), str(tmp_path / "last.pt"))
+    codec = load_codec(str(tmp_path / "last.pt"))
+    assert codec.encoder is None and codec.step == 7
+    assert codec.fingerprint == codec_graph.fingerprint(str(tmp_path / "last.pt"))
+    assert codec.tokenizer_args["output_head"] == "source_filter"
+    assert sorted(p.rsplit("/", 1)[-1] for p in codec.notices) == ["LICENSE-hibari.txt", "NOTICE-hibari.txt"]
+    codes = torch.zeros(3, 37, dtype=torch.long)
+    assert codec.decode(codes).shape == (3 * 1920,)
+    assert not any(k.startswith("encoder") for k in codec.flat_state())

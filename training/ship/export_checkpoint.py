@@ -106,6 +106,9 @@ def write_checkpoint(state: dict, codec, out: str | Path, with_encoder: bool = T
     if state.get("lexicon_gz"):  # the model reads phonemes (tts/train.py --lexicon): the bundle must carry its lexicon
         (tmp / LEXICON_FILE).write_bytes(state["lexicon_gz"])
         write_lexicon_notices(tmp, "cmudict" in Lexicon.from_file(tmp / LEXICON_FILE).secondary)
+    for notice in getattr(codec, "notices", ()):  # licences of weights inside the codec (voice v2: the teacher's)
+        (tmp / NOTICES_DIR).mkdir(exist_ok=True)
+        shutil.copyfile(notice, tmp / NOTICES_DIR / Path(notice).name)
     specs = [(k, tuple(v.shape), torch.bfloat16, (lambda v=v: iter([v.float()]))) for k, v in tensors.items()]
     write_streaming(tmp / WEIGHTS_FILE, specs)
     codes = torch.tensor(voice["codes"], dtype=torch.long)

@@ -40,6 +40,7 @@ class LoadedCodec:
     step: int
     fingerprint: str
     path: str
+    notices: tuple[str, ...] = ()  # licence files of weights the codec carries (they travel into the bundle)
 
     @property
     def cfg(self) -> CodecConfig:

@@ -23,6 +23,10 @@ from .bottleneck import CONFIG, N_X, load_for_eval
 from .teacher_decoder import teacher_frame_decoder
 
 
+# the frame decoder's weights are hibari's (Apache-2.0): its licence and notice travel into every bundle
+NOTICES = tuple(str(p) for p in sorted((Path(__file__).parent / "notices").glob("*.txt")))
+
+
 def codec_params() -> dict:
     """params.json of a small model whose codec has the v2 head (the backbone dims are the packaged voice's)."""
     with open(CONFIG, encoding="utf-8") as f:
@@ -63,7 +67,7 @@ def loaded_codec(bottleneck_ckpt: str):
 
     step = int(torch.load(bottleneck_ckpt, map_location="cpu", weights_only=False).get("step", 0))
     return LoadedCodec(None, build_codec(bottleneck_ckpt), tokenizer_args(), step, fingerprint(bottleneck_ckpt),
-                       os.path.abspath(bottleneck_ckpt))
+                       os.path.abspath(bottleneck_ckpt), NOTICES)
 
 
 def export_codec(bottleneck_ckpt: str, out: str, precision: str = "int8") -> Path:
