@@ -16,7 +16,14 @@ this keeps the category mix); none of them is in the training split.
 scorer's sanity check, e.g. on held-out sentences generated with
   python -m training.teacher.generate --split <subset of heldout.tsv> --out D
 
-Seeds: `--seed 0,1,2` runs every bundle once per flow-noise seed (rows LABEL@S) and adds a row LABEL that scores all
+`--peer hibari` scores the teacher voice beside the bundles in the same run: hibari-tts (optional, `pip install -e
+".[peers]"`) through its own package end to end, reading each sentence's `norm` text (as the teacher read the
+training text), its onnxruntime session on the bundles' intra-op thread count (the profile's), timed like the
+bundles (RTF = synthesis seconds / audio seconds, after one untimed warm-up call; TTFA = its first sentence's
+audio, as it streams whole sentences), its 24 kHz clips in OUT/hibari-tts-VERSION/ and its row labelled with the
+installed version.
+
+Seeds: `--seed 0,1,2` runs every bundle (and peer) once per seed (rows LABEL@S) and adds a row LABEL that scores all
 their sentences together; one seed of 100 sentences resolves only about +-3 points (`pooled`).
 
 Outputs: OUT/<label>/<id>.wav, OUT/quality_wer.json (per clip and per run), a Markdown table on stdout, and
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -135,6 +143,7 @@ def _pct(xs: list[float], q: float) -> float | None:
 def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile: str | None, seed: int,
                flow_steps: int | None = None) -> dict:
     import vox_edge.runtime as rt
+    from vox_edge.runtime.sessions import SessionSettings
     from vox_edge.runtime.wav import write_wav
 
     engine = rt.load(bundle, profile=profile or None)
@@ -154,7 +163,8 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
         flow_steps = engine.profile.runtime.flow_steps if engine.profile else engine.config.acoustic.n_decoding_steps
     return {"label": label, "bundle": os.path.abspath(bundle), "precisions": m.get("precisions"),
             "voice": engine.default_voice, "profile": profile, "synthesis": engine.manifest.synthesis,
-            "flow_steps": flow_steps, "clips": clips,
+            "flow_steps": flow_steps, "reads": "raw",
+            "threads": SessionSettings.from_profile(engine.profile).intra_op_threads, "clips": clips,
             **clip_stats(clips)}
 
 
@@ -162,9 +172,10 @@ def clip_stats(clips: list[dict]) -> dict:
     """Audio seconds, RTF, TTFA percentiles and END count of synthesised clips (one run, or several pooled)."""
     ttfa = [c["ttfa_ms"] for c in clips if c.get("ttfa_ms") is not None]
     audio = sum(c["duration"] for c in clips)
+    ended = [c["stopped"] for c in clips if "stopped" in c]  # a peer's clips have no END token
     return {"audio_s": round(audio, 2), "rtf": round(sum(c["elapsed"] for c in clips) / audio, 4) if audio else None,
             "ttfa_p50_ms": _pct(ttfa, 0.5), "ttfa_p95_ms": _pct(ttfa, 0.95),
-            "stopped": f"{sum(c['stopped'] for c in clips)}/{len(clips)}"}
+            "stopped": f"{sum(ended)}/{len(ended)}" if ended else "-"}
 
 
 def pooled(label: str, runs: list[dict]) -> dict:
@@ -173,8 +184,8 @@ def pooled(label: str, runs: list[dict]) -> dict:
     One seed of 100 sentences resolves about +-3 points (the same FP32 bundle has scored 32.2 and 26.8 % at seeds
     0 and 1; the flow's start noise changes each trajectory), which is more than the INT8/FP32 gate's 1.5."""
     clips = [c for r in runs for c in r["clips"]]
-    return {**{k: runs[0][k] for k in ("bundle", "precisions", "voice", "profile", "synthesis", "flow_steps")
-                 if k in runs[0]},
+    return {**{k: runs[0][k] for k in ("bundle", "precisions", "voice", "profile", "synthesis", "flow_steps", "peer",
+                                       "package", "reads", "threads", "sample_rate") if k in runs[0]},
             "label": label, "seeds": [r["seed"] for r in runs], "clips": clips, "score": totals(clips),
             "per_seed": {str(r["seed"]): r["score"]["wer"] for r in runs}, **clip_stats(clips)}
 
@@ -200,6 +211,86 @@ def teacher_clips(teacher_dir: str, n: int) -> dict:
     return {"label": "teacher", "bundle": os.path.abspath(teacher_dir), "precisions": None, "clips": clips,
             "audio_s": round(sum(c["duration"] or 0 for c in clips), 2), "rtf": None, "ttfa_p50_ms": None,
             "ttfa_p95_ms": None, "stopped": "-"}
+
+
+# ---------------------------------------------------------------- peers: other TTS packages beside the bundles
+class PeerMissing(RuntimeError):
+    """A --peer whose package is not installed (peers are optional: `pip install -e ".[peers]"`)."""
+
+
+class HibariPeer:
+    """hibari-tts, the voice_v2 teacher, through its own package end to end (its G2P, ONNX model and DSP; 24 kHz).
+
+    `threads`: its onnxruntime session's intra-op threads (hibari's own `threads` argument; 0 = onnxruntime's
+    choice). training/voice_v2 (teacher_graph.py, evaluate.py --mode teacher) synthesises the teacher through it too.
+    """
+
+    name, dist = "hibari", "hibari-tts"
+
+    def __init__(self, threads: int = 1):
+        try:
+            from hibari import Hibari
+
+            self.version = importlib.metadata.version(self.dist)
+        except (ImportError, importlib.metadata.PackageNotFoundError):
+            raise PeerMissing(f"--peer {self.name}: {self.dist} is not installed "
+                              f"(pip install -e \".[peers]\", or {self.dist}==0.2.1)") from None
+        self.tts = Hibari(threads=threads)
+        self.threads, self.voice, self.sample_rate = threads, self.tts.voice, self.tts.sample_rate
+        self.label = f"{self.dist} {self.version}"
+
+    def say(self, text: str, seed: int = 0):
+        """(float32 audio, seconds to its first audio or None, seconds in all). hibari streams one array per
+        sentence; joined they are exactly `Hibari.__call__(text, seed=seed)`."""
+        import numpy as np
+
+        t0 = time.perf_counter()
+        parts, t_first = [], None
+        for part in self.tts.stream(text, seed=seed):
+            if t_first is None and part.size:
+                t_first = time.perf_counter() - t0
+            parts.append(part)
+        audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        return audio, t_first, time.perf_counter() - t0
+
+
+PEERS = {HibariPeer.name: HibariPeer}  # --peer NAME
+
+
+def session_threads(profile: str | None) -> int:
+    """The intra-op threads the bundles' sessions get under --profile (`rt.load`'s resolution; 0 = onnxruntime's)."""
+    from vox_edge.runtime.sessions import SessionSettings
+
+    if profile == "auto":
+        from vox_edge.device_profiles import host_profile
+
+        return SessionSettings.from_profile(host_profile()).intra_op_threads
+    if profile:
+        from vox_edge.device_profiles import load_profile
+
+        return SessionSettings.from_profile(load_profile(profile)).intra_op_threads
+    return SessionSettings().intra_op_threads
+
+
+def synthesise_peer(peer, label: str, rows: list[dict], out_dir: str, seed: int) -> dict:
+    """A peer's run, shaped as `synthesise`'s: it reads each row's `norm` (the teacher's text), timed as the bundles
+    (one untimed warm-up call first: hibari loads its G2P lexicons on its first call, as its own `bench` does)."""
+    from vox_edge.runtime.wav import write_wav
+
+    peer.say("Warm up.", seed)
+    folder = os.path.join(out_dir, label.replace(" ", "-"))
+    os.makedirs(folder, exist_ok=True)
+    clips = []
+    for r in rows:
+        audio, t_first, elapsed = peer.say(r["norm"], seed)
+        path = os.path.join(folder, r["id"] + ".wav")
+        write_wav(path, audio, peer.sample_rate)
+        clips.append({"id": r["id"], "category": r["category"], "raw": r["raw"], "norm": r["norm"], "path": path,
+                      "duration": round(len(audio) / peer.sample_rate, 3), "elapsed": round(elapsed, 4),
+                      "ttfa_ms": None if t_first is None else round(1000 * t_first, 1)})
+    return {"label": label, "peer": peer.name, "package": f"{peer.dist}=={peer.version}", "precisions": None,
+            "voice": peer.voice, "reads": "norm", "threads": peer.threads, "sample_rate": peer.sample_rate,
+            "clips": clips, **clip_stats(clips)}
 
 
 # ---------------------------------------------------------------- report
@@ -229,11 +320,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", action="append", default=[], metavar="LABEL=DIR", help="repeat per precision")
     ap.add_argument("--teacher-dir", default="", help="score teacher clips (manifest.jsonl) instead of bundles")
+    ap.add_argument("--peer", action="append", default=[], choices=sorted(PEERS),
+                    help="also synthesise the sentences with this TTS package (its own row): hibari = the teacher "
+                    "voice, hibari-tts (optional: pip install -e '.[peers]')")
     ap.add_argument("--heldout", default=HELDOUT)
     ap.add_argument("--n", type=int, default=100, help="held-out sentences (teacher mode: first N clips)")
     ap.add_argument("--profile", default="dev-vm-2core-x86", help="device profile ('' = CPU defaults)")
     ap.add_argument("--seed", type=parse_seeds, default=[0], help="flow-noise seed, or several (0,1,2): each "
-                    "bundle runs once per seed, and its row LABEL scores all of them together (LABEL@S per seed)")
+                    "bundle (and peer) runs once per seed, and its row LABEL scores all of them together (LABEL@S "
+                    "per seed)")
     ap.add_argument("--flow-steps", type=int, default=None, help="Euler steps per frame (default: the profile's)")
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--asr-python", default=TEACHER_PY,
@@ -242,8 +337,12 @@ def main(argv=None):
     ap.add_argument("--results-md", default="", help="append a section to this Markdown file")
     ap.add_argument("--note", default="", help="one more sentence for that section (e.g. which checkpoints)")
     a = ap.parse_args(argv)
-    if not a.bundle and not a.teacher_dir:
-        ap.error("give --bundle LABEL=DIR (one or more) or --teacher-dir")
+    if not a.bundle and not a.teacher_dir and not a.peer:
+        ap.error("give --bundle LABEL=DIR (one or more), --peer or --teacher-dir")
+    try:  # before any synthesis: a missing peer package is one line, not a traceback after the bundles
+        peers = [PEERS[name](session_threads(a.profile)) for name in dict.fromkeys(a.peer)]
+    except PeerMissing as e:
+        sys.exit(str(e))
     if not os.path.exists(a.asr_python):
         sys.exit(f"{a.asr_python}: no ASR venv; see training/README.md stage 0 (teacher venv)")
     os.makedirs(a.out, exist_ok=True)
@@ -251,16 +350,20 @@ def main(argv=None):
     runs = []
     if a.teacher_dir:
         runs.append(teacher_clips(a.teacher_dir, a.n))
-    rows = select(a.heldout, a.n) if a.bundle else []
-    groups = {}  # bundle label -> its per-seed labels, when there are several seeds
+    rows = select(a.heldout, a.n) if a.bundle or peers else []
+    voices = [(p.label, lambda run_label, seed, p=p: synthesise_peer(p, run_label, rows, a.out, seed)) for p in peers]
     for spec in a.bundle:
         label, _, path = spec.partition("=")
         if not path:
             label, path = os.path.basename(os.path.normpath(spec)), spec
+        voices.append((label, lambda run_label, seed, path=path: synthesise(run_label, path, rows, a.out, a.profile,
+                                                                             seed, a.flow_steps)))
+    groups = {}  # peer or bundle label -> its per-seed labels, when there are several seeds
+    for label, synth in voices:
         for seed in a.seed:
             run_label = label if len(a.seed) == 1 else f"{label}@{seed}"
             t = time.time()
-            runs.append({**synthesise(run_label, path, rows, a.out, a.profile, seed, a.flow_steps), "seed": seed})
+            runs.append({**synth(run_label, seed), "seed": seed})
             groups.setdefault(label, []).append(run_label)
             print(f"{run_label}: synthesised {len(rows)} sentences in {time.time() - t:.0f} s", flush=True)
     for r in runs:
@@ -283,13 +386,17 @@ def main(argv=None):
     if a.results_md:
         from vox_edge.benchmarks.results_md import append
 
+        peer_note = "".join(f" {p.label}: the teacher voice through its own package, from the `norm` text, "
+                            f"{p.threads or 'default'} intra-op thread{'s' if p.threads != 1 else ''} as the "
+                            "bundles; its TTFA is its first sentence's audio (it streams whole sentences)."
+                            for p in peers)
         intro = (f"Date: {stamp}. `benchmarks/quality_wer.py`, Whisper tiny.en (int8, beam 5, temperature 0), "
                  f"{a.n} evenly spaced sentences of `{os.path.relpath(a.heldout, ROOT)}` from their raw text, "
                  f"seed {','.join(map(str, a.seed))}" + (f", {a.flow_steps} flow steps" if a.flow_steps else "") + (" (LABEL@S: one seed; LABEL: all seeds' sentences "
                  "together)" if len(a.seed) > 1 else "") + f", profile `{a.profile or 'none'}`; WER against the "
                  "`norm` column after "
                  f"`training/common/wer.py` normalisation. RTF and TTFA (voice prefix cached) with the machine shared, "
-                 f"1-min load {load:.1f}." + (f" {a.note}" if a.note else ""))
+                 f"1-min load {load:.1f}." + peer_note + (f" {a.note}" if a.note else ""))
         append(a.results_md, f"## Speech quality: Whisper WER on held-out sentences\n\n{intro}\n\n{md}\n")
 
 
