@@ -1,7 +1,7 @@
 """Whisper tiny.en WER of rendered speech on held-out sentences: the recipe's feasibility measurements.
 
 Modes (each renders the same held-out rows and scores them with the quality benchmark's ASR and scoring):
-  teacher   hibari's own audio (its package, end to end)
+  teacher   hibari's own audio (its package, end to end; as benchmarks/quality_wer.py --peer hibari)
   copy      the teacher's renderer parameters through the project's renderer (copy synthesis)
   codec     the teacher's decoder input through a trained code bottleneck (CKPT), then the teacher's frame
             decoder and the project's renderer
@@ -81,7 +81,7 @@ def main(argv=None) -> None:
     for r in rows:
         path = os.path.join(out, r["id"] + ".wav")
         if a.mode == "teacher":
-            audio = teacher.tts(r["norm"], seed=0)
+            audio = teacher.peer.say(r["norm"], seed=0)[0]
         elif a.mode == "copy":
             audio = render(teacher.params(r["norm"]))
         elif a.mode == "graph":

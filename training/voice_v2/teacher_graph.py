@@ -35,9 +35,11 @@ def _session(model, threads: int):
 class TeacherGraph:
     def __init__(self, threads: int = 1):
         import onnx
-        from hibari import Hibari
 
-        self.tts = Hibari(threads=threads)
+        from vox_edge.benchmarks.quality_wer import HibariPeer
+
+        self.peer = HibariPeer(threads)  # hibari's own synthesiser: the quality benchmark's --peer hibari
+        self.tts = self.peer.tts
         m = onnx.load(teacher_model_path())
         m.graph.output.append(onnx.helper.make_tensor_value_info(X_NAME, onnx.TensorProto.FLOAT, None))
         self.sess = _session(m.SerializeToString(), threads)
