@@ -35,7 +35,8 @@ def codec_params() -> dict:
     return make_params("small", codec=tok)
 
 
-def build_codec(bottleneck_ckpt: str) -> AudioTokenizer:
+def build_codec(bottleneck_ckpt: str, fold: bool = True) -> AudioTokenizer:
+    """The reference codec with the v2 head; `fold=False` keeps the weight-norm parametrisation (release names)."""
     cfg = ModelConfig.from_params(codec_params())
     codec = AudioTokenizer(cfg.codec)
     bn = load_for_eval(bottleneck_ckpt)
@@ -43,7 +44,7 @@ def build_codec(bottleneck_ckpt: str) -> AudioTokenizer:
     state.update({"frame_decoder." + k: v for k, v in teacher_frame_decoder().state_dict().items()})
     state.update(feature_scale=bn.x_scale.clone(), feature_bias=bn.x_mean.clone())  # trained in normalised units
     codec.load_state_dict(state)
-    return codec.fold_weight_norm().eval()
+    return (codec.fold_weight_norm() if fold else codec).eval()
 
 
 def fingerprint(bottleneck_ckpt: str) -> str:
@@ -66,7 +67,7 @@ def loaded_codec(bottleneck_ckpt: str):
     from training.tts.codec import LoadedCodec
 
     step = int(torch.load(bottleneck_ckpt, map_location="cpu", weights_only=False).get("step", 0))
-    return LoadedCodec(None, build_codec(bottleneck_ckpt), tokenizer_args(), step, fingerprint(bottleneck_ckpt),
+    return LoadedCodec(None, build_codec(bottleneck_ckpt, fold=False), tokenizer_args(), step, fingerprint(bottleneck_ckpt),
                        os.path.abspath(bottleneck_ckpt), NOTICES)
 
 
