@@ -653,6 +653,10 @@ def test_ship_gates_and_atomic_install(tmp_path):
     record = ship_default.quality_record(summary, runs, "2026-11-26T18:00:00+00:00", args)
     assert record["status"] == "preview" and record["wer_int8"] == 0.324 and record["words_heard_int8"] == 0.76
     assert ship_default.quality_record({**summary, "failed_gates": []}, runs, "", args)["status"] == "release"
+    assert "peer" not in record  # a peer measured in the same run is recorded beside the bundle's numbers
+    peer = {"package": "hibari-tts==0.2.1", "score": {"wer": 0.022}, "rtf": 0.018, "reads": "norm"}
+    beside = ship_default.quality_record(summary, {**runs, "peer": peer}, "", args)["peer"]
+    assert beside == {"package": "hibari-tts==0.2.1", "wer": 0.022, "rtf_1_thread": 0.018, "reads": "norm"}
     ship_default.install(str(src), str(dest), record)
     saved = dest.parent / ("default_bundle" + ship_default.RECORD_SUFFIX)
     assert json.loads(saved.read_text()) == record

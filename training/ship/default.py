@@ -103,7 +103,10 @@ def quality_record(summary: dict, runs: dict, when: str, a) -> dict:
             "int8_mb": summary["int8_mb"], "rtf_int8_1_thread": i8["rtf"], "ttfa_p50_ms_int8": i8["ttfa_p50_ms"],
             "targets": {"wer": a.max_wer, "int8_fp32_gap_points": a.max_gap, "mb": a.max_mb},
             "model": {"stage3_step": step_of(a.tts), "codec_decoder_step": step_of(a.codec)},
-            "sampling": {"cfg_alpha": a.cfg_alpha, "noise_scale": a.noise_scale, "flow_steps": i8.get("flow_steps")}}
+            "sampling": {"cfg_alpha": a.cfg_alpha, "noise_scale": a.noise_scale, "flow_steps": i8.get("flow_steps")},
+            **({"peer": {"package": runs["peer"]["package"], "wer": runs["peer"]["score"]["wer"],
+                         "rtf_1_thread": runs["peer"]["rtf"], "reads": runs["peer"].get("reads", "norm")}}
+               if "peer" in runs else {})}
 
 
 def main(argv=None):
@@ -115,8 +118,10 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=100, help="held-out sentences for the WER gate")
     ap.add_argument("--seed", default="0,1,2", help="flow-noise seeds; the gates read every seed's sentences "
                     "together (one seed of 100 sentences resolves ~+-3 points, more than the 1.5-point gap gate)")
-    ap.add_argument("--max-mb", type=float, default=25.0)
-    ap.add_argument("--max-wer", type=float, default=0.10)
+    ap.add_argument("--max-mb", type=float, default=15.0)
+    ap.add_argument("--max-wer", type=float, default=0.08)
+    ap.add_argument("--peer", default="hibari", help="measure this peer voice (benchmarks/quality_wer.py --peer) "
+                    "in the same run, recorded beside the bundle ('' = none)")
     ap.add_argument("--max-gap", type=float, default=1.5, help="INT8 vs FP32 WER, in points")
     ap.add_argument("--results-md", default="", help="also append the quality table to this file (e.g. "
                     "benchmarks/RESULTS.md), shipped or not")
@@ -145,10 +150,11 @@ def main(argv=None):
           f"decoder `{a.codec}` at step {step_of(a.codec)}; sampling cfg_alpha {a.cfg_alpha:g}, noise_scale "
           f"{a.noise_scale:g} (training/ship/default.py)."] if a.results_md else []
     run([PY, "benchmarks/quality_wer.py", "--bundle", f"int8={b8}", "--bundle", f"fp32={b32}", "--n", str(a.n),
-         "--seed", a.seed, "--out", q, *md])
+         "--seed", a.seed, "--out", q, *(["--peer", a.peer] if a.peer else []), *md])
     with open(os.path.join(q, "quality_wer.json"), encoding="utf-8") as f:
         scored = json.load(f)
     runs = {r["label"]: r for r in scored["runs"]}
+    runs.update({"peer": r for r in scored["runs"] if r.get("peer") and "@" not in r["label"]})  # all seeds pooled
     summary = {"int8_mb": round(bundle_bytes(b8) / 1e6, 3), "wer_int8": runs["int8"]["score"]["wer"],
                "wer_fp32": runs["fp32"]["score"]["wer"], "rtf_int8": runs["int8"]["rtf"],
                "ttfa_p50_ms_int8": runs["int8"]["ttfa_p50_ms"], "n": a.n}
