@@ -22,6 +22,8 @@ Field semantics that other modules rely on:
   fixed codec chunk shapes), as NPU EPs (QNN, CoreML) need.
 * ``runtime.execution_providers`` is in ORT priority order and always ends with CPUExecutionProvider,
   which takes whatever the accelerator EP does not support.
+* ``model.kernels`` (optional ``[[model.kernels]]``): the export specs per CPU class and why (kernels.py); the entry
+  for the profile's own ``hardware.isa`` must have ``model.precision``'s precisions. ``vox-edge export --profile``.
 * ``targets.*.value`` units: ``ttfa_ms_*`` milliseconds, ``rtf`` compute time / audio time (< 1 is
   faster than real time), ``peak_rss_mb`` MiB of process peak resident memory.
 """
@@ -43,6 +45,7 @@ from typing import Any, Mapping, NoReturn
 from vox_edge.config import CFG_ALPHA_RANGE, MAX_AUDIO_SECONDS_RANGE, MAX_FLOW_STEPS, SILENCE_STOP_SECONDS_RANGE
 from vox_edge.errors import ProfileError
 
+from .kernels import KernelChoice, choose, host_isa, parse_kernels
 from .tables import NPU_TARGETS, FrozenTable, string_tables
 from vox_edge.manifest import COMPONENTS, PRECISIONS  # the bundle contract's names, one table
 
@@ -53,6 +56,7 @@ __all__ = [
     "GRAPH_OPTIMIZATION_LEVELS",
     "Hardware",
     "ISA_FEATURES",
+    "KernelChoice",
     "MODELS",
     "ModelSpec",
     "PRECISIONS",
@@ -61,6 +65,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "Target",
     "Targets",
+    "choose",
+    "host_isa",
     "host_profile",
     "host_profile_name",
     "list_profiles",
@@ -119,6 +125,7 @@ class ModelSpec:
     name: str  # one of MODELS
     precision: Precision
     int4_block_size: int = 32  # MatMulNBits block; only meaningful where a component is int4
+    kernels: tuple[KernelChoice, ...] = ()  # export specs per CPU class, first match wins (kernels.py); () = derived
 
 
 @dataclass(frozen=True)
@@ -315,7 +322,7 @@ def parse_profile(data: Mapping[str, Any], *, source: str = "profile") -> Device
         top.fail("name", f"is {name!r}; allowed: lower-case letters, digits and '-' (it is the file stem)")
     description = top.string("description")
     hardware = _parse_hardware(top.sub("hardware", Hardware))
-    model = _parse_model(top.sub("model", ModelSpec))
+    model = _parse_model(top.sub("model", ModelSpec), hardware)
     runtime = _parse_runtime(top.sub("runtime", RuntimeSettings), hardware)
     targets = _parse_targets(top.sub("targets", Targets))
     return DeviceProfile(name=name, description=description, hardware=hardware, model=model,
@@ -337,14 +344,15 @@ def _parse_hardware(r: _Reader) -> Hardware:
     return hw
 
 
-def _parse_model(r: _Reader) -> ModelSpec:
+def _parse_model(r: _Reader, hw: Hardware) -> ModelSpec:
     name = r.string("name", choices=MODELS)
     block = r.integer("int4_block_size", lo=16, hi=256, default=32)
     if block & (block - 1):
         r.fail(r.field("int4_block_size"), f"is {block}; allowed: a power of two in [16, 256]")
     p = r.sub("precision", Precision)
     precision = Precision(**{c: p.string(c, choices=PRECISIONS) for c in COMPONENTS})
-    return ModelSpec(name=name, precision=precision, int4_block_size=block)
+    kernels = parse_kernels(r, precision, ISA_FEATURES[hw.arch], hw.isa)
+    return ModelSpec(name=name, precision=precision, int4_block_size=block, kernels=kernels)
 
 
 def _parse_runtime(r: _Reader, hw: Hardware) -> RuntimeSettings:

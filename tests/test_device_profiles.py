@@ -101,6 +101,10 @@ def _assert_contains(big, small, path=""):
         assert key in big, path + key
         if isinstance(value, dict):
             _assert_contains(big[key], value, f"{path}{key}.")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):  # an array of tables: [[model.kernels]]
+            assert len(big[key]) == len(value), path + key
+            for i, (b, v) in enumerate(zip(big[key], value)):
+                _assert_contains(b, v, f"{path}{key}[{i}].")
         else:
             assert big[key] == value, path + key
 
@@ -305,3 +309,84 @@ def test_toml_files_are_declared_package_data():
     tool = pyproject["tool"]["setuptools"]
     assert tool["package-dir"]["vox_edge.device_profiles"] == "device_profiles"
     assert "*.toml" in tool["package-data"]["vox_edge.device_profiles"]
+
+
+# --------------------------------------------------------------------------- kernels per CPU class (issue 23)
+
+KERNEL_PROFILES = ("raspberry-pi-5", "jetson-agx-orin", "jetson-orin-nano", "x86-laptop", "dev-vm-2core-x86",
+                   "dev-vm-2core-x86-voxtral-4b")
+
+
+@pytest.mark.parametrize("name", KERNEL_PROFILES)
+def test_non_vnni_profiles_say_which_kernels_and_why(name):
+    from vox_edge.device_profiles import choose
+
+    p = load_profile(name)
+    assert p.model.kernels and p.model.kernels[-1].isa == ()  # a choice for any CPU of the architecture
+    for k in p.model.kernels:
+        assert len(k.why) >= 80 and set(k.isa) <= set(p.hardware.isa) | {"avx512_vnni"}
+    mine = choose(p.model, p.hardware.isa)
+    assert {c: s.split("-")[0] for c, s in mine.specs().items()} == vars(p.model.precision)
+
+
+def test_dev_vm_4b_picks_avx2_kernels_unless_the_host_has_vnni():
+    from vox_edge.device_profiles import choose
+
+    p = load_profile("dev-vm-2core-x86-voxtral-4b")
+    assert p.hardware.isa == ("avx2",)  # the class baseline: the AVX2 EPYC host
+    avx2 = choose(p.model, ("avx2",))
+    vnni = choose(p.model, ("avx2", "avx512f", "avx512_vnni", "avx512_bf16"))
+    assert avx2.backbone == "int4-b32-acc4-gqa-shared" and avx2.acoustic == "int8" and avx2.codec == "fp32"
+    assert vnni.backbone == "int4-b128-acc4-gqa-shared" and "VNNI" in vnni.why and "No VNNI" in avx2.why
+
+
+def test_profile_without_kernels_derives_them_from_its_precisions():
+    from vox_edge.device_profiles import choose
+
+    p = load_profile("qualcomm-sa8295p-voxtral-4b")
+    assert p.model.kernels == ()
+    c = choose(p.model, p.hardware.isa)
+    assert c.backbone == f"int4-b{p.model.int4_block_size}" and c.acoustic == p.model.precision.acoustic
+    assert "derived" in c.why
+
+
+def test_host_isa_maps_cpuinfo_flags_to_profile_names():
+    from vox_edge.device_profiles import host_isa
+
+    flags = {"fpu", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx_int8", "asimddp"}
+    assert host_isa("x86_64", flags) == ("avx2", "avx512f", "avx512_vnni", "amx")
+    assert host_isa("aarch64", {"fp", "asimd", "asimddp", "asimdhp", "i8mm"}) == ("neon", "neon_dotprod", "neon_fp16",
+                                                                                  "i8mm")
+    assert host_isa("aarch64", {"fp"}) == ("neon",) and host_isa("x86_64", set()) == ()
+    assert set(host_isa("x86_64")) <= {"avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "amx"}
+
+
+_KERNEL = '''
+[[model.kernels]]
+{isa}backbone = "{bb}"
+acoustic = "int8"
+codec = "fp32"
+why = "{why}"
+'''
+_WHY = "a sentence that says which kernels run and why"
+BAD_KERNELS = [
+    (_KERNEL.format(isa='isa = ["neon_dotprod"]\n', bb="int8", why=_WHY), "model.kernels[0].isa", "last entry"),
+    (_KERNEL.format(isa='isa = ["avx512_vnni"]\n', bb="int8", why=_WHY), "model.kernels[0].isa[0]", "neon_dotprod"),
+    (_KERNEL.format(isa="", bb="int3", why=_WHY), "model.kernels[0].backbone", "precision must be"),
+    (_KERNEL.format(isa="", bb="int8 gqa", why=_WHY), "model.kernels[0].backbone", "PRECISION[-OPTION"),
+    (_KERNEL.format(isa="", bb="int4-b32", why=_WHY), "model.kernels[0].backbone", "model.precision.backbone"),
+    (_KERNEL.format(isa="", bb="int8", why="because"), "model.kernels[0].why", "a sentence"),
+    (_KERNEL.format(isa="", bb="int8", why=_WHY).replace("why =", "reason ="), "model.kernels[0].reason",
+     "not a known field"),
+]
+
+
+@pytest.mark.parametrize("table, field, word", BAD_KERNELS, ids=[f"{b[1]}:{b[2]}" for b in BAD_KERNELS])
+def test_malformed_kernels_name_the_field(table, field, word):
+    text = bundled_text("raspberry-pi-4")
+    start = text.index("[[model.kernels]]")
+    end = text.index("[runtime]")
+    data = tomllib.loads(text[:start] + table.lstrip("\n") + "\n" + text[end:])
+    with pytest.raises(ProfileError) as e:
+        parse_profile(data, source="t.toml")
+    assert field in str(e.value) and word in str(e.value), str(e.value)
