@@ -88,23 +88,64 @@ def _cmd_make_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _profile_specs(args: argparse.Namespace, say: Callable[[str], None]) -> tuple[str, dict[str, str], str | None]:
+    """--profile: the profile's kernel choice for the device's ISA -> (precision, per-component specs, NPU target).
+    --component-precision still overrides a component; --precision with --profile is refused (two answers)."""
+    from .device_profiles import choose, host_isa, host_profile, load_profile
+
+    if args.profile == "auto":
+        prof = host_profile()
+        if prof is None:
+            raise ConfigError("--profile auto: no bundled device profile matches this machine; name one or pass a .toml.")
+    else:
+        prof = load_profile(args.profile)
+    if args.precision is not None:
+        raise ConfigError(f"--precision and --profile both say what to export; drop --precision (profile {prof.name} "
+                          "chooses) or override one component with --component-precision.")
+    isa_arg = args.isa or ("host" if args.profile == "auto" else "profile")
+    if isa_arg == "profile":
+        isa, where = prof.hardware.isa, "the profile's hardware.isa"
+    elif isa_arg == "host":
+        isa, where = host_isa(prof.hardware.arch), "detected on this machine"
+    else:
+        from .device_profiles import ISA_FEATURES
+
+        isa, where = tuple(x.strip() for x in isa_arg.split(",") if x.strip()), "given with --isa"
+        bad = [x for x in isa if x not in ISA_FEATURES[prof.hardware.arch]]
+        if bad:
+            raise ConfigError(f"--isa: {', '.join(bad)} not an ISA feature of {prof.hardware.arch}; use 'profile', "
+                              f"'host' or names from {', '.join(ISA_FEATURES[prof.hardware.arch])}.")
+    choice = choose(prof.model, isa)
+    specs = {**choice.specs(), **dict(args.component_precision or [])}
+    say(f"[export] profile {prof.name}, ISA {', '.join(isa) or '(none listed)'} ({where}): "
+        + ", ".join(f"{c}={p}" for c, p in specs.items()))
+    say(f"[export] kernels: {' '.join(choice.why.split())}")
+    return "fp32", specs, prof.runtime.npu_target
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from vox_edge.export.bundle import export_bundle
 
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     per = dict(args.component_precision or [])
+    precision, target = args.precision or "fp32", args.target
+    if args.isa and not args.profile:
+        raise ConfigError("--isa chooses among a device profile's kernels: give --profile too.")
+    if args.profile:
+        precision, per, npu_target = _profile_specs(args, say)
+        target = target or npu_target
     if not Path(args.checkpoint).is_dir():
         raise ExportError(f"{args.checkpoint}: checkpoint directory not found (params.json, consolidated.safetensors, "
                           "tekken.json); make one with `vox-edge make-checkpoint` or download the release.")
     _writable_target(args.bundle, "export")
     synthesis = {k: v for k, v in (("cfg_alpha", args.cfg_alpha), ("noise_scale", args.noise_scale)) if v is not None}
     shapes = None
-    if args.target:
+    if target:
         from vox_edge.export.npu_target import NpuShapes
 
         shapes = NpuShapes(seq_len=args.prefill_chunk, context=args.context)
-    export_bundle(args.checkpoint, args.bundle, precision=args.precision, per_component=per,
-                  static_shapes=args.static_shapes, progress=lambda m: print(m, file=sys.stderr, flush=True),
-                  synthesis=synthesis, target=args.target, npu_shapes=shapes)
+    export_bundle(args.checkpoint, args.bundle, precision=precision, per_component=per,
+                  static_shapes=args.static_shapes, progress=say, synthesis=synthesis, target=target, npu_shapes=shapes)
     return 0
 
 
@@ -133,7 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="export a checkpoint to an ONNX bundle the runtime can load")
     ex.add_argument("checkpoint")
     ex.add_argument("bundle")
-    ex.add_argument("--precision", choices=["fp32", "fp16", "int8", "int4"], default="fp32")
+    ex.add_argument("--precision", choices=["fp32", "fp16", "int8", "int4"],
+                    help="every component's precision (default fp32; not with --profile)")
+    ex.add_argument("--profile", help="a device profile (name, .toml path or 'auto'): export the precisions and kernels "
+                         "its [[model.kernels]] choose for the device's ISA (e.g. dev-vm-2core-x86-voxtral-4b)")
+    ex.add_argument("--isa", help="--profile: whose ISA picks the kernels: 'profile' (its hardware.isa, the default), "
+                         "'host' (this machine's, detected; the default with --profile auto) or a comma list, "
+                         "e.g. avx2,avx512_vnni")
     ex.add_argument("--component-precision", nargs="*", metavar="COMPONENT=PRECISION", type=_component_precision,
                     help="per component override, e.g. backbone=int4 acoustic=int8 codec=fp32; backbone "
                          "options as suffixes: -gqa / -plain attention, -shared (in-place KV cache), -b128 (int4 block)")
