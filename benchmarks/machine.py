@@ -21,16 +21,12 @@ def cpu_model() -> str:
 
 
 def cpu_flags() -> list[str]:
-    """The ISA flags the kernels care about (VNNI, AVX-512, dot product), from /proc/cpuinfo."""
+    """The ISA flags the kernels care about (VNNI, AVX-512, dot product), from /proc/cpuinfo (the same reader as the
+    profile-driven export's `device_profiles.host_isa`)."""
+    from vox_edge.device_profiles.kernels import cpuinfo_flags
+
     wanted = {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "asimddp", "i8mm", "sve"}
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith(("flags", "Features")):
-                    return sorted(wanted & set(line.split(":", 1)[1].split()))
-    except OSError:
-        pass
-    return []
+    return sorted(wanted & cpuinfo_flags())
 
 
 def mem_total_mb() -> float | None:

@@ -58,7 +58,21 @@ def table(r: dict) -> str:
         lines.append(f"          at the profile's {rp['bandwidth_gbs']:.1f} GB/s: floor {rp['floor_ms_per_frame']:.2f} ms -> "
                      f"{_pct(rp['fraction_wall'])} of the roofline (backbone {_pct(rp['backbone_fraction'])})")
     for f, o in r["bandwidth"].get("ort", {}).items():
-        lines.append(f"          ORT {f} MatMul-chain stream rate {o['gbs']:.1f} GB/s")
+        lines.append(f"          ORT {f} MatMul-chain stream rate {o['gbs']:.1f} GB/s (best {o['best_gbs']:.1f}, "
+                     f"{o.get('threads', '-')} threads)")
+    sg = r.get("stage_gbs")
+    if sg:  # older results lack it
+        lines += ["", f"{'achieved GB/s':22s}{'MB':>9s}{'ms':>9s}{'GB/s':>7s}{'of bb':>8s}{'of floor':>9s}"
+                  f"{'of kernel':>10s}  kernel"]
+        for name, v in sg.items():
+            if v["gbs"] is None:
+                continue
+            lines.append(f"{name + (' (per frame)' if name == 'codec' else ''):22s}{v['bytes'] / 1e6:9.1f}"
+                         f"{_f(v['ms'], '.2f'):>9s}{v['gbs']:7.1f}{_pct(v['of_backbone']):>8s}"
+                         f"{_pct(v['of_floor']):>9s}{_pct(v['of_kernel']):>10s}  {v['kernel'] or '-'}")
+    warn = r["loadavg"].get("warning")
+    if warn:
+        lines += ["", f"WARNING: {warn}"]
     lines += ["", f"targets ({p['name']}):"]
     for name, v in r["targets"].items():
         if name == "all_ok":

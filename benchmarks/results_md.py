@@ -21,7 +21,8 @@ def machine_line(m: dict, bandwidth: dict) -> str:
     ort_rates = ", ".join(f"{f} {o['gbs']:.1f}" for f, o in bandwidth.get("ort", {}).items())
     return (f"Machine: {m['cpu_model']}, {m['cores_usable']} cores, {m['mem_total_mb'] / 1024:.0f} GiB, "
             f"{m['os']}; Python {m['python']}, numpy {m['numpy']}, onnxruntime {m['onnxruntime']}, "
-            f"vox-edge {m['vox_edge']}. Measured bandwidth (numpy read, best of {bandwidth['numpy']['repeats']}): "
+            f"vox-edge {m['vox_edge']}. Measured bandwidth (numpy read, "
+            f"{bandwidth['numpy'].get('threads', 1)} thread(s), best of {bandwidth['numpy']['repeats']}): "
             f"**{bandwidth['gbs']:.1f} GB/s** (median {bandwidth['numpy']['median_gbs']:.1f})"
             + (f"; ORT MatMul-chain stream rates GB/s: {ort_rates}" if ort_rates else "")
             + f"; load during the probe {bandwidth['loadavg'][0]:.1f}.")

@@ -36,7 +36,7 @@ def bench_run(tiny_bundle, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     out_json, out_png = tmp / "bench.json", tmp / "bench.png"
     args = _bench_args(tiny_bundle, tmp, "--json", str(out_json), "--png", str(out_png), "--bandwidth-mb", "64",
-                       "--no-targets")
+                       "--kernel-mb", "16", "--no-targets")
     r = _child(f"""
 from vox_edge.cli import main
 rc = main({args!r})
@@ -77,6 +77,20 @@ def test_bench_json_fields(bench_run):
     assert ro["floor_ms_per_frame"] > 0 and 0 < ro["fraction_wall"]
     assert set(res["targets"]) == {"rtf", "ttfa_ms_p50", "ttfa_ms_p95", "peak_rss_mb", "all_ok"}
     assert "TTFA ms" in r.stdout and "roofline" in r.stdout
+    # issue 23: bandwidth at the bench's thread count with the bundle's own kernels; per-stage GB/s; the load
+    band = res["bandwidth"]
+    assert band["numpy"]["threads"] == res["profile"]["intra_op_threads"] == 1
+    assert band["kernels"] == {"backbone_step": "fp32", "flow_step": "fp32-m2", "codec": "fp32"}
+    assert set(band["ort"]) == {"fp32", "fp32-m2"} and band["ort"]["fp32-m2"]["rows"] == 2
+    assert band["gbs"] == max(band["numpy_gbs"], *(o["best_gbs"] for o in band["ort"].values()))
+    sg = res["stage_gbs"]
+    assert set(sg) == {"backbone_step", "flow_condition", "flow_step", "codec"}
+    for name in ("backbone_step", "flow_step", "codec"):
+        assert sg[name]["gbs"] > 0 and sg[name]["of_floor"] > 0 and sg[name]["kernel_gbs"] > 0, name
+    assert sg["backbone_step"]["of_backbone"] == pytest.approx(1.0)
+    load = res["loadavg"]
+    assert load["cores"] >= 1 and isinstance(load["quiet"], bool) and (load["warning"] is None) == load["quiet"]
+    assert "achieved GB/s" in r.stdout and ("WARNING: load average" in r.stdout) != load["quiet"]
 
 
 def test_playback_stalls():
@@ -157,3 +171,91 @@ def test_bandwidth_probe_and_onnx_writer():
     assert onnx_wire._varint(300) == b"\xac\x02"
     r = bandwidth.numpy_read_gbs(mb=16, repeats=2)
     assert r["best_gbs"] > 0
+
+
+def test_load_check_warns_when_not_quiet():
+    from vox_edge.benchmarks.runner import load_check
+
+    q = load_check([0.9, 1.0, 1.0], cores=2)
+    assert q["quiet"] and q["warning"] is None and q["per_core"] == pytest.approx(0.45)
+    busy = load_check([3.5, 2.0, 1.0], cores=2)
+    assert not busy["quiet"] and "not a quiet machine" in busy["warning"] and "3.50 on 2 cores" in busy["warning"]
+    assert not load_check([], cores=2)["quiet"]
+
+
+def test_stage_rates_per_stage_gbs_against_backbone_floor_and_kernel():
+    from vox_edge.benchmarks.roofline import stage_rates
+
+    stages = {"backbone_step": {"p50": 100.0}, "flow_condition": {"p50": 2.0}, "flow_step": {"p50": 20.0}}
+    read = {"backbone": 1.8e9, "flow_condition": 20e6, "flow_velocity": 180e6, "codec_decoder": 120e6}
+    r = stage_rates(read, 0.2e9, 0.25, stages, {"codec": 6.0}, 25.0,
+                    {"backbone_step": "int4", "flow_step": "int8-m2"}, {"int4": {"best_gbs": 20.0}})
+    assert r["backbone_step"]["gbs"] == pytest.approx(20.0) and r["backbone_step"]["of_kernel"] == pytest.approx(1.0)
+    assert r["flow_step"]["gbs"] == pytest.approx(9.0) and r["flow_step"]["of_backbone"] == pytest.approx(0.45)
+    assert r["flow_step"]["kernel"] == "int8-m2" and r["flow_step"]["kernel_gbs"] is None  # not probed
+    assert r["codec"]["bytes"] == pytest.approx(30e6) and r["codec"]["gbs"] == pytest.approx(5.0)
+    assert r["codec"]["of_floor"] == pytest.approx(0.2) and r["flow_condition"]["gbs"] == pytest.approx(10.0)
+    none = stage_rates(read, 0, 0, {k: {"p50": None} for k in stages}, {}, 25.0)
+    assert all(v["gbs"] is None and v["of_backbone"] is None for v in none.values())
+
+
+def test_kernel_keys_and_the_chains_they_build():
+    import numpy as np
+
+    from vox_edge.benchmarks import bandwidth
+    from vox_edge.runtime.sessions import cpu_session
+
+    assert bandwidth.kernel_key("int4") == "int4" and bandwidth.kernel_key("int4", 128, 4, 2) == "int4-b128-acc4-m2"
+    assert bandwidth.kernel_key("int8", rows=2) == "int8-m2"
+    assert bandwidth.parse_kernel("int4-b128-acc0-m2") == {"fmt": "int4", "block": 128, "accuracy_level": 0, "rows": 2}
+    for bad in ("int3", "int8-b32", "int4-b48", "fp32-m0", "int4-x"):
+        with pytest.raises(ValueError):
+            bandwidth.parse_kernel(bad)
+    blob, nbytes = bandwidth._chain_model("int4", 128, 2, block=64, accuracy_level=4)
+    assert nbytes == 2 * (128 * 2 * 32 + 128 * 2 * 4)
+    (y,) = cpu_session(blob, 1).run(None, {"x": np.ones((2, 128), np.float32)})  # two rows: a CFG pair
+    assert y.shape == (2, 128) and np.isfinite(y).all()
+    r = bandwidth.numpy_read_gbs(mb=8, repeats=2, threads=2)
+    assert r["threads"] == 2 and r["best_gbs"] > 0 and "2 threads" in r["method"]
+
+
+def test_bundle_kernels_from_the_manifest():
+    from types import SimpleNamespace
+
+    from vox_edge.benchmarks.runner import bundle_kernels
+
+    def man(bb: dict, flow: str, codec: str, specs: dict) -> SimpleNamespace:
+        return SimpleNamespace(data={"precisions": specs, "graphs": {
+            "backbone": bb, "flow_velocity": {"precision": flow}, "codec_decoder": {"precision": codec}}})
+
+    int4 = {"precision": "int4", "int4_block_size": 32, "int4_accuracy_level": 4}
+    assert bundle_kernels(man(int4, "int4", "fp32", {"acoustic": "int4"})) == {
+        "backbone_step": "int4", "flow_step": "int4-b128-acc4-m2", "codec": "fp32"}  # the acoustic int4 default
+    assert bundle_kernels(man({"precision": "int8"}, "int8", "fp16", {"acoustic": "int8"})) == {
+        "backbone_step": "int8", "flow_step": "int8-m2", "codec": "fp32"}
+    b128 = {**int4, "int4_block_size": 128}
+    assert bundle_kernels(man(b128, "int4", "int8", {"acoustic": "int4-b64-acc0"}))["flow_step"] == "int4-b64-acc0-m2"
+    assert bundle_kernels(man(b128, "int4", "int8", {}))["backbone_step"] == "int4-b128-acc4"
+
+
+def test_avx2_4b_check_summary_and_acceptance_lines():
+    from vox_edge.benchmarks.avx2_4b_check import summarize, table
+
+    def result(nfe: int, flow_of: float, frame: float, ttfa: float, quiet: bool) -> dict:
+        sg = {"backbone_step": {"gbs": 18.0, "of_backbone": 1.0}, "flow_step": {"gbs": 18 * flow_of, "of_backbone": flow_of},
+              "codec": {"gbs": 15.0, "of_backbone": 15 / 18}}
+        return {"profile": {"flow_steps": nfe, "intra_op_threads": 2}, "bundle": {"precisions": {}}, "stage_gbs": sg,
+                "stages_ms": {"backbone_step": {"p50": 100.0}, "flow_step": {"p50": 10.0},
+                              "backbone_prefill": {"p50": 400.0}},
+                "per_frame_ms": {"codec": 8.0, "wall_excl_prefill": frame}, "ttfa_ms": {"p50": ttfa},
+                "rtf": {"aggregate": 2.0}, "bandwidth": {"gbs": 20.0, "floor_source": "ORT int4"},
+                "loadavg": {"start": [0.4], "end_of_measurement": [2.0], "quiet": quiet}, "memory": {"peak_rss_mb": 4000}}
+
+    ok = summarize("profile", result(3, 0.8, 160.0, 650.0, True))
+    assert all(ok["acceptance"].values()) and set(ok["acceptance"]) == {
+        "flow >= 75 % of backbone GB/s", "codec >= 75 % of backbone GB/s", "frame <= 170 ms", "TTFA p50 <= 700 ms"}
+    bad = summarize("profile", result(7, 0.45, 387.0, 1197.0, False))
+    assert bad["acceptance"] == {"flow >= 75 % of backbone GB/s": False, "codec >= 75 % of backbone GB/s": True,
+                                 "frame <= 230 ms": False}
+    text = table([ok, bad])
+    assert "| profile | 3 | 18.0 | 14.4 (80 %)" in text and "NOT QUIET" in text and "frame <= 230 ms: FAIL" in text
