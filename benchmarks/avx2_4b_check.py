@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     text = [f"# issue 23 check, {machine.cpu_model()} ({', '.join(machine.cpu_flags())}), "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
             f"`python -m vox_edge.benchmarks.avx2_4b_check {' '.join(argv if argv is not None else sys.argv[1:])}`: "
-            f"{a.scale} synthetic checkpoint, profile {a.profile}, {a.threads} threads, {a.utterances} utterances x "
+            f"{a.scale} synthetic checkpoint, profile {a.profile}, {a.threads} thread(s), {a.utterances} utterances x "
             f"{a.max_frames} frames, voice prefix cached.", ""]
     if band:
         text += [kernel_table(band), ""]
