@@ -27,13 +27,13 @@ from typing import Any, Callable
 import numpy as np
 
 from vox_edge.errors import ExportError
-from vox_edge.manifest import GRAPH_IO, NPU_TARGETS, load_manifest
+from vox_edge.manifest import NPU_TARGETS, load_manifest
 
 from vox_edge.quantize.int8 import STATIC_OPS
 
 from .npu_graphs import export_npu_backbone, fold_for_npu
-from .torch_graphs import (CODEC_GRAPHS, FLOW_GRAPHS, OPSET, STATIC_CODEC_FRAMES, export_fp32, graph_module,
-                           load_acoustic, load_codec)
+from .torch_graphs import (CODEC_GRAPHS, FLOW_GRAPHS, OPSET, STATIC_CODEC_FRAMES, codec_aware_io, export_fp32,
+                           graph_module, load_acoustic, load_codec)
 
 # target -> quantize_int8_static options
 QUANT = {
@@ -87,7 +87,7 @@ def export_npu_graphs(ckpt, out_dir: Path, shapes: NpuShapes, progress: Callable
                                        module if group is CODEC_GRAPHS else None)
                 export_fp32(wrapped, name, cfg, scratch / f"{name}.onnx", static_shapes=True)
                 fold_for_npu(scratch / f"{name}.onnx", out_dir / f"{name}.onnx")
-                ins, outs = GRAPH_IO[name]
+                ins, outs = codec_aware_io(name, cfg)  # a source_filter codec returns renderer parameters
                 graphs[name] = {"file": f"{name}.onnx", "precision": "fp32", "method": "none", "inputs": list(ins),
                                 "outputs": list(outs), "opset": OPSET, "static_shapes": True, "extra_files": []}
             del module, wrapped

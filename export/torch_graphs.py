@@ -34,7 +34,7 @@ from vox_edge.manifest import GRAPH_COMPONENT, GRAPH_IO, graph_io
 from .checkpoint import Checkpoint
 from .codec_context import CONTEXT_INPUT, add_context_input
 from .reference.acoustic import AcousticTransformer
-from .reference.codec import AudioTokenizer
+from .reference.codec import AudioTokenizer, resample_linear
 
 OPSET = 18  # ORT >= 1.14 CPU, QNN / NNAPI / CoreML / OpenVINO EPs all take it; the dynamo exporter's floor
 FLOW_GRAPHS = ("flow_condition", "flow_time", "flow_velocity")
@@ -105,14 +105,53 @@ class CodecDecoder(nn.Module):
         self.register_buffer("e_sem", codec.semantic_embedding().detach().clone())  # [S, D_sem]
         self.levels = codec.cfg.acoustic_codebook_size - 1
 
-    def forward(self, codes: torch.Tensor):  # int64 [1,T,1+A] -> [1, T*spf], or renderer parameters
+    def forward(self, codes: torch.Tensor, frame_mask: torch.Tensor | None = None):
+        """int64 [1,T,1+A] -> [1, T*spf], or renderer parameters; frame_mask: see masked_render_params."""
         sem = self.e_sem[codes[..., 0]]  # [1,T,D_sem]
         ac = (2 * codes[..., 1:]).to(self.e_sem.dtype) / self.levels - 1  # FSQ level -> [-1,1], as the reference
         latent = torch.cat([sem, ac], dim=-1).transpose(1, 2)  # [1, latent, T]
         if self.codec.frame_decoder is not None:  # source_filter: the renderer runs in the runtime
-            params, f0 = self.codec.render_params(latent)
+            params, f0 = (self.codec.render_params(latent) if frame_mask is None
+                          else masked_render_params(self.codec, latent, frame_mask))
             return (*params, f0)
         return self.codec.decode_latent(latent)
+
+
+FRAME_MASK = "frame_mask"  # the fixed-window source_filter codec's second input (runtime/codec_stream.py)
+
+
+def masked_render_params(codec: AudioTokenizer, latent: torch.Tensor, frame_mask: torch.Tensor):
+    """AudioTokenizer.render_params of the first V frames of a fixed window of T, V given by frame_mask [1, T]
+    (1.0 for the V real frames, then 0.0 for right padding): renderer frames j < ceil(V·spf / hop) equal a
+    dynamic-T graph's on those V frames exactly; later ones are padding for the caller to drop.
+
+    The trunk is causal, so right padding cannot reach a real frame's features. Two things of the head can: the
+    linear resampling reads the 100 Hz feature after the last real one (clamped there at the end of a dynamic
+    window), so the padded features are replaced by the last real one; and the frame decoder's centred
+    convolutions zero-pad past the end, so each one's input is multiplied by the renderer-frame mask. Masks are
+    derived in the graph from frame_mask with constant gathers: Mul / Sub / ReduceSum only, all fixed shapes."""
+    c, fd = codec.cfg, codec.frame_decoder
+    t = latent.shape[-1]
+    x = latent
+    for block in codec.decoder_blocks:
+        x = block(x)
+    y = codec.output_proj(x) * codec.feature_scale[:, None] + codec.feature_bias[:, None]  # [1, C, U·T]
+    u = y.shape[-1] // t
+    m_hi = frame_mask[:, :, None].expand(-1, t, u).reshape(1, 1, t * u)  # [1, 1, U·T] per 100 Hz position
+    nxt = torch.cat([m_hi[..., 1:], torch.zeros_like(m_hi[..., :1])], dim=-1)
+    last = (y * (m_hi - nxt)).sum(dim=-1, keepdim=True)  # [1, C, 1]: the last real position's features
+    y = y * m_hi + last * (1 - m_hi)
+    n = (t * c.samples_per_frame + c.renderer_hop - 1) // c.renderer_hop
+    feats = resample_linear(y, n, c.renderer_hop / c.patch_size)  # [1, C, F]
+    # renderer frame j is real iff j < ceil(6.4·V) iff codec frame floor(j·hop / spf) is real
+    m = frame_mask[:, [j * c.renderer_hop // c.samples_per_frame for j in range(n)]][:, None, :]  # [1, 1, F]
+    f0 = torch.expm1(c.f0_log_scale * feats[:, c.frame_features - 2]).clamp(min=0)
+    h = fd.dec_in(feats * m)
+    for b in fd.dec:
+        z = b.norm(b.dw(h * m).transpose(1, 2))
+        h = h + (b.gamma * b.pw2(torch.nn.functional.gelu(b.pw1(z)))).transpose(1, 2)
+    out = fd.head(fd.dec_norm(h.transpose(1, 2))).transpose(1, 2)
+    return tuple(out.split(fd.n_bins, dim=1)), f0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -139,6 +178,8 @@ def example_inputs(name: str, cfg: ModelConfig, static_shapes: bool) -> tuple[tu
         sem = torch.randint(0, c.semantic_codebook_size, (1, t, 1), generator=g)
         ac = torch.randint(0, c.acoustic_codebook_size, (1, t, c.acoustic_dim), generator=g)
         frames = torch.export.Dim("frames", min=1, max=4096)
+        if static_shapes and c.output_head == "source_filter":  # + frame_mask: see masked_render_params
+            return (torch.cat([sem, ac], -1), torch.ones(1, t)), None
         return (torch.cat([sem, ac], -1),), (None if static_shapes else {"codes": {1: frames}})
     raise KeyError(name)
 
@@ -159,6 +200,7 @@ def export_fp32(module: nn.Module, name: str, cfg: ModelConfig, path: Path, stat
 
     args, dyn = example_inputs(name, cfg, static_shapes)
     ins, outs = codec_aware_io(name, cfg)
+    ins = [*ins, FRAME_MASK][:len(args)]  # a fixed-window source_filter codec's frame_mask
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # exporter chatter (torchvision missing, deprecations)
         prog = torch.onnx.export(module.eval(), args, dynamo=True, dynamic_shapes=dyn, input_names=list(ins),

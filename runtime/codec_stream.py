@@ -15,7 +15,10 @@ window's frames are context: it returns the new frames' audio only and runs its 
 
 Fixed-shape codec graphs (exported for NPU providers with a window of T frames) are fed [context + new
 + padding] right-padded to T: every op is causal, so the padding frames change no sample before them,
-and their samples are dropped. Chunks are then at most T − left_context frames.
+and their samples are dropped. Chunks are then at most T − left_context frames. A fixed-window source_filter codec
+(centred frame decoder) also takes `frame_mask` [1, T] (1 = real frame) and returns, for the real frames, what a
+dynamic-T graph returns for them alone (export/torch_graphs.py masked_render_params); its chunks are at most
+T − left_context − (frame_grid − 1) − right_context_frames frames.
 """
 
 from __future__ import annotations
@@ -92,6 +95,9 @@ class CodecStream(_Chunked):
         return out
 
 
+FRAME_MASK = "frame_mask"  # float32 [1, T] of a fixed-window source_filter codec: 1 for real frames, 0 for padding
+
+
 def fixed_frames(session: ort.InferenceSession) -> int | None:
     """T of a fixed-shape codec graph (its `codes` input is [1, T, 1+A] with an integer T), else None."""
     shape = next(i.shape for i in session.get_inputs() if i.name == "codes")
@@ -117,6 +123,17 @@ class SourceFilterStream(_Chunked):
         self._sess, self._cfg, self._seed = session, codec, seed
         self._spf, self._hop = codec.samples_per_frame, codec.renderer_hop
         self._grid, self._ahead = codec.frame_grid, codec.right_context_frames
+        self._window = fixed_frames(session)  # None = dynamic T
+        self._mask_input = FRAME_MASK in {i.name for i in session.get_inputs()}
+        if self._window is not None:
+            # a window holds up to grid - 1 frames before the left context (its start is on the grid), the
+            # context, the new frames and the lookahead: the new frames get what remains
+            room = self._window - left_context_frames - (self._grid - 1) - self._ahead
+            if room < 1:
+                raise ValueError(f"the codec graph's fixed window of {self._window} frames leaves no room for new "
+                                 f"frames after {left_context_frames} frames of context, {self._grid - 1} of grid "
+                                 f"alignment and {self._ahead} of lookahead; re-export with a larger window")
+            first_chunk_frames, chunk_frames = min(first_chunk_frames, room), min(chunk_frames, room)
         super().__init__(first_chunk_frames, chunk_frames, left_context_frames)  # _frames: from index _base on
         self._base = 0
         self._emitted = 0  # absolute codec frames whose audio has been returned
@@ -134,9 +151,16 @@ class SourceFilterStream(_Chunked):
     def _decode(self, n: int, end: int) -> np.ndarray:
         start = max(0, (self._emitted - self._ctx) // self._grid * self._grid)
         codes = np.stack(self._frames[start - self._base: end - self._base])[None]  # [1, end - start, 1+A]
-        out = self._sess.run(None, {"codes": codes})
-        params = {k: v[0] for k, v in zip(("lh", "theta", "ln", "lr", "phi"), out[:5])}
-        f0 = out[5][0]
+        feed = {"codes": codes}
+        if self._window is not None:  # right-padded to the fixed window; frame_mask tells the graph where it ends
+            pad = self._window - codes.shape[1]
+            feed["codes"] = np.concatenate([codes, np.zeros((1, pad, codes.shape[2]), np.int64)], 1)
+            if self._mask_input:
+                feed[FRAME_MASK] = (np.arange(self._window) < codes.shape[1]).astype(np.float32)[None]
+        out = self._sess.run(None, feed)
+        n_real = -(-codes.shape[1] * self._spf // self._hop)  # renderer frames of the real codec frames
+        params = {k: v[0, :, :n_real] for k, v in zip(("lh", "theta", "ln", "lr", "phi"), out[:5])}
+        f0 = out[5][0, :n_real]
         # Render only the frames the new samples need (the left context is for the networks, not the renderer):
         # a sample reaches 2 STFT frames each way, whose pulse spectra reach 2 more frames and the next f0.
         anchor = (self._emitted - start) * self._spf
