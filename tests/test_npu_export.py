@@ -85,3 +85,34 @@ def test_npu_bundle_is_fixed_shape_standard_ops_and_speaks(target, tiny_checkpoi
     assert f"target      {target} (fixed shapes: {PREFILL_CHUNK} positions" in capsys.readouterr().out
     audio = Engine(m, None).synthesize(TEXT, max_frames=20, seed=1)  # the CPU provider runs the NPU bundle too
     assert audio.samples.size == 20 * m.config.samples_per_frame and np.isfinite(audio.samples).all()
+
+
+@pytest.mark.slow
+def test_fixed_window_source_filter_codec_streams_like_the_dynamic_one(tmp_path_factory):
+    """A source_filter codec at a fixed window (right-padded, `frame_mask` marking the real frames) streams the
+    audio of the dynamic-T graph: the padding reaches neither the resampling nor the centred frame decoder."""
+    from npu_fixtures import source_filter_checkpoint
+
+    from vox_edge.export.checkpoint import Checkpoint
+    from vox_edge.export.torch_graphs import STATIC_CODEC_FRAMES, export_fp32, graph_module, load_codec
+    from vox_edge.runtime.codec_stream import FRAME_MASK, SourceFilterStream
+
+    ckpt = Checkpoint.open(source_filter_checkpoint(tmp_path_factory.getbasetemp()))
+    cfg, out = ckpt.config, tmp_path_factory.mktemp("sf_window")
+    wrapped = graph_module("codec_decoder", None, load_codec(ckpt))
+    audio = {}
+    rng = np.random.default_rng(0)
+    codes = np.concatenate([rng.integers(0, cfg.codec.semantic_codebook_size, (23, 1)),
+                            rng.integers(0, cfg.codec.acoustic_codebook_size, (23, cfg.codec.acoustic_dim))], 1)
+    for static in (False, True):
+        sess = _session(export_fp32(wrapped, "codec_decoder", cfg, out / f"codec_{static}.onnx", static_shapes=static))
+        assert (FRAME_MASK in {i.name for i in sess.get_inputs()}) == static
+        stream = SourceFilterStream(sess, cfg.codec, 2, 12, cfg.codec.min_left_context_frames, seed=1)
+        parts = [a for c in codes if (a := stream.push(c)) is not None]
+        audio[static] = np.concatenate([*parts, stream.flush()])
+        if static:  # the window holds grid alignment, context, the new frames and the lookahead
+            c = cfg.codec
+            assert stream._chunk == min(12, STATIC_CODEC_FRAMES - c.min_left_context_frames - (c.frame_grid - 1)
+                                        - c.right_context_frames)
+    assert audio[True].shape == audio[False].shape == (23 * cfg.samples_per_frame,)
+    np.testing.assert_allclose(audio[True], audio[False], atol=1e-4 * float(np.abs(audio[False]).max()), rtol=0)

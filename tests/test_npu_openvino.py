@@ -5,7 +5,7 @@ onnxruntime-ep-openvino offers devices on Intel hardware; the whole-runtime onnx
 from __future__ import annotations
 
 import pytest
-from npu_fixtures import npu_bundle
+from npu_fixtures import npu_bundle, source_filter_checkpoint, source_filter_reference
 from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 from vox_edge.runtime.npu_providers import available
@@ -23,3 +23,17 @@ def test_tiny_runs_whole_on_openvino_with_parity(tiny_checkpoint_dir, tiny_bundl
     for g in report.graphs:
         assert g.placed == "accelerator" and not g.error and g.on_accelerator == g.nodes > 0, g.line(PROVIDER)
     assert report.ok, report.text()
+
+
+@pytest.mark.slow
+def test_source_filter_head_runs_whole_on_openvino_with_parity(tmp_path_factory):
+    """The next default voice's kind of codec (`source_filter` head: ConvNeXt frame decoder, NumPy renderer): its
+    fixed-window graph with `frame_mask` runs whole on OpenVINO; the renderer stays in the runtime."""
+    from vox_edge.runtime.ep_check import check_bundle
+
+    root = tmp_path_factory.getbasetemp()
+    bundle = npu_bundle(source_filter_checkpoint(root), root, "openvino")
+    report = check_bundle(bundle, PROVIDER, {"device_type": "CPU"}, reference=source_filter_reference(root), frames=8)
+    for g in report.graphs:
+        assert g.placed == "accelerator" and not g.error and g.on_accelerator == g.nodes > 0, g.line(PROVIDER)
+    assert report.parity is not None and report.parity.ok, report.text()

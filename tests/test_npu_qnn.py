@@ -5,7 +5,7 @@ against the FP32 CPU bundle; a CPU bundle is refused by `vox-edge check-ep`, nam
 from __future__ import annotations
 
 import pytest
-from npu_fixtures import npu_bundle
+from npu_fixtures import npu_bundle, source_filter_checkpoint, source_filter_reference
 from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 pytest.importorskip("onnxruntime_qnn", reason="the QNN HTP simulator is in the `npu` extra (pip install onnxruntime-qnn)")
@@ -36,3 +36,17 @@ def test_cpu_bundle_is_refused_naming_the_op(tiny_bundle, capsys):  # noqa: F811
     backbone = next(line for line in out.splitlines() if line.strip().startswith("backbone"))
     assert "refused:" in backbone and "SkipSimplifiedLayerNormalization" in backbone
     assert "--target qnn-htp" in out and "FAIL" in out
+
+
+@pytest.mark.slow
+def test_source_filter_head_runs_whole_on_htp_with_parity(tmp_path_factory):
+    """The next default voice's kind of codec (`source_filter` head: ConvNeXt frame decoder, NumPy renderer): its
+    fixed-window graph with `frame_mask` runs whole on the HTP; the renderer stays in the runtime."""
+    from vox_edge.runtime.ep_check import check_bundle
+
+    root = tmp_path_factory.getbasetemp()
+    bundle = npu_bundle(source_filter_checkpoint(root), root, "qnn-htp")
+    report = check_bundle(bundle, PROVIDER, reference=source_filter_reference(root), frames=8)
+    for g in report.graphs:
+        assert g.placed == "accelerator" and not g.error and g.on_accelerator == g.nodes > 0, g.line(PROVIDER)
+    assert report.parity is not None and report.parity.ok, report.text()
