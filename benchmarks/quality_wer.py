@@ -23,6 +23,9 @@ bundles (RTF = synthesis seconds / audio seconds, after one untimed warm-up call
 audio, as it streams whole sentences), its 24 kHz clips in OUT/hibari-tts-VERSION/ and its row labelled with the
 installed version.
 
+`--bundle-profile LABEL=PROFILE` loads that bundle under its own device profile (e.g. a `--target qnn-htp` bundle
+under qualcomm-sa8295p, its graphs on the QNN provider, beside a CPU bundle under --profile).
+
 Seeds: `--seed 0,1,2` runs every bundle (and peer) once per seed (rows LABEL@S) and adds a row LABEL that scores all
 their sentences together; one seed of 100 sentences resolves only about +-3 points (`pooled`).
 
@@ -326,6 +329,9 @@ def main(argv=None):
     ap.add_argument("--heldout", default=HELDOUT)
     ap.add_argument("--n", type=int, default=100, help="held-out sentences (teacher mode: first N clips)")
     ap.add_argument("--profile", default="dev-vm-2core-x86", help="device profile ('' = CPU defaults)")
+    ap.add_argument("--bundle-profile", action="append", default=[], metavar="LABEL=PROFILE",
+                    help="one bundle's own profile instead of --profile, e.g. htp=qualcomm-sa8295p for a "
+                         "`--target qnn-htp` bundle (its graphs on the QNN provider; on x86-64 the HTP simulator)")
     ap.add_argument("--seed", type=parse_seeds, default=[0], help="flow-noise seed, or several (0,1,2): each "
                     "bundle (and peer) runs once per seed, and its row LABEL scores all of them together (LABEL@S "
                     "per seed)")
@@ -352,12 +358,16 @@ def main(argv=None):
         runs.append(teacher_clips(a.teacher_dir, a.n))
     rows = select(a.heldout, a.n) if a.bundle or peers else []
     voices = [(p.label, lambda run_label, seed, p=p: synthesise_peer(p, run_label, rows, a.out, seed)) for p in peers]
+    own_profile = dict(spec.split("=", 1) for spec in a.bundle_profile if "=" in spec)
+    own_note = "".join(f" {label}: profile `{prof}`." for label, prof in own_profile.items())
     for spec in a.bundle:
         label, _, path = spec.partition("=")
         if not path:
             label, path = os.path.basename(os.path.normpath(spec)), spec
-        voices.append((label, lambda run_label, seed, path=path: synthesise(run_label, path, rows, a.out, a.profile,
-                                                                             seed, a.flow_steps)))
+        voices.append((label, lambda run_label, seed, path=path, prof=own_profile.pop(label, a.profile):
+                       synthesise(run_label, path, rows, a.out, prof, seed, a.flow_steps)))
+    if own_profile:
+        ap.error(f"--bundle-profile for no --bundle label: {', '.join(own_profile)}")
     groups = {}  # peer or bundle label -> its per-seed labels, when there are several seeds
     for label, synth in voices:
         for seed in a.seed:
@@ -396,7 +406,7 @@ def main(argv=None):
                  "together)" if len(a.seed) > 1 else "") + f", profile `{a.profile or 'none'}`; WER against the "
                  "`norm` column after "
                  f"`training/common/wer.py` normalisation. RTF and TTFA (voice prefix cached) with the machine shared, "
-                 f"1-min load {load:.1f}." + peer_note + (f" {a.note}" if a.note else ""))
+                 f"1-min load {load:.1f}." + own_note + peer_note + (f" {a.note}" if a.note else ""))
         append(a.results_md, f"## Speech quality: Whisper WER on held-out sentences\n\n{intro}\n\n{md}\n")
 
 
