@@ -1,4 +1,4 @@
-"""Small ONNX rewrites: make exported graphs quantisable by every tool, and store conv weights as int8."""
+"""Small ONNX rewrites: make exported graphs quantisable by every tool; conv weights and lookup tables as int8."""
 
 from __future__ import annotations
 
@@ -101,18 +101,50 @@ def compress_conv_weights(model: onnx.ModelProto, store: str = "int8", op_types:
     """
     if store not in CONV_WEIGHT_STORES:
         raise ValueError(f"conv weights can be stored as {' or '.join(CONV_WEIGHT_STORES)}, not {store!r}")
+    # per output channel: axis 0 of a Conv weight, axis 1 of a ConvTranspose weight
+    axis_of = {op: (lambda node, axis=int(op == "ConvTranspose"): axis) for op in op_types}
+    return _store_weight_only(model, store, axis_of, min_elements, min_rank=3)
+
+
+GATHER_OPS = ("Gather", "GatherND")
+TABLE_MIN_ELEMENTS = 4096  # smaller lookup tables stay FP32
+
+
+def _gather_axis(node: onnx.NodeProto) -> int:
+    """The axis whose slices a Gather / GatherND picks: one scale per slice (GatherND with batch_dims 0 indexes
+    from axis 0)."""
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    return int(attrs.get("axis", 0)) if node.op_type == "Gather" else int(attrs.get("batch_dims", 0))
+
+
+def compress_gather_tables(model: onnx.ModelProto, store: str = "int8", min_elements: int | None = None) -> list[str]:
+    """Store constant FP32 lookup tables (the data input of Gather / GatherND, e.g. the codec's precomputed
+    semantic codebook embedding [2048, 64]) weight-only, as compress_conv_weights stores conv weights: int8 with
+    one scale per gathered slice, or FP16; dequantised once at session load (constant folding), so the lookup
+    and everything after it run as in FP32. Returns the names rewritten. min_elements: TABLE_MIN_ELEMENTS if None."""
+    if store not in CONV_WEIGHT_STORES:
+        raise ValueError(f"lookup tables can be stored as {' or '.join(CONV_WEIGHT_STORES)}, not {store!r}")
+    return _store_weight_only(model, store, {op: _gather_axis for op in GATHER_OPS},
+                              TABLE_MIN_ELEMENTS if min_elements is None else min_elements, min_rank=2, input_index=0)
+
+
+def _store_weight_only(model: onnx.ModelProto, store: str, axis_of: dict, min_elements: int, min_rank: int,
+                       input_index: int = 1) -> list[str]:
+    """Rewrite each constant FP32 initializer at `input_index` of a node whose op is in `axis_of` as
+    Cast(int8)·scale (symmetric, [-127, 127], one FP32 scale per index of axis `axis_of[op](node)`) or Cast(fp16).
+    The value keeps its name, so its consumers are unchanged."""
     g = model.graph
     inits = {t.name: t for t in g.initializer}
     graph_inputs = {i.name for i in g.input}  # an initializer that is also an input may be overridden: leave it
     new_nodes: list[onnx.NodeProto] = []
     done: list[str] = []
     for node in g.node:
-        if node.op_type not in op_types or len(node.input) < 2:
+        if node.op_type not in axis_of or len(node.input) <= input_index:
             continue
-        name = node.input[1]
+        name = node.input[input_index]
         t = inits.get(name)
         if (t is None or name in done or name in graph_inputs or t.data_type != onnx.TensorProto.FLOAT
-                or len(t.dims) < 3 or int(np.prod(t.dims)) < min_elements):
+                or len(t.dims) < min_rank or int(np.prod(t.dims)) < min_elements):
             continue
         w = numpy_helper.to_array(t)
         g.initializer.remove(t)
@@ -121,7 +153,7 @@ def compress_conv_weights(model: onnx.ModelProto, store: str = "int8", op_types:
             g.initializer.append(numpy_helper.from_array(w.astype(np.float16), name + "_fp16"))
             new_nodes.append(helper.make_node("Cast", [name + "_fp16"], [name], name=name + "_cast", to=f32))
         else:
-            axis = 1 if node.op_type == "ConvTranspose" else 0
+            axis = axis_of[node.op_type](node) % w.ndim
             amax = np.abs(w).max(axis=tuple(i for i in range(w.ndim) if i != axis), keepdims=True)
             scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)  # [M,1,..] or [1,M,1,..]
             q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)

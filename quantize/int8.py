@@ -5,7 +5,9 @@ dynamic and less accurate (quantize/README.md). Weights are QInt8 (signed): ORT'
 (docs/hardware.md#cpu-measurements). Only MatMuls with a constant weight are quantised (MatMulConstBOnly): the
 attention's activation×activation products stay FP32, they are small and accuracy-sensitive.
 Dynamic INT8 also stores Conv / ConvTranspose weights as int8 weight-only (graph_passes.compress_conv_weights:
-dequantised once at session load, FP32 convs): they were two thirds of the codec decoder's int8 file.
+dequantised once at session load, FP32 convs): they were two thirds of the codec decoder's int8 file; and the
+constant lookup tables of Gather / GatherND (the codec's semantic codebook embedding) the same way
+(graph_passes.compress_gather_tables).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from .graph_passes import compress_conv_weights, gemm_to_matmul
+from .graph_passes import compress_conv_weights, compress_gather_tables, gemm_to_matmul
 from .onnx_io import initializer_bytes, load_model, quiet_root_logger, save_model
 
 DYNAMIC_OPS = ("MatMul",)
@@ -38,8 +40,8 @@ def _prepared(src: str | Path, tmp: Path) -> Path:
 def quantize_int8_dynamic(src: str | Path, dst: str | Path, per_channel: bool = True,
                           op_types: tuple[str, ...] = DYNAMIC_OPS, exclude: Iterable[str] = (),
                           conv_weights: str = "int8") -> list[Path]:
-    """conv_weights: how Conv / ConvTranspose weights are stored: 'int8' / 'fp16' weight-only (compress_conv_weights,
-    dequantised at session load), 'fp32' as exported."""
+    """conv_weights: how Conv / ConvTranspose weights and constant Gather tables are stored: 'int8' / 'fp16'
+    weight-only (compress_conv_weights, compress_gather_tables: dequantised at session load), 'fp32' as exported."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     if conv_weights not in CONV_WEIGHTS:
@@ -56,6 +58,7 @@ def quantize_int8_dynamic(src: str | Path, dst: str | Path, per_channel: bool = 
         model = load_model(out)
         if conv_weights != "fp32":
             compress_conv_weights(model, conv_weights)
+            compress_gather_tables(model, conv_weights)  # the codec's semantic codebook embedding: same store
         return save_model(model, dst)
 
 

@@ -17,7 +17,8 @@ from vox_edge.export.torch_graphs import export_component_graphs
 from vox_edge.manifest import GRAPH_IO
 from vox_edge.quantize.agreement import FlowGraphs, code_agreement, euler_codes, session, wave_distance
 from vox_edge.export.calibrate import collect_calibration
-from vox_edge.quantize.graph_passes import CONV_OPS, CONV_WEIGHT_MIN_ELEMENTS, compress_conv_weights
+from vox_edge.quantize.graph_passes import (CONV_OPS, CONV_WEIGHT_MIN_ELEMENTS, GATHER_OPS, TABLE_MIN_ELEMENTS,
+                                            compress_conv_weights, compress_gather_tables)
 from vox_edge.quantize.plan import QuantPlan, plan_for, quantize_graph
 from vox_edge.export.quantize_report import unit_rms_hiddens
 
@@ -236,6 +237,8 @@ def test_compressed_conv_weights_are_folded_at_session_load(spec, fp32, tmp_path
     consts = {t.name for t in opt.graph.initializer}
     convs = [n for n in opt.graph.node if n.op_type in CONV_OPS]
     assert convs and all(n.input[1] in consts for n in convs)
+    gathers = [n for n in opt.graph.node if n.op_type in GATHER_OPS]
+    assert gathers and all(n.input[0] in consts for n in gathers)  # a stored table is folded back to a constant too
     assert not any(n.op_type == "DequantizeLinear" for n in opt.graph.node)
 
 
@@ -307,3 +310,84 @@ def test_conv_report_builds_and_measures_every_option(fp32, reference, tmp_path)
     assert rows["fp32"]["logmel_l1"] == 0 and rows["int8"]["bytes"] < rows["int8-convfp16"]["bytes"] < rows["int8-convfp32"]["bytes"]
     # the DequantizeLinear form computes the same weights as the Cast·scale form
     assert abs(rows["int8+DequantizeLinear"]["snr_db"] - rows["int8"]["snr_db"]) < 0.5
+
+
+# --- constant lookup tables of dynamic int8 (graph_passes.compress_gather_tables): weight-only like conv weights ---
+
+def gather_table_inits(model: onnx.ModelProto) -> dict[str, onnx.TensorProto]:
+    """Initializers fed straight into a Gather / GatherND data input."""
+    inits = {t.name: t for t in model.graph.initializer}
+    return {n.input[0]: inits[n.input[0]] for n in model.graph.node if n.op_type in GATHER_OPS and n.input[0] in inits}
+
+
+@pytest.mark.parametrize("spec, dtype", [("int8", onnx.TensorProto.INT8), ("int8-convfp16", onnx.TensorProto.FLOAT16)])
+def test_int8_codec_stores_its_semantic_table_weight_only(spec, dtype, fp32, tmp_path, monkeypatch):
+    from vox_edge.quantize import graph_passes
+
+    assert TABLE_MIN_ELEMENTS == 4096  # the real codecs' table ([2048, 64] in the small one) is above it
+    monkeypatch.setattr(graph_passes, "TABLE_MIN_ELEMENTS", 1024)  # tiny's is [64, 16]
+    m32 = onnx.load(str(fp32 / "codec_decoder.onnx"))
+    tables = {k: t for k, t in gather_table_inits(m32).items() if np.prod(t.dims) >= 1024}
+    assert tables and all(t.data_type == onnx.TensorProto.FLOAT for t in tables.values())  # the exported graph's
+    quantize_graph(fp32 / "codec_decoder.onnx", tmp_path / "c.onnx", plan_for("codec", spec))
+    quantize_graph(fp32 / "codec_decoder.onnx", tmp_path / "c32.onnx", plan_for("codec", "int8-convfp32"))
+    m = onnx.load(str(tmp_path / "c.onnx"))
+    assert not set(tables) & set(gather_table_inits(m))
+    inits = {t.name: t for t in m.graph.initializer}
+    producer = {o: n for n in m.graph.node for o in n.output}
+    for name in tables:
+        first = producer[name] if dtype == onnx.TensorProto.FLOAT16 else producer[producer[name].input[0]]
+        assert first.op_type == "Cast" and inits[first.input[0]].data_type == dtype
+        assert tuple(inits[first.input[0]].dims) == tuple(tables[name].dims)
+    assert set(tables) <= set(gather_table_inits(onnx.load(str(tmp_path / "c32.onnx"))))  # -convfp32: as exported
+    import onnxruntime as ort  # ORT folds Cast(·scale) back into an FP32 constant at session load: the lookup is as before
+
+    so = ort.SessionOptions()
+    so.optimized_model_filepath = str(tmp_path / "opt.onnx")
+    so.log_severity_level = 3
+    ort.InferenceSession(str(tmp_path / "c.onnx"), so, providers=["CPUExecutionProvider"])
+    opt = onnx.load(str(tmp_path / "opt.onnx"))
+    consts = {t.name for t in opt.graph.initializer}
+    gathers = [n for n in opt.graph.node if n.op_type in GATHER_OPS]
+    assert gathers and all(n.input[0] in consts for n in gathers)
+
+
+def _gather_graph(t: dict[str, np.ndarray]) -> onnx.ModelProto:
+    """ids [5] -> Gather(T0) [5, 32] ; idx [5, 1] -> GatherND(T1) [5, 16] ; Gather(T2, axis 1) [8, 5]."""
+    from onnx import helper, numpy_helper
+
+    i64, f32 = onnx.TensorProto.INT64, onnx.TensorProto.FLOAT
+    nodes = [helper.make_node("Gather", ["T0", "ids"], ["a"]),
+             helper.make_node("GatherND", ["T1", "idx"], ["b"]),
+             helper.make_node("Gather", ["T2", "ids"], ["c"], axis=1)]
+    g = helper.make_graph(nodes, "tables", [helper.make_tensor_value_info("ids", i64, [5]),
+                                            helper.make_tensor_value_info("idx", i64, [5, 1])],
+                          [helper.make_tensor_value_info("a", f32, [5, 32]), helper.make_tensor_value_info("b", f32, [5, 16]),
+                           helper.make_tensor_value_info("c", f32, [8, 5])],
+                          [numpy_helper.from_array(v, k) for k, v in t.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+
+
+def test_compress_gather_tables_int8_per_gathered_slice():
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(0)
+    # rows whose magnitudes differ 100x: one scale per table would wipe out the small rows
+    t = {"T0": rng.standard_normal((64, 32)).astype(np.float32) * np.logspace(-2, 0, 64, dtype=np.float32)[:, None],
+         "T1": rng.standard_normal((40, 16)).astype(np.float32),
+         "T2": rng.standard_normal((8, 12)).astype(np.float32) * np.logspace(-2, 0, 12, dtype=np.float32)[None]}
+    ref_model, model = _gather_graph(t), _gather_graph(t)
+    assert compress_gather_tables(model, min_elements=200) == ["T0", "T1"]  # T2: 96 elements, stays FP32
+    assert not compress_gather_tables(model, min_elements=200)  # idempotent
+    assert compress_gather_tables(model, min_elements=50) == ["T2"]  # axis 1: one scale per column
+    onnx.checker.check_model(model)
+    feed = {"ids": np.array([0, 5, 63 % 12, 7, 11]), "idx": np.array([[0], [39], [3], [3], [20]])}
+    run = lambda m: ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feed)  # noqa: E731
+    inits = {x.name: onnx.numpy_helper.to_array(x) for x in model.graph.initializer}
+    for name, axis in (("T0", 0), ("T1", 0), ("T2", 1)):
+        deq = inits[name + "_int8"].astype(np.float32) * inits[name + "_scale"]
+        amax = np.abs(t[name]).max(axis=1 - axis, keepdims=True)
+        assert inits[name + "_scale"].size == t[name].shape[axis]
+        assert np.all(np.abs(deq - t[name]) <= amax / 254 * 1.0001)
+    for ref, got in zip(run(ref_model), run(model)):
+        assert got.shape == ref.shape and wave_distance(ref, got).snr_db > 40.0
