@@ -66,6 +66,9 @@ class BackboneOptions:
     static_shapes: bool = False  # fixed S and C (NPU EPs); implies kv_cache="shared"
     static_seq_len: int = 1
     static_cache_len: int = 4096
+    # The audio codebook table (arrays/, the backbone's per-frame input) stored FP16 instead of FP32: spec option
+    # 'table16' (export/bundle.write_arrays; the graph itself is unchanged).
+    table16: bool = False
 
     def validate(self) -> None:
         if self.attention not in ATTENTION_KINDS + ("auto",):
@@ -79,7 +82,7 @@ class BackboneOptions:
 
     @classmethod
     def from_spec(cls, spec: str, **kw) -> "BackboneOptions":
-        """'int4', 'int4-b128', 'int4-acc0', 'int4-asym', 'fp32-plain', 'int8-gqa-shared' ... -> options."""
+        """'int4', 'int4-b128', 'int4-acc0', 'int4-asym', 'fp32-plain', 'int8-gqa-shared-table16' ... -> options."""
         base, extra = split_spec(spec, "the backbone", ExportError)
         opts: dict = {"precision": base, **kw}
         for o in extra:
@@ -87,6 +90,8 @@ class BackboneOptions:
                 opts["attention"] = o
             elif o == "shared":  # in-place KV cache (implies gqa)
                 opts["kv_cache"] = o
+            elif o == "table16":  # the audio codebook table FP16 (export/bundle.write_arrays)
+                opts["table16"] = True
             elif base == "int4" and int4_option(o):
                 key, value = int4_option(o)
                 opts["int4_" + key] = value
@@ -94,7 +99,7 @@ class BackboneOptions:
                 pass  # the only int8 method for the backbone (DynamicQuantizeMatMul)
             else:
                 raise ExportError(f"backbone precision {spec!r}: option {o!r} does not apply "
-                                  "(int4: bN, accN, sym, asym; any: gqa, plain, shared).")
+                                  "(int4: bN, accN, sym, asym; any: gqa, plain, shared, table16).")
         return cls(**opts)
 
     @property

@@ -52,32 +52,49 @@ def _write_npy_streaming(path: Path, shape: tuple[int, int], dtype, chunks) -> N
             f.write(np.ascontiguousarray(c, dtype=dtype).data)
 
 
-def write_arrays(reader: TensorReader, out_dir: Path, progress: Callable[[str], None]) -> dict[str, dict]:
-    """arrays/audio_codebook_embeddings.npy f32 [rows, D]; arrays/tok_embeddings.npy f16 [vocab, D]."""
+def _fp16_rows(reader: TensorReader, name: str, clipped: list[int]):
+    """Row chunks of a 2-D checkpoint tensor as float16, values beyond the float16 range clipped (counted)."""
+    rows = reader.shape(name)[0]
+    for r0 in range(0, rows, EMBED_CHUNK_ROWS):
+        c = reader.rows(name, r0, min(rows, r0 + EMBED_CHUNK_ROWS))  # [n, D] f32
+        big = np.abs(c) > FP16_MAX
+        if big.any():  # BF16 reaches 3e38, FP16 only 65504
+            clipped[0] += int(big.sum())
+            np.clip(c, -FP16_MAX, FP16_MAX, out=c)
+        yield c.astype(np.float16)
+
+
+def write_arrays(reader: TensorReader, out_dir: Path, progress: Callable[[str], None],
+                 audio_fp16: bool = False) -> dict[str, dict]:
+    """arrays/audio_codebook_embeddings.npy f32 [rows, D] (f16 if `audio_fp16`); arrays/tok_embeddings.npy f16.
+
+    The audio table's 37-row sums are the backbone's input every frame. FP32 holds its BF16 checkpoint values
+    exactly (an FP32 bundle is the bit-exact reference); FP16 holds them exactly down to 2^-17 in magnitude and
+    within 2^-25 below: the backbone spec's `table16` option (measured on the INT8 default voice: identical codes
+    with either table, docs/bundle.md#arrays)."""
     (out_dir / "arrays").mkdir(exist_ok=True)
     entries = {}
-    audio = reader.f32(AUDIO_EMBEDDINGS)  # [9088, D]: 111 MB at full size
-    np.save(out_dir / "arrays" / "audio_codebook_embeddings.npy", audio)
-    entries["audio_codebook_embeddings"] = {"file": "arrays/audio_codebook_embeddings.npy", "dtype": "float32",
-                                            "shape": list(audio.shape)}
-    del audio
-    rows, dim = reader.shape(TOK_EMBEDDINGS)
     clipped = [0]
-
-    def chunks():
-        for r0 in range(0, rows, EMBED_CHUNK_ROWS):
-            c = reader.rows(TOK_EMBEDDINGS, r0, min(rows, r0 + EMBED_CHUNK_ROWS))  # [n, D] f32
-            big = np.abs(c) > FP16_MAX
-            if big.any():  # BF16 reaches 3e38, FP16 only 65504
-                clipped[0] += int(big.sum())
-                np.clip(c, -FP16_MAX, FP16_MAX, out=c)
-            yield c.astype(np.float16)
-
-    _write_npy_streaming(out_dir / "arrays" / "tok_embeddings.npy", (rows, dim), np.float16, chunks())
+    if audio_fp16:
+        rows, dim = reader.shape(AUDIO_EMBEDDINGS)
+        _write_npy_streaming(out_dir / "arrays" / "audio_codebook_embeddings.npy", (rows, dim), np.float16,
+                             _fp16_rows(reader, AUDIO_EMBEDDINGS, clipped))
+        entries["audio_codebook_embeddings"] = {"file": "arrays/audio_codebook_embeddings.npy", "dtype": "float16",
+                                                "shape": [rows, dim]}
+    else:
+        audio = reader.f32(AUDIO_EMBEDDINGS)  # [9088, D]: 111 MB at full size
+        np.save(out_dir / "arrays" / "audio_codebook_embeddings.npy", audio)
+        entries["audio_codebook_embeddings"] = {"file": "arrays/audio_codebook_embeddings.npy", "dtype": "float32",
+                                                "shape": list(audio.shape)}
+        del audio
+    rows, dim = reader.shape(TOK_EMBEDDINGS)
+    _write_npy_streaming(out_dir / "arrays" / "tok_embeddings.npy", (rows, dim), np.float16,
+                         _fp16_rows(reader, TOK_EMBEDDINGS, clipped))
     if clipped[0]:
-        progress(f"[export] warning: {clipped[0]} text-embedding values exceed the FP16 range and were clipped")
+        progress(f"[export] warning: {clipped[0]} embedding values exceed the FP16 range and were clipped")
     entries["tok_embeddings"] = {"file": "arrays/tok_embeddings.npy", "dtype": "float16", "shape": [rows, dim]}
-    progress(f"[export] arrays: audio codebook embeddings, text embeddings [{rows}, {dim}] fp16")
+    progress(f"[export] arrays: audio codebook embeddings {'fp16' if audio_fp16 else 'fp32'}, "
+             f"text embeddings [{rows}, {dim}] fp16")
     return entries
 
 
@@ -172,19 +189,21 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
     try:
         progress(f"[export] {ckpt.path} -> {bundle} ({', '.join(f'{c}={p}' for c, p in precisions.items())})")
         graphs = {}
+        audio_fp16 = False  # the backbone spec's 'table16' option (write_arrays)
         if target:
             from .npu_target import export_npu_graphs
 
             graphs = export_npu_graphs(ckpt, partial, npu_shapes, progress)
         else:
             bopts = BackboneOptions.from_spec(precisions["backbone"])
+            audio_fp16 = bopts.table16
             if static_shapes:
                 # The runtime feeds this backbone any S (a prompt, then 1 per frame): only --target fixes its shapes.
                 progress("[export] note: the backbone stays dynamic-shape (a fixed-shape one: --target)")
             graphs["backbone"] = export_backbone(ckpt, partial, bopts, progress=progress)
             graphs.update(_component_graphs(ckpt, partial, precisions, static_shapes, progress))
         with TensorReader(ckpt.path / WEIGHTS_FILE) as reader:
-            arrays = write_arrays(reader, partial, progress)
+            arrays = write_arrays(reader, partial, progress, audio_fp16=audio_fp16)
         voices = write_voices(ckpt, partial)
         shutil.copyfile(ckpt.path / "tekken.json", partial / "tekken.json")
         tokenizer = {"file": "tekken.json", "kind": "tekken"}

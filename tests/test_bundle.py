@@ -176,6 +176,31 @@ def test_reexport_replaces_a_bundle_atomically(bundle, bundle_copy, tiny_checkpo
     assert not bundle_copy.with_name(bundle_copy.name + ".old").exists()
 
 
+def test_table16_stores_the_audio_table_fp16_and_the_runtime_reads_it(bundle, tiny_checkpoint, tmp_path, monkeypatch):
+    """The backbone option 'table16': the audio codebook table in float16, nothing else changes."""
+    from vox_edge.export.backbone_graph import BackboneOptions
+    from vox_edge.runtime.embeddings import Embeddings
+
+    assert BackboneOptions.from_spec("int8-gqa-shared-table16").table16 and not BackboneOptions.from_spec("int8").table16
+    monkeypatch.setattr(bundle_mod, "_component_graphs", _reuse_component_graphs(bundle))
+    out = export_bundle(tiny_checkpoint, tmp_path / "t16", precision="int8",
+                        per_component={"backbone": "int8-table16", "codec": "fp32"}, progress=QUIET)
+    m16, m32 = load_manifest(out), load_manifest(bundle)
+    rel = "arrays/audio_codebook_embeddings.npy"
+    assert m16.data["arrays"]["audio_codebook_embeddings"]["dtype"] == "float16"
+    t16, t32 = np.load(out / rel), np.load(bundle / rel)
+    assert t16.dtype == np.float16 and np.array_equal(t16, t32.astype(np.float16))
+    assert (out / rel).stat().st_size < 0.51 * (bundle / rel).stat().st_size
+    f16, f32 = m16.data["files"], m32.data["files"]
+    assert {k for k in f16 if f16[k] != f32.get(k)} == {rel}  # every other file, the backbone's included, is the same
+    e16, e32 = Embeddings(m16), Embeddings(m32)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        codes = rng.integers(0, np.diff([*m32.config.codebook_offsets, t32.shape[0]]).min(), 37)
+        got = e16.codes(codes)
+        assert got.dtype == np.float32 and np.allclose(got, e32.codes(codes), rtol=1e-6, atol=1e-6)
+
+
 def test_bad_requests_fail_before_writing(tiny_checkpoint, tmp_path):
     with pytest.raises(ExportError, match="component"):
         export_bundle(tiny_checkpoint, tmp_path / "b1", per_component={"vocoder": "fp32"}, progress=QUIET)
