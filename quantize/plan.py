@@ -9,9 +9,10 @@ grammar with its own options, and both take the MatMulNBits options through `int
 The manifest records PRECISION per graph; the method is reported next to it. Defaults were chosen by
 measurement (quantize/README.md): the codec does not tolerate 4-bit weights, so `int4` for the codec
 falls back to CODEC_INT4_FALLBACK with a warning, and flow_condition (the semantic head) stays int8
-under an int4 acoustic head, unless `-force` is given. Dynamic int8 stores Conv / ConvTranspose weights as
-int8 weight-only (dequantised at session load); `-convfp16` stores them FP16 (near-lossless, 2/3 of the saving),
-`-convfp32` keeps them as exported (the graph before that change).
+under an int4 acoustic head, unless `-force` is given. Dynamic int8 stores Conv / ConvTranspose weights and
+constant Gather tables (the codec's semantic codebook embedding) as int8 weight-only (dequantised at session load);
+`-convfp16` stores them FP16 (near-lossless, 2/3 of the saving), `-convfp32` keeps them as exported (the graph
+before those changes).
 """
 
 from __future__ import annotations
