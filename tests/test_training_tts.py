@@ -772,6 +772,15 @@ def test_compact_state_holds_16_bit_ema_weights_and_resumes_and_warm_starts(trai
         args + ["--out", str(tmp_path / "w"), "--init", str(tmp_path / "c" / "last.pt")]))
     assert warm.step == 0
     torch.testing.assert_close(warm.model.state_dict()["norm.weight"], small["model"]["norm.weight"].float())
+    # the committed form: matrices as int8 rows, gzip; it loads back within half a quantisation step and resumes
+    tts_compact.main(["--int8", "--src", str(out / "last.pt"), "--dst", str(tmp_path / "q" / "last.pt")])
+    q = tts_train.Trainer(tts_train.parser().parse_args(args + ["--out", str(tmp_path / "q")]))
+    assert q.step == state["step"]
+    for k, v in small["model"].items():
+        if v.ndim == 2 and v.numel() >= 4096:
+            w = state["ema"][k] if k in state["ema"] else state["model"][k]
+            step = w.abs().amax(dim=1, keepdim=True) / 127
+            assert bool(((q.model.state_dict()[k] - w).abs() <= step / 2 + 1e-7).all())
 
 
 def test_time_boxed_run_stops_and_its_cosine_spans_the_box(tekken, trained, tmp_path, monkeypatch):
