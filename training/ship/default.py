@@ -143,9 +143,11 @@ def main(argv=None):
     for bundle, precision in ((b8, "int8"), (b32, "fp32")):
         # GroupQueryAttention: at 10 layers of dim 256 a decode step is mostly per-node overhead, and the fused
         # op has fewer nodes than the plain one: 2.35 vs 2.75 ms per step on a 2-core AVX2 EPYC; with its KV
-        # cache in place ("shared": no copy of the cache per step) end-to-end RTF is 13 % lower again.
+        # cache in place ("shared": no copy of the cache per step) end-to-end RTF is 13 % lower again. The INT8
+        # bundle stores the audio codebook table in float16 (table16: -1.5 MB, identical codes; docs/bundle.md).
+        table = "-table16" if precision == "int8" else ""
         run([PY, "-m", "vox_edge.cli", "export", ckpt, bundle, "--precision", precision,
-             "--component-precision", f"backbone={precision}-gqa-shared", *sampling])
+             "--component-precision", f"backbone={precision}-gqa-shared{table}", *sampling])
     md = ["--results-md", a.results_md, "--note", f"Model: stage 3 `{a.tts}` at step {step_of(a.tts)}, codec "
           f"decoder `{a.codec}` at step {step_of(a.codec)}; sampling cfg_alpha {a.cfg_alpha:g}, noise_scale "
           f"{a.noise_scale:g} (training/ship/default.py)."] if a.results_md else []
