@@ -141,6 +141,67 @@ def reciprocal_norms(model: onnx.ModelProto) -> int:
     return count
 
 
+ERF_TANH = (2 / np.pi ** 0.5, 0.044715 * 2)  # erf(z) ~ tanh(a·z·(1 + b·z²)): GELU's tanh form, |error| < 4e-4
+
+
+def decompose_for_htp(model: onnx.ModelProto) -> int:
+    """Ops the Hexagon HTP refuses in a QDQ graph, rewritten from ops it takes (the source_filter codec's ConvNeXt
+    frame decoder; QNN 2.7 on the simulator refused both): LayerNormalization (over the last axis) becomes
+    mean / centre / variance from ReduceMean, Sqrt, Reciprocal (exact), and Erf (exact GELU's) becomes
+    tanh(a·z·(1 + b·z²)), the tanh form of GELU (within 4e-4 of erf, far inside 16-bit activation steps of a
+    GELU input's range). Returns the nodes rewritten."""
+    from onnx import helper
+
+    nodes, count, consts = [], 0, {}
+
+    def const(name: str, value) -> str:
+        if name not in consts:
+            arr = np.asarray(value, dtype=np.int64 if isinstance(value, list) else np.float32)
+            model.graph.initializer.append(numpy_helper.from_array(arr, name))
+            consts[name] = name
+        return name
+
+    def op(kind: str, inputs: list[str], tag: str, out: str | None = None, **attrs) -> str:
+        out = out or tag
+        nodes.append(helper.make_node(kind, inputs, [out], name=tag, **attrs))
+        return out
+
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    for n in model.graph.node:
+        if n.op_type == "LayerNormalization" and len(n.output) == 1:
+            axis = next((a.i for a in n.attribute if a.name == "axis"), -1)
+            eps = next((a.f for a in n.attribute if a.name == "epsilon"), 1e-5)
+            if axis != -1:
+                nodes.append(n)
+                continue
+            t, x = n.name or n.output[0], n.input[0]
+            mean_args = ({"axes": [-1]} if opset < 18 else {})
+            ax = [] if opset < 18 else [const("htp_axes_last", [-1])]
+            mu = op("ReduceMean", [x, *ax], t + "/mean", keepdims=1, **mean_args)
+            d = op("Sub", [x, mu], t + "/centred")
+            var = op("ReduceMean", [op("Mul", [d, d], t + "/square"), *ax], t + "/var", keepdims=1, **mean_args)
+            inv = op("Reciprocal", [op("Sqrt", [op("Add", [var, const(t + "/eps", eps)], t + "/var_eps")],
+                                       t + "/std")], t + "/inv_std")
+            y = op("Mul", [op("Mul", [d, inv], t + "/normed"), n.input[1]], t + "/scaled",
+                   out=None if len(n.input) > 2 and n.input[2] else n.output[0])
+            if len(n.input) > 2 and n.input[2]:
+                op("Add", [y, n.input[2]], t + "/shifted", out=n.output[0])
+            count += 1
+        elif n.op_type == "Erf":
+            t, z = n.name or n.output[0], n.input[0]
+            z2 = op("Mul", [z, z], t + "/z2")
+            inner = op("Add", [op("Mul", [z2, const("htp_erf_b", ERF_TANH[1])], t + "/bz2"), const("htp_one", 1.0)],
+                       t + "/poly")
+            arg = op("Mul", [op("Mul", [z, inner], t + "/z_poly"), const("htp_erf_a", ERF_TANH[0])], t + "/arg")
+            op("Tanh", [arg], t + "/tanh", out=n.output[0])
+            count += 1
+        else:
+            nodes.append(n)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return count
+
+
 def fold_for_npu(src: Path, dst: Path) -> Path:
     """Constant-fold `src` with ORT's basic level (standard ops only), make its constants finite, write `dst`."""
     import onnxruntime as ort

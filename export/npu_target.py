@@ -31,7 +31,7 @@ from vox_edge.manifest import NPU_TARGETS, load_manifest
 
 from vox_edge.quantize.int8 import STATIC_OPS
 
-from .npu_graphs import export_npu_backbone, fold_for_npu
+from .npu_graphs import decompose_for_htp, export_npu_backbone, fold_for_npu
 from .torch_graphs import (CODEC_GRAPHS, FLOW_GRAPHS, OPSET, STATIC_CODEC_FRAMES, codec_aware_io, export_fp32,
                            graph_module, load_acoustic, load_codec)
 
@@ -156,6 +156,8 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
         for extra in entry["extra_files"]:  # external data keeps its name: move it beside the renamed graph
             (bundle / extra).rename(bundle / (extra + ".fp32"))
         _relink_external(fp32, {e: e + ".fp32" for e in entry["extra_files"]})
+        if target == "qnn-htp" and _rewrite(fp32, decompose_for_htp):
+            progress(f"[export] {name}: LayerNormalization / Erf decomposed (the HTP refuses them)")
         progress(f"[export] {name}: QDQ {opts['activations']} activations / {opts['weights']} weights "
                  f"({len(feeds[name])} calibration feeds)")
         written = quantize_int8_static(fp32, src, feeds[name], **opts)
@@ -164,6 +166,17 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
             (bundle / (extra + ".fp32")).unlink()
         entry.update(precision="int8", method="static", activations=opts["activations"], weights=opts["weights"],
                      opset=_opset(src), extra_files=sorted(Path(p).name for p in written if Path(p) != src))
+
+
+def _rewrite(model_path: Path, rewrite: Callable[[Any], int]) -> int:
+    """Apply a graph pass to the graph file in place; external data stays where it is (the proto only is rewritten)."""
+    import onnx
+
+    model = onnx.load(str(model_path), load_external_data=False)
+    changed = rewrite(model)
+    if changed:
+        onnx.save_model(model, str(model_path))
+    return changed
 
 
 def _relink_external(model_path: Path, renamed: dict[str, str]) -> None:

@@ -116,3 +116,30 @@ def test_fixed_window_source_filter_codec_streams_like_the_dynamic_one(tmp_path_
                                         - c.right_context_frames)
     assert audio[True].shape == audio[False].shape == (23 * cfg.samples_per_frame,)
     np.testing.assert_allclose(audio[True], audio[False], atol=1e-4 * float(np.abs(audio[False]).max()), rtol=0)
+
+
+def test_htp_decomposition_of_layer_norm_and_erf(tmp_path):
+    """decompose_for_htp: LayerNormalization as primitives (exact), Erf in GELU's tanh form (within 4e-4); no
+    LayerNormalization / Erf left (the HTP refuses both in the source_filter codec's frame decoder)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from vox_edge.export.npu_graphs import decompose_for_htp
+
+    rng = np.random.default_rng(0)
+    w, b = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("LayerNormalization", ["x", "w", "b"], ["ln"], epsilon=1e-5, axis=-1),
+         helper.make_node("Erf", ["ln"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 7, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 7, 16])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    onnx.save_model(model, str(tmp_path / "before.onnx"))
+    assert decompose_for_htp(model) == 2
+    assert not {"LayerNormalization", "Erf"} & {n.op_type for n in model.graph.node}
+    onnx.checker.check_model(model)
+    onnx.save_model(model, str(tmp_path / "after.onnx"))
+    x = 3 * rng.standard_normal((1, 7, 16)).astype(np.float32)
+    (want,) = _session(tmp_path / "before.onnx").run(None, {"x": x})
+    (got,) = _session(tmp_path / "after.onnx").run(None, {"x": x})
+    np.testing.assert_allclose(got, want, atol=4e-4, rtol=0)
