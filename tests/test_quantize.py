@@ -223,17 +223,22 @@ def test_int8_codec_stores_conv_weights_as_int8(fp32, tmp_path):
     assert saved > 0.7 * conv_bytes  # 3/4 of them, less the scales
 
 
+def _as_session_loads(path, optimized) -> onnx.ModelProto:
+    """The graph as ORT's CPU session holds it after its load-time optimisation."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.optimized_model_filepath = str(optimized)
+    so.log_severity_level = 3
+    ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    return onnx.load(str(optimized))
+
+
 @pytest.mark.parametrize("spec", ["int8", "int8-convfp16"])
 def test_compressed_conv_weights_are_folded_at_session_load(spec, fp32, tmp_path):
     """ORT's constant folding turns Cast(·scale) back into FP32 initializers: the convs run as in FP32."""
-    import onnxruntime as ort
-
     quantize_graph(fp32 / "codec_decoder.onnx", tmp_path / "c.onnx", plan_for("codec", spec))
-    so = ort.SessionOptions()
-    so.optimized_model_filepath = str(tmp_path / "opt.onnx")
-    so.log_severity_level = 3
-    ort.InferenceSession(str(tmp_path / "c.onnx"), so, providers=["CPUExecutionProvider"])
-    opt = onnx.load(str(tmp_path / "opt.onnx"))
+    opt = _as_session_loads(tmp_path / "c.onnx", tmp_path / "opt.onnx")
     consts = {t.name for t in opt.graph.initializer}
     convs = [n for n in opt.graph.node if n.op_type in CONV_OPS]
     assert convs and all(n.input[1] in consts for n in convs)
@@ -340,13 +345,8 @@ def test_int8_codec_stores_its_semantic_table_weight_only(spec, dtype, fp32, tmp
         assert first.op_type == "Cast" and inits[first.input[0]].data_type == dtype
         assert tuple(inits[first.input[0]].dims) == tuple(tables[name].dims)
     assert set(tables) <= set(gather_table_inits(onnx.load(str(tmp_path / "c32.onnx"))))  # -convfp32: as exported
-    import onnxruntime as ort  # ORT folds Cast(·scale) back into an FP32 constant at session load: the lookup is as before
-
-    so = ort.SessionOptions()
-    so.optimized_model_filepath = str(tmp_path / "opt.onnx")
-    so.log_severity_level = 3
-    ort.InferenceSession(str(tmp_path / "c.onnx"), so, providers=["CPUExecutionProvider"])
-    opt = onnx.load(str(tmp_path / "opt.onnx"))
+    # ORT folds Cast(·scale) back into an FP32 constant at session load: the lookup is as before
+    opt = _as_session_loads(tmp_path / "c.onnx", tmp_path / "opt.onnx")
     consts = {t.name for t in opt.graph.initializer}
     gathers = [n for n in opt.graph.node if n.op_type in GATHER_OPS]
     assert gathers and all(n.input[0] in consts for n in gathers)
