@@ -32,7 +32,7 @@ from vox_edge.config import ModelConfig
 from vox_edge.manifest import GRAPH_COMPONENT, GRAPH_IO, graph_io
 
 from .checkpoint import Checkpoint
-from .codec_context import CONTEXT_INPUT, add_context_input
+from .codec_context import CONTEXT_INPUT, RENDER_FROM_INPUT, add_context_input, add_render_from_input
 from .reference.acoustic import AcousticTransformer
 from .reference.codec import AudioTokenizer, resample_linear
 
@@ -209,8 +209,11 @@ def export_fp32(module: nn.Module, name: str, cfg: ModelConfig, path: Path, stat
     model = prog.model_proto
     tidy(model)
     rms_norm_as_div(model)
-    if name == "codec_decoder" and not static_shapes and cfg.codec.output_head != "source_filter":
-        add_context_input(model, cfg.codec)  # optional `context_frames`: the output head skips the context
+    if name == "codec_decoder" and not static_shapes:
+        if cfg.codec.output_head == "source_filter":
+            add_render_from_input(model, cfg.codec)  # optional `render_from`: the frame decoder skips the context
+        else:
+            add_context_input(model, cfg.codec)  # optional `context_frames`: the output head skips the context
     save_model(model, path)
     return path
 
@@ -366,8 +369,9 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
             result[name] = {"file": dst.name, "precision": plan.precision, "method": plan.method,
                             "inputs": list(ins), "outputs": list(outs), "opset": OPSET,
                             "static_shapes": static_shapes, "extra_files": extra}
-            if name == "codec_decoder" and not static_shapes and cfg.codec.output_head != "source_filter":
-                result[name]["optional_inputs"] = [CONTEXT_INPUT]
+            if name == "codec_decoder" and not static_shapes:
+                result[name]["optional_inputs"] = [RENDER_FROM_INPUT if cfg.codec.output_head == "source_filter"
+                                                   else CONTEXT_INPUT]
         # 3. The per-frame Euler loop, composed from the final velocity graph (a Loop: CPU provider only, so
         #    fixed-shape NPU bundles keep just the per-step graph).
         if "flow_velocity" in result and not static_shapes:

@@ -18,7 +18,9 @@ Fixed-shape codec graphs (exported for NPU providers with a window of T frames) 
 and their samples are dropped. Chunks are then at most T − left_context frames. A fixed-window source_filter codec
 (centred frame decoder) also takes `frame_mask` [1, T] (1 = real frame) and returns, for the real frames, what a
 dynamic-T graph returns for them alone (export/torch_graphs.py masked_render_params); its chunks are at most
-T − left_context − (frame_grid − 1) − right_context_frames frames.
+T − left_context − (frame_grid − 1) − right_context_frames frames. A dynamic-T source_filter codec with the
+optional `render_from` input (manifest optional_inputs) is told the first renderer frame the new samples need and
+runs its frame decoder (about half of a window's graph time) from a margin before it, not from the window's start.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ class CodecStream(_Chunked):
 
 
 FRAME_MASK = "frame_mask"  # float32 [1, T] of a fixed-window source_filter codec: 1 for real frames, 0 for padding
+RENDER_FROM = "render_from"  # int64 [1], optional, of a dynamic source_filter codec: first renderer frame returned
 
 
 def fixed_frames(session: ort.InferenceSession) -> int | None:
@@ -117,7 +120,7 @@ class SourceFilterStream(_Chunked):
     """
 
     def __init__(self, session: ort.InferenceSession, codec: CodecConfig, first_chunk_frames: int = 2,
-                 chunk_frames: int = 12, left_context_frames: int = 25, seed: int = 0):
+                 chunk_frames: int = 12, left_context_frames: int = 25, seed: int = 0, render_from: bool = False):
         if first_chunk_frames < 1 or chunk_frames < 1 or left_context_frames < codec.min_left_context_frames:
             raise ValueError("chunk sizes must be >= 1 and left_context_frames >= the codec's receptive field")
         self._sess, self._cfg, self._seed = session, codec, seed
@@ -125,6 +128,9 @@ class SourceFilterStream(_Chunked):
         self._grid, self._ahead = codec.frame_grid, codec.right_context_frames
         self._window = fixed_frames(session)  # None = dynamic T
         self._mask_input = FRAME_MASK in {i.name for i in session.get_inputs()}
+        # the graph's optional `render_from` input (manifest optional_inputs): it returns the parameters from the
+        # first renderer frame the new samples need and runs its frame decoder only from a margin before it
+        self._render_from = render_from and self._window is None
         if self._window is not None:
             # a window holds up to grid - 1 frames before the left context (its start is on the grid), the
             # context, the new frames and the lookahead: the new frames get what remains
@@ -151,26 +157,28 @@ class SourceFilterStream(_Chunked):
     def _decode(self, n: int, end: int) -> np.ndarray:
         start = max(0, (self._emitted - self._ctx) // self._grid * self._grid)
         codes = np.stack(self._frames[start - self._base: end - self._base])[None]  # [1, end - start, 1+A]
+        n_real = -(-codes.shape[1] * self._spf // self._hop)  # renderer frames of the real codec frames
+        # Render only the frames the new samples need (the left context is for the networks, not the renderer):
+        # a sample reaches 2 STFT frames each way, whose pulse spectra reach 2 more frames and the next f0.
+        anchor = (self._emitted - start) * self._spf
+        a = max(0, anchor // self._hop - 4)
+        b = min(n_real, (anchor + n * self._spf - 1) // self._hop + 6)
         feed = {"codes": codes}
         if self._window is not None:  # right-padded to the fixed window; frame_mask tells the graph where it ends
             pad = self._window - codes.shape[1]
             feed["codes"] = np.concatenate([codes, np.zeros((1, pad, codes.shape[2]), np.int64)], 1)
             if self._mask_input:
                 feed[FRAME_MASK] = (np.arange(self._window) < codes.shape[1]).astype(np.float32)[None]
+        if self._render_from:  # the graph's outputs start at renderer frame a
+            feed[RENDER_FROM] = np.array([a], np.int64)
         out = self._sess.run(None, feed)
-        n_real = -(-codes.shape[1] * self._spf // self._hop)  # renderer frames of the real codec frames
-        params = {k: v[0, :, :n_real] for k, v in zip(("lh", "theta", "ln", "lr", "phi"), out[:5])}
-        f0 = out[5][0, :n_real]
-        # Render only the frames the new samples need (the left context is for the networks, not the renderer):
-        # a sample reaches 2 STFT frames each way, whose pulse spectra reach 2 more frames and the next f0.
-        anchor = (self._emitted - start) * self._spf
-        a = max(0, anchor // self._hop - 4)
-        b = min(len(f0), (anchor + n * self._spf - 1) // self._hop + 6)
+        skip = 0 if self._render_from else a
+        params = {k: v[0, :, skip: skip + b - a] for k, v in zip(("lh", "theta", "ln", "lr", "phi"), out[:5])}
+        f0 = out[5][0, skip: skip + b - a]
         first_frame = start * self._spf // self._hop + a  # an integer: `start` is on the grid
         noise = source_filter.frame_noise(self._seed, first_frame, b - a)
         local = anchor - a * self._hop
-        audio, phase = source_filter.render_window({k: v[:, a:b] for k, v in params.items()}, f0[a:b], noise,
-                                                   self._phase, local)
+        audio, phase = source_filter.render_window(params, f0, noise, self._phase, local)
         out_audio = audio[local: local + n * self._spf]
         self._phase = float(phase[local + n * self._spf - 1])
         self._emitted += n

@@ -201,7 +201,9 @@ class Engine:
         self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions.get("flow_velocity"),
                               cfg.n_acoustic_codebook, cfg.acoustic_codebook_size, euler=sessions.get("flow_euler"))
         self._codec_session = sessions["codec_decoder"]
-        self._codec_context_input = "context_frames" in manifest.graphs["codec_decoder"].optional_inputs
+        optional = manifest.graphs["codec_decoder"].optional_inputs
+        self._codec_context_input = "context_frames" in optional  # istft/patch head: audio of the new frames only
+        self._codec_render_from = "render_from" in optional  # source_filter head: parameters from a renderer frame
         self._emb = Embeddings(manifest)
         self.tokenizer = TekkenTokenizer.from_file(manifest.path(manifest.data["tokenizer"]["file"]))
         # words -> phonemes before the tokenizer, for a model trained that way; None (the release): text as is
@@ -363,7 +365,7 @@ class Engine:
         """A fresh streaming decoder for one segment (a source_filter codec renders in NumPy after its graph)."""
         if self.config.codec.output_head == "source_filter":
             return SourceFilterStream(self._codec_session, self.config.codec, r.first_chunk_frames, r.chunk_frames,
-                                      self._left_context, render_seed)
+                                      self._left_context, render_seed, self._codec_render_from)
         return CodecStream(self._codec_session, self.samples_per_frame, r.first_chunk_frames, r.chunk_frames,
                            self._left_context, self._codec_context_input)
 

@@ -63,7 +63,7 @@ def test_manifest_declares_the_head_and_passes_the_schema(sf_bundle):
     jsonschema.validate(d, schema)
     m = load_manifest(bundle)
     assert m.graphs["codec_decoder"].outputs == ("lh", "theta", "ln", "lr", "phi", "f0")
-    assert not m.graphs["codec_decoder"].optional_inputs  # no context_frames input: the stream renders the tail
+    assert m.graphs["codec_decoder"].optional_inputs == ("render_from",)  # not context_frames: it returns no audio
     d["graphs"]["codec_decoder"]["outputs"] = ["audio"]  # a runtime that expects audio must refuse it
     (bundle.parent / "wrong").mkdir(exist_ok=True)
     for f in bundle.iterdir():
@@ -106,23 +106,76 @@ def test_graph_equals_reference_and_renders_like_it(sf_bundle):
     assert np.allclose(mine[: ref.shape[0]], ref, atol=1e-3 * max(1.0, np.abs(ref).max()))
 
 
+class _Spy:
+    """A session that records the render_from values it was fed."""
+
+    def __init__(self, sess):
+        self.sess, self.render_from = sess, []
+
+    def __getattr__(self, name):
+        return getattr(self.sess, name)
+
+    def run(self, names, feed):
+        if "render_from" in feed:
+            self.render_from.append(int(feed["render_from"][0]))
+        return self.sess.run(names, feed)
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("render_from", [False, True])
 @pytest.mark.parametrize("first,chunk", [(2, 12), (1, 5), (3, 25)])
-def test_streaming_equals_one_shot(sf_bundle, first, chunk):
+def test_streaming_equals_one_shot(sf_bundle, first, chunk, render_from):
+    from vox_edge.export.codec_context import frame_decoder_margin
+
     _, bundle = sf_bundle
     cfg = _codec_cfg(bundle)
-    sess = ort.InferenceSession(str(bundle / "codec_decoder.onnx"))
+    sess = _Spy(ort.InferenceSession(str(bundle / "codec_decoder.onnx")))
     codes = _codes(cfg, 47)
     one = SourceFilterStream(sess, cfg, 1, 1, cfg.min_left_context_frames, seed=9)
     for c in codes:
         one._frames.append(c)
     whole = one.flush()
-    st = SourceFilterStream(sess, cfg, first, chunk, cfg.min_left_context_frames, seed=9)
+    st = SourceFilterStream(sess, cfg, first, chunk, cfg.min_left_context_frames, seed=9, render_from=render_from)
     parts = [a for a in (st.push(c) for c in codes) if a is not None] + [st.flush()]
     streamed = np.concatenate(parts)
     assert streamed.shape == whole.shape == (47 * cfg.samples_per_frame,)
     assert np.max(np.abs(streamed - whole)) < 1e-5 * max(1.0, np.abs(whole).max())
     assert len(parts) > 2
+    # with the input, later windows cut the frame decoder's left context (render_from beyond its margin)
+    assert (max(sess.render_from, default=0) > frame_decoder_margin(cfg)) == render_from
+
+
+@pytest.mark.slow
+def test_render_from_returns_the_full_graphs_later_frames(sf_bundle, tmp_path):
+    """FP32: frames render_from.. of the full window, whether or not the frame decoder's cut is past 0; INT8 (dynamic
+    activation scales over what the graph sees): close to the FP32 graph, no further than the full INT8 window."""
+    from vox_edge.export.codec_context import frame_decoder_margin
+    from vox_edge.quantize.plan import plan_for, quantize_graph
+
+    _, bundle = sf_bundle
+    cfg = _codec_cfg(bundle)
+    path = bundle / "codec_decoder.onnx"
+    sess = ort.InferenceSession(str(path))
+    assert "render_from" in {i.name for i in sess.get_overridable_initializers()}
+    codes = _codes(cfg, 30, seed=5)[None]
+    full = sess.run(None, {"codes": codes})
+    n = full[5].shape[-1]
+    margin = frame_decoder_margin(cfg)
+    for a in (0, 1, margin, margin + 7, n // 2, n - 1):
+        part = sess.run(None, {"codes": codes, "render_from": np.array([a], np.int64)})
+        for f, p in zip(full, part):
+            assert p.shape[-1] == n - a
+            assert np.allclose(p, f[..., a:], atol=1e-5), a
+    int8 = tmp_path / "codec_int8.onnx"
+    quantize_graph(path, int8, plan_for("codec", "int8", graph="codec_decoder"), None)
+    q = ort.InferenceSession(str(int8))
+    a = n // 2
+    cut = q.run(None, {"codes": codes, "render_from": np.array([a], np.int64)})
+    whole = q.run(None, {"codes": codes})
+    for f, c, w in zip(full, cut, whole):
+        assert c.shape == f[..., a:].shape
+        err_cut, err_whole = (float(np.sqrt(np.mean((x - f[..., a:]) ** 2))) for x in (c, w[..., a:]))
+        assert err_cut <= 2 * err_whole + 1e-3 * max(1.0, float(np.abs(f).max()))
 
 
 def test_stream_refuses_too_little_context():

@@ -59,8 +59,9 @@ GRAPH_COMPONENT = {
 OPTIONAL_GRAPHS = ("flow_euler",)
 # Inputs with a default value that a graph entry may declare (`optional_inputs`, schema 3); a caller that does not
 # feed one gets the graph's old behaviour. codec_decoder `context_frames` int64 [1] (default 0): the first frames
-# are left context, decoded for their effect on the rest; audio is then [1, (T - context_frames)·spf].
-OPTIONAL_INPUTS = {"codec_decoder": ("context_frames",)}
+# are left context, decoded for their effect on the rest; audio is then [1, (T - context_frames)·spf]. A
+# source_filter codec_decoder's `render_from` int64 [1] (default 0): its renderer parameters start at that frame.
+OPTIONAL_INPUTS = {"codec_decoder": ("context_frames", "render_from")}
 GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # inputs_embeds [1,S,D] f32, past_key_values.{i}.key/value [1,KV,P,hd] -> hidden_states [1,S,D] (final-normed),
     # present.{i}.key/value [1,KV,P+S,hd]. Positions are P..P+S-1 (P read from the past's shape).
