@@ -94,7 +94,7 @@ def quantize_int8_static(src: str | Path, dst: str | Path, feeds: list[Mapping[s
     (HTP's w8a16), and reduce_range=False keeps all 8 weight bits (the 7-bit range only helps x86 without VNNI)."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
-    types = {"u8": QuantType.QUInt8, "s8": QuantType.QInt8, "u16": QuantType.QUInt16}
+    types = {"u8": QuantType.QUInt8, "s8": QuantType.QInt8, "u16": QuantType.QUInt16, "s16": QuantType.QInt16}
 
     if not feeds:
         raise ValueError("int8 static quantisation needs calibration feeds; collect them with "

@@ -143,3 +143,36 @@ def test_htp_decomposition_of_layer_norm_and_erf(tmp_path):
     (want,) = _session(tmp_path / "before.onnx").run(None, {"x": x})
     (got,) = _session(tmp_path / "after.onnx").run(None, {"x": x})
     np.testing.assert_allclose(got, want, atol=4e-4, rtol=0)
+
+
+def test_htp_rewrite_of_constant_index_gather_nd(tmp_path):
+    """decompose_for_htp: GatherND with constant [N, 1] indices (whole slices along axis 0; the source_filter head's
+    resampling, which the HTP ran wrong on uint16 data) becomes Gather(axis 0) with the same output; a GatherND with
+    runtime indices, or with indices into more than one axis, is kept."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from vox_edge.export.npu_graphs import decompose_for_htp
+
+    rows = np.array([[0], [1], [1], [3], [-1]], np.int64)
+    pairs = np.array([[0, 0], [2, 0]], np.int64)
+    graph = helper.make_graph(
+        [helper.make_node("GatherND", ["x", "rows"], ["a"], batch_dims=0),
+         helper.make_node("GatherND", ["x", "pairs"], ["b"]),
+         helper.make_node("GatherND", ["x", "idx"], ["c"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 1, 3]),
+         helper.make_tensor_value_info("idx", TensorProto.INT64, [2, 1])],
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, s) for o, s in zip("abc", ([5, 1, 3], [2, 3], [2, 1, 3]))],
+        [numpy_helper.from_array(rows, "rows"), numpy_helper.from_array(pairs, "pairs")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save_model(model, str(tmp_path / "before.onnx"))
+    assert decompose_for_htp(model) == 1
+    assert [n.op_type for n in model.graph.node] == ["Gather", "GatherND", "GatherND"]
+    assert "rows" not in {t.name for t in model.graph.initializer}
+    onnx.checker.check_model(model)
+    onnx.save_model(model, str(tmp_path / "after.onnx"))
+    feed = {"x": np.random.default_rng(0).standard_normal((4, 1, 3)).astype(np.float32),
+            "idx": np.array([[2], [0]], np.int64)}
+    want = _session(tmp_path / "before.onnx").run(None, feed)
+    got = _session(tmp_path / "after.onnx").run(None, feed)
+    for w, g in zip(want, got):
+        np.testing.assert_array_equal(g, w)

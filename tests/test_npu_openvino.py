@@ -5,7 +5,7 @@ onnxruntime-ep-openvino offers devices on Intel hardware; the whole-runtime onnx
 from __future__ import annotations
 
 import pytest
-from npu_fixtures import assert_whole_with_known_codec_gap, npu_bundle, source_filter_checkpoint, source_filter_reference
+from npu_fixtures import assert_whole_with_parity, npu_bundle, source_filter_checkpoint, source_filter_reference
 from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 from vox_edge.runtime.npu_providers import available
@@ -34,4 +34,4 @@ def test_source_filter_head_runs_whole_on_openvino_with_parity(tmp_path_factory)
     root = tmp_path_factory.getbasetemp()
     bundle = npu_bundle(source_filter_checkpoint(root), root, "openvino")
     report = check_bundle(bundle, PROVIDER, {"device_type": "CPU"}, reference=source_filter_reference(root), frames=8)
-    assert_whole_with_known_codec_gap(report, PROVIDER)
+    assert_whole_with_parity(report, PROVIDER)

@@ -5,7 +5,7 @@ against the FP32 CPU bundle; a CPU bundle is refused by `vox-edge check-ep`, nam
 from __future__ import annotations
 
 import pytest
-from npu_fixtures import assert_whole_with_known_codec_gap, npu_bundle, source_filter_checkpoint, source_filter_reference
+from npu_fixtures import assert_whole_with_parity, npu_bundle, source_filter_checkpoint, source_filter_reference
 from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 pytest.importorskip("onnxruntime_qnn", reason="the QNN HTP simulator is in the `npu` extra (pip install onnxruntime-qnn)")
@@ -47,4 +47,4 @@ def test_source_filter_head_runs_whole_on_htp_with_parity(tmp_path_factory):
     root = tmp_path_factory.getbasetemp()
     bundle = npu_bundle(source_filter_checkpoint(root), root, "qnn-htp")
     report = check_bundle(bundle, PROVIDER, reference=source_filter_reference(root), frames=8)
-    assert_whole_with_known_codec_gap(report, PROVIDER)
+    assert_whole_with_parity(report, PROVIDER)
