@@ -54,7 +54,7 @@ class SessionSettings:
     """How every graph of a bundle is run. The defaults are plain CPU with onnxruntime's thread choice."""
 
     providers: tuple[str, ...] = (CPU,)
-    intra_op_threads: int = 0  # 0 = onnxruntime's default (one per physical core)
+    intra_op_threads: int = 0  # 0 = default_intra_op_threads(): 1 on a machine of <= 2 cores, else ORT's choice
     inter_op_threads: int = 1  # the graphs are sequential chains; more inter-op threads only add overhead
     graph_optimization_level: str = "all"
     enable_mem_arena: bool = True
@@ -101,9 +101,30 @@ def resolve_providers(requested: tuple[str, ...], available: list[str] | None = 
     return out + [CPU]
 
 
+SMALL_MACHINE_CORES = 2  # at or below this many usable cores, the default is one intra-op thread
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def default_intra_op_threads(cores: int | None = None) -> int:
+    """intra_op_threads = 0 resolved: 1 on a machine of <= 2 usable cores, else 0 (onnxruntime's own choice, one
+    per physical core). On 2 cores, two threads share each op's barrier with the NumPy glue, audio output and
+    whatever else runs: with another process busy on the machine (2-core EPYC, VNNI class, 2026-12-07) the
+    packaged voice was 1.37x and the v2 voice 1.24x slower at ORT's 2 threads than at 1 (benchmarks/RESULTS.md).
+    One thread is by construction never slower than one thread; a profile's intra_op_threads still overrides it."""
+    cores = usable_cores() if cores is None else cores
+    return 1 if cores <= SMALL_MACHINE_CORES else 0
+
+
 def session_options(s: SessionSettings) -> ort.SessionOptions:
     so = ort.SessionOptions()
-    so.intra_op_num_threads = max(0, s.intra_op_threads)
+    so.intra_op_num_threads = max(0, s.intra_op_threads) or default_intra_op_threads()
     so.inter_op_num_threads = max(0, s.inter_op_threads)
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = _OPT_LEVELS[s.graph_optimization_level]
