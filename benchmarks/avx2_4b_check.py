@@ -7,7 +7,10 @@
 2. `vox-edge export CKPT WORK/bundle --profile dev-vm-2core-x86-voxtral-4b` (the profile's kernels for its ISA),
 3. the stream rate of a menu of candidate kernels at the bench's thread count (`bandwidth --ort ...`: int4 block
    32 / 64 / 128 and int8, 1 row = a backbone step and 2 rows = a flow step's CFG pair),
-4. `vox-edge bench BUNDLE --profile ... --threads 2 -n 3 --max-frames 16` at NFE 3 and 7,
+4. `vox-edge bench BUNDLE --profile ... --threads 2 -n 3 --max-frames 16` at NFE 3 and 7; before each measurement
+   (3 and 4) it waits up to --settle seconds for the load of its own export and earlier runs to decay to the load
+   read before it started (the 1-minute load average counts a finished 2-thread export for minutes;
+   runner.wait_settled), and records how long it waited,
 5. a summary: per-stage achieved GB/s (backbone step, flow per Euler step, codec per frame), frame ms, TTFA p50, the
    load before each run, and issue 23's acceptance lines (flow and codec >= 75 % of the backbone's GB/s, frame
    <= 170 / 230 ms at NFE 3 / 7, TTFA p50 <= 700 ms at NFE 3). A run that was not quiet says so: its numbers are
@@ -31,7 +34,7 @@ import time
 from pathlib import Path
 
 from . import machine
-from .runner import load_check
+from .runner import load_check, wait_settled
 
 PROFILE = "dev-vm-2core-x86-voxtral-4b"
 BASELINE_SPECS = ["--precision", "int4", "--component-precision", "backbone=int4-gqa-shared", "codec=fp32"]
@@ -157,11 +160,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bandwidth-mb", type=int, default=1024, help="numpy read probe MiB (menu and bench)")
     p.add_argument("--baseline", action="store_true", help="also the README's earlier recipe (issue 23's start)")
     p.add_argument("--reexport", action="store_true", help="export again even if WORK/bundle exists")
+    p.add_argument("--settle", type=float, default=300.0, metavar="SECONDS",
+                   help="before each measurement, wait up to SECONDS for the load of this script's own export and "
+                        "earlier runs to decay (runner.wait_settled; default 300, 0 = do not wait)")
     a = p.parse_args(argv)
     a.work.mkdir(parents=True, exist_ok=True)
     load = load_check(machine.loadavg())
     print(f"machine: {machine.cpu_model()}, flags {', '.join(machine.cpu_flags())}; load {load['start']} "
           f"({'quiet' if load['quiet'] else 'NOT QUIET: ' + str(load['warning'])})", flush=True)
+
+    background = load["start"]  # the load before any of our own work: what settling returns to
+
+    def settle(what: str) -> dict | None:
+        if a.settle <= 0:
+            return None
+        r = wait_settled(background, a.settle, log=lambda m: print(f"== {what}: {m}", flush=True))
+        if not r["settled"]:
+            print(f"== {what}: the load did not settle in {a.settle:.0f} s ({r['load']}): measuring anyway, "
+                  f"not quiet", flush=True)
+        return r
 
     ckpt = a.checkpoint or a.work / f"ckpt_{a.scale}"
     if not (ckpt / "params.json").is_file():
@@ -177,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         _run(_cli("export", os.fspath(ckpt), os.fspath(b), *how), f"export {name}", a.work / f"export_{b.name}.log")
 
     band = None
+    settles = {}
     if a.kernel_menu:
+        settles["kernel menu"] = settle("kernel menu")
         out = a.work / "kernels.json"
         cmd = [sys.executable, "-m", "vox_edge.benchmarks.bandwidth", "--mb", str(a.bandwidth_mb), "--threads", str(a.threads),
                "--ort", ",".join(KERNEL_MENU), "--ort-mb", str(a.kernel_mb), "--json"]
@@ -193,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, b in bundles.items():
         for nfe in a.nfe:
             out = a.work / f"bench_{b.name}_nfe{nfe}.json"
+            settles[f"bench {name} NFE {nfe}"] = settle(f"bench {name} NFE {nfe}")
             pre = load_check(machine.loadavg())
             if not pre["quiet"]:
                 print(f"warning before bench {name} NFE {nfe}: {pre['warning']}", flush=True)
@@ -207,13 +227,17 @@ def main(argv: list[str] | None = None) -> int:
             f"`python -m vox_edge.benchmarks.avx2_4b_check {' '.join(argv if argv is not None else sys.argv[1:])}`: "
             f"{a.scale} synthetic checkpoint, profile {a.profile}, {a.threads} thread(s), {a.utterances} utterances x "
             f"{a.max_frames} frames, voice prefix cached.", ""]
+    text += [f"Load before this script's own work (1, 5, 15 min): {background}."]
+    text += [f"- {k}: {'settled' if v['settled'] else 'NOT settled'} after {v['waited_s']:.0f} s at {v['load']}"
+             for k, v in settles.items() if v]
+    text.append("")
     if band:
         text += [kernel_table(band), ""]
     text.append(table(rows))
     summary = "\n".join(text)
     (a.work / "summary.md").write_text(summary + "\n", encoding="utf-8")
-    (a.work / "avx2_4b_check.json").write_text(json.dumps({"rows": rows, "kernels": band}, indent=1, default=str),
-                                                encoding="utf-8")
+    record = {"rows": rows, "kernels": band, "background_load": background, "settle": settles}
+    (a.work / "avx2_4b_check.json").write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
     print("\n" + summary)
     print(f"\nwritten: {a.work / 'summary.md'}, {a.work / 'avx2_4b_check.json'}")
     return 0

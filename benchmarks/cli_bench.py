@@ -45,6 +45,12 @@ def add_bench_command(subparsers: Any) -> None:
                     help="measure the stream rate of the bundle's own kernels (ORT MatMul chains at the bench's thread "
                          "count, ~10 s each) as well as the numpy read: on by default; --no-ort-bandwidth skips it")
     bp.add_argument("--kernel-mb", type=int_in(1, 1 << 16), default=256, help="weight MiB per kernel chain (default 256)")
+    bp.add_argument("--settle", type=float_in(0, 3600), default=0.0, metavar="SECONDS",
+                    help="wait up to SECONDS for the 1-minute load to settle before measuring (after an export or "
+                         "another run: the load average still counts it for minutes); default 0 = do not wait")
+    bp.add_argument("--settle-background", type=float_in(0, 1e4), metavar="LOAD",
+                    help="with --settle: the 1-minute load before your own work started; settled = at most the "
+                         "quiet threshold or LOAD + 0.25")
     bp.add_argument("--json", type=Path, metavar="OUT.json", help="write every measurement as JSON")
     bp.add_argument("--png", type=Path, metavar="OUT.png", help="write a plot (needs matplotlib)")
     bp.add_argument("--no-targets", action="store_true", help="exit 0 whatever the targets say")
@@ -70,7 +76,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
                       max_frames=args.max_frames or None, threads=args.threads, flow_steps=args.flow_steps,
                       voice=args.voice, seed=args.seed, verify=args.verify, corpus=args.corpus,
                       bandwidth_gbs=args.bandwidth_gbs, bandwidth_mb=args.bandwidth_mb,
-                      ort_bandwidth=args.ort_bandwidth, kernel_mb=args.kernel_mb)
+                      ort_bandwidth=args.ort_bandwidth, kernel_mb=args.kernel_mb, settle_s=args.settle,
+                      settle_background=None if args.settle_background is None else [args.settle_background])
     result = run(s, log)
     print(report.table(result))
     if args.png:

@@ -41,6 +41,8 @@ class BenchSettings:
     bandwidth_mb: int = 1024
     ort_bandwidth: bool = True  # also measure the stream rate of the bundle's own kernels (ORT chains, ~10 s each)
     kernel_mb: int = 256  # weight MiB per kernel chain
+    settle_s: float = 0.0  # wait up to this long for the load to settle before measuring (wait_settled)
+    settle_background: list[float] | None = None  # the load before the caller's own work (an export)
 
 
 def resolve_profile(s: BenchSettings) -> DeviceProfile:
@@ -84,11 +86,53 @@ def load_check(load: list[float], cores: int | None = None) -> dict:
     return {"start": load, "cores": cores, "per_core": per_core, "quiet": quiet, "warning": warning}
 
 
+SETTLE_MARGIN = 0.25  # 1-minute load above the background before our own work that still counts as our own
+
+
+def wait_settled(background: list[float] | None, timeout_s: float, log=lambda m: None, poll_s: float = 5.0,
+                 cores: int | None = None, clock=time.monotonic, sleep=time.sleep,
+                 read=machine.loadavg) -> dict:
+    """Wait until the load our own earlier work added (an export, a previous run) has decayed, before measuring.
+
+    The 1-minute load average decays with a 60 s time constant, so right after a 2-thread export it still reads
+    about 2 although nothing runs: a guard reading it then labels a quiet machine "not quiet". Settled = the
+    1-minute load is at most the quiet threshold (QUIET_LOAD_PER_CORE per core) or at most `background` (the
+    1-minute load read before our own work started) + SETTLE_MARGIN; a background above the quiet threshold is
+    someone else's load and stays in the record (load_check after this still says not quiet). Polls every
+    `poll_s` up to `timeout_s`; returns {settled, waited_s, background, load}.
+    """
+    if cores is None:
+        cores = load_check([0.0])["cores"]
+    limit = QUIET_LOAD_PER_CORE * cores
+    if background:
+        limit = max(limit, background[0] + SETTLE_MARGIN)
+    t0 = clock()
+    load = read()
+    said = False
+    while load and load[0] > limit and clock() - t0 < timeout_s:
+        if not said:
+            log(f"waiting up to {timeout_s:.0f} s for the load to settle: 1-minute load {load[0]:.2f}, "
+                f"settled at <= {limit:.2f}")
+            said = True
+        sleep(poll_s)
+        load = read()
+    settled = bool(load) and load[0] <= limit
+    waited = clock() - t0
+    if said or not settled:
+        log(f"load {'settled' if settled else 'did NOT settle'} after {waited:.0f} s: {load[0] if load else '?'} "
+            f"(limit {limit:.2f})")
+    return {"settled": settled, "waited_s": round(waited, 1), "background": background, "limit": round(limit, 2),
+            "load": load}
+
+
 def run(s: BenchSettings, log=lambda m: None) -> dict:
     from vox_edge.runtime import load
 
+    settle = wait_settled(s.settle_background, s.settle_s, log) if s.settle_s > 0 else None
     load0 = machine.loadavg()
     quiet = load_check(load0)
+    if settle is not None:
+        quiet["settle"] = settle
     if quiet["warning"]:
         log(f"warning: {quiet['warning']}")
     prof = resolve_profile(s)

@@ -183,6 +183,34 @@ def test_load_check_warns_when_not_quiet():
     assert not load_check([], cores=2)["quiet"]
 
 
+def test_wait_settled_waits_for_our_own_load_to_decay_not_for_the_background():
+    from vox_edge.benchmarks.runner import wait_settled
+
+    class Clock:  # a fake clock: sleep advances it, each read of the load returns the next value
+        def __init__(self, loads):
+            self.t, self.loads = 0.0, list(loads)
+
+        def read(self):
+            return [self.loads.pop(0) if len(self.loads) > 1 else self.loads[0], 1.0, 1.0]
+
+        def sleep(self, s):
+            self.t += s
+
+    # after our own export the load reads 2.1 and decays; the background before it was 0.3: waits until <= 1.0
+    c = Clock([2.1, 1.6, 1.2, 0.9, 0.5])
+    r = wait_settled([0.3, 0.3, 0.3], 300, cores=2, clock=lambda: c.t, sleep=c.sleep, read=c.read)
+    assert r["settled"] and r["waited_s"] == 15.0 and r["load"][0] == 0.9 and r["limit"] == 1.0
+    # someone else's job keeps the background at 2.2: settled once our share is gone (<= 2.45), not at 1.0
+    c = Clock([3.9, 3.1, 2.4, 2.3])
+    r = wait_settled([2.2, 2.0, 1.8], 300, cores=2, clock=lambda: c.t, sleep=c.sleep, read=c.read)
+    assert r["settled"] and r["waited_s"] == 10.0 and r["limit"] == pytest.approx(2.45)
+    # never settles: gives up after the timeout and says so
+    c = Clock([3.0])
+    msgs = []
+    r = wait_settled([0.2], 20, log=msgs.append, cores=2, clock=lambda: c.t, sleep=c.sleep, read=c.read)
+    assert not r["settled"] and r["waited_s"] == 20.0 and "did NOT settle" in msgs[-1]
+
+
 def test_stage_rates_per_stage_gbs_against_backbone_floor_and_kernel():
     from vox_edge.benchmarks.roofline import stage_rates
 
