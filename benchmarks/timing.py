@@ -131,6 +131,8 @@ def timed_opener(settings: SessionSettings, recorder: Recorder) -> Callable[[str
     """An Engine `open_graph`: the session the engine would open for graph `name`, timed into `recorder`."""
 
     def open_graph(name: str, path: Path) -> TimedSession:
-        return TimedSession(open_session(path, settings), name, recorder)
+        # a bundle's prompt graph (backbone_prefill) is recorded as the backbone's calls of S > 1 positions: the
+        # stages (prefill, step) are told apart by length, whichever graph ran them
+        return TimedSession(open_session(path, settings), "backbone" if name == "backbone_prefill" else name, recorder)
 
     return open_graph

@@ -29,7 +29,7 @@ precision and appended to `backbone.onnx.data`; nothing else of the model is eve
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -49,6 +49,8 @@ GRAPH_NAME = "backbone"
 ATTENTION_KINDS = ("gqa", "plain")
 KV_CACHE_KINDS = KV_CACHES  # manifest: "shared" adds the int64 [1] input PAST_LENGTH
 F32 = TensorProto.FLOAT
+PREFILL_GRAPH = "backbone_prefill"
+PREFILL_OPTIONS = {"prefill8": "int8", "prefill32": "fp32"}  # backbone spec option -> the prefill graph's precision
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ class BackboneOptions:
     # The audio codebook table (arrays/, the backbone's per-frame input) stored FP16 instead of FP32: spec option
     # 'table16' (export/bundle.write_arrays; the graph itself is unchanged).
     table16: bool = False
+    # A second backbone graph for prompts (manifest `backbone_prefill`) at this precision, beside this one: spec
+    # option 'prefill8' (INT8 DynamicQuantizeMatMul) or 'prefill32' (FP32); None = none. Same attention and cache.
+    prefill: str | None = None
 
     def validate(self) -> None:
         if self.attention not in ATTENTION_KINDS + ("auto",):
@@ -92,6 +97,8 @@ class BackboneOptions:
                 opts["kv_cache"] = o
             elif o == "table16":  # the audio codebook table FP16 (export/bundle.write_arrays)
                 opts["table16"] = True
+            elif o in PREFILL_OPTIONS:  # + backbone_prefill.onnx at that precision (prefill_options)
+                opts["prefill"] = PREFILL_OPTIONS[o]
             elif base == "int4" and int4_option(o):
                 key, value = int4_option(o)
                 opts["int4_" + key] = value
@@ -99,8 +106,17 @@ class BackboneOptions:
                 pass  # the only int8 method for the backbone (DynamicQuantizeMatMul)
             else:
                 raise ExportError(f"backbone precision {spec!r}: option {o!r} does not apply "
-                                  "(int4: bN, accN, sym, asym; any: gqa, plain, shared, table16).")
+                                  "(int4: bN, accN, sym, asym; any: gqa, plain, shared, table16, prefill8, prefill32).")
         return cls(**opts)
+
+    def prefill_options(self) -> "BackboneOptions | None":
+        """The options of the backbone_prefill graph: this cache contract (attention, kv_cache) at `prefill`."""
+        if self.prefill is None:
+            return None
+        if self.static_shapes:
+            raise ExportError("backbone: a prefill graph ('prefill8') is for CPU bundles; a fixed-shape (NPU) backbone "
+                              "prefills in chunks of its own graph.")
+        return replace(self, precision=self.prefill, prefill=None, table16=False, attention=self.attention_kind)
 
     @property
     def attention_kind(self) -> str:

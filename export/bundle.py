@@ -167,7 +167,7 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
     target: None (CPU bundle) or an NPU target ('qnn-htp', 'openvino'; export/npu_target.py): fixed-shape QDQ graphs
     of `npu_shapes` (an npu_target.NpuShapes; default shapes if None), `precision` and `per_component` unused.
     """
-    from .backbone_graph import BackboneOptions, export_backbone
+    from .backbone_graph import PREFILL_GRAPH, BackboneOptions, export_backbone
 
     if target:
         from .npu_target import NpuShapes, check_target
@@ -201,6 +201,11 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
                 # The runtime feeds this backbone any S (a prompt, then 1 per frame): only --target fixes its shapes.
                 progress("[export] note: the backbone stays dynamic-shape (a fixed-shape one: --target)")
             graphs["backbone"] = export_backbone(ckpt, partial, bopts, progress=progress)
+            popts = bopts.prefill_options()
+            if popts is not None:  # a second backbone for prompts, sharing the cache contract (manifest)
+                progress(f"[export] {PREFILL_GRAPH}: the backbone at {popts.precision} for prompts")
+                graphs[PREFILL_GRAPH] = export_backbone(ckpt, partial, popts, progress=progress,
+                                                        file_name=f"{PREFILL_GRAPH}.onnx")
             graphs.update(_component_graphs(ckpt, partial, precisions, static_shapes, progress))
         with TensorReader(ckpt.path / WEIGHTS_FILE) as reader:
             arrays = write_arrays(reader, partial, progress, audio_fp16=audio_fp16)

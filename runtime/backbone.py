@@ -13,6 +13,11 @@ A request holds its cache in a `KVCache` made by `Backbone.cache(past, capacity)
           cache in memory instead of past + present.
 Either way the starting past (a cached voice prefix) is only read, never written, which is what lets one prefix
 serve concurrent requests.
+
+A bundle may add a second graph for prompts (manifest `backbone_prefill`, e.g. INT8 beside an INT4 backbone: 4-bit
+MatMulNBits is compute-bound at S > 1). It shares only the cache contract, so a call with S >= PREFILL_MIN_POSITIONS
+runs it and a one-position decode step runs the backbone, on the same cache (grow: the arrays it returned; shared:
+the same buffers, bound to both sessions). The voice prefix is prefilled by it too and stays cached as before.
 """
 
 from __future__ import annotations
@@ -25,17 +30,21 @@ from vox_edge.errors import ManifestError
 from vox_edge.manifest import PAST_LENGTH, STATIC_KV_INPUTS, graph_io
 
 _NP_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+PREFILL_MIN_POSITIONS = 2  # a call with at least this many positions runs the prefill graph, when there is one
 
 Past = tuple[np.ndarray, ...]  # 2·n_layers arrays [1,KV,P,hd] in contract order (every layer's key, then every value)
 
 
 class Backbone:
     def __init__(self, session: ort.InferenceSession, cfg: ModelConfig, kv_cache: str = "grow",
-                 static_shapes: bool = False):
+                 static_shapes: bool = False, prefill: ort.InferenceSession | None = None):
         if static_shapes and kv_cache != "static":
             raise ManifestError("the bundle's backbone graph has fixed shapes, but the engine feeds it prompts of any "
                                 "length and single frames. Re-export the bundle without static shapes for the backbone.")
+        if prefill is not None and kv_cache == "static":
+            raise ManifestError("backbone_prefill with a static (NPU) cache: re-export the bundle without it.")
         self._sess, self._cfg, self.kv_cache = session, cfg, kv_cache
+        self._prefill = prefill  # the prompt graph (same cache contract), or None
         self.in_place = kv_cache == "shared"
         names, self._out_names = graph_io("backbone", cfg.n_layers, kv_cache)  # hidden_states, present.0.key, ...
         self._embeds_name = names[0]
@@ -43,6 +52,16 @@ class Backbone:
         types = {i.name: i.type for i in session.get_inputs()}
         self._kv_dtype = _NP_TYPES.get(types.get(self._past_names[0], "tensor(float)"), np.float32)
         self._kv_shape = (1, cfg.n_kv_heads, 0, cfg.head_dim)
+
+    @property
+    def has_prefill_graph(self) -> bool:
+        return self._prefill is not None
+
+    def session_for(self, positions: int) -> ort.InferenceSession:
+        """The graph a call of `positions` positions runs: the prefill graph for a prompt, when the bundle has one."""
+        if self._prefill is not None and positions >= PREFILL_MIN_POSITIONS:
+            return self._prefill
+        return self._sess
 
     def empty_past(self) -> Past:
         return tuple(np.zeros(self._kv_shape, self._kv_dtype) for _ in self._past_names)
@@ -89,7 +108,7 @@ class _GrowCache(KVCache):
         bb = self._bb
         feed = {bb._embeds_name: np.ascontiguousarray(embeds, dtype=np.float32)}
         feed.update(zip(bb._past_names, self._past))
-        outs = bb._sess.run(bb._out_names, feed)
+        outs = bb.session_for(embeds.shape[1]).run(bb._out_names, feed)
         self._past = tuple(outs[1:])
         self.length = Backbone.past_length(self._past)
         return outs[0].astype(np.float32, copy=False)
@@ -108,25 +127,33 @@ class _SharedCache(KVCache):
         self._bufs = [np.zeros(shape, bb._kv_dtype) for _ in bb._past_names]
         for buf, src in zip(self._bufs, past):
             buf[:, :, :self.length] = src
-        self._binding = bb._sess.io_binding()
+        # one binding per graph (the prefill graph's too), both bound to the same buffers
+        values = [ort.OrtValue.ortvalue_from_numpy(buf) for buf in self._bufs]  # wrap the arrays' memory
+        graphs = [bb._sess] + ([bb._prefill] if bb._prefill is not None else [])
+        self._bindings = {id(sess): self._bind(sess, values) for sess in graphs}
+
+    def _bind(self, sess: ort.InferenceSession, values: list) -> object:
+        bb = self._bb
+        binding = sess.io_binding()
         # hidden_states first: get_outputs() lists outputs in binding order (re-bound each step, in place: S varies)
-        self._binding.bind_output(bb._out_names[0], "cpu")
-        for buf, name, out in zip(self._bufs, bb._past_names, bb._out_names[1:]):
-            value = ort.OrtValue.ortvalue_from_numpy(buf)  # wraps the array's memory: past and present are `buf`
-            self._binding.bind_ortvalue_input(name, value)
-            self._binding.bind_ortvalue_output(out, value)
+        binding.bind_output(bb._out_names[0], "cpu")
+        for value, name, out in zip(values, bb._past_names, bb._out_names[1:]):
+            binding.bind_ortvalue_input(name, value)  # past and present are the same buffer
+            binding.bind_ortvalue_output(out, value)
+        return binding
 
     def step(self, embeds: np.ndarray) -> np.ndarray:
         s = embeds.shape[1]
         if self.length + s > self.capacity:
             raise RuntimeError(f"KV cache full: {self.length} + {s} positions > capacity {self.capacity}")
-        b = self._binding
+        sess = self._bb.session_for(s)
+        b = self._bindings[id(sess)]
         embeds = np.ascontiguousarray(embeds, dtype=np.float32)  # both are bound by reference: alive until the run
         length = np.array([self.length], np.int64)
         b.bind_cpu_input(self._bb._embeds_name, embeds)
         b.bind_cpu_input(PAST_LENGTH, length)
         b.bind_output(self._bb._out_names[0], "cpu")  # unallocated: ORT allocates [1,S,D] for this run
-        self._bb._sess.run_with_iobinding(b)
+        sess.run_with_iobinding(b)
         self.length += s
         return b.get_outputs()[0].numpy().astype(np.float32, copy=False)
 

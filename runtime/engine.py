@@ -197,7 +197,9 @@ class Engine:
         self.sessions: Mapping[str, Any] = MappingProxyType(sessions)
         cfg = self.config
         bb = manifest.graphs["backbone"]
-        self._backbone = Backbone(sessions["backbone"], cfg, bb.kv_cache, bb.static_shapes)
+        # a bundle's prompt graph (manifest backbone_prefill: same cache contract) runs prompts, the backbone frames
+        self._backbone = Backbone(sessions["backbone"], cfg, bb.kv_cache, bb.static_shapes,
+                                  prefill=sessions.get("backbone_prefill"))
         self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions.get("flow_velocity"),
                               cfg.n_acoustic_codebook, cfg.acoustic_codebook_size, euler=sessions.get("flow_euler"))
         self._codec_session = sessions["codec_decoder"]

@@ -49,6 +49,7 @@ COMPONENTS = ("backbone", "acoustic", "codec")
 # Graph names, the component each belongs to, and their I/O names ({i} = layer index).
 GRAPH_COMPONENT = {
     "backbone": "backbone",
+    "backbone_prefill": "backbone",
     "flow_condition": "acoustic",
     "flow_time": "acoustic",
     "flow_velocity": "acoustic",
@@ -56,7 +57,7 @@ GRAPH_COMPONENT = {
     "codec_decoder": "codec",
 }
 # Graphs a bundle may leave out (the runtime then does their work another way).
-OPTIONAL_GRAPHS = ("flow_euler",)
+OPTIONAL_GRAPHS = ("flow_euler", "backbone_prefill")
 # Inputs with a default value that a graph entry may declare (`optional_inputs`, schema 3); a caller that does not
 # feed one gets the graph's old behaviour. codec_decoder `context_frames` int64 [1] (default 0): the first frames
 # are left context, decoded for their effect on the rest; audio is then [1, (T - context_frames)·spf]. A
@@ -67,6 +68,11 @@ GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # present.{i}.key/value [1,KV,P+S,hd]. Positions are P..P+S-1 (P read from the past's shape).
     "backbone": (("inputs_embeds", "past_key_values.{i}.key", "past_key_values.{i}.value"),
                  ("hidden_states", "present.{i}.key", "present.{i}.value")),
+    # Optional, schema 3: a second backbone graph for prompts (S > 1 positions), e.g. INT8 beside an INT4 backbone
+    # (MatMulNBits is compute-bound at S > 1, DynamicQuantizeMatMul much less). It shares only the cache contract:
+    # the backbone's I/O and kv_cache, so either graph continues a cache the other wrote (runtime/backbone.py).
+    "backbone_prefill": (("inputs_embeds", "past_key_values.{i}.key", "past_key_values.{i}.value"),
+                         ("hidden_states", "present.{i}.key", "present.{i}.value")),
     # hidden [B,D] -> semantic_logits [B,W] f32 (EMPTY and padding already -inf), llm_cond [B,D]
     "flow_condition": (("hidden",), ("semantic_logits", "llm_cond")),
     # t [N] f32 in [0,1] -> time_cond [N,D]
@@ -116,7 +122,7 @@ def graph_io(name: str, n_layers: int, kv_cache: str = "grow", codec_head: str =
     ins, outs = (expand_io(x, n_layers) for x in GRAPH_IO[name])
     if name == "codec_decoder" and codec_head == "source_filter":
         outs = list(SOURCE_FILTER_OUTPUTS)
-    if name == "backbone" and kv_cache == "shared":
+    if name in ("backbone", "backbone_prefill") and kv_cache == "shared":
         ins.insert(1, PAST_LENGTH)
     if name == "backbone" and kv_cache == "static":
         ins[1:1] = STATIC_KV_INPUTS
@@ -232,7 +238,7 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
         if e["precision"] not in PRECISIONS:
             raise _fail(root, f"graphs.{g}.precision {e['precision']!r} is not one of {PRECISIONS}.")
         kv = e.get("kv_cache", "grow")
-        if kv not in KV_CACHES or (kv != "grow" and g != "backbone"):
+        if kv not in KV_CACHES or (kv != "grow" and g not in ("backbone", "backbone_prefill")):
             raise _fail(root, f"graphs.{g}.kv_cache {kv!r}: only the backbone has one, one of {KV_CACHES}. "
                               "Re-export the bundle.")
         extra = e.get("optional_inputs", [])
@@ -247,6 +253,13 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
         if kv != "grow" and v < FEATURES_SCHEMA_VERSION:
             raise _fail(root, f"graphs.backbone.kv_cache {kv!r} needs schema_version {FEATURES_SCHEMA_VERSION}, "
                               f"got {v!r}. Re-export the bundle.")
+    pre = d["graphs"].get("backbone_prefill")
+    if pre is not None:  # the cache contract both backbone graphs share
+        bb = d["graphs"]["backbone"]
+        if (pre.get("kv_cache", "grow") != bb.get("kv_cache", "grow") or pre.get("kv_cache") == "static"
+                or list(pre["inputs"]) != list(bb["inputs"]) or list(pre["outputs"]) != list(bb["outputs"])):
+            raise _fail(root, "graphs.backbone_prefill must share the backbone's cache contract (the same inputs, "
+                              "outputs and kv_cache, not static). Re-export the bundle.")
     for a in ARRAYS:
         if a not in d["arrays"] or "file" not in d["arrays"][a]:
             raise _fail(root, f"arrays.{a} missing. Re-export the bundle.")

@@ -93,6 +93,8 @@ CASES = [(f"no {key}", _set(key, KeyError), False) for key in SCHEMA["required"]
     ("a zero target context", _set("target", {"name": "qnn-htp", "seq_len": 1, "context": 0, "codec_frames": 4}), False),
     ("sampling defaults", _set("synthesis", {"cfg_alpha": 1.2, "noise_scale": 0.4}), True),
     ("no flow_euler (optional)", _set("graphs.flow_euler", KeyError), True),
+    ("a backbone_prefill graph with the backbone's cache contract",
+     lambda d: d["graphs"].__setitem__("backbone_prefill", {**d["graphs"]["backbone"], "precision": "int8"}), True),
     ("an NPU target", _set("target", {"name": "openvino", "seq_len": 8, "context": 256, "codec_frames": 4}), True),
 ]
 
