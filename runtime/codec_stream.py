@@ -144,6 +144,7 @@ class SourceFilterStream(_Chunked):
         self._base = 0
         self._emitted = 0  # absolute codec frames whose audio has been returned
         self._phase = 0.0  # pulse phase after the last returned sample
+        self._noise: dict[int, np.ndarray] = {}  # renderer noise blocks drawn so far (frame_noise's cache)
 
     def push(self, codes_m2: np.ndarray) -> np.ndarray | None:
         self._frames.append(np.asarray(codes_m2, dtype=np.int64))
@@ -176,7 +177,9 @@ class SourceFilterStream(_Chunked):
         params = {k: v[0, :, skip: skip + b - a] for k, v in zip(("lh", "theta", "ln", "lr", "phi"), out[:5])}
         f0 = out[5][0, skip: skip + b - a]
         first_frame = start * self._spf // self._hop + a  # an integer: `start` is on the grid
-        noise = source_filter.frame_noise(self._seed, first_frame, b - a)
+        for block in [k for k in self._noise if k < first_frame // source_filter.NOISE_BLOCK]:  # windows only move on
+            del self._noise[block]
+        noise = source_filter.frame_noise(self._seed, first_frame, b - a, self._noise)
         local = anchor - a * self._hop
         audio, phase = source_filter.render_window(params, f0, noise, self._phase, local)
         out_audio = audio[local: local + n * self._spf]

@@ -95,13 +95,18 @@ def render_window(params: dict[str, np.ndarray], f0: np.ndarray, noise: np.ndarr
 NOISE_BLOCK = 32  # renderer frames drawn per generator call; any constant keeps noise a function of the frame
 
 
-def frame_noise(seed: int, first_frame: int, n_frames: int) -> np.ndarray:
+def frame_noise(seed: int, first_frame: int, n_frames: int, cache: dict[int, np.ndarray] | None = None) -> np.ndarray:
     """[2, 601, n] unit Gaussian noise for absolute frames first_frame .. first_frame + n - 1 of a request.
 
     Drawn in blocks keyed by (seed, block index), so a frame's noise does not depend on how a stream is chunked.
+    `cache` (block index -> block, one seed's): blocks already drawn are reused and new ones added, so a stream
+    whose windows overlap draws each block once (the caller drops blocks it no longer needs).
     """
     b0, b1 = first_frame // NOISE_BLOCK, (first_frame + n_frames - 1) // NOISE_BLOCK + 1
-    blocks = [np.random.default_rng([seed & 0xFFFFFFFF, b]).standard_normal((2, N_BINS, NOISE_BLOCK), np.float32)
-              for b in range(b0, b1)]
+    cache = {} if cache is None else cache
+    for b in range(b0, b1):
+        if b not in cache:
+            cache[b] = np.random.default_rng([seed & 0xFFFFFFFF, b]).standard_normal((2, N_BINS, NOISE_BLOCK), np.float32)
+    blocks = [cache[b] for b in range(b0, b1)]
     start = first_frame - b0 * NOISE_BLOCK
     return np.concatenate(blocks, axis=2)[:, :, start: start + n_frames]

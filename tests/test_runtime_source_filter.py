@@ -38,3 +38,13 @@ def test_frame_noise_does_not_depend_on_chunking():
     b = np.concatenate([rsf.frame_noise(5, 0, 4), rsf.frame_noise(5, 4, 6)], axis=2)
     assert np.array_equal(a, b)
     assert not np.array_equal(a, rsf.frame_noise(6, 0, 10))
+
+
+def test_frame_noise_cache_gives_the_same_noise_and_draws_each_block_once():
+    cache: dict = {}
+    for first, n in ((0, 13), (5, 40), (30, 70), (90, 3)):  # overlapping windows, as a stream asks
+        got = rsf.frame_noise(3, first, n, cache)
+        assert np.array_equal(got, rsf.frame_noise(3, first, n))
+        got[:] = 0  # the caller's array is its own: the cached blocks stay as drawn
+    assert sorted(cache) == [0, 1, 2, 3]  # frames 0..99 in blocks of 32
+    assert np.array_equal(rsf.frame_noise(3, 0, 96, cache), rsf.frame_noise(3, 0, 96))
