@@ -51,6 +51,9 @@ def add_bench_command(subparsers: Any) -> None:
     bp.add_argument("--settle-background", type=float_in(0, 1e4), metavar="LOAD",
                     help="with --settle: the 1-minute load before your own work started; settled = at most the "
                          "quiet threshold or LOAD + 0.25")
+    bp.add_argument("--prefill-graph", action=argparse.BooleanOptionalAction, default=True,
+                    help="prompts through the bundle's backbone_prefill graph where it has one (default); "
+                         "--no-prefill-graph prefills with the backbone (what the prompt graph gains)")
     bp.add_argument("--json", type=Path, metavar="OUT.json", help="write every measurement as JSON")
     bp.add_argument("--png", type=Path, metavar="OUT.png", help="write a plot (needs matplotlib)")
     bp.add_argument("--no-targets", action="store_true", help="exit 0 whatever the targets say")
@@ -77,7 +80,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
                       voice=args.voice, seed=args.seed, verify=args.verify, corpus=args.corpus,
                       bandwidth_gbs=args.bandwidth_gbs, bandwidth_mb=args.bandwidth_mb,
                       ort_bandwidth=args.ort_bandwidth, kernel_mb=args.kernel_mb, settle_s=args.settle,
-                      settle_background=None if args.settle_background is None else [args.settle_background])
+                      settle_background=None if args.settle_background is None else [args.settle_background],
+                      prefill_graph=args.prefill_graph)
     result = run(s, log)
     print(report.table(result))
     if args.png:

@@ -43,6 +43,7 @@ class BenchSettings:
     kernel_mb: int = 256  # weight MiB per kernel chain
     settle_s: float = 0.0  # wait up to this long for the load to settle before measuring (wait_settled)
     settle_background: list[float] | None = None  # the load before the caller's own work (an export)
+    prefill_graph: bool = True  # run prompts through the bundle's backbone_prefill graph where it has one
 
 
 def resolve_profile(s: BenchSettings) -> DeviceProfile:
@@ -142,7 +143,8 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     log(f"loading {s.bundle} with profile {prof.name} ({rt.intra_op_threads} threads, {rt.flow_steps} flow steps)")
     t = time.perf_counter()
     rec = Recorder()
-    engine = load(s.bundle, prof, verify=s.verify, open_graph=timed_opener(SessionSettings.from_profile(prof), rec))
+    engine = load(s.bundle, prof, verify=s.verify, prefill_graph=s.prefill_graph,
+                  open_graph=timed_opener(SessionSettings.from_profile(prof), rec))
     load_s = time.perf_counter() - t
     rss_loaded = machine.rss_mb()["current_rss_mb"]
     voice = s.voice or engine.default_voice
@@ -214,7 +216,8 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
                     "model": prof.model.name, "precision": vars(prof.model.precision)},
         "providers": {k: list(v) for k, v in engine.providers.items()},
         "settings": {"utterances": s.utterances, "warmup": s.warmup, "max_frames": s.max_frames, "voice": voice,
-                     "seed": s.seed, "verify": s.verify, "instrumented": sorted(engine.sessions)},
+                     "seed": s.seed, "verify": s.verify, "instrumented": sorted(engine.sessions),
+                     "prefill_graph": "backbone_prefill" in engine.sessions},
         "load_s": load_s,
         "warmup_s": warmup_s,
         "ttfa_ms": summary(ttfas),

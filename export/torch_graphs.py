@@ -298,6 +298,29 @@ def _write_flow_loop(out_dir: Path, velocity: dict, progress: Callable[[str], No
             "outputs": list(outs), "opset": OPSET, "static_shapes": False, "extra_files": list(data)}
 
 
+def _codec_snr_guard(fp32: Path, dst: Path, written: list[Path], plan: Any, cfg: ModelConfig, static_shapes: bool,
+                     progress: Callable[[str], None]) -> tuple[Any, list[Path]]:
+    """The codec-SNR rung as a guard (spec option snrN, quantize/codec_guard.py): keep the quantised codec when its
+    streamed waveform is within plan.min_snr_db of the FP32 graph's, else write the FP32 graph in its place."""
+    from vox_edge.quantize.codec_guard import check_codec
+    from vox_edge.quantize.onnx_io import move_model
+    from vox_edge.quantize.plan import QuantPlan
+
+    if static_shapes or cfg.codec.output_head == "source_filter":
+        progress("[export] codec_decoder: the SNR guard streams dynamic-shape audio codecs only; not applied "
+                 "(a fixed window or a source_filter codec has its own rung: vox-edge check-ep)")
+        return plan, written
+    g = check_codec(fp32, dst, cfg.codec)
+    if g.holds(plan.min_snr_db):
+        progress(f"[export] codec_decoder: SNR guard holds: {g} >= {plan.min_snr_db:g} dB; keeping {plan.precision}")
+        return plan, written
+    progress(f"[export] warning: codec_decoder: SNR guard FAILS: {g} < {plan.min_snr_db:g} dB; writing the FP32 "
+             f"codec instead of {plan.precision}")
+    for f in written:
+        Path(f).unlink(missing_ok=True)
+    return QuantPlan("fp32", "none"), move_model(fp32, dst)
+
+
 # ----------------------------------------------------------------------------------------------
 # The entry point the bundle writer calls
 # ----------------------------------------------------------------------------------------------
@@ -364,6 +387,8 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
                     shapes = dict(zip(GRAPH_IO[name][0], (tuple(a.shape) for a in args))) if static_shapes else None
                     feeds = calibration.feeds(name, shapes)
                 written = quantize_graph(fp32, dst, plan, feeds)
+                if plan.min_snr_db is not None and name == "codec_decoder":
+                    plan, written = _codec_snr_guard(fp32, dst, written, plan, cfg, static_shapes, progress)
             extra = sorted(Path(p).name for p in written if Path(p) != dst)
             ins, outs = codec_aware_io(name, cfg)
             result[name] = {"file": dst.name, "precision": plan.precision, "method": plan.method,

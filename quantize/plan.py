@@ -6,6 +6,9 @@ grammar with its own options, and both take the MatMulNBits options through `int
     int8[-dynamic|-static|-nncf][-pc|-pt][-minmax|-entropy|-percentile][-convfp16|-convfp32]
                                                          (pc/pt: per-channel / per-tensor; conv: conv weight storage)
     int4[-bNN][-accN][-sym|-asym][-nncf][-force]                            (bNN: block size, accN: accuracy_level)
+    codec only, any precision but fp32: -snrN     the codec-SNR guard (quantize/codec_guard.py): the streamed
+                                                   waveform against the FP32 graph's; below N dB the FP32 graph is
+                                                   written instead, with a message
 The manifest records PRECISION per graph; the method is reported next to it. Defaults were chosen by
 measurement (quantize/README.md): the codec does not tolerate 4-bit weights, so `int4` for the codec
 falls back to CODEC_INT4_FALLBACK with a warning, and flow_condition (the semantic head) stays int8
@@ -60,12 +63,17 @@ class QuantPlan:
     accuracy_level: int = 4
     symmetric: bool = False
     conv_weights: str = "int8"  # dynamic only: Conv / ConvTranspose weights 'int8' / 'fp16' (weight-only) / 'fp32'
+    min_snr_db: float | None = None  # codec only: the codec-SNR guard's floor (option snrN); None = no guard
 
     @property
     def needs_calibration(self) -> bool:
         return self.method == "static" or (self.method == "nncf" and self.precision == "int8")
 
     def describe(self) -> str:
+        guard = "" if self.min_snr_db is None else f", codec-SNR guard >= {self.min_snr_db:g} dB"
+        return self._describe() + guard
+
+    def _describe(self) -> str:
         if self.method == "dynamic":
             return (f"int8 dynamic ({'per-channel' if self.per_channel else 'per-tensor'} QInt8 weights, "
                     f"any conv weights {self.conv_weights}{'' if self.conv_weights == 'fp32' else ' weight-only'})")
@@ -103,7 +111,8 @@ def plan_for(component: str, spec: str, warn: Callable[[str], None] | None = Non
             warn(f"[export] warning: 4-bit codec weights lose ~13 dB of waveform SNR against int8 and run no faster "
                  f"(measured, quantize/README.md); using {CODEC_INT4_FALLBACK} for the codec. "
                  "Ask for 'int4-force' to override.")
-        return plan_for(component, CODEC_INT4_FALLBACK, warn, graph)
+        keep = "".join(f"-{o}" for o in opts if o.startswith("snr"))  # the guard travels with the fallback
+        return plan_for(component, CODEC_INT4_FALLBACK + keep, warn, graph)
     if graph == "flow_condition" and precision == "int4" and not force:
         # The semantic head's argmax picks the next backbone input: 4-bit flipped 13% of semantic codes on
         # `small`, int8 under 2%; the head is ~7% of the acoustic weights.
@@ -120,6 +129,8 @@ def plan_for(component: str, spec: str, warn: Callable[[str], None] | None = Non
             plan = replace(plan, calibrate_method=o)
         elif o in ("convfp16", "convfp32") and precision == "int8":
             plan = replace(plan, conv_weights=o[4:])
+        elif o.startswith("snr") and o[3:].isdigit() and component == "codec" and precision != "fp32":
+            plan = replace(plan, min_snr_db=float(o[3:]))
         elif precision == "int4" and int4_option(o):
             key, value = int4_option(o)
             plan = replace(plan, **{key: value})  # QuantPlan's fields carry int4_option's names

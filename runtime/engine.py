@@ -175,7 +175,8 @@ class Engine:
     """A loaded bundle. Create with `vox_edge.runtime.load`; see the module docstring for thread safety."""
 
     def __init__(self, manifest: Manifest, profile: DeviceProfile | None = None, *, prefix_cache: bool = True,
-                 flow_loop: bool = True, open_graph: Callable[[str, Path], Any] | None = None):
+                 flow_loop: bool = True, prefill_graph: bool = True,
+                 open_graph: Callable[[str, Path], Any] | None = None):
         """open_graph(name, path) -> session: how each graph is opened (default: open_session with the profile's
         settings; `vox-edge check-ep`, the NPU export's calibration and the benchmarks' timing pass their own)."""
         if profile is not None and not _is_profile(profile):
@@ -186,7 +187,7 @@ class Engine:
         self.profile = profile
         settings = SessionSettings.from_profile(profile)
         self.session_settings = settings
-        later = ("flow_velocity", "flow_euler")
+        later = ("flow_velocity", "flow_euler") + (() if prefill_graph else ("backbone_prefill",))
         opener = open_graph or (lambda name, path: open_session(path, settings, graph=name))
         sessions = {name: opener(name, manifest.path(g.file)) for name, g in manifest.graphs.items()
                     if name not in later}
@@ -452,7 +453,7 @@ def _is_profile(profile: object) -> bool:
 
 
 def load(bundle: str | os.PathLike[str], profile: DeviceProfile | str | os.PathLike[str] | None = None,
-         verify: str = "full", *, prefix_cache: bool = True, flow_loop: bool = True,
+         verify: str = "full", *, prefix_cache: bool = True, flow_loop: bool = True, prefill_graph: bool = True,
          open_graph: Callable[[str, Path], Any] | None = None) -> Engine:
     """Load a bundle directory once; reuse the Engine for every request.
 
@@ -461,6 +462,8 @@ def load(bundle: str | os.PathLike[str], profile: DeviceProfile | str | os.PathL
     prefix_cache=False prefills the whole prompt per request (slower; for checking the cache).
     flow_loop=False runs the flow ODE as one flow_velocity call per Euler step even where the bundle has the
     one-call flow_euler graph (the same codes, ~1.2 ms more per frame on a 2-core x86 VM; for checking it).
+    prefill_graph=False prefills prompts with the backbone even where the bundle has a backbone_prefill graph (which
+    is then not loaded: for measuring what it gains).
     open_graph(name, path) -> session replaces how each graph is opened (see Engine).
     """
     if profile == "auto":
@@ -474,4 +477,4 @@ def load(bundle: str | os.PathLike[str], profile: DeviceProfile | str | os.PathL
     if verify not in ("full", "size", "none"):
         raise ValueError(f"verify must be 'full', 'size' or 'none', got {verify!r}")
     return Engine(load_manifest(Path(bundle), verify=verify), profile, prefix_cache=prefix_cache, flow_loop=flow_loop,
-                  open_graph=open_graph)
+                  prefill_graph=prefill_graph, open_graph=open_graph)

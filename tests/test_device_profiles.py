@@ -336,7 +336,8 @@ def test_dev_vm_4b_picks_avx2_kernels_unless_the_host_has_vnni():
     assert p.hardware.isa == ("avx2",)  # the class baseline: the AVX2 EPYC host
     avx2 = choose(p.model, ("avx2",))
     vnni = choose(p.model, ("avx2", "avx512f", "avx512_vnni", "avx512_bf16"))
-    assert avx2.backbone == "int4-b32-acc4-gqa-shared" and avx2.acoustic == "int8" and avx2.codec == "fp32"
+    assert avx2.backbone == "int4-b32-acc4-gqa-shared" and avx2.acoustic == "int8"
+    assert avx2.codec == vnni.codec == "int8-convfp16-snr30"  # behind the codec-SNR guard on both classes
     assert vnni.backbone == "int4-b128-acc4-gqa-shared" and "VNNI" in vnni.why and "No VNNI" in avx2.why
 
 
