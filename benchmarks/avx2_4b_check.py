@@ -6,7 +6,8 @@
    and reused when it is there),
 2. `vox-edge export CKPT WORK/bundle --profile dev-vm-2core-x86-voxtral-4b` (the profile's kernels for its ISA),
 3. the stream rate of a menu of candidate kernels at the bench's thread count (`bandwidth --ort ...`: int4 block
-   32 / 64 / 128 and int8, 1 row = a backbone step and 2 rows = a flow step's CFG pair),
+   32 / 64 / 128 and int8, 1 row = a backbone step, 2 rows = the CFG pair, 6 rows = a flow step's MatMuls: the CFG
+   pair x the velocity net's 3 tokens, runner.FLOW_STEP_ROWS),
 4. `vox-edge bench BUNDLE --profile ... --threads 2 -n 3 --max-frames 16` at NFE 3 and 7; before each measurement
    (3 and 4) it waits up to --settle seconds for the load of its own export and earlier runs to decay to the load
    read before it started (the 1-minute load average counts a finished 2-thread export for minutes;
@@ -39,7 +40,7 @@ from .runner import load_check, wait_settled
 PROFILE = "dev-vm-2core-x86-voxtral-4b"
 BASELINE_SPECS = ["--precision", "int4", "--component-precision", "backbone=int4-gqa-shared", "codec=fp32"]
 KERNEL_MENU = ("int4", "int4-b64-acc4", "int4-b128-acc4", "int8", "int4-m2", "int4-b64-acc4-m2",
-               "int4-b128-acc4-m2", "int8-m2", "fp32")
+               "int4-b128-acc4-m2", "int8-m2", "int4-m6", "int4-b128-acc4-m6", "int8-m6", "fp32")
 # issue 23 acceptance (this machine class, 2 threads, quiet)
 MIN_OF_BACKBONE = 0.75
 MAX_FRAME_MS = {3: 170.0, 7: 230.0}

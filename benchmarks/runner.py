@@ -293,9 +293,14 @@ def ttfa_breakdown(rec: Recorder, n_utts: int) -> dict[str, float]:
     return {k: median(v) for k, v in per.items()}
 
 
+# Rows of a flow step's weight MatMuls: the CFG pair x the velocity net's 3 tokens (x, time, llm) through every
+# layer's Q/K/V and all but the last layer's wo and FFN (the last runs those for the x token alone: 2 rows).
+FLOW_STEP_ROWS = 6
+
+
 def bundle_kernels(manifest: Any) -> dict[str, str]:
     """Stage -> the probe key (bandwidth.kernel_key) of the kernel its weights run through: the backbone step a
-    1-row GEMV, a flow step the 2-row CFG batch, the codec its format (fp16 graphs run as fp32 on the CPU)."""
+    1-row GEMV, a flow step FLOW_STEP_ROWS rows, the codec its format (fp16 graphs run as fp32 on the CPU)."""
     from vox_edge.quantize.plan import plan_for
 
     def fmt(p: str) -> str:
@@ -315,7 +320,7 @@ def bundle_kernels(manifest: Any) -> dict[str, str]:
                 block, acc = plan.block_size, plan.accuracy_level
             except ValueError:  # a spec this version does not read: probe the default int4 kernel
                 pass
-        out["flow_step"] = bw.kernel_key(fmt(fv["precision"]), block, acc, rows=2)
+        out["flow_step"] = bw.kernel_key(fmt(fv["precision"]), block, acc, rows=FLOW_STEP_ROWS)
     if "codec_decoder" in graphs:
         out["codec"] = fmt(graphs["codec_decoder"]["precision"])
     return out

@@ -12,10 +12,19 @@ quantize/plan.py) runs this after quantising and writes the FP32 graph instead, 
 below N dB; `vox-edge export --profile` uses it where a profile's [[model.kernels]] entry asks for a cheaper
 codec (device_profiles/kernels.py). A source_filter codec (renderer parameters, not audio) is not guarded here:
 its own rung is runtime/ep_check's.
+
+    python -m vox_edge.quantize.codec_guard CKPT --work DIR [--specs fp32,int8,int8-convfp16,fp16] [--frames 48]
+
+exports the checkpoint's codec_decoder at each spec into DIR/SPEC (reused when there) and prints, per spec, its
+size, the streamed decode's wall ms at 1 and 2 threads (best of --repeats) and its SNR against the first spec's.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,3 +99,44 @@ def check_codec(fp32_path: str | Path, quantised_path: str | Path, cfg, frames: 
     ref, chunks, ms_ref = stream_decode(fp32_path, cfg, codes)
     got, _, ms_q = stream_decode(quantised_path, cfg, codes)
     return CodecGuard(snr_db(ref, got), frames, chunks, ms_ref, ms_q)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m vox_edge.quantize.codec_guard", description=__doc__.splitlines()[0])
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--work", type=Path, required=True, help="one folder per spec (an exported codec is reused)")
+    p.add_argument("--specs", default="fp32,int8,int8-convfp16,fp16", help="codec precision specs; the first is the "
+                                                                         "reference (FP32)")
+    p.add_argument("--frames", type=int, default=GUARD_FRAMES)
+    p.add_argument("--repeats", type=int, default=2)
+    a = p.parse_args(argv)
+    from vox_edge.export.checkpoint import Checkpoint
+    from vox_edge.export.torch_graphs import export_component_graphs
+
+    ckpt = Checkpoint.open(a.checkpoint)
+    cfg = ckpt.config.codec
+    codes = guard_codes(cfg, a.frames)
+    ref = None
+    print(f"{a.checkpoint.name}: codec dim {cfg.dim}, {a.frames} frames streamed, left context "
+          f"{cfg.min_left_context_frames}; load {os.getloadavg()}", flush=True)
+    for spec in a.specs.split(","):
+        d = a.work / spec
+        if not (d / "codec_decoder.onnx").is_file():
+            t = time.perf_counter()
+            export_component_graphs(ckpt, d, {"codec": spec}, graphs=("codec_decoder",), progress=lambda m: None)
+            print(f"export {spec}: {time.perf_counter() - t:.0f} s", flush=True)
+        row: dict = {"spec": spec, "MB": round(sum(f.stat().st_size for f in d.iterdir() if f.is_file()) / 1e6, 2)}
+        for threads in (1, 2):
+            times = []
+            for _ in range(a.repeats):
+                audio, chunks, ms = stream_decode(d / "codec_decoder.onnx", cfg, codes, threads=threads)
+                times.append(ms)
+            row[f"ms_{threads}t"] = round(min(times), 1)
+        ref = audio if ref is None else ref
+        row.update(snr_db=round(snr_db(ref, audio), 1), chunks=chunks, load=os.getloadavg()[0])
+        print(json.dumps(row), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -80,8 +80,8 @@ def test_bench_json_fields(bench_run):
     # issue 23: bandwidth at the bench's thread count with the bundle's own kernels; per-stage GB/s; the load
     band = res["bandwidth"]
     assert band["numpy"]["threads"] == res["profile"]["intra_op_threads"] == 1
-    assert band["kernels"] == {"backbone_step": "fp32", "flow_step": "fp32-m2", "codec": "fp32"}
-    assert set(band["ort"]) == {"fp32", "fp32-m2"} and band["ort"]["fp32-m2"]["rows"] == 2
+    assert band["kernels"] == {"backbone_step": "fp32", "flow_step": "fp32-m6", "codec": "fp32"}
+    assert set(band["ort"]) == {"fp32", "fp32-m6"} and band["ort"]["fp32-m6"]["rows"] == 6
     assert band["gbs"] == max(band["numpy_gbs"], *(o["best_gbs"] for o in band["ort"].values()))
     sg = res["stage_gbs"]
     assert set(sg) == {"backbone_step", "flow_condition", "flow_step", "codec"}
@@ -258,11 +258,11 @@ def test_bundle_kernels_from_the_manifest():
 
     int4 = {"precision": "int4", "int4_block_size": 32, "int4_accuracy_level": 4}
     assert bundle_kernels(man(int4, "int4", "fp32", {"acoustic": "int4"})) == {
-        "backbone_step": "int4", "flow_step": "int4-b128-acc4-m2", "codec": "fp32"}  # the acoustic int4 default
+        "backbone_step": "int4", "flow_step": "int4-b128-acc4-m6", "codec": "fp32"}  # the acoustic int4 default
     assert bundle_kernels(man({"precision": "int8"}, "int8", "fp16", {"acoustic": "int8"})) == {
-        "backbone_step": "int8", "flow_step": "int8-m2", "codec": "fp32"}
+        "backbone_step": "int8", "flow_step": "int8-m6", "codec": "fp32"}
     b128 = {**int4, "int4_block_size": 128}
-    assert bundle_kernels(man(b128, "int4", "int8", {"acoustic": "int4-b64-acc0"}))["flow_step"] == "int4-b64-acc0-m2"
+    assert bundle_kernels(man(b128, "int4", "int8", {"acoustic": "int4-b64-acc0"}))["flow_step"] == "int4-b64-acc0-m6"
     assert bundle_kernels(man(b128, "int4", "int8", {}))["backbone_step"] == "int4-b128-acc4"
 
 
