@@ -231,13 +231,19 @@ def fold_for_npu(src: Path, dst: Path) -> Path:
     from vox_edge.quantize.onnx_io import load_model
     from vox_edge.quantize.onnx_io import save_model as save_any
 
-    folded = dst.with_name(dst.stem + ".folded.onnx")
+    # beside src: a large graph's folded copy keeps its weights in an external file, which it names relative to
+    # itself (the full-size flow_velocity, 1.6 GB: folded beside dst, it pointed at a file that is not there)
+    folded = src.with_name(src.stem + ".folded.onnx")
+    data = folded.with_name(folded.name + ".data")
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     so.optimized_model_filepath = str(folded)
+    so.add_session_config_entry("session.optimized_model_external_initializers_file_name", data.name)
+    so.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
     ort.InferenceSession(str(src), so, providers=["CPUExecutionProvider"])
     model = load_model(folded)
     folded.unlink()
+    data.unlink(missing_ok=True)
     finite_constants(model)
     reciprocal_norms(model)
     save_any(model, dst)

@@ -13,7 +13,8 @@
      openvino  the MatMuls with weights, A8W8 (uint8 activations, int8 per-channel weights): OpenVINO runs the
                remaining float ops on the device itself; all-op A8 or A16 QDQ missed the parity ladder on tiny. A
                source_filter codec stays FP32 (its renderer parameters at A8W8: 1.4 dB SNR).
-    qnn-htp also rewrites LayerNormalization and Erf (decompose_for_htp), which the HTP refuses.
+    qnn-htp also rewrites LayerNormalization and Erf, which the HTP refuses, and constant-index GatherND, which it
+    runs wrong on 16-bit data, from ops it runs right (decompose_for_htp).
 The manifest records the target and its shapes (`target`); the runtime reads them back (runtime/static_cache.py).
 """
 
@@ -55,6 +56,8 @@ CALIBRATION_TEXTS = (
 )
 CALIBRATION_STEPS = (7, 3)  # flow steps alternated over the texts: the profiles run 3, the reference 7
 MAX_FEEDS = 48  # per graph: enough for min/max ranges, small enough to hold (a backbone feed carries its KV cache)
+MAX_FEED_BYTES = 3 << 29  # per graph (1.5 GiB): fewer feeds when they are big (the 4B backbone's KV cache: 218 MB per feed)
+SHARDED_FRAMES = 8  # frames per calibration text when the backbone is quantised in shards (export/npu_shards.py)
 
 
 @dataclass(frozen=True)
@@ -104,12 +107,14 @@ class _Recorder:
     whenever MAX_FEEDS are held, so the kept calls stay spread over the whole calibration run."""
 
     def __init__(self, session: Any):
-        self._sess, self.feeds, self._stride, self._calls = session, [], 1, 0
+        self._sess, self.feeds, self._stride, self._calls, self._max = session, [], 1, 0, MAX_FEEDS
 
     def run(self, names, feed, *args):
         if self._calls % self._stride == 0:
             self.feeds.append({k: np.array(v, copy=True) for k, v in feed.items()})
-            if len(self.feeds) > MAX_FEEDS:
+            if len(self.feeds) == 1:  # at least 4 feeds, however big
+                self._max = max(4, min(MAX_FEEDS, MAX_FEED_BYTES // max(1, sum(v.nbytes for v in feed.values()))))
+            if len(self.feeds) > self._max:
                 self.feeds, self._stride = self.feeds[::2], self._stride * 2
         self._calls += 1
         return self._sess.run(names, feed, *args)
@@ -118,15 +123,18 @@ class _Recorder:
         return getattr(self._sess, name)
 
 
-def calibration_feeds(bundle: Path, frames: int, progress: Callable[[str], None]) -> dict[str, list[dict]]:
-    """Run the FP32 bundle on the CPU provider over CALIBRATION_TEXTS; graph name -> recorded feeds."""
+def calibration_feeds(bundle: Path, frames: int, progress: Callable[[str], None],
+                      backbone: Any = None) -> dict[str, list[dict]]:
+    """Run the FP32 bundle on the CPU provider over CALIBRATION_TEXTS; graph name -> recorded feeds.
+    backbone: a session-like stand-in for the backbone graph (npu_shards.ShardedBackbone) instead of its file."""
     from vox_edge.runtime.engine import Engine
     from vox_edge.runtime.sessions import SessionSettings, open_session
 
     recorders: dict[str, _Recorder] = {}
 
     def opener(name: str, path: Path) -> _Recorder:
-        recorders[name] = _Recorder(open_session(path, SessionSettings()))
+        given = backbone if name == "backbone" and backbone is not None else None
+        recorders[name] = _Recorder(given or open_session(path, SessionSettings()))
         return recorders[name]
 
     engine = Engine(load_manifest(bundle, verify="size"), None, prefix_cache=False, flow_loop=False,
@@ -143,15 +151,47 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
                         progress: Callable[[str], None]) -> None:
     """Quantise every graph of the FP32 bundle at `bundle` in place (QUANT[target]); updates `graphs` entries."""
     from vox_edge.quantize.int8 import quantize_int8_static
+    from vox_edge.quantize.onnx_io import move_model
 
-    feeds = calibration_feeds(bundle, frames, progress)
+    from . import npu_shards
+
     opts = QUANT[target]
     keep = KEEP_FP32[target]
+    bb = graphs["backbone"]
+    bb_path = bundle / bb["file"]
+    sharded = "backbone" not in keep and npu_shards.weight_bytes(
+        _load_proto(bb_path)) > npu_shards.SHARD_BYTES
+    if sharded:
+        # ORT's static quantiser holds the whole FP32 graph (13.7 GB for the 4B backbone): layer shards instead
+        n_layers = load_manifest(bundle, verify="none").config.n_layers
+        recorded: dict[str, list[dict]] = {}
+
+        def feeds_of(stand_in) -> list[dict]:
+            recorded.update(calibration_feeds(bundle, min(frames, SHARDED_FRAMES), progress, backbone=stand_in))
+            return recorded.pop("backbone")
+
+        if target == "qnn-htp" and _rewrite(bb_path, decompose_for_htp):
+            progress("[export] backbone: LayerNormalization / Erf / constant-index GatherND rewritten for the HTP")
+        staged = bundle / ".backbone-qdq" / bb_path.name  # the FP32 graph stays in place for the calibration run
+        staged.parent.mkdir()
+        npu_shards.quantize_backbone_by_layer(bb_path, staged, n_layers, feeds_of, opts, progress)
+        for extra in bb["extra_files"]:
+            (bundle / extra).unlink()
+        bb_path.unlink()
+        written = move_model(staged, bb_path)
+        staged.parent.rmdir()
+        bb.update(precision="int8", method="static", activations=opts["activations"], weights=opts["weights"],
+                  opset=_opset(bb_path), extra_files=sorted(Path(p).name for p in written if Path(p) != bb_path))
+        feeds = recorded
+    else:
+        feeds = calibration_feeds(bundle, frames, progress)
     if target == "openvino" and load_manifest(bundle, verify="none").config.codec.output_head == "source_filter":
         # A8W8 renderer parameters (log gains, phases) wreck the waveform: the default voice's architecture at
         # 1.4 dB SNR through its A8W8 codec against 55.6 dB through the same fixed window in FP32
         keep = (*keep, "codec_decoder")
     for name, entry in graphs.items():
+        if sharded and name == "backbone":
+            continue
         if name in keep:
             progress(f"[export] {name}: kept FP32 for {target}")
             continue
@@ -164,7 +204,7 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
             (bundle / extra).rename(bundle / (extra + ".fp32"))
         _relink_external(fp32, {e: e + ".fp32" for e in entry["extra_files"]})
         if target == "qnn-htp" and _rewrite(fp32, decompose_for_htp):
-            progress(f"[export] {name}: LayerNormalization / Erf decomposed (the HTP refuses them)")
+            progress(f"[export] {name}: LayerNormalization / Erf / constant-index GatherND rewritten for the HTP")
         progress(f"[export] {name}: QDQ {opts['activations']} activations / {opts['weights']} weights "
                  f"({len(feeds[name])} calibration feeds)")
         written = quantize_int8_static(fp32, src, feeds[name], **opts)
@@ -173,6 +213,12 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
             (bundle / (extra + ".fp32")).unlink()
         entry.update(precision="int8", method="static", activations=opts["activations"], weights=opts["weights"],
                      opset=_opset(src), extra_files=sorted(Path(p).name for p in written if Path(p) != src))
+
+
+def _load_proto(path: Path):
+    import onnx
+
+    return onnx.load(str(path), load_external_data=False)
 
 
 def _rewrite(model_path: Path, rewrite: Callable[[Any], int]) -> int:

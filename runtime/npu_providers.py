@@ -78,6 +78,17 @@ def default_context_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vox-edge" / "npu-context"
 
 
+# A compiled graph embedded in its EPContext model shares protobuf's 2 GB cap, so a graph whose weights approach it
+# (the 4B backbone's QDQ graph: 3.3 GB) keeps its context binary in a file beside the EPContext model instead.
+EMBED_CONTEXT_MAX_BYTES = 1 << 30
+
+
+def graph_bytes(path: Path) -> int:
+    """The graph file plus the external-data files beside it that carry its name (`<file>.data`, ...)."""
+    path = Path(path)
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+
+
 def context_cache_file(path: Path, provider: str, options: dict[str, str], cache_dir: Path) -> Path:
     """Where the provider's compiled form of `path` is kept: keyed by the graph file (path, size, mtime), the
     provider, its options and the onnxruntime version, so any change compiles afresh."""
@@ -92,8 +103,8 @@ def accelerator_session(path: Path, provider: str, options: dict[str, str] | Non
     """A session of `path` on `provider` (built-in or plugin), CPU fallback disabled when `strict`.
 
     context_cache: a folder for the provider's compiled graph (ORT's EPContext model: for QNN the HTP context
-    binary). The first session compiles and writes it; later ones load it instead of compiling again (tiny flow
-    graph on the HTP simulator: 1.9 s -> 0.2 s)."""
+    binary, embedded in it, or beside it for a graph over EMBED_CONTEXT_MAX_BYTES). The first session compiles and
+    writes it; later ones load it instead of compiling again (tiny flow graph on the HTP simulator: 1.9 s -> 0.2 s)."""
     opts = {**default_options(provider), **(options or {})}
     if context_cache is not None:
         ctx = context_cache_file(Path(path), provider, opts, Path(context_cache))
@@ -106,7 +117,8 @@ def accelerator_session(path: Path, provider: str, options: dict[str, str] | Non
     so = ort.SessionOptions()
     if context_cache is not None:
         so.add_session_config_entry("ep.context_enable", "1")
-        so.add_session_config_entry("ep.context_embed_mode", "1")
+        embed = graph_bytes(Path(path)) <= EMBED_CONTEXT_MAX_BYTES
+        so.add_session_config_entry("ep.context_embed_mode", "1" if embed else "0")
         so.add_session_config_entry("ep.context_file_path", os.fspath(ctx))
     so.intra_op_num_threads = threads
     so.log_severity_level = 3

@@ -48,3 +48,23 @@ def test_source_filter_head_runs_whole_on_htp_with_parity(tmp_path_factory):
     bundle = npu_bundle(source_filter_checkpoint(root), root, "qnn-htp")
     report = check_bundle(bundle, PROVIDER, reference=source_filter_reference(root), frames=8)
     assert_whole_with_parity(report, PROVIDER)
+
+
+def test_context_binary_of_a_large_graph_is_kept_beside_its_context_model(tiny_checkpoint_dir, tmp_path_factory,  # noqa: F811
+                                                                          tmp_path, monkeypatch):
+    """A graph over EMBED_CONTEXT_MAX_BYTES (the 4B backbone) writes its HTP context binary beside the EPContext model
+    (an embedded one shares protobuf's 2 GB cap); the next session loads it from there with the same outputs."""
+    import numpy as np
+
+    from vox_edge.runtime import npu_providers
+
+    bundle = npu_bundle(tiny_checkpoint_dir, tmp_path_factory.getbasetemp(), "qnn-htp")
+    graph = bundle / "flow_time.onnx"
+    monkeypatch.setattr(npu_providers, "EMBED_CONTEXT_MAX_BYTES", 0)
+    first = npu_providers.accelerator_session(graph, PROVIDER, context_cache=tmp_path)
+    ctx = list(tmp_path.glob("*.ctx.onnx"))
+    assert len(ctx) == 1 and [p for p in tmp_path.iterdir() if p not in ctx], list(tmp_path.iterdir())
+    assert ctx[0].stat().st_size < 64 << 10  # the binary is not inside it
+    feed = {first.get_inputs()[0].name: np.linspace(0, 1, first.get_inputs()[0].shape[0], dtype=np.float32)}
+    again = npu_providers.accelerator_session(graph, PROVIDER, context_cache=tmp_path)
+    np.testing.assert_array_equal(again.run(None, feed)[0], first.run(None, feed)[0])

@@ -1,0 +1,369 @@
+"""Layer-by-layer QDQ of a large fixed-shape NPU backbone, so the export's peak memory is about one shard's.
+
+onnxruntime's static quantiser loads the whole FP32 graph and runs it for its ranges: 13.7 GB for the 4B backbone
+(12.1 GB of FP32 weights), over a 12 GB budget. So a backbone whose FP32 weights exceed SHARD_BYTES is quantised
+in shards of whole decoder layers:
+
+1. split   the FP32 graph (export/npu_graphs.py) is cut at the residual stream between layers into shard graphs
+           that share its external-data file (the graph protos only are written: no weight is copied);
+2. run     the calibration run drives a session-like stand-in for the whole backbone (`ShardedBackbone`) that
+           runs the shards one after another. Its shards are dynamic-INT8 copies (MatMul weights int8, activations
+           float; a quarter of the FP32 bytes) when the FP32 backbone does not fit CALIBRATION_FP32_BYTES: the
+           recorded backbone feeds (embeddings, masks, RoPE tables, KV caches) then come from a run within the
+           CPU INT8 path's agreement of FP32, not from FP32 itself (the ranges below are FP32's on those feeds);
+3. quantise each FP32 shard in turn with the whole graph's options, on its own inputs: the recorded feeds, the
+           residual stream carried from the previous FP32 shard (so a boundary tensor gets one range, the same on
+           both sides);
+4. stitch  the QDQ shards into one graph with the whole graph's I/O and one external-data file, copying one shard's
+           weights at a time; a boundary's back-to-back DequantizeLinear -> QuantizeLinear pair with equal
+           parameters (an exact identity) is removed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import onnx
+from onnx import TensorProto, numpy_helper
+
+SHARD_BYTES = 2 << 30  # a backbone with more FP32 weight bytes than this is quantised shard by shard
+CALIBRATION_FP32_BYTES = 4 << 30  # above this, the calibration run's shards are dynamic INT8
+EMBEDS, HIDDEN = "inputs_embeds", "hidden_states"
+SHARED_INPUTS = ("attention_mask", "rope_cos", "rope_sin")
+ALIGN = 4096  # external-data offsets (page-aligned: onnxruntime can map them)
+
+
+def residual(layer: int) -> str:
+    """The residual stream entering decoder layer `layer` (>= 1): export/npu_graphs.py's skip_norm Add."""
+    return f"layers.{layer}.attention_norm/residual/out"
+
+
+def weight_bytes(model: onnx.ModelProto) -> int:
+    from vox_edge.quantize.onnx_io import initializer_bytes
+
+    return initializer_bytes(model)
+
+
+def _layer_bytes(model: onnx.ModelProto, n_layers: int) -> list[int]:
+    """FP32 weight bytes per decoder layer (initializers named layers.{i}.*)."""
+    sizes = [0] * n_layers
+    for t in model.graph.initializer:
+        if t.name.startswith("layers."):
+            i = int(t.name.split(".")[1])
+            if t.data_location == TensorProto.EXTERNAL:
+                sizes[i] += next(int(e.value) for e in t.external_data if e.key == "length")
+            else:
+                sizes[i] += len(t.raw_data)
+    return sizes
+
+
+def plan_shards(layer_bytes: list[int], max_bytes: int) -> list[tuple[int, int]]:
+    """Consecutive [a, b) layer ranges, each at most max_bytes of weights (at least one layer each)."""
+    shards, a, acc = [], 0, 0
+    for i, size in enumerate(layer_bytes):
+        if i > a and acc + size > max_bytes:
+            shards.append((a, i))
+            a, acc = i, 0
+        acc += size
+    shards.append((a, len(layer_bytes)))
+    return shards
+
+
+@dataclass
+class Shard:
+    path: Path
+    layers: tuple[int, int]
+    inputs: list[str]
+    outputs: list[str]
+
+    @property
+    def carry_in(self) -> str:
+        return self.inputs[0]  # inputs_embeds or the residual stream
+
+    @property
+    def carry_out(self) -> str:
+        return self.outputs[0]  # hidden_states or the residual stream
+
+
+def split_backbone(fp32: Path, n_layers: int, ranges: list[tuple[int, int]], out_dir: Path) -> list[Shard]:
+    """Shard graphs of the FP32 backbone at `fp32` for the layer ranges, written beside it (they read its external
+    data file, so out_dir must be fp32's folder)."""
+    if Path(out_dir).resolve() != Path(fp32).parent.resolve():
+        raise ValueError("shard graphs must sit beside the backbone: they read its external-data file")
+    model = onnx.load(str(fp32), load_external_data=False)
+    shards = []
+    for k, (a, b) in enumerate(ranges):
+        pasts = [f"past_key_values.{i}.{kind}" for kind in ("key", "value") for i in range(a, b)]
+        presents = [f"present.{i}.{kind}" for kind in ("key", "value") for i in range(a, b)]
+        ins = [EMBEDS if a == 0 else residual(a), *SHARED_INPUTS, *pasts]
+        outs = [HIDDEN if b == n_layers else residual(b), *presents]
+        sub = _extract(model, ins, outs, f"{model.graph.name}_layers_{a}_{b - 1}")
+        path = Path(out_dir) / f"{Path(fp32).stem}.shard{k}.onnx"
+        with open(path, "wb") as f:
+            f.write(sub.SerializeToString())
+        shards.append(Shard(path, (a, b), [i.name for i in sub.graph.input], outs))
+    return shards
+
+
+def _extract(model: onnx.ModelProto, ins: list[str], outs: list[str], name: str) -> onnx.ModelProto:
+    """The nodes between `ins` and `outs` as a model (initializers keep their external-data references). A residual
+    boundary gets inputs_embeds' type and shape; an input no node of the slice reads is not declared."""
+    g = model.graph
+    producer = {o: n for n in g.node for o in n.output}
+    needed, seen, stack = set(), set(ins), list(outs)
+    while stack:
+        t = stack.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        node = producer.get(t)
+        if node is not None and id(node) not in needed:
+            needed.add(id(node))
+            stack.extend(i for i in node.input if i)
+    nodes = [n for n in g.node if id(n) in needed]
+    used = {i for n in nodes for i in n.input}
+    declared = {v.name: v for v in [*g.input, *g.output]}
+    inits = {t.name for t in g.initializer}
+    missing = used - inits - set(ins) - {o for n in nodes for o in n.output}
+    if missing:
+        raise ValueError(f"layer slice {name} reads {sorted(missing)[:3]}, which are not its inputs")
+    like = declared[EMBEDS]
+
+    def info(n: str) -> onnx.ValueInfoProto:
+        if n in declared:
+            return declared[n]
+        v = onnx.ValueInfoProto()
+        v.CopyFrom(like)
+        v.name = n
+        return v
+
+    graph = onnx.helper.make_graph(nodes, name, [info(n) for n in ins if n in used or n == ins[0]],
+                                   [info(n) for n in outs], [t for t in g.initializer if t.name in used])
+    sub = onnx.helper.make_model(graph, opset_imports=list(model.opset_import), producer_name="vox-edge")
+    sub.ir_version = model.ir_version
+    return sub
+
+
+class ShardedBackbone:
+    """A session-like stand-in for the whole backbone (get_inputs / get_outputs / run) over shard sessions."""
+
+    def __init__(self, whole: Path, shards: list[Shard], sessions: list[Any]):
+        model = onnx.load(str(whole), load_external_data=False)
+        info = lambda vi: SimpleNamespace(  # noqa: E731 - what Backbone / StaticCache read of a NodeArg
+            name=vi.name, type="tensor(float)",
+            shape=[d.dim_value if d.HasField("dim_value") else d.dim_param for d in vi.type.tensor_type.shape.dim])
+        self._inputs = [info(v) for v in model.graph.input]
+        self._outputs = [info(v) for v in model.graph.output]
+        self._shards, self._sessions = shards, sessions
+
+    def get_inputs(self):
+        return self._inputs
+
+    def get_outputs(self):
+        return self._outputs
+
+    def get_providers(self):
+        return ["CPUExecutionProvider"]
+
+    def run(self, names, feed, *args):
+        values = dict(feed)
+        for shard, sess in zip(self._shards, self._sessions):
+            outs = sess.run(shard.outputs, {n: values[n] for n in shard.inputs})
+            values.update(zip(shard.outputs, outs))
+        return [values[n] for n in (names or [o.name for o in self._outputs])]
+
+
+def _session(path: Path) -> Any:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.log_severity_level = 3
+    return ort.InferenceSession(os.fspath(path), so, providers=["CPUExecutionProvider"])
+
+
+def calibration_backbone(whole: Path, shards: list[Shard], scratch: Path, int8: bool,
+                         progress: Callable[[str], None]) -> ShardedBackbone:
+    """The calibration run's backbone: the FP32 shards, or (int8) their dynamic-INT8 copies."""
+    from vox_edge.quantize.int8 import quantize_int8_dynamic
+
+    if not int8:
+        return ShardedBackbone(whole, shards, [_session(s.path) for s in shards])
+    sessions = []
+    for k, s in enumerate(shards):
+        dst = scratch / f"calib{k}" / s.path.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        quantize_int8_dynamic(s.path, dst, conv_weights="fp32")
+        sessions.append(_session(dst))
+        gc.collect()
+        progress(f"[export] backbone calibration shard {k + 1}/{len(shards)} (layers {s.layers[0]}-"
+                 f"{s.layers[1] - 1}): dynamic INT8 copy")
+    return ShardedBackbone(whole, shards, sessions)
+
+
+def quantize_shards(shards: list[Shard], feeds: list[Mapping[str, np.ndarray]], scratch: Path, opts: dict,
+                    progress: Callable[[str], None]) -> list[Path]:
+    """QDQ each FP32 shard on its own inputs (recorded feeds + the previous FP32 shard's residual stream)."""
+    from vox_edge.quantize.int8 import quantize_int8_static
+
+    carried = [f[EMBEDS] for f in feeds]
+    out = []
+    for k, s in enumerate(shards):
+        shard_feeds = [{**{n: f[n] for n in s.inputs if n != s.carry_in}, s.carry_in: c}
+                       for f, c in zip(feeds, carried)]
+        if k + 1 < len(shards):  # the next shard's input, from this FP32 shard
+            sess = _session(s.path)
+            carried = [sess.run([s.carry_out], f)[0] for f in shard_feeds]
+            del sess
+        dst = scratch / f"q{k}" / s.path.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        written = quantize_int8_static(s.path, dst, shard_feeds, **opts)
+        out.append(written[0])
+        del shard_feeds
+        gc.collect()
+        progress(f"[export] backbone shard {k + 1}/{len(shards)} (layers {s.layers[0]}-{s.layers[1] - 1}): QDQ")
+    return out
+
+
+def stitch(whole: Path, quantized: list[Path], shards: list[Shard], dst: Path) -> list[Path]:
+    """One QDQ graph from the QDQ shards: the whole graph's I/O (names, order), one external-data file dst.data.
+    Names inside a shard get the prefix `shard{k}/` except the whole graph's I/O and the residual boundaries."""
+    ref = onnx.load(str(whole), load_external_data=False)
+    public = {v.name for v in ref.graph.input} | {v.name for v in ref.graph.output} \
+        | {s.carry_out for s in shards}
+    data_path = dst.with_name(dst.name + ".data")
+    nodes, inits, opsets, domains = [], [], {}, set()
+    with open(data_path, "wb") as data:
+        for k, q in enumerate(quantized):
+            m = onnx.load(str(q), load_external_data=True)
+            rename = lambda name: name if (not name or name in public) else f"shard{k}/{name}"  # noqa: E731
+            for o in m.opset_import:
+                opsets[o.domain] = max(opsets.get(o.domain, 0), o.version)
+            for n in m.graph.node:
+                n.name = rename(n.name or n.output[0])
+                n.input[:] = [rename(i) for i in n.input]
+                n.output[:] = [rename(o) for o in n.output]
+                domains.add(n.domain)
+                nodes.append(n)
+            for t in m.graph.initializer:
+                t.name = rename(t.name)
+                if t.data_location != TensorProto.EXTERNAL:
+                    raw = t.raw_data or numpy_helper.from_array(numpy_helper.to_array(t)).raw_data
+                    if len(raw) >= 1024:
+                        pad = (-data.tell()) % ALIGN
+                        data.write(b"\0" * pad)
+                        offset = data.tell()
+                        data.write(raw)
+                        t.ClearField("raw_data")
+                        for f in ("float_data", "int32_data", "int64_data", "double_data", "uint64_data"):
+                            t.ClearField(f)
+                        t.data_location = TensorProto.EXTERNAL
+                        del t.external_data[:]
+                        for key, val in (("location", data_path.name), ("offset", str(offset)),
+                                         ("length", str(len(raw)))):
+                            e = t.external_data.add()
+                            e.key, e.value = key, val
+                    elif not t.raw_data:
+                        t.raw_data = raw
+                        for f in ("float_data", "int32_data", "int64_data", "double_data", "uint64_data"):
+                            t.ClearField(f)
+                inits.append(t)
+            del m
+            gc.collect()
+    graph = onnx.helper.make_graph(nodes, ref.graph.name, list(ref.graph.input), list(ref.graph.output), inits)
+    drop_identity_requant(graph)
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid(d, v) for d, v in opsets.items()],
+                                   producer_name="vox-edge", doc_string=ref.doc_string)
+    model.ir_version = onnx.load(str(quantized[0]), load_external_data=False).ir_version
+    for src in ref.metadata_props:
+        p = model.metadata_props.add()
+        p.key, p.value = src.key, src.value
+    tmp = dst.with_name(dst.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(model.SerializeToString())
+    os.replace(tmp, dst)
+    return [dst, data_path]
+
+
+def drop_identity_requant(graph: onnx.GraphProto) -> int:
+    """Remove DequantizeLinear -> QuantizeLinear pairs whose scale and zero point are the same initializers' values
+    (a stitched boundary: the exact identity on the quantised grid); the Q's consumers read the DQ's input."""
+    inits = {t.name: t for t in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    users: dict[str, int] = {}
+    for n in graph.node:
+        for i in n.input:
+            users[i] = users.get(i, 0) + 1
+    outputs = {o.name for o in graph.output}
+
+    def value(name: str):
+        t = inits.get(name)
+        return None if t is None or t.data_location == TensorProto.EXTERNAL else numpy_helper.to_array(t)
+
+    def same(a: str, b: str) -> bool:
+        x, y = value(a), value(b)
+        return x is not None and y is not None and x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y)
+
+    replace, dead = {}, set()
+    for q in graph.node:
+        if q.op_type != "QuantizeLinear" or len(q.input) < 3:
+            continue
+        dq = producer.get(q.input[0])
+        if dq is None or dq.op_type != "DequantizeLinear" or len(dq.input) < 3 or dq.output[0] in outputs:
+            continue
+        if not (same(q.input[1], dq.input[1]) and same(q.input[2], dq.input[2])):
+            continue
+        replace[q.output[0]] = dq.input[0]
+        dead.add(id(q))
+        if users.get(dq.output[0], 0) == 1:
+            dead.add(id(dq))
+    if not replace:
+        return 0
+    kept = [n for n in graph.node if id(n) not in dead]
+    for n in kept:
+        n.input[:] = [replace.get(i, i) for i in n.input]
+    del graph.node[:]
+    graph.node.extend(kept)
+    used = {i for n in graph.node for i in n.input}
+    keep_inits = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(keep_inits)
+    return len(replace)
+
+
+def quantize_backbone_by_layer(fp32: Path, dst: Path, n_layers: int, feeds_of: Callable[[ShardedBackbone], list],
+                               opts: dict, progress: Callable[[str], None], max_shard_bytes: int = SHARD_BYTES,
+                               calibration_fp32_bytes: int | None = None) -> list[Path]:
+    """The whole flow (module doc): fp32 backbone graph -> QDQ graph at dst (+ dst.data). feeds_of(backbone) runs
+    the calibration with the given stand-in backbone and returns the backbone feeds it recorded."""
+    model = onnx.load(str(fp32), load_external_data=False)
+    ranges = plan_shards(_layer_bytes(model, n_layers), max_shard_bytes)
+    total = weight_bytes(model)
+    del model
+    scratch = fp32.parent / ".shards"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    shards = split_backbone(fp32, n_layers, ranges, fp32.parent)
+    try:
+        progress(f"[export] backbone: {total / 2**30:.1f} GiB of FP32 weights, quantised in {len(shards)} shards "
+                 f"of layers {', '.join(f'{a}-{b - 1}' for a, b in ranges)}")
+        limit = CALIBRATION_FP32_BYTES if calibration_fp32_bytes is None else calibration_fp32_bytes
+        backbone = calibration_backbone(fp32, shards, scratch, total > limit, progress)
+        feeds = feeds_of(backbone)
+        del backbone
+        gc.collect()
+        quantized = quantize_shards(shards, feeds, scratch, opts, progress)
+        del feeds
+        gc.collect()
+        return stitch(fp32, quantized, shards, dst)
+    finally:
+        for s in shards:
+            s.path.unlink(missing_ok=True)
+        shutil.rmtree(scratch, ignore_errors=True)
