@@ -17,6 +17,10 @@
    <= 170 / 230 ms at NFE 3 / 7, TTFA p50 <= 700 ms at NFE 3). A run that was not quiet says so: its numbers are
    no acceptance numbers.
 
+--prefill8 exports the profile bundle with an INT8 prompt graph beside its backbone (backbone spec option prefill8,
+manifest backbone_prefill: ~2.9 GB more at full size) and benches NFE 3 a second time with `--no-prefill-graph`,
+so the prompt graph's TTFA gain and its memory are measured side by side on this class.
+
 --baseline also exports and benches the README's earlier 4B recipe (`--precision int4 --component-precision
 backbone=int4-gqa-shared codec=fp32`), issue 23's starting point, for a side-by-side. The full-size export needs
 ~5.5 GB RSS and minutes of both cores; nothing else should run. --scale tiny checks the script end to end in
@@ -116,14 +120,15 @@ def _pct(v) -> str:
 
 def table(rows: list[dict]) -> str:
     out = ["| bundle | NFE | backbone GB/s | flow step GB/s (of bb) | codec GB/s (of bb) | bb step ms | flow step ms | "
-           "codec ms/frame | frame ms | TTFA p50 ms | prefill ms | RTF | floor GB/s | load start → end | quiet |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "codec ms/frame | frame ms | TTFA p50 ms | prefill ms | RTF | floor GB/s | peak RSS MiB | load start → end | quiet |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in rows:
         out.append(f"| {w['bundle']} | {w['nfe']} | {_f(w['backbone_gbs'])} | {_f(w['flow_step_gbs'])} "
                    f"({_pct(w['flow_of_backbone'])}) | {_f(w['codec_gbs'])} ({_pct(w['codec_of_backbone'])}) | "
                    f"{_f(w['backbone_step_ms'])} | {_f(w['flow_step_ms'])} | {_f(w['codec_ms_per_frame'])} | "
                    f"{_f(w['frame_ms'])} | {_f(w['ttfa_p50_ms'], '.0f')} | {_f(w['prefill_p50_ms'], '.0f')} | "
-                   f"{_f(w['rtf'], '.2f')} | {_f(w['floor_gbs'])} | {_f(w['load_start'], '.2f')} → "
+                   f"{_f(w['rtf'], '.2f')} | {_f(w['floor_gbs'])} | {_f(w['peak_rss_mb'], '.0f')} | "
+                   f"{_f(w['load_start'], '.2f')} → "
                    f"{_f(w['load_end'], '.2f')} | {'yes' if w['quiet'] else 'NO'} |")
     out.append("")
     for w in rows:
@@ -141,6 +146,20 @@ def kernel_table(band: dict) -> str:
         params = o["matrices"] * o["k"] * o["k"]
         out.append(f"| {key} | {o['rows']} | {o['gbs']:.1f} ({o['best_gbs']:.1f}) | {o['median_ms'] / params * 1e9:.1f} |")
     return "\n".join(out)
+
+
+def _profile_backbone(profile: str, isa: str | None) -> str:
+    """The backbone spec `vox-edge export --profile` picks for `isa` (None: the profile's; 'host'; or a list)."""
+    from vox_edge.device_profiles import choose, host_isa, load_profile
+
+    prof = load_profile(profile)
+    if isa is None:
+        feats = prof.hardware.isa
+    elif isa == "host":
+        feats = host_isa(prof.hardware.arch)
+    else:
+        feats = tuple(x.strip() for x in isa.split(",") if x.strip())
+    return choose(prof.model, feats).backbone
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bandwidth-mb", type=int, default=1024, help="numpy read probe MiB (menu and bench)")
     p.add_argument("--baseline", action="store_true", help="also the README's earlier recipe (issue 23's start)")
     p.add_argument("--reexport", action="store_true", help="export again even if WORK/bundle exists")
+    p.add_argument("--prefill8", action="store_true",
+                   help="the profile bundle with an INT8 prompt graph (backbone_prefill), benched with and without it")
     p.add_argument("--settle", type=float, default=300.0, metavar="SECONDS",
                    help="before each measurement, wait up to SECONDS for the load of this script's own export and "
                         "earlier runs to decay (runner.wait_settled; default 300, 0 = do not wait)")
@@ -184,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     ckpt = a.checkpoint or a.work / f"ckpt_{a.scale}"
     if not (ckpt / "params.json").is_file():
         _run(_cli("make-checkpoint", os.fspath(ckpt), "--scale", a.scale), f"make-checkpoint ({a.scale})")
-    bundles = {"profile": a.work / f"bundle_{a.scale}"}
+    bundles = {"profile": a.work / f"bundle_{a.scale}{'_prefill8' if a.prefill8 else ''}"}
     if a.baseline:
         bundles["readme-recipe"] = a.work / f"bundle_{a.scale}_readme_recipe"
     for name, b in bundles.items():
@@ -192,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== export {name}: {b} exists, reused (--reexport to redo)")
             continue
         how = (["--profile", a.profile] + (["--isa", a.isa] if a.isa else [])) if name == "profile" else BASELINE_SPECS
+        if name == "profile" and a.prefill8:
+            how += ["--component-precision", f"backbone={_profile_backbone(a.profile, a.isa)}-prefill8"]
         _run(_cli("export", os.fspath(ckpt), os.fspath(b), *how), f"export {name}", a.work / f"export_{b.name}.log")
 
     band = None
@@ -210,18 +233,20 @@ def main(argv: list[str] | None = None) -> int:
         print(kernel_table(band), flush=True)
 
     rows = []
-    for name, b in bundles.items():
-        for nfe in a.nfe:
-            out = a.work / f"bench_{b.name}_nfe{nfe}.json"
-            settles[f"bench {name} NFE {nfe}"] = settle(f"bench {name} NFE {nfe}")
-            pre = load_check(machine.loadavg())
-            if not pre["quiet"]:
-                print(f"warning before bench {name} NFE {nfe}: {pre['warning']}", flush=True)
-            _run(_cli("bench", os.fspath(b), "--profile", a.profile, "--threads", str(a.threads), "-n",
-                      str(a.utterances), "--max-frames", str(a.max_frames), "--flow-steps", str(nfe), "--kernel-mb",
-                      str(a.kernel_mb), "--bandwidth-mb", str(a.bandwidth_mb), "--json",
-                      os.fspath(out), "--no-targets", "-q"), f"bench {name} NFE {nfe}")
-            rows.append(summarize(name, json.loads(out.read_text(encoding="utf-8"))))
+    runs = [(name, b, nfe, []) for name, b in bundles.items() for nfe in a.nfe]
+    if a.prefill8:  # the same bundle without its prompt graph, at the first NFE: what the graph gains
+        runs.insert(1, ("profile, no prefill graph", bundles["profile"], a.nfe[0], ["--no-prefill-graph"]))
+    for name, b, nfe, extra in runs:
+        out = a.work / f"bench_{b.name}{'_noprefill' if extra else ''}_nfe{nfe}.json"
+        settles[f"bench {name} NFE {nfe}"] = settle(f"bench {name} NFE {nfe}")
+        pre = load_check(machine.loadavg())
+        if not pre["quiet"]:
+            print(f"warning before bench {name} NFE {nfe}: {pre['warning']}", flush=True)
+        _run(_cli("bench", os.fspath(b), "--profile", a.profile, "--threads", str(a.threads), "-n",
+                  str(a.utterances), "--max-frames", str(a.max_frames), "--flow-steps", str(nfe), "--kernel-mb",
+                  str(a.kernel_mb), "--bandwidth-mb", str(a.bandwidth_mb), "--json",
+                  os.fspath(out), "--no-targets", "-q", *extra), f"bench {name} NFE {nfe}")
+        rows.append(summarize(name, json.loads(out.read_text(encoding="utf-8"))))
 
     text = [f"# issue 23 check, {machine.cpu_model()} ({', '.join(machine.cpu_flags())}), "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",

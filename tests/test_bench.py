@@ -287,3 +287,11 @@ def test_avx2_4b_check_summary_and_acceptance_lines():
                                  "frame <= 230 ms": False}
     text = table([ok, bad])
     assert "| profile | 3 | 18.0 | 14.4 (80 %)" in text and "NOT QUIET" in text and "frame <= 230 ms: FAIL" in text
+    assert "| 4000 | 0.40 → 2.00 |" in text  # peak RSS beside the load (the prompt graph's memory shows there)
+
+
+def test_avx2_4b_check_prefill8_adds_the_option_to_the_profiles_backbone():
+    from vox_edge.benchmarks.avx2_4b_check import PROFILE, _profile_backbone
+
+    assert _profile_backbone(PROFILE, None) == "int4-b32-acc4-gqa-shared"  # the profile's own ISA: AVX2
+    assert _profile_backbone(PROFILE, "avx2,avx512_vnni") == "int4-b128-acc4-gqa-shared"
