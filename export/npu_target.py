@@ -56,7 +56,7 @@ CALIBRATION_TEXTS = (
 )
 CALIBRATION_STEPS = (7, 3)  # flow steps alternated over the texts: the profiles run 3, the reference 7
 MAX_FEEDS = 48  # per graph: enough for min/max ranges, small enough to hold (a backbone feed carries its KV cache)
-MAX_FEED_BYTES = 3 << 29  # per graph (1.5 GiB): fewer feeds when they are big (the 4B backbone's KV cache: 218 MB per feed)
+MAX_FEED_BYTES = 1 << 30  # per graph (1 GiB): fewer feeds when they are big (the 4B backbone's KV cache: 218 MB per feed)
 SHARDED_FRAMES = 8  # frames per calibration text when the backbone is quantised in shards (export/npu_shards.py)
 
 
@@ -208,6 +208,7 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
         progress(f"[export] {name}: QDQ {opts['activations']} activations / {opts['weights']} weights "
                  f"({len(feeds[name])} calibration feeds)")
         written = quantize_int8_static(fp32, src, feeds[name], **opts)
+        npu_shards._release()  # the quantiser's transient copies (the full-size flow head: several GB)
         fp32.unlink()
         for extra in entry["extra_files"]:
             (bundle / (extra + ".fp32")).unlink()
