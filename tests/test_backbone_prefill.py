@@ -99,6 +99,15 @@ def test_fp32_prefill_graph_gives_the_backbones_codes_and_runs_only_prompts(cach
     assert len(pre) == 2 and len(dec) == FRAMES - 1
     if cache == "grow":
         assert min(pre) >= 2 and set(dec) == {1}
+    # load(prefill_graph=False) leaves the prompt graph unloaded: the backbone prefills, the same codes
+    from runtime_fixtures import test_profile
+
+    from vox_edge.runtime import load
+
+    without = load(b, test_profile(), verify="size", prefill_graph=False)
+    assert "backbone_prefill" not in without.sessions and not without._backbone.has_prefill_graph
+    c = without.synthesize(TEXT, voice="casual_male", noise=reference["noise"], max_frames=FRAMES, normalize=False)
+    assert np.array_equal(np.concatenate(c.codes), np.concatenate(a.codes))
 
 
 @pytest.mark.slow
