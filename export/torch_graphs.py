@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from vox_edge.config import ModelConfig
-from vox_edge.manifest import GRAPH_COMPONENT, GRAPH_IO, graph_io
+from vox_edge.manifest import GRAPH_COMPONENT, GRAPH_IO, codec_step_io, graph_io
 
 from .checkpoint import Checkpoint
 from .codec_context import CONTEXT_INPUT, RENDER_FROM_INPUT, add_context_input, add_render_from_input
@@ -40,6 +40,7 @@ OPSET = 18  # ORT >= 1.14 CPU, QNN / NNAPI / CoreML / OpenVINO EPs all take it; 
 FLOW_GRAPHS = ("flow_condition", "flow_time", "flow_velocity")
 FLOW_LOOP_GRAPH = "flow_euler"  # derived from the exported flow_velocity, not exported from torch
 CODEC_GRAPHS = ("codec_decoder",)
+CODEC_STEP_GRAPH = "codec_step"  # optional: a dynamic-shape source_filter codec's stateful streaming graph
 # Static-shape variant (NPU EPs): batch of CFG's two branches, the 7 Euler times, and one streaming codec
 # window of 25 context + 12 new frames (shorter windows are right-padded: the codec is causal).
 STATIC_CODEC_FRAMES = 37
@@ -358,6 +359,11 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
         progress("[export] collecting calibration data from the PyTorch reference")
         calibration = collect_calibration(ckpt, progress=progress)
 
+    from .codec_step import supported as codec_step_supported
+
+    if "codec_decoder" in graphs and not static_shapes and codec_step_supported(cfg.codec):
+        graphs = (*graphs, CODEC_STEP_GRAPH)  # the stateful streaming codec beside the windowed one (export/codec_step.py)
+        plans[CODEC_STEP_GRAPH] = plans["codec_decoder"]
     result: dict[str, dict] = {}
     scratch = Path(tempfile.mkdtemp(prefix=".fp32-", dir=out_dir))
     try:
@@ -368,8 +374,15 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
             if not todo:
                 continue
             module = load(ckpt)
+            if group is CODEC_GRAPHS and CODEC_STEP_GRAPH in graphs:
+                todo.append(CODEC_STEP_GRAPH)
             for name in todo:
                 progress(f"[export] {name}: torch.onnx.export (fp32{', static shapes' if static_shapes else ''})")
+                if name == CODEC_STEP_GRAPH:
+                    from .codec_step import export_codec_step
+
+                    export_codec_step(module, scratch / f"{name}.onnx")
+                    continue
                 wrapped = graph_module(name, module if group is FLOW_GRAPHS else None, module if group is CODEC_GRAPHS else None)
                 export_fp32(wrapped, name, cfg, scratch / f"{name}.onnx", static_shapes)
             del module, wrapped
@@ -390,13 +403,20 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
                 if plan.min_snr_db is not None and name == "codec_decoder":
                     plan, written = _codec_snr_guard(fp32, dst, written, plan, cfg, static_shapes, progress)
             extra = sorted(Path(p).name for p in written if Path(p) != dst)
-            ins, outs = codec_aware_io(name, cfg)
+            ins, outs = codec_step_io(cfg.codec) if name == CODEC_STEP_GRAPH else codec_aware_io(name, cfg)
             result[name] = {"file": dst.name, "precision": plan.precision, "method": plan.method,
                             "inputs": list(ins), "outputs": list(outs), "opset": OPSET,
                             "static_shapes": static_shapes, "extra_files": extra}
             if name == "codec_decoder" and not static_shapes:
                 result[name]["optional_inputs"] = [RENDER_FROM_INPUT if cfg.codec.output_head == "source_filter"
                                                    else CONTEXT_INPUT]
+        if CODEC_STEP_GRAPH in result:  # one copy of the codec's weights for both codec graphs
+            from .codec_step import share_weights
+
+            data = share_weights(out_dir / result["codec_decoder"]["file"], out_dir / result[CODEC_STEP_GRAPH]["file"],
+                                 "codec.onnx.data")
+            for g in ("codec_decoder", CODEC_STEP_GRAPH):
+                result[g]["extra_files"] = data
         # 3. The per-frame Euler loop, composed from the final velocity graph (a Loop: CPU provider only, so
         #    fixed-shape NPU bundles keep just the per-step graph).
         if "flow_velocity" in result and not static_shapes:

@@ -191,3 +191,90 @@ class SourceFilterStream(_Chunked):
         self._chunks_done += 1
         self.frames_decoded += n
         return np.ascontiguousarray(out_audio, dtype=np.float32)
+
+
+class StepSourceFilterStream(SourceFilterStream):
+    """SourceFilterStream over the stateful `codec_step` graph (export/codec_step.py): each chunk feeds only the
+    frames not seen yet and keeps every layer's state, so no frame is decoded twice. The graph returns the frame
+    decoder's parameters `delay` renderer frames behind the features it was given (its centred convolutions), so a
+    chunk still waits for `right_context_frames` frames after it; its samples are rendered exactly as the windowed
+    stream renders them. The end of the stream (the resampling's clamp and the frame decoder's right padding, which
+    the stateful graph does not do) is `flush`, the windowed graph's decode of the rest with its left context."""
+
+    def __init__(self, step: ort.InferenceSession, window: ort.InferenceSession, codec: CodecConfig,
+                 first_chunk_frames: int = 2, chunk_frames: int = 12, left_context_frames: int = 25, seed: int = 0,
+                 render_from: bool = False):
+        super().__init__(window, codec, first_chunk_frames, chunk_frames, left_context_frames, seed, render_from)
+        from vox_edge.manifest import codec_step_io, codec_step_states
+
+        self._step, self._names = step, codec_step_io(codec)[0]
+        self._states = [np.zeros(shape, np.float32) for _, shape in codec_step_states(codec)]
+        self._delay = (codec.frame_decoder_layers + 1) * (codec.frame_decoder_kernel // 2)
+        self._fed = 0  # codec frames through the step graph
+        self._p0 = self._f0_0 = 0  # absolute renderer frame of self._params[..][:, 0], of self._f0[0]
+        self._params = [np.zeros((source_filter.N_BINS, 0), np.float32) for _ in range(5)]
+        self._f0 = np.zeros(0, np.float32)
+
+    def push(self, codes_m2: np.ndarray) -> np.ndarray | None:
+        self._frames.append(np.asarray(codes_m2, dtype=np.int64))
+        total = self._base + len(self._frames)
+        if total - self._emitted - self._ahead < self._target():
+            return None
+        return self._step_decode(self._target(), total)
+
+    def _step_decode(self, n: int, total: int) -> np.ndarray:
+        m = total - self._fed
+        first, lo, w = step_resample_plan(self._cfg, self._fed, m)
+        codes = np.stack(self._frames[self._fed - self._base:])[None]  # [1, m, 1+A]
+        out = self._step.run(None, dict(zip(self._names, [codes, np.array([self._fed], np.int64), lo, w,
+                                                          np.array([first], np.int64), *self._states])))
+        self._states = out[6:]
+        self._fed = total
+        lag = first - self._delay  # the parameters' first renderer frame; frames before 0 are padding, dropped
+        drop = max(0, self._p0 + self._params[0].shape[1] - lag)
+        self._params = [np.concatenate([p, o[0, :, drop:]], 1) for p, o in zip(self._params, out[:5])]
+        self._f0 = np.concatenate([self._f0, out[5][0]])
+        # render the n new frames' samples as SourceFilterStream._decode does, in absolute renderer frames
+        anchor = self._emitted * self._spf
+        a = max(0, anchor // self._hop - 4)
+        b = (anchor + n * self._spf - 1) // self._hop + 6
+        if b > self._p0 + self._params[0].shape[1]:
+            raise RuntimeError("codec_step: parameters missing for a chunk (right context too short)")
+        params = {k: v[:, a - self._p0: b - self._p0] for k, v in zip(("lh", "theta", "ln", "lr", "phi"), self._params)}
+        noise = source_filter.frame_noise(self._seed, a, b - a, self._noise)
+        local = anchor - a * self._hop
+        audio, phase = source_filter.render_window(params, self._f0[a - self._f0_0: b - self._f0_0], noise,
+                                                   self._phase, local)
+        out_audio = audio[local: local + n * self._spf]
+        self._phase = float(phase[local + n * self._spf - 1])
+        self._emitted += n
+        keep = max(0, (self._emitted - self._ctx) // self._grid * self._grid)  # the windowed flush's first frame
+        del self._frames[: keep - self._base]
+        self._base = keep
+        cut = max(0, (self._emitted * self._spf) // self._hop - 4)  # the next chunk's first renderer frame
+        self._params = [p[:, max(0, cut - self._p0):] for p in self._params]
+        self._f0 = self._f0[max(0, cut - self._f0_0):]
+        self._p0, self._f0_0 = max(self._p0, cut), max(self._f0_0, cut)
+        for block in [k for k in self._noise if k < self._p0 // source_filter.NOISE_BLOCK]:
+            del self._noise[block]
+        self._chunks_done += 1
+        self.frames_decoded += n
+        return np.ascontiguousarray(out_audio, dtype=np.float32)
+
+
+def step_resample_plan(codec: CodecConfig, pos: int, m: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """A codec_step call's (render_first, resample_lo, resample_w) for the m codec frames after the first `pos`.
+
+    Renderer frame j sits at 100 Hz position j·hop/patch (5j/4 at the v2 dims) between its two neighbours, weighted
+    as AudioTokenizer.render_params' linear resampling does; the frames whose upper neighbour arrives with these m
+    frames are the call's, their lower neighbour indexed into [the last old feature, the m·U new features]."""
+    u, hop, patch = codec.upsample_factor, codec.renderer_hop, codec.patch_size
+
+    def complete(n_pos: int) -> int:  # renderer frames j whose upper neighbour floor(j·hop/patch) + 1 < n_pos
+        return ((n_pos - 1) * patch - 1) // hop + 1
+
+    j0, j1 = complete(u * pos), complete(u * (pos + m))
+    j = np.arange(j0, j1, dtype=np.int64)
+    lo = (j * hop) // patch
+    w = ((j * hop) % patch).astype(np.float32) / np.float32(patch)
+    return j0, lo - (u * pos - 1), w

@@ -49,7 +49,7 @@ from vox_edge.manifest import Manifest, load_manifest
 
 from . import plan
 from .backbone import Backbone, KVCache
-from .codec_stream import CodecStream, SourceFilterStream
+from .codec_stream import CodecStream, SourceFilterStream, StepSourceFilterStream
 from .embeddings import Embeddings, load_voice
 from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
@@ -207,6 +207,9 @@ class Engine:
         self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions.get("flow_velocity"),
                               cfg.n_acoustic_codebook, cfg.acoustic_codebook_size, euler=sessions.get("flow_euler"))
         self._codec_session = sessions["codec_decoder"]
+        # the stateful streaming codec (a source_filter bundle's optional codec_step) where it runs on the CPU
+        step = sessions.get("codec_step")
+        self._codec_step = step if step is not None and step.get_providers()[0] == CPU else None
         optional = manifest.graphs["codec_decoder"].optional_inputs
         self._codec_context_input = "context_frames" in optional  # istft/patch head: audio of the new frames only
         self._codec_render_from = "render_from" in optional  # source_filter head: parameters from a renderer frame
@@ -370,6 +373,10 @@ class Engine:
     def _codec_stream(self, r: _Resolved, render_seed: int) -> CodecStream | SourceFilterStream:
         """A fresh streaming decoder for one segment (a source_filter codec renders in NumPy after its graph)."""
         if self.config.codec.output_head == "source_filter":
+            if self._codec_step is not None:
+                return StepSourceFilterStream(self._codec_step, self._codec_session, self.config.codec,
+                                              r.first_chunk_frames, r.chunk_frames, self._left_context, render_seed,
+                                              self._codec_render_from)
             return SourceFilterStream(self._codec_session, self.config.codec, r.first_chunk_frames, r.chunk_frames,
                                       self._left_context, render_seed, self._codec_render_from)
         return CodecStream(self._codec_session, self.samples_per_frame, r.first_chunk_frames, r.chunk_frames,

@@ -199,3 +199,91 @@ def test_engine_speaks_and_streams_exactly(sf_bundle):
     assert np.isfinite(a.samples).all()
     c = e.synthesize("Turn left in 200 meters.", seed=2, max_frames=30)
     assert not np.array_equal(a.samples, c.samples)
+
+
+@pytest.mark.slow
+def test_bundle_has_the_stateful_codec_step(sf_bundle):
+    from vox_edge.manifest import codec_step_io, load_manifest
+
+    _, bundle = sf_bundle
+    m = load_manifest(bundle)
+    cfg = _codec_cfg(bundle)
+    assert "codec_step" in m.graphs and list(m.graphs["codec_step"].inputs) == codec_step_io(cfg)[0]
+
+
+@pytest.mark.slow
+def test_codec_step_equals_the_reference_frame_by_frame(sf_bundle):
+    """The graph, fed the codes a few frames at a time with its states, returns every renderer frame's parameters
+    (27 frames behind at the v2 dims) and f0 as the one-shot reference decode, up to the stream's end."""
+    from vox_edge.export.checkpoint import Checkpoint
+    from vox_edge.export.codec_context import frame_decoder_margin
+    from vox_edge.export.torch_graphs import CodecDecoder, load_codec
+    from vox_edge.manifest import codec_step_io, codec_step_states
+    from vox_edge.runtime.codec_stream import step_resample_plan
+
+    ck, bundle = sf_bundle
+    codec = load_codec(Checkpoint.open(ck))
+    cfg = codec.cfg
+    step = ort.InferenceSession(str(bundle / "codec_step.onnx"))
+    codes = _codes(cfg, 23, seed=3)
+    with torch.no_grad():
+        ref = [r.numpy()[0] for r in CodecDecoder(codec)(torch.from_numpy(codes)[None])]
+    names = codec_step_io(cfg)[0]
+    states = [np.zeros(s, np.float32) for _, s in codec_step_states(cfg)]
+    pos, got, f0 = 0, [], []
+    for m in (1, 2, 5, 3, 8, 4):
+        first, lo, w = step_resample_plan(cfg, pos, m)
+        out = step.run(None, dict(zip(names, [codes[None, pos:pos + m], np.array([pos]), lo, w, np.array([first]),
+                                              *states])))
+        states, pos = out[6:], pos + m
+        got.append(out[:5])
+        f0.append(out[5][0])
+    delay = frame_decoder_margin(cfg)
+    f0 = np.concatenate(f0)
+    # every renderer frame of the 23 codec frames but the last, whose upper neighbour the one-shot clamps (the end)
+    assert len(f0) == ref[5].shape[-1] - 1
+    assert np.allclose(f0, ref[5][:len(f0)], atol=1e-3, rtol=1e-4)
+    for k in range(5):
+        p = np.concatenate([g[k][0] for g in got], axis=1)[:, delay:]
+        assert p.shape[1] == len(f0) - delay
+        assert np.allclose(p, ref[k][:, :p.shape[1]], atol=1e-4), k
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first,chunk", [(2, 12), (1, 5), (3, 25)])
+def test_step_stream_equals_one_shot(sf_bundle, first, chunk):
+    from vox_edge.runtime.codec_stream import StepSourceFilterStream
+
+    _, bundle = sf_bundle
+    cfg = _codec_cfg(bundle)
+    window = ort.InferenceSession(str(bundle / "codec_decoder.onnx"))
+    step = _Spy(ort.InferenceSession(str(bundle / "codec_step.onnx")))
+    codes = _codes(cfg, 47)
+    one = SourceFilterStream(window, cfg, 1, 1, cfg.min_left_context_frames, seed=9)
+    for c in codes:
+        one._frames.append(c)
+    whole = one.flush()
+    st = StepSourceFilterStream(step, window, cfg, first, chunk, cfg.min_left_context_frames, seed=9, render_from=True)
+    calls = []
+    step.run = lambda names, feed, run=step.run: calls.append(feed["codes"].shape[1]) or run(names, feed)
+    parts = [a for a in (st.push(c) for c in codes) if a is not None] + [st.flush()]
+    streamed = np.concatenate(parts)
+    assert streamed.shape == whole.shape == (47 * cfg.samples_per_frame,)
+    assert np.max(np.abs(streamed - whole)) < 1e-4 * max(1.0, np.abs(whole).max())
+    assert len(parts) > 2 and calls and sum(calls) <= 47  # each frame through the step graph at most once
+
+
+@pytest.mark.slow
+def test_engine_streams_with_codec_step_like_the_windowed_codec(sf_bundle):
+    from vox_edge.runtime import load
+    from vox_edge.runtime.codec_stream import StepSourceFilterStream
+
+    _, bundle = sf_bundle
+    e = load(bundle)
+    assert e._codec_step is not None
+    assert isinstance(e._codec_stream(e._resolve(None, {})[1], 0), StepSourceFilterStream)
+    a = e.synthesize("Turn left in 200 meters.", seed=1, max_frames=30)
+    e._codec_step = None  # the windowed stream, as a bundle without the graph runs
+    b = e.synthesize("Turn left in 200 meters.", seed=1, max_frames=30)
+    assert np.array_equal(a.codes[0], b.codes[0])
+    assert np.max(np.abs(a.samples - b.samples)) < 1e-4 * max(1.0, np.abs(b.samples).max())

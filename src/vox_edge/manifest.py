@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE, ModelConfig
+from .config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE, CodecConfig, ModelConfig
 from .errors import BundleConfinementError, BundleIntegrityError, ManifestError
 from .verify_cache import VerifiedFiles
 
@@ -55,9 +55,10 @@ GRAPH_COMPONENT = {
     "flow_velocity": "acoustic",
     "flow_euler": "acoustic",
     "codec_decoder": "codec",
+    "codec_step": "codec",
 }
 # Graphs a bundle may leave out (the runtime then does their work another way).
-OPTIONAL_GRAPHS = ("flow_euler", "backbone_prefill")
+OPTIONAL_GRAPHS = ("flow_euler", "backbone_prefill", "codec_step")
 # Inputs with a default value that a graph entry may declare (`optional_inputs`, schema 3); a caller that does not
 # feed one gets the graph's old behaviour. codec_decoder `context_frames` int64 [1] (default 0): the first frames
 # are left context, decoded for their effect on the rest; audio is then [1, (T - context_frames)·spf]. A
@@ -85,6 +86,9 @@ GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "flow_euler": (("x0", "llm_cond", "time_cond", "dt", "cfg_mix"), ("x1",)),
     # codes int64 [1,T,1+A] in "-2 space" -> audio f32 [1, T*samples_per_frame]
     "codec_decoder": (("codes",), ("audio",)),
+    # Optional, schema 3, dynamic-shape source_filter codecs: the stateful streaming codec (export/codec_step.py).
+    # These names, then codec_step_states(codec) as inputs and "next." + each as outputs (codec_step_io).
+    "codec_step": (("codes", "pos", "resample_lo", "resample_w", "render_first"), ("lh", "theta", "ln", "lr", "phi", "f0")),
 }
 # A codec with the `source_filter` output head (params.json audio_tokenizer_args.output_head) returns renderer
 # parameters instead of audio, per renderer frame (F = ceil(T·samples_per_frame / renderer_hop)): lh, theta, ln,
@@ -107,6 +111,32 @@ ARRAYS = ("audio_codebook_embeddings", "tok_embeddings")
 # Optional `synthesis`: sampling defaults measured for this model (training/tts/sweep.py for the bundled voice);
 # they sit below per-call options and device profiles, above the reference's built-in values.
 SYNTHESIS_RANGES = {"cfg_alpha": CFG_ALPHA_RANGE, "noise_scale": NOISE_SCALE_RANGE}
+
+
+def codec_step_states(c: CodecConfig) -> list[tuple[str, tuple[int, ...]]]:
+    """(name, shape) of each state of a codec_step graph, in I/O order: what each layer keeps of the past (the first
+    conv's inputs, each ConvTranspose's last input, each decoder attention layer's keys and values over its window,
+    output_proj's inputs, the last 100 Hz feature, each frame-decoder conv's inputs). All start as zeros."""
+    out: list[tuple[str, tuple[int, ...]]] = [("state.conv_in", (1, c.latent_dim, c.decoder_convs_kernels[0] - 1))]
+    for i, (n, w) in enumerate(zip(c.decoder_transformer_lengths, c.decoder_windows)):
+        if i > 0:
+            out.append((f"state.up{i}", (1, c.dim, 1)))
+        for j in range(n):
+            out += [(f"state.stage{i}.{j}.key", (1, c.n_heads, w, c.head_dim)),
+                    (f"state.stage{i}.{j}.value", (1, c.n_heads, w, c.head_dim))]
+    out.append(("state.output_proj", (1, c.dim, c.output_kernel - 1)))
+    out.append(("state.features", (1, c.frame_features, 1)))
+    k = c.frame_decoder_kernel - 1
+    out.append(("state.fd.dec_in", (1, c.frame_features, k)))
+    out += [(f"state.fd.dec.{i}", (1, c.frame_decoder_dim, k)) for i in range(c.frame_decoder_layers)]
+    return out
+
+
+def codec_step_io(c: CodecConfig) -> tuple[list[str], list[str]]:
+    """A codec_step graph's input and output names."""
+    ins, outs = GRAPH_IO["codec_step"]
+    names = [n for n, _ in codec_step_states(c)]
+    return [*ins, *names], [*outs, *("next." + n for n in names)]
 
 
 def expand_io(names: tuple[str, ...], n_layers: int) -> list[str]:
@@ -401,7 +431,8 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
     graphs = {}
     for g, e in d["graphs"].items():
         kv = e.get("kv_cache", "grow")
-        exp_in, exp_out = graph_io(g, cfg.n_layers, kv, cfg.codec.output_head)
+        exp_in, exp_out = (codec_step_io(cfg.codec) if g == "codec_step"
+                           else graph_io(g, cfg.n_layers, kv, cfg.codec.output_head))
         if list(e["inputs"]) != exp_in or list(e["outputs"]) != exp_out:
             raise _fail(root, f"graphs.{g} I/O names do not match this runtime's contract "
                               f"(expected inputs {exp_in[:3]}..., outputs {exp_out[:3]}...). Re-export the bundle.")
