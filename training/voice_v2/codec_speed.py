@@ -2,7 +2,8 @@
 
 Random codes, the engine's chunking (2, 4, 8, ... frames up to --chunk, default the engine's), best of 5 passes,
 one ONNX Runtime thread. A graph with the optional `render_from` input (export/codec_context.py) is streamed with it,
-as the engine does; `--baseline OTHER.onnx` times a second v2 graph in the same run (e.g. one exported without it).
+as the engine does; `--baseline OTHER.onnx` times a second v2 graph in the same run (e.g. one exported without it),
+and a bundle's `codec_step.onnx` beside the graph is timed as the stateful stream.
 
     python -m training.voice_v2.codec_speed --graph DIR/codec_int8.onnx [--frames 100] [--chunk 12] [--baseline G]
 
@@ -18,7 +19,7 @@ import time
 import numpy as np
 
 from vox_edge.config import ModelConfig
-from vox_edge.runtime.codec_stream import RENDER_FROM, CodecStream, SourceFilterStream
+from vox_edge.runtime.codec_stream import RENDER_FROM, CodecStream, SourceFilterStream, StepSourceFilterStream
 from vox_edge.runtime.engine import DEFAULT_CHUNK_FRAMES
 from vox_edge.runtime.sessions import cpu_session
 
@@ -65,6 +66,12 @@ def main(argv=None) -> None:
 
     packaged = cpu_session(os.path.join(PACKAGED, "codec_decoder.onnx"), 1)
     rows = [(f"v2 source_filter {os.path.basename(a.graph)}", ms_per_frame(v2(a.graph), codes))]
+    step_path = os.path.join(os.path.dirname(a.graph), "codec_step.onnx")  # a bundle's stateful codec
+    if os.path.exists(step_path):
+        step, window = cpu_session(step_path, 1), cpu_session(a.graph, 1)
+        rows.append(("v2 source_filter codec_step (stateful)", ms_per_frame(
+            lambda: StepSourceFilterStream(step, window, cfg, 2, a.chunk, cfg.min_left_context_frames,
+                                           render_from=True), codes)))
     if a.baseline:
         rows.append((f"v2 source_filter {a.baseline}", ms_per_frame(v2(a.baseline), codes)))
     rows.append(("packaged", ms_per_frame(lambda: CodecStream(packaged, cfg.samples_per_frame, 2, a.chunk, 13, True), codes)))
