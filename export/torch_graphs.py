@@ -402,6 +402,8 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
                 written = quantize_graph(fp32, dst, plan, feeds)
                 if plan.min_snr_db is not None and name == "codec_decoder":
                     plan, written = _codec_snr_guard(fp32, dst, written, plan, cfg, static_shapes, progress)
+                    if CODEC_STEP_GRAPH in plans:  # the stateful codec follows the guard's verdict
+                        plans[CODEC_STEP_GRAPH] = plan
             extra = sorted(Path(p).name for p in written if Path(p) != dst)
             ins, outs = codec_step_io(cfg.codec) if name == CODEC_STEP_GRAPH else codec_aware_io(name, cfg)
             result[name] = {"file": dst.name, "precision": plan.precision, "method": plan.method,
