@@ -6,10 +6,11 @@ the past as inputs and outputs, so every codec frame goes through the trunk once
 the frame decoder once:
 
     codes int64 [1, m, 1+A] (the next m frames, −2 space), pos int64 [1] (codec frames before them),
-    resample_lo int64 [r], resample_w f32 [r] (the renderer frames the new 100 Hz features complete: each one's
-    lower neighbour as an index into [the previous call's last feature, the m·U new ones] and its weight;
-    runtime/codec_stream.py step_resample_plan), render_first int64 [1] (the absolute index of the first of those r renderer frames), then the
-    states (manifest.codec_step_states)
+    resample_lo, resample_hi int64 [r], resample_w f32 [r] (the renderer frames the new 100 Hz features complete:
+    each one's two neighbours as indexes into [the previous call's last feature, the m·U new ones] and the upper
+    one's weight; runtime/codec_stream.py step_resample_plan), render_first int64 [1] (the absolute index of the
+    first of those r renderer frames), render_end int64 [1] (the stream's renderer frames when it ends in this
+    call, else any larger number), then the states (manifest.codec_step_states)
       -> lh, theta, ln, lr, phi [1, 601, r] of renderer frames render_first − delay .. (frames before 0 are
          padding), f0 [1, r] of renderer frames render_first .., then the states' next values ("next." + name).
 
@@ -17,8 +18,9 @@ delay = frame_decoder_margin (27 at the v2 dims): each of the frame decoder's ce
 output 3 frames after its input. The states start as zeros; at pos 0 the graph takes the
 start-of-stream padding from the codes themselves (replicate on the first conv, reflect on output_proj) as the
 one-shot decode does, masks keys before position 0 out of every attention window, and zeroes every frame-decoder
-activation before frame 0 (the one-shot's zero padding). The end of a stream (the resampling's clamp, the frame
-decoder's zero padding on the right) is left to the windowed graph: the runtime decodes the tail with it.
+activation before frame 0 and from render_end on (the one-shot's zero padding). The last call of a stream
+(`step_final_plan`) passes the resampling's clamped neighbours, render_end and frame_decoder_margin rows of padding
+after the last renderer frame, so the frame decoder's delayed output reaches the end.
 Every frame this graph returns equals the one-shot decode's to float rounding (FP32).
 """
 from __future__ import annotations
@@ -96,7 +98,7 @@ class CodecStep(nn.Module):
         y = both @ w  # [1, L, C_out·s]
         return y.reshape(1, -1, c_out, s).permute(0, 2, 1, 3).reshape(1, c_out, -1)  # [1, C_out, s·L]
 
-    def forward(self, codes, pos, resample_lo, resample_w, render_first, states: list):
+    def forward(self, codes, pos, resample_lo, resample_hi, resample_w, render_first, render_end, states: list):
         c, codec = self.cfg, self.codec
         st = list(states)
         new: list[torch.Tensor] = []
@@ -136,7 +138,7 @@ class CodecStep(nn.Module):
         yc = torch.cat([st.pop(0), y], -1)  # [1, C, 1 + m·U]: the previous call's last feature first
         new.append(yc[..., -1:])
         w = resample_w.to(y.dtype)
-        feats = yc[..., resample_lo] * (1 - w) + yc[..., resample_lo + 1] * w  # [1, C, r]
+        feats = yc[..., resample_lo] * (1 - w) + yc[..., resample_hi] * w  # [1, C, r]
         f0 = torch.expm1(c.f0_log_scale * feats[:, c.frame_features - 2]).clamp(min=0)
         # frame decoder: each centred conv reads its state (the 2·(k//2) frames before) and returns its input's
         # frames shifted back by k//2; activations before frame 0 are the one-shot's zero padding
@@ -149,10 +151,11 @@ class CodecStep(nn.Module):
             hc = torch.cat([state, h], -1)
             new.append(hc[..., hc.shape[-1] - 2 * half:])
             out = F.conv1d(hc, conv.weight, conv.bias, groups=conv.groups)  # no padding: the state is the left
-            keep = ((render_first - lag + idx) >= 0).to(h.dtype)  # [r]
+            p = render_first - lag + idx  # [r] the output frames; before 0 and from render_end on: zero padding
+            keep = ((p >= 0) & (p < render_end)).to(h.dtype)
             return out, hc, keep
 
-        h, _, keep = centred(fd.dec_in, feats, st.pop(0), half)
+        h, _, keep = centred(fd.dec_in, feats * ((render_first + idx) < render_end).to(feats.dtype), st.pop(0), half)
         h = h * keep
         for j, blk in enumerate(fd.dec):
             d, hc, keep = centred(blk.dw, h, st.pop(0), half * (j + 2))
@@ -175,12 +178,13 @@ def export_codec_step(codec: AudioTokenizer, path) -> None:
     g = torch.Generator().manual_seed(0)
     codes = torch.cat([torch.randint(0, cfg.semantic_codebook_size, (1, m, 1), generator=g),
                        torch.randint(0, cfg.acoustic_codebook_size, (1, m, cfg.acoustic_dim), generator=g)], -1)
-    j0, lo, w = resample_plan(cfg, 5, m)
+    j0, lo, hi, w = resample_plan(cfg, 5, m)
     states = [torch.randn(*shape, generator=g) * 0.1 for _, shape in codec_step_states(cfg)]
-    args = (codes, torch.tensor([5]), torch.from_numpy(lo), torch.from_numpy(w), torch.tensor([j0]), states)
+    args = (codes, torch.tensor([5]), torch.from_numpy(lo), torch.from_numpy(hi), torch.from_numpy(w), torch.tensor([j0]),
+            torch.tensor([2 ** 40]), states)
     frames, rframes = torch.export.Dim("frames", min=1, max=4096), torch.export.Dim("rframes", min=1, max=32768)
-    dyn = {"codes": {1: frames}, "pos": None, "resample_lo": {0: rframes}, "resample_w": {0: rframes},
-           "render_first": None, "states": [None] * len(states)}
+    dyn = {"codes": {1: frames}, "pos": None, "resample_lo": {0: rframes}, "resample_hi": {0: rframes},
+           "resample_w": {0: rframes}, "render_first": None, "render_end": None, "states": [None] * len(states)}
     ins, outs = codec_step_io(cfg)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -98,6 +98,7 @@ class CodecStream(_Chunked):
 
 
 FRAME_MASK = "frame_mask"  # float32 [1, T] of a fixed-window source_filter codec: 1 for real frames, 0 for padding
+_NO_END = 1 << 40  # codec_step render_end of a call that does not end the stream
 RENDER_FROM = "render_from"  # int64 [1], optional, of a dynamic source_filter codec: first renderer frame returned
 
 
@@ -198,8 +199,8 @@ class StepSourceFilterStream(SourceFilterStream):
     frames not seen yet and keeps every layer's state, so no frame is decoded twice. The graph returns the frame
     decoder's parameters `delay` renderer frames behind the features it was given (its centred convolutions), so a
     chunk still waits for `right_context_frames` frames after it; its samples are rendered exactly as the windowed
-    stream renders them. The end of the stream (the resampling's clamp and the frame decoder's right padding, which
-    the stateful graph does not do) is `flush`, the windowed graph's decode of the rest with its left context."""
+    stream renders them. `flush` makes the graph's last call (`step_final_plan`: the resampling's clamp at the last
+    frame and the frame decoder's zero padding after it), so the windowed graph is not called at all."""
 
     def __init__(self, step: ort.InferenceSession, window: ort.InferenceSession, codec: CodecConfig,
                  first_chunk_frames: int = 2, chunk_frames: int = 12, left_context_frames: int = 25, seed: int = 0,
@@ -220,24 +221,39 @@ class StepSourceFilterStream(SourceFilterStream):
         total = self._base + len(self._frames)
         if total - self._emitted - self._ahead < self._target():
             return None
-        return self._step_decode(self._target(), total)
+        first, lo, hi, w = step_resample_plan(self._cfg, self._fed, total - self._fed)
+        self._feed(self._frames[self._fed - self._base:], first, lo, hi, w, _NO_END)
+        return self._render(self._target(), _NO_END)
 
-    def _step_decode(self, n: int, total: int) -> np.ndarray:
-        m = total - self._fed
-        first, lo, w = step_resample_plan(self._cfg, self._fed, m)
-        codes = np.stack(self._frames[self._fed - self._base:])[None]  # [1, m, 1+A]
-        out = self._step.run(None, dict(zip(self._names, [codes, np.array([self._fed], np.int64), lo, w,
-                                                          np.array([first], np.int64), *self._states])))
+    def flush(self) -> np.ndarray:
+        """The rest, through the graph's last call: the clamped resampling and the frame decoder's zero padding."""
+        total = self._base + len(self._frames)
+        if total <= self._emitted:
+            return np.zeros(0, np.float32)
+        first, lo, hi, w, end = step_final_plan(self._cfg, self._fed, total, self._delay)
+        frames = self._frames[self._fed - self._base:]
+        if not frames:  # every frame was fed: one more (its features are never read) lets the graph run
+            frames = self._frames[-1:]
+        self._feed(frames, first, lo, hi, w, end)
+        return self._render(total - self._emitted, end)
+
+    def _feed(self, frames: list, first: int, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, end: int) -> None:
+        codes = np.stack(frames)[None]  # [1, m, 1+A]
+        out = self._step.run(None, dict(zip(self._names, [codes, np.array([self._fed], np.int64), lo, hi, w,
+                                                          np.array([first], np.int64), np.array([end], np.int64),
+                                                          *self._states])))
         self._states = out[6:]
-        self._fed = total
+        self._fed += len(frames)
         lag = first - self._delay  # the parameters' first renderer frame; frames before 0 are padding, dropped
         drop = max(0, self._p0 + self._params[0].shape[1] - lag)
         self._params = [np.concatenate([p, o[0, :, drop:]], 1) for p, o in zip(self._params, out[:5])]
         self._f0 = np.concatenate([self._f0, out[5][0]])
-        # render the n new frames' samples as SourceFilterStream._decode does, in absolute renderer frames
+
+    def _render(self, n: int, end: int) -> np.ndarray:
+        """The next n frames' samples, rendered as SourceFilterStream._decode does, in absolute renderer frames."""
         anchor = self._emitted * self._spf
         a = max(0, anchor // self._hop - 4)
-        b = (anchor + n * self._spf - 1) // self._hop + 6
+        b = min(end, (anchor + n * self._spf - 1) // self._hop + 6)
         if b > self._p0 + self._params[0].shape[1]:
             raise RuntimeError("codec_step: parameters missing for a chunk (right context too short)")
         params = {k: v[:, a - self._p0: b - self._p0] for k, v in zip(("lh", "theta", "ln", "lr", "phi"), self._params)}
@@ -248,9 +264,9 @@ class StepSourceFilterStream(SourceFilterStream):
         out_audio = audio[local: local + n * self._spf]
         self._phase = float(phase[local + n * self._spf - 1])
         self._emitted += n
-        keep = max(0, (self._emitted - self._ctx) // self._grid * self._grid)  # the windowed flush's first frame
-        del self._frames[: keep - self._base]
-        self._base = keep
+        keep = min(self._fed, self._emitted) - 1  # the last fed frame stays: flush may need one to feed
+        del self._frames[: max(0, keep - self._base)]
+        self._base = max(self._base, keep)
         cut = max(0, (self._emitted * self._spf) // self._hop - 4)  # the next chunk's first renderer frame
         self._params = [p[:, max(0, cut - self._p0):] for p in self._params]
         self._f0 = self._f0[max(0, cut - self._f0_0):]
@@ -262,19 +278,40 @@ class StepSourceFilterStream(SourceFilterStream):
         return np.ascontiguousarray(out_audio, dtype=np.float32)
 
 
-def step_resample_plan(codec: CodecConfig, pos: int, m: int) -> tuple[int, np.ndarray, np.ndarray]:
-    """A codec_step call's (render_first, resample_lo, resample_w) for the m codec frames after the first `pos`.
 
-    Renderer frame j sits at 100 Hz position j·hop/patch (5j/4 at the v2 dims) between its two neighbours, weighted
-    as AudioTokenizer.render_params' linear resampling does; the frames whose upper neighbour arrives with these m
-    frames are the call's, their lower neighbour indexed into [the last old feature, the m·U new features]."""
+def _complete(codec: CodecConfig, n_pos: int) -> int:
+    """Renderer frames j whose upper 100 Hz neighbour floor(j·hop/patch) + 1 is among the first n_pos positions."""
+    return ((n_pos - 1) * codec.patch_size - 1) // codec.renderer_hop + 1
+
+
+def step_resample_plan(codec: CodecConfig, pos: int, m: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """A codec_step call's (render_first, resample_lo, resample_hi, resample_w) for the m codec frames after the
+    first `pos`: renderer frame j sits at 100 Hz position j·hop/patch (5j/4 at the v2 dims) between its two
+    neighbours, weighted as AudioTokenizer.render_params' linear resampling does; the frames whose upper neighbour
+    arrives with these m frames are the call's, their neighbours indexed into [the last old feature, the m·U new
+    features]."""
     u, hop, patch = codec.upsample_factor, codec.renderer_hop, codec.patch_size
-
-    def complete(n_pos: int) -> int:  # renderer frames j whose upper neighbour floor(j·hop/patch) + 1 < n_pos
-        return ((n_pos - 1) * patch - 1) // hop + 1
-
-    j0, j1 = complete(u * pos), complete(u * (pos + m))
+    j0, j1 = _complete(codec, u * pos), _complete(codec, u * (pos + m))
     j = np.arange(j0, j1, dtype=np.int64)
     lo = (j * hop) // patch
     w = ((j * hop) % patch).astype(np.float32) / np.float32(patch)
-    return j0, lo - (u * pos - 1), w
+    return j0, lo - (u * pos - 1), lo - (u * pos - 2), w
+
+
+def step_final_plan(codec: CodecConfig, pos: int, total: int, pad: int) -> tuple[int, np.ndarray, np.ndarray,
+                                                                                 np.ndarray, int]:
+    """The last codec_step call of a stream of `total` codec frames, `pos` of them fed: every renderer frame left up to
+    F = ceil(total·spf / hop), with the one-shot's clamp at the last 100 Hz position, then `pad` rows past the end
+    (zero padding for the frame decoder; their indexes are arbitrary). -> (render_first, lo, hi, w, F)."""
+    u, hop, patch = codec.upsample_factor, codec.renderer_hop, codec.patch_size
+    n_in, f = u * total, -(-total * codec.samples_per_frame // hop)
+    j0 = _complete(codec, u * pos)
+    j = np.arange(j0, f, dtype=np.int64)
+    lo = np.minimum((j * hop) // patch, n_in - 1)
+    hi = np.minimum(lo + 1, n_in - 1)
+    w = ((j * hop) % patch).astype(np.float32) / np.float32(patch)
+    w = np.where((j * hop) // patch > n_in - 1, np.float32(1), w).astype(np.float32)  # clamped: (pos - lo) clips at 1
+    base = u * pos - 1
+    fill = np.zeros(pad, np.int64)
+    return (j0, np.concatenate([lo - base, fill]), np.concatenate([hi - base, fill]),
+            np.concatenate([w, np.zeros(pad, np.float32)]), f)

@@ -219,7 +219,7 @@ def test_codec_step_equals_the_reference_frame_by_frame(sf_bundle):
     from vox_edge.export.codec_context import frame_decoder_margin
     from vox_edge.export.torch_graphs import CodecDecoder, load_codec
     from vox_edge.manifest import codec_step_io, codec_step_states
-    from vox_edge.runtime.codec_stream import step_resample_plan
+    from vox_edge.runtime.codec_stream import step_final_plan, step_resample_plan
 
     ck, bundle = sf_bundle
     codec = load_codec(Checkpoint.open(ck))
@@ -230,23 +230,27 @@ def test_codec_step_equals_the_reference_frame_by_frame(sf_bundle):
         ref = [r.numpy()[0] for r in CodecDecoder(codec)(torch.from_numpy(codes)[None])]
     names = codec_step_io(cfg)[0]
     states = [np.zeros(s, np.float32) for _, s in codec_step_states(cfg)]
+    delay = frame_decoder_margin(cfg)
     pos, got, f0 = 0, [], []
     for m in (1, 2, 5, 3, 8, 4):
-        first, lo, w = step_resample_plan(cfg, pos, m)
-        out = step.run(None, dict(zip(names, [codes[None, pos:pos + m], np.array([pos]), lo, w, np.array([first]),
-                                              *states])))
+        if pos + m < 23:
+            first, lo, hi, w = step_resample_plan(cfg, pos, m)
+            end = 1 << 40
+        else:  # the last call: the resampling's clamp and the frame decoder's zero padding after the last frame
+            first, lo, hi, w, end = step_final_plan(cfg, pos, 23, delay)
+        out = step.run(None, dict(zip(names, [codes[None, pos:pos + m], np.array([pos]), lo, hi, w, np.array([first]),
+                                              np.array([end]), *states])))
         states, pos = out[6:], pos + m
         got.append(out[:5])
         f0.append(out[5][0])
-    delay = frame_decoder_margin(cfg)
+    n = ref[5].shape[-1]
     f0 = np.concatenate(f0)
-    # every renderer frame of the 23 codec frames but the last, whose upper neighbour the one-shot clamps (the end)
-    assert len(f0) == ref[5].shape[-1] - 1
-    assert np.allclose(f0, ref[5][:len(f0)], atol=1e-3, rtol=1e-4)
+    assert len(f0) == n + delay  # every renderer frame, then the padding rows
+    assert np.allclose(f0[:n], ref[5], atol=1e-3, rtol=1e-4)
     for k in range(5):
         p = np.concatenate([g[k][0] for g in got], axis=1)[:, delay:]
-        assert p.shape[1] == len(f0) - delay
-        assert np.allclose(p, ref[k][:, :p.shape[1]], atol=1e-4), k
+        assert p.shape[1] == n  # the frame decoder's delayed output reaches the last frame
+        assert np.allclose(p, ref[k], atol=1e-4), k
 
 
 @pytest.mark.slow
@@ -270,7 +274,12 @@ def test_step_stream_equals_one_shot(sf_bundle, first, chunk):
     streamed = np.concatenate(parts)
     assert streamed.shape == whole.shape == (47 * cfg.samples_per_frame,)
     assert np.max(np.abs(streamed - whole)) < 1e-4 * max(1.0, np.abs(whole).max())
-    assert len(parts) > 2 and calls and sum(calls) <= 47  # each frame through the step graph at most once
+    assert len(parts) > 2 and calls and sum(calls) <= 48  # each frame through the step graph once (+1 at the end)
+    window_calls = []
+    window.run = lambda *a: window_calls.append(1)
+    st = StepSourceFilterStream(step, window, cfg, first, chunk, cfg.min_left_context_frames, seed=9)
+    short = [a for a in (st.push(c) for c in codes[:5]) if a is not None] + [st.flush()]
+    assert np.concatenate(short).shape == (5 * cfg.samples_per_frame,) and not window_calls  # the step graph only
 
 
 @pytest.mark.slow

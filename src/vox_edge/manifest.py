@@ -88,7 +88,8 @@ GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "codec_decoder": (("codes",), ("audio",)),
     # Optional, schema 3, dynamic-shape source_filter codecs: the stateful streaming codec (export/codec_step.py).
     # These names, then codec_step_states(codec) as inputs and "next." + each as outputs (codec_step_io).
-    "codec_step": (("codes", "pos", "resample_lo", "resample_w", "render_first"), ("lh", "theta", "ln", "lr", "phi", "f0")),
+    "codec_step": (("codes", "pos", "resample_lo", "resample_hi", "resample_w", "render_first", "render_end"),
+                   ("lh", "theta", "ln", "lr", "phi", "f0")),
 }
 # A codec with the `source_filter` output head (params.json audio_tokenizer_args.output_head) returns renderer
 # parameters instead of audio, per renderer frame (F = ceil(T·samples_per_frame / renderer_hop)): lh, theta, ln,
