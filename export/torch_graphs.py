@@ -301,9 +301,9 @@ def _write_flow_loop(out_dir: Path, velocity: dict, progress: Callable[[str], No
 
 def _codec_snr_guard(fp32: Path, dst: Path, written: list[Path], plan: Any, cfg: ModelConfig, static_shapes: bool,
                      progress: Callable[[str], None]) -> tuple[Any, list[Path]]:
-    """The codec-SNR rung as a guard (spec option snrN, quantize/codec_guard.py): keep the quantised codec when its
+    """The codec-SNR rung as a guard (spec option snrN, export/codec_guard.py): keep the quantised codec when its
     streamed waveform is within plan.min_snr_db of the FP32 graph's, else write the FP32 graph in its place."""
-    from vox_edge.quantize.codec_guard import check_codec
+    from vox_edge.export.codec_guard import check_codec
     from vox_edge.quantize.onnx_io import move_model
     from vox_edge.quantize.plan import QuantPlan
 

@@ -6,7 +6,7 @@ grammar with its own options, and both take the MatMulNBits options through `int
     int8[-dynamic|-static|-nncf][-pc|-pt][-minmax|-entropy|-percentile][-convfp16|-convfp32]
                                                          (pc/pt: per-channel / per-tensor; conv: conv weight storage)
     int4[-bNN][-accN][-sym|-asym][-nncf][-force]                            (bNN: block size, accN: accuracy_level)
-    codec only, any precision but fp32: -snrN     the codec-SNR guard (quantize/codec_guard.py): the streamed
+    codec only, any precision but fp32: -snrN     the codec-SNR guard (export/codec_guard.py): the streamed
                                                    waveform against the FP32 graph's; below N dB the FP32 graph is
                                                    written instead, with a message
 The manifest records PRECISION per graph; the method is reported next to it. Defaults were chosen by

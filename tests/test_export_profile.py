@@ -82,7 +82,7 @@ def test_export_with_profile_writes_its_kernels(tiny_checkpoint, tmp_path, capsy
 def test_codec_snr_guard_falls_back_to_fp32_with_a_message(tiny_checkpoint, tmp_path):
     from vox_edge.export.checkpoint import Checkpoint
     from vox_edge.export.torch_graphs import export_component_graphs
-    from vox_edge.quantize.codec_guard import check_codec
+    from vox_edge.export.codec_guard import check_codec
 
     said: list[str] = []
     ckpt = Checkpoint.open(tiny_checkpoint)

@@ -13,7 +13,7 @@ below N dB; `vox-edge export --profile` uses it where a profile's [[model.kernel
 codec (device_profiles/kernels.py). A source_filter codec (renderer parameters, not audio) is not guarded here:
 its own rung is runtime/ep_check's.
 
-    python -m vox_edge.quantize.codec_guard CKPT --work DIR [--specs fp32,int8,int8-convfp16,fp16] [--frames 48]
+    python -m vox_edge.export.codec_guard CKPT --work DIR [--specs fp32,int8,int8-convfp16,fp16] [--frames 48]
 
 exports the checkpoint's codec_decoder at each spec into DIR/SPEC (reused when there) and prints, per spec, its
 size, the streamed decode's wall ms at 1 and 2 threads (best of --repeats) and its SNR against the first spec's.
@@ -102,7 +102,7 @@ def check_codec(fp32_path: str | Path, quantised_path: str | Path, cfg, frames: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m vox_edge.quantize.codec_guard", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m vox_edge.export.codec_guard", description=__doc__.splitlines()[0])
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--work", type=Path, required=True, help="one folder per spec (an exported codec is reused)")
     p.add_argument("--specs", default="fp32,int8,int8-convfp16,fp16", help="codec precision specs; the first is the "
