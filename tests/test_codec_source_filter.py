@@ -122,6 +122,15 @@ class _Spy:
 
 
 @pytest.mark.slow
+
+def _one_shot(sess, cfg, codes) -> np.ndarray:
+    """All frames decoded in one windowed call (the reference every stream must equal)."""
+    one = SourceFilterStream(sess, cfg, 1, 1, cfg.min_left_context_frames, seed=9)
+    for c in codes:
+        one._frames.append(c)
+    return one.flush()
+
+
 @pytest.mark.parametrize("render_from", [False, True])
 @pytest.mark.parametrize("first,chunk", [(2, 12), (1, 5), (3, 25)])
 def test_streaming_equals_one_shot(sf_bundle, first, chunk, render_from):
@@ -131,10 +140,7 @@ def test_streaming_equals_one_shot(sf_bundle, first, chunk, render_from):
     cfg = _codec_cfg(bundle)
     sess = _Spy(ort.InferenceSession(str(bundle / "codec_decoder.onnx")))
     codes = _codes(cfg, 47)
-    one = SourceFilterStream(sess, cfg, 1, 1, cfg.min_left_context_frames, seed=9)
-    for c in codes:
-        one._frames.append(c)
-    whole = one.flush()
+    whole = _one_shot(sess, cfg, codes)
     st = SourceFilterStream(sess, cfg, first, chunk, cfg.min_left_context_frames, seed=9, render_from=render_from)
     parts = [a for a in (st.push(c) for c in codes) if a is not None] + [st.flush()]
     streamed = np.concatenate(parts)
@@ -263,10 +269,7 @@ def test_step_stream_equals_one_shot(sf_bundle, first, chunk):
     window = ort.InferenceSession(str(bundle / "codec_decoder.onnx"))
     step = _Spy(ort.InferenceSession(str(bundle / "codec_step.onnx")))
     codes = _codes(cfg, 47)
-    one = SourceFilterStream(window, cfg, 1, 1, cfg.min_left_context_frames, seed=9)
-    for c in codes:
-        one._frames.append(c)
-    whole = one.flush()
+    whole = _one_shot(window, cfg, codes)
     st = StepSourceFilterStream(step, window, cfg, first, chunk, cfg.min_left_context_frames, seed=9, render_from=True)
     calls = []
     step.run = lambda names, feed, run=step.run: calls.append(feed["codes"].shape[1]) or run(names, feed)
