@@ -5,17 +5,17 @@ grammar with its own options, and both take the MatMulNBits options through `int
     fp32 | fp16
     int8[-dynamic|-static|-nncf][-pc|-pt][-minmax|-entropy|-percentile][-convfp16|-convfp32]
                                                          (pc/pt: per-channel / per-tensor; conv: conv weight storage)
-    int4[-bNN][-accN][-sym|-asym][-nncf][-force]                            (bNN: block size, accN: accuracy_level)
+    int4[-bNN][-accN][-sym|-asym][-nncf][-force][-convfp16|-convfp32]       (bNN: block size, accN: accuracy_level)
     codec only, any precision but fp32: -snrN     the codec-SNR guard (export/codec_guard.py): the streamed
                                                    waveform against the FP32 graph's; below N dB the FP32 graph is
                                                    written instead, with a message
 The manifest records PRECISION per graph; the method is reported next to it. Defaults were chosen by
 measurement (quantize/README.md): the codec does not tolerate 4-bit weights, so `int4` for the codec
 falls back to CODEC_INT4_FALLBACK with a warning, and flow_condition (the semantic head) stays int8
-under an int4 acoustic head, unless `-force` is given. Dynamic int8 stores Conv / ConvTranspose weights and
-constant Gather tables (the codec's semantic codebook embedding) as int8 weight-only (dequantised at session load);
-`-convfp16` stores them FP16 (near-lossless, 2/3 of the saving), `-convfp32` keeps them as exported (the graph
-before those changes).
+under an int4 acoustic head, unless `-force` is given. Dynamic int8 and MatMulNBits int4 store Conv /
+ConvTranspose weights and constant Gather tables (the codec's semantic codebook embedding) as int8 weight-only
+(dequantised at session load); `-convfp16` stores them FP16 (near-lossless, 2/3 of the saving), `-convfp32` keeps
+them as exported (the graph before those changes; int4 kept them FP32 until 2026-12-07).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class QuantPlan:
     block_size: int = 32
     accuracy_level: int = 4
     symmetric: bool = False
-    conv_weights: str = "int8"  # dynamic only: Conv / ConvTranspose weights 'int8' / 'fp16' (weight-only) / 'fp32'
+    conv_weights: str = "int8"  # dynamic / nbits: Conv / ConvTranspose weights 'int8' / 'fp16' (weight-only) / 'fp32'
     min_snr_db: float | None = None  # codec only: the codec-SNR guard's floor (option snrN); None = no guard
 
     @property
@@ -81,7 +81,8 @@ class QuantPlan:
             return f"int8 static QDQ ({self.calibrate_method}, {'per-channel' if self.per_channel else 'per-tensor'})"
         if self.method == "nbits":
             return (f"int4 MatMulNBits (block {self.block_size}, accuracy_level {self.accuracy_level}, "
-                    f"{'sym' if self.symmetric else 'asym'})")
+                    f"{'sym' if self.symmetric else 'asym'}; any conv weights {self.conv_weights}"
+                    f"{'' if self.conv_weights == 'fp32' else ' weight-only'})")
         if self.method == "nncf":
             return f"{self.precision} nncf ({'quantize' if self.precision == 'int8' else 'compress_weights'})"
         return self.precision
@@ -127,7 +128,7 @@ def plan_for(component: str, spec: str, warn: Callable[[str], None] | None = Non
             plan = replace(plan, per_channel=(o == "pc"))
         elif o in ("minmax", "entropy", "percentile") and precision == "int8":
             plan = replace(plan, calibrate_method=o)
-        elif o in ("convfp16", "convfp32") and precision == "int8":
+        elif o in ("convfp16", "convfp32") and precision in ("int8", "int4"):
             plan = replace(plan, conv_weights=o[4:])
         elif o.startswith("snr") and o[3:].isdigit() and component == "codec" and precision != "fp32":
             plan = replace(plan, min_snr_db=float(o[3:]))
@@ -136,8 +137,8 @@ def plan_for(component: str, spec: str, warn: Callable[[str], None] | None = Non
             plan = replace(plan, **{key: value})  # QuantPlan's fields carry int4_option's names
         else:
             raise ValueError(f"precision spec {spec!r}: option {o!r} does not apply to {precision}")
-    if plan.conv_weights != "int8" and plan.method != "dynamic":
-        raise ValueError(f"precision spec {spec!r}: '-conv{plan.conv_weights}' applies to dynamic int8 only "
+    if plan.conv_weights != "int8" and plan.method not in ("dynamic", "nbits"):
+        raise ValueError(f"precision spec {spec!r}: '-conv{plan.conv_weights}' applies to dynamic int8 and int4 only "
                          "(the other methods keep conv weights FP32)")
     if plan.method == "nncf" and warn:
         warn("[export] note: nncf graphs are for OpenVINO (runtime or ORT's OpenVINO EP); ORT's CPU EP runs them "
@@ -170,7 +171,7 @@ def quantize_graph(src: str | Path, dst: str | Path, plan: QuantPlan,
         from .int4 import quantize_int4
 
         return quantize_int4(src, dst, block_size=plan.block_size, accuracy_level=plan.accuracy_level,
-                             symmetric=plan.symmetric)
+                             symmetric=plan.symmetric, conv_weights=plan.conv_weights)
     if plan.method == "nncf":
         from .nncf_backend import nncf_compress
 

@@ -159,7 +159,7 @@ def test_plan_defaults_and_codec_int4_fallback():
     assert (p.block_size, p.accuracy_level, p.symmetric) == (128, 0, True)
     assert plan_for("codec", "fp16").method == "fp16" and plan_for("codec", "fp32").method == "none"
     assert [plan_for("codec", s).conv_weights for s in ("int8", "int8-convfp16", "int8-pt-convfp32")] == ["int8", "fp16", "fp32"]
-    for bad in ("int3", "int8-b32", "int4-b48", "fp16-static", "int8-static-convfp32", "int4-convfp32", "int8-convint4"):
+    for bad in ("int3", "int8-b32", "int4-b48", "fp16-static", "int8-static-convfp32", "int4-convint8", "int8-convint4"):
         with pytest.raises(ValueError):
             plan_for("acoustic", bad)
 
@@ -221,6 +221,26 @@ def test_int8_codec_stores_conv_weights_as_int8(fp32, tmp_path):
     conv_bytes = sum(4 * int(np.prod(t.dims)) for t in big32.values())
     saved = (tmp_path / "c32.onnx").stat().st_size - (tmp_path / "c.onnx").stat().st_size
     assert saved > 0.7 * conv_bytes  # 3/4 of them, less the scales
+
+
+@pytest.mark.parametrize("spec, dtype", [("int4-force", onnx.TensorProto.INT8), ("int4-force-convfp16", onnx.TensorProto.FLOAT16),
+                                         ("int4-force-convfp32", onnx.TensorProto.FLOAT)])
+def test_int4_codec_stores_conv_weights_like_int8(spec, dtype, fp32, tmp_path):
+    """MatMulNBits for the MatMuls; conv weights int8 / fp16 weight-only or as exported (-convfp32)."""
+    quantize_graph(fp32 / "codec_decoder.onnx", tmp_path / "c.onnx", plan_for("codec", spec))
+    m = onnx.load(str(tmp_path / "c.onnx"))
+    assert any(n.op_type == "MatMulNBits" for n in m.graph.node)
+    inits = {t.name: t for t in m.graph.initializer}
+    producer = {o: n for n in m.graph.node for o in n.output}
+    big = [n.input[1] for n in m.graph.node if n.op_type in CONV_OPS and len(n.input) > 1]
+    assert big
+    for name in big:
+        if name in inits:  # left as exported: only where asked, or too small to compress
+            assert dtype == onnx.TensorProto.FLOAT or np.prod(inits[name].dims) < CONV_WEIGHT_MIN_ELEMENTS
+            continue
+        node = producer[name]
+        cast = producer[node.input[0]] if node.op_type == "Mul" else node
+        assert cast.op_type == "Cast" and inits[cast.input[0]].data_type == dtype
 
 
 def _as_session_loads(path, optimized) -> onnx.ModelProto:
