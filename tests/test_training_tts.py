@@ -807,6 +807,15 @@ def test_time_boxed_run_stops_and_its_cosine_spans_the_box(tekken, trained, tmp_
     assert 3 <= len(rows) < 60 and (out / "last.pt").exists()  # stopped by the (fake) clock, saved
     lrs = [r["lr"] for r in rows]
     assert lrs == sorted(lrs, reverse=True) and lrs[0] > lrs[-1]  # the logged lr is the one used, decaying
+    # a warm restart of the annealed state: --rewarm ramps this process's first steps up to --lr, then decays
+    done = len(rows)
+    tts_train.main(["--synthetic", "24", "--dims", "tiny", "--out", str(out), "--tekken", str(tekken[0]),
+                    "--codec-config", str(trained[3]), "--codec", "", "--no-asr", "--batch-tokens", "600",
+                    "--warmup", "0", "--eval-gen", "0", "--log-every", "1", "--max-minutes", "1",
+                    "--cosine-minutes", "1", "--rewarm", "4"])
+    again = [json.loads(l)["lr"] for l in (out / "log.jsonl").read_text().splitlines() if '"eval"' not in l][done:]
+    assert again[:4] == pytest.approx([0.25 * (i + 1) * 5e-4 for i in range(4)], rel=1e-3)  # the ramp
+    assert max(again) == pytest.approx(5e-4, rel=0.05) and again[-1] < max(again)  # then the time box's cosine
 
 
 def test_batch_moves_to_a_device_whole(tekken):

@@ -110,6 +110,7 @@ class Trainer:
             self._warm_start(a.init)
         if a.ema_decay > 0 and self.ema is None:
             self.ema = {k: v.detach().clone() for k, v in self.model.state_dict().items() if v.is_floating_point()}
+        self.first_step = self.step  # where this process began (--rewarm ramps from here)
 
     # --- data, tokenizer, params, voice (fixed at the first start; a resume must agree) ---
     def _data(self, resume: dict | None) -> None:
@@ -271,9 +272,14 @@ class Trainer:
         """--cosine-minutes: how far this process is into its time box (None: the schedule follows the steps)."""
         if self.a.cosine_minutes <= 0:
             return None
-        if self.step < self.a.warmup or not hasattr(self, "_t_cosine"):
+        if self.step < max(self.a.warmup, self.first_step + self.a.rewarm) or not hasattr(self, "_t_cosine"):
             self._t_cosine = time.monotonic()
         return (time.monotonic() - self._t_cosine) / (self.a.cosine_minutes * 60)
+
+    def _rewarm_scale(self) -> float:
+        """--rewarm N: a resumed process ramps its LR linearly over its first N steps, so a warm restart to a
+        higher --lr than the state ended at does not hit fresh data with the full rate at once."""
+        return min(1.0, (self.step - self.first_step + 1) / self.a.rewarm) if self.a.rewarm > 0 else 1.0
 
     def train_step(self) -> dict:
         a = self.a
@@ -282,7 +288,7 @@ class Trainer:
         own = own_acoustic_inputs(batch, exs, self.own, a.own_inputs_p, self.gen) if self.own else 0
         batch = batch.to(self.dev)
         for g in self.opt.param_groups:
-            g["lr"] = lr_at(self.step, a, self._time_frac())
+            g["lr"] = lr_at(self.step, a, self._time_frac()) * self._rewarm_scale()
         # bf16 autocast: matmuls in bf16 with fp32 weights and optimiser (AVX-512 BF16 makes them ~4x faster here)
         with torch.autocast(self.dev.type, dtype=torch.bfloat16, enabled=a.bf16):
             m = compute_losses(self.model, batch, self.voice_codes, p_uncond=a.p_uncond, t_mode=a.t_sampling,
@@ -525,6 +531,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--cosine-minutes", type=float, default=0.0,
                     help="time-boxed runs: the cosine decay after warm-up spans this many minutes of this process "
                          "instead of --total-steps (0 = off)")
+    ap.add_argument("--rewarm", type=int, default=0,
+                    help="resumed runs: ramp the LR linearly over this process's first N steps (warm restarts to a "
+                         "higher --lr); a --cosine-minutes time box starts after the ramp")
     ap.add_argument("--seed", type=int, default=0)
     return ap
 
