@@ -86,3 +86,18 @@ def test_a_bottleneck_state_loads_as_a_decoder_only_codec_with_the_teachers_noti
     codes = torch.zeros(3, 37, dtype=torch.long)
     assert codec.decode(codes).shape == (3 * 1920,)
     assert not any(k.startswith("encoder") for k in codec.flat_state())
+
+
+def test_a_feature_shard_is_made_again_when_its_slice_of_the_split_grew(tmp_path):
+    """training/corpus/make.py appends rows: the split's last shard then lacks some of its slice and is redone;
+    rows the teacher could not read count as done once recorded."""
+    import numpy as np
+
+    from training.voice_v2.teacher_features import shard_done
+
+    path = str(tmp_path / "shard_00000.npz")
+    assert not shard_done(path, ["a"])
+    np.savez(path, ids=np.array(["a", "b"]), skipped=np.array(["c"], dtype=str))
+    assert shard_done(path, ["a", "b", "c"]) and not shard_done(path, ["a", "b", "c", "d"])
+    np.savez(path, ids=np.array(["a", "b"]))  # a shard from before `skipped` was recorded
+    assert shard_done(path, ["a", "b"]) and not shard_done(path, ["a", "b", "c"])

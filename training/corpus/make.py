@@ -476,6 +476,8 @@ def main():
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))  # this folder: the data lives here
     ap.add_argument("--seed", type=int, default=20261125)
     ap.add_argument("--prose", type=int, default=12000, help="WordNet sentences to keep")
+    ap.add_argument("--more-prose", type=int, default=16000,
+                    help="further WordNet sentences appended after the shuffled rows (their ids follow the last)")
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
@@ -509,6 +511,11 @@ def main():
     # held-out text must never occur in training, even via another category
     held_norms = {n.lower() for _, _, n in heldout}
     train = [t for t in train if t[2].lower() not in held_norms]
+    # more prose is appended, never shuffled in: the rows above keep their ids, so teacher features and codes
+    # made from an earlier train.tsv (keyed by id, in 250-row shards) stay valid and only the new rows are made
+    more = [s for s in prose[args.prose: args.prose + args.more_prose] if s.lower() not in held_norms]
+    random.Random(args.seed + 1).shuffle(more)
+    train += [("prose", s, s) for s in more]
 
     os.makedirs(args.out, exist_ok=True)
     for name, data, prefix in (("train.tsv", train, "tr"), ("heldout.tsv", heldout, "ho")):
@@ -517,7 +524,7 @@ def main():
             for i, (cat, raw, norm) in enumerate(data):
                 f.write(f"{prefix}{i:06d}\t{cat}\t{raw}\t{norm}\n")
     counts = {c: len(v) for c, v in rows.items()}
-    print(f"train {len(train)}  heldout {len(heldout)}  per category {counts}")
+    print(f"train {len(train)}  heldout {len(heldout)}  per category {counts}, then {len(more)} more prose")
 
 
 if __name__ == "__main__":

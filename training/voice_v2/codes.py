@@ -33,9 +33,11 @@ def main(argv=None) -> None:
     os.makedirs(a.out, exist_ok=True)
     for path in sorted(glob.glob(os.path.join(a.features, "shard_*.npz"))):
         dst = os.path.join(a.out, os.path.basename(path))
-        if os.path.exists(dst):
-            continue
         z = np.load(path)
+        if os.path.exists(dst):
+            with np.load(dst) as done:
+                if np.array_equal(done["ids"], z["ids"]):
+                    continue  # else its feature shard was made again (a grown split): encode it again
         starts = np.concatenate([[0], np.cumsum(z["lens"])[:-1]])
         sem, ac, lengths = [], [], []
         with torch.no_grad():

@@ -25,6 +25,16 @@ def read_rows(path: str) -> list[tuple[str, str]]:
         return [(r["id"], r["norm"]) for r in csv.DictReader(f, delimiter="\t")]
 
 
+def shard_done(path: str, want: list[str]) -> bool:
+    """A shard holds (or has skipped) every row of its slice. The last shard of a split that has since grown
+    (training/corpus/make.py appends rows) lacks the new rows, and is made again."""
+    if not os.path.exists(path):
+        return False
+    with np.load(path) as z:
+        have = set(z["ids"].tolist()) | set(z["skipped"].tolist() if "skipped" in z.files else [])
+    return set(want) <= have
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", required=True)
@@ -40,20 +50,21 @@ def main(argv=None) -> None:
     t0, frames = time.time(), 0
     for s in range(0, len(rows), SHARD):
         path = os.path.join(a.out, f"shard_{s // SHARD:05d}.npz")
-        if os.path.exists(path):
+        if shard_done(path, [rid for rid, _ in rows[s : s + SHARD]]):
             continue
-        ids, feats, f0s, lens = [], [], [], []
+        ids, feats, f0s, lens, skipped = [], [], [], [], []
         for rid, text in rows[s : s + SHARD]:
             try:
                 x, f0 = teacher.features(text)
             except ValueError:
+                skipped.append(rid)
                 continue  # nothing the teacher can read (empty phoneme string)
             ids.append(rid)
             feats.append(x.T.astype(np.float16))  # [F, 130]
             f0s.append(f0.astype(np.float32))
             lens.append(len(f0))
         tmp = path + ".partial.npz"
-        np.savez(tmp, ids=np.array(ids), lens=np.array(lens, np.int32),
+        np.savez(tmp, ids=np.array(ids), skipped=np.array(skipped, dtype=str), lens=np.array(lens, np.int32),
                  feats=np.concatenate(feats), f0=np.concatenate(f0s))
         os.replace(tmp, path)
         frames += sum(lens)
