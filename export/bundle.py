@@ -193,7 +193,7 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
         if target:
             from .npu_target import export_npu_graphs
 
-            graphs = export_npu_graphs(ckpt, partial, npu_shapes, progress)
+            graphs = export_npu_graphs(ckpt, partial, npu_shapes, progress, target)
         else:
             bopts = BackboneOptions.from_spec(precisions["backbone"])
             audio_fp16 = bopts.table16

@@ -34,6 +34,7 @@ from vox_edge.manifest import NPU_TARGETS, load_manifest
 
 from vox_edge.quantize.int8 import STATIC_OPS
 
+from .npu_codec_split import export_split_codec
 from .npu_graphs import decompose_for_htp, export_npu_backbone, fold_for_npu
 from .torch_graphs import (CODEC_GRAPHS, FLOW_GRAPHS, OPSET, STATIC_CODEC_FRAMES, codec_aware_io, export_fp32,
                            graph_module, load_acoustic, load_codec)
@@ -78,15 +79,21 @@ def check_target(target: str) -> None:
         raise ExportError(f"unknown target {target!r}; use one of {', '.join(NPU_TARGETS)}.")
 
 
-def export_npu_graphs(ckpt, out_dir: Path, shapes: NpuShapes, progress: Callable[[str], None]) -> dict[str, dict]:
-    """FP32 fixed-shape graphs of every component into out_dir; returns manifest graph entries."""
+def export_npu_graphs(ckpt, out_dir: Path, shapes: NpuShapes, progress: Callable[[str], None],
+                      target: str | None = None) -> dict[str, dict]:
+    """FP32 fixed-shape graphs of every component into out_dir; returns manifest graph entries. A qnn-htp bundle's
+    source_filter codec is two graphs, codec_trunk placed on the CPU (export/npu_codec_split.py)."""
     cfg = ckpt.config
+    split = target == "qnn-htp" and cfg.codec.output_head == "source_filter"
     graphs = {"backbone": export_npu_backbone(ckpt, out_dir, shapes.seq_len, shapes.context, progress)}
     scratch = Path(tempfile.mkdtemp(prefix=".npu-", dir=out_dir))
     try:
         for group, load in ((FLOW_GRAPHS, load_acoustic), (CODEC_GRAPHS, load_codec)):
-            module = load(ckpt)
+            module, wrapped = load(ckpt), None
             for name in group:
+                if split and name == "codec_decoder":
+                    graphs.update(export_split_codec(module, cfg, shapes.codec_frames, scratch, out_dir, progress))
+                    continue
                 progress(f"[export] {name}: torch.onnx.export (fp32, fixed shapes, folded for the NPU)")
                 wrapped = graph_module(name, module if group is FLOW_GRAPHS else None,
                                        module if group is CODEC_GRAPHS else None)
@@ -191,6 +198,9 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
         keep = (*keep, "codec_decoder")
     for name, entry in graphs.items():
         if sharded and name == "backbone":
+            continue
+        if entry.get("placement") == "cpu":
+            progress(f"[export] {name}: kept FP32, placed on the CPU ({entry['placement_reason']})")
             continue
         if name in keep:
             progress(f"[export] {name}: kept FP32 for {target}")

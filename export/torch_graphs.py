@@ -106,11 +106,15 @@ class CodecDecoder(nn.Module):
         self.register_buffer("e_sem", codec.semantic_embedding().detach().clone())  # [S, D_sem]
         self.levels = codec.cfg.acoustic_codebook_size - 1
 
-    def forward(self, codes: torch.Tensor, frame_mask: torch.Tensor | None = None):
-        """int64 [1,T,1+A] -> [1, T*spf], or renderer parameters; frame_mask: see masked_render_params."""
+    def latent(self, codes: torch.Tensor) -> torch.Tensor:
+        """int64 [1,T,1+A] -> [1, latent, T]."""
         sem = self.e_sem[codes[..., 0]]  # [1,T,D_sem]
         ac = (2 * codes[..., 1:]).to(self.e_sem.dtype) / self.levels - 1  # FSQ level -> [-1,1], as the reference
-        latent = torch.cat([sem, ac], dim=-1).transpose(1, 2)  # [1, latent, T]
+        return torch.cat([sem, ac], dim=-1).transpose(1, 2)  # [1, latent, T]
+
+    def forward(self, codes: torch.Tensor, frame_mask: torch.Tensor | None = None):
+        """int64 [1,T,1+A] -> [1, T*spf], or renderer parameters; frame_mask: see masked_render_params."""
+        latent = self.latent(codes)
         if self.codec.frame_decoder is not None:  # source_filter: the renderer runs in the runtime
             params, f0 = (self.codec.render_params(latent) if frame_mask is None
                           else masked_render_params(self.codec, latent, frame_mask))
@@ -131,7 +135,14 @@ def masked_render_params(codec: AudioTokenizer, latent: torch.Tensor, frame_mask
     window), so the padded features are replaced by the last real one; and the frame decoder's centred
     convolutions zero-pad past the end, so each one's input is multiplied by the renderer-frame mask. Masks are
     derived in the graph from frame_mask with constant gathers: Mul / Sub / ReduceSum only, all fixed shapes."""
-    c, fd = codec.cfg, codec.frame_decoder
+    feats, m, f0 = masked_features(codec, latent, frame_mask)
+    return masked_frame_decoder(codec, feats, m), f0
+
+
+def masked_features(codec: AudioTokenizer, latent: torch.Tensor, frame_mask: torch.Tensor):
+    """masked_render_params' trunk half: (the frame decoder's input features [1, C, F], zero on padded renderer
+    frames; the renderer-frame mask [1, 1, F]; f0 [1, F] in Hz). The qnn-htp export runs it as its own graph."""
+    c = codec.cfg
     t = latent.shape[-1]
     x = latent
     for block in codec.decoder_blocks:
@@ -147,12 +158,19 @@ def masked_render_params(codec: AudioTokenizer, latent: torch.Tensor, frame_mask
     # renderer frame j is real iff j < ceil(6.4·V) iff codec frame floor(j·hop / spf) is real
     m = frame_mask[:, [j * c.renderer_hop // c.samples_per_frame for j in range(n)]][:, None, :]  # [1, 1, F]
     f0 = torch.expm1(c.f0_log_scale * feats[:, c.frame_features - 2]).clamp(min=0)
-    h = fd.dec_in(feats * m)
+    return feats * m, m, f0
+
+
+def masked_frame_decoder(codec: AudioTokenizer, feats: torch.Tensor, m: torch.Tensor):
+    """masked_render_params' frame-decoder half: masked features [1, C, F] and the renderer-frame mask [1, 1, F]
+    -> lh, theta, ln, lr, phi [1, 601, F]."""
+    fd = codec.frame_decoder
+    h = fd.dec_in(feats)
     for b in fd.dec:
         z = b.norm(b.dw(h * m).transpose(1, 2))
         h = h + (b.gamma * b.pw2(torch.nn.functional.gelu(b.pw1(z)))).transpose(1, 2)
     out = fd.head(fd.dec_norm(h.transpose(1, 2))).transpose(1, 2)
-    return tuple(out.split(fd.n_bins, dim=1)), f0
+    return tuple(out.split(fd.n_bins, dim=1))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from .codec_stream import CodecStream, SourceFilterStream, StepSourceFilterStrea
 from .embeddings import Embeddings, load_voice
 from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
+from .source_filter import SplitCodec
 from .sessions import CPU, SessionSettings, open_session
 from .output_bounds import SilenceRun, audio_budget_frames
 from .text.lexicon import Lexicon
@@ -186,6 +187,9 @@ class Engine:
         self.config = manifest.config
         self.profile = profile
         settings = SessionSettings.from_profile(profile)
+        placed = manifest.cpu_placed  # graphs an NPU bundle keeps on the CPU itself (a qnn-htp codec_trunk)
+        if placed:
+            settings = dataclasses.replace(settings, cpu_graphs={**placed, **settings.cpu_graphs})
         self.session_settings = settings
         later = ("flow_velocity", "flow_euler") + (() if prefill_graph else ("backbone_prefill",))
         opener = open_graph or (lambda name, path: open_session(path, settings, graph=name))
@@ -207,6 +211,8 @@ class Engine:
         self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions.get("flow_velocity"),
                               cfg.n_acoustic_codebook, cfg.acoustic_codebook_size, euler=sessions.get("flow_euler"))
         self._codec_session = sessions["codec_decoder"]
+        if "codec_trunk" in sessions:  # a qnn-htp source_filter codec in two graphs (runtime/source_filter.py)
+            self._codec_session = SplitCodec(sessions["codec_trunk"], sessions["codec_decoder"])
         # the stateful streaming codec (a source_filter bundle's optional codec_step) where it runs on the CPU
         step = sessions.get("codec_step")
         self._codec_step = step if step is not None and step.get_providers()[0] == CPU else None

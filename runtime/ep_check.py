@@ -3,7 +3,9 @@
 Placement, per graph: the graph is opened on P with the CPU fallback disabled. If that session starts, every node is
 P's (counted from onnxruntime's record of node assignment, `session.record_ep_graph_assignment_info`); if not, it
 is opened again with the fallback allowed and the ops left to the CPU are named. A graph the device profile places
-on the CPU on purpose (`npu_cpu_graphs`, with its reason) is reported as such and is not a failure.
+on the CPU on purpose, by the bundle (a graph entry's `placement` "cpu": a qnn-htp source_filter codec's
+codec_trunk) or by the device profile (`cpu_graphs`), with its reason, is reported as such and is not a failure;
+a source_filter codec's NumPy renderer is listed as the CPU stage it is.
 
 Parity, against a reference on the CPU provider (`--reference`: an FP32 bundle of the same checkpoint; default: this
 bundle itself on the CPU provider), on the parity ladder of the CPU INT8 path:
@@ -41,6 +43,8 @@ CODEC_SNR_MIN_DB = 25.0
 TIE_MARGIN = 0.01
 QDQ_OPS = ("QuantizeLinear", "DequantizeLinear")
 TEXT = "Turn left in two hundred meters, then keep right at the fork."
+RENDERER_STAGE = ("renderer        NumPy on the CPU, not a graph: the source_filter codec's signal-processing tail "
+                  "(pulse train from f0, STFT, inverse STFT; runtime/source_filter.py)")
 
 
 @dataclass
@@ -59,7 +63,7 @@ class GraphPlacement:
 
     def line(self, provider: str) -> str:
         if self.placed == "cpu":
-            return f"{self.graph:15s} CPU by the profile: {self.reason}"
+            return f"{self.graph:15s} placed on the CPU (by the bundle or profile): {self.reason}"
         share = self.on_accelerator / self.nodes if self.nodes else 0.0
         head = f"{self.graph:15s} {self.on_accelerator}/{self.nodes} nodes on {provider} ({share:.1%})"
         if self.ok:
@@ -188,6 +192,7 @@ class Report:
     graphs: list[GraphPlacement]
     parity: Parity | None
     seconds: float
+    cpu_stages: list[str] = field(default_factory=list)  # work the runtime does on the CPU outside any graph
 
     @property
     def ok(self) -> bool:
@@ -196,6 +201,7 @@ class Report:
     def text(self) -> str:
         lines = [f"{self.provider} on a bundle for target {self.target}:"]
         lines += ["  " + g.line(self.provider) for g in self.graphs]
+        lines += [f"  {stage}" for stage in self.cpu_stages]
         if self.parity is None:
             lines.append("  parity: not run (a graph does not run whole on the provider)")
         else:
@@ -220,7 +226,7 @@ def check_bundle(bundle: str | Path, provider: str, options: dict[str, str] | No
     if ref_manifest.data["source"].get("fingerprint") != manifest.data["source"].get("fingerprint"):
         raise ManifestError(f"{reference}: exported from another checkpoint than {bundle}; export the reference "
                             "from the same checkpoint (e.g. `vox-edge export CKPT REF --precision fp32`).")
-    cpu_graphs = dict(cpu_graphs or {})
+    cpu_graphs = {**manifest.cpu_placed, **dict(cpu_graphs or {})}  # the bundle's own placement, then the profile's
     used = _graphs_used(manifest)
     placements, sessions = [], {}
     for name in used:
@@ -241,7 +247,9 @@ def check_bundle(bundle: str | Path, provider: str, options: dict[str, str] | No
         ref = Engine(ref_manifest, None, prefix_cache=False, flow_loop=False)
         par = parity(test, ref, frames)
     where = f"{Path(reference).name} on CPUExecutionProvider" if reference else "this bundle on CPUExecutionProvider"
-    return Report(provider, manifest.target.get("name", "cpu"), where, placements, par, time.perf_counter() - t0)
+    stages = [RENDERER_STAGE] if manifest.config.codec.output_head == "source_filter" else []
+    return Report(provider, manifest.target.get("name", "cpu"), where, placements, par, time.perf_counter() - t0,
+                  stages)
 
 
 def _graphs_used(manifest: Manifest) -> list[str]:

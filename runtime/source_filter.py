@@ -110,3 +110,31 @@ def frame_noise(seed: int, first_frame: int, n_frames: int, cache: dict[int, np.
     blocks = [cache[b] for b in range(b0, b1)]
     start = first_frame - b0 * NOISE_BLOCK
     return np.concatenate(blocks, axis=2)[:, :, start: start + n_frames]
+
+
+class SplitCodec:
+    """A qnn-htp bundle's source_filter codec in two graphs (manifest `codec_trunk` + `codec_decoder`) behind the
+    one-session face SourceFilterStream reads: run(None, {codes, frame_mask}) -> [lh, theta, ln, lr, phi, f0].
+
+    codec_trunk (FP32, on the CPU) computes the frame features and f0: the renderer integrates f0 into the pulse
+    phase, so an f0 a fraction of a hertz off (int8 weights) drifts the waveform; the frame decoder (codec_decoder,
+    on the accelerator) turns the features into the five spectral maps, whose errors stay local.
+    """
+
+    def __init__(self, trunk, decoder):
+        self.trunk, self.decoder = trunk, decoder
+
+    def get_inputs(self):
+        return self.trunk.get_inputs()
+
+    def get_outputs(self):
+        return [*self.decoder.get_outputs(), self.trunk.get_outputs()[2]]
+
+    def get_providers(self):
+        return self.decoder.get_providers()
+
+    def run(self, names, feed, *args):
+        features, mask, f0 = self.trunk.run(["features", "feature_mask", "f0"], feed, *args)
+        maps = self.decoder.run(None, {"features": features, "feature_mask": mask}, *args)
+        out = dict(zip(("lh", "theta", "ln", "lr", "phi", "f0"), [*maps, f0]))
+        return [out[n] for n in (names or out)]

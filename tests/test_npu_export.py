@@ -118,6 +118,44 @@ def test_fixed_window_source_filter_codec_streams_like_the_dynamic_one(tmp_path_
     np.testing.assert_allclose(audio[True], audio[False], atol=1e-4 * float(np.abs(audio[False]).max()), rtol=0)
 
 
+@pytest.mark.slow
+def test_split_source_filter_codec_streams_like_the_one_graph_codec(tmp_path_factory):
+    """qnn-htp's split codec (export/npu_codec_split.py: codec_trunk FP32 on the CPU, the frame decoder its own
+    graph) streamed through runtime SplitCodec equals the one fixed-window codec graph (FP32, CPU provider): the
+    split is a cut, not an approximation; the trunk's entry places it on the CPU with the reason."""
+    from npu_fixtures import voiced_source_filter_checkpoint
+
+    from vox_edge.export.checkpoint import Checkpoint
+    from vox_edge.export.npu_codec_split import CODEC_TRUNK, export_split_codec
+    from vox_edge.export.npu_graphs import fold_for_npu
+    from vox_edge.export.torch_graphs import STATIC_CODEC_FRAMES, export_fp32, graph_module, load_codec
+    from vox_edge.runtime.codec_stream import SourceFilterStream
+    from vox_edge.runtime.source_filter import SplitCodec
+
+    ckpt = Checkpoint.open(voiced_source_filter_checkpoint(tmp_path_factory.getbasetemp()))
+    cfg, out = ckpt.config, tmp_path_factory.mktemp("sf_split")
+    codec = load_codec(ckpt)
+    export_fp32(graph_module("codec_decoder", None, codec), "codec_decoder", cfg, out / "whole.onnx",
+                static_shapes=True)
+    whole = _session(fold_for_npu(out / "whole.onnx", out / "whole.folded.onnx"))  # as the export folds both
+    (out / "split").mkdir()
+    entries = export_split_codec(codec, cfg, STATIC_CODEC_FRAMES, out, out / "split", progress=lambda m: None)
+    assert set(entries) == {CODEC_TRUNK, "codec_decoder"}
+    assert entries[CODEC_TRUNK]["placement"] == "cpu" and "f0" in entries[CODEC_TRUNK]["placement_reason"]
+    assert "placement" not in entries["codec_decoder"]
+    split = SplitCodec(_session(out / "split" / "codec_trunk.onnx"), _session(out / "split" / "codec_decoder.onnx"))
+    rng = np.random.default_rng(0)
+    codes = np.concatenate([rng.integers(0, cfg.codec.semantic_codebook_size, (23, 1)),
+                            rng.integers(0, cfg.codec.acoustic_codebook_size, (23, cfg.codec.acoustic_dim))], 1)
+    audio = []
+    for sess in (whole, split):
+        stream = SourceFilterStream(sess, cfg.codec, 2, 12, cfg.codec.min_left_context_frames, seed=1)
+        parts = [a for c in codes if (a := stream.push(c)) is not None]
+        audio.append(np.concatenate([*parts, stream.flush()]))
+    assert audio[0].shape == (23 * cfg.samples_per_frame,) and np.abs(audio[0]).max() > 0
+    np.testing.assert_allclose(audio[1], audio[0], atol=1e-4 * float(np.abs(audio[0]).max()), rtol=0)
+
+
 def test_htp_decomposition_of_layer_norm_and_erf(tmp_path):
     """decompose_for_htp: LayerNormalization as primitives (exact), Erf in GELU's tanh form (within 4e-4); no
     LayerNormalization / Erf left (the HTP refuses both in the source_filter codec's frame decoder)."""

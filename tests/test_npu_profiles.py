@@ -40,7 +40,7 @@ def test_cpu_profiles_have_no_npu_target():
     ("[runtime.provider_options.QNNExecutionProvider]", "[runtime.provider_options.QNNExecutionProviderX]",
      "runtime.provider_options.QNNExecutionProviderX"),
     ('npu_target = "qnn-htp"', 'npu_target = "hexagon"', "runtime.npu_target"),
-    ('npu_target = "qnn-htp"', 'npu_target = "qnn-htp"\ncpu_graphs = {codec_decoder = ""}',
+    ('cpu_graphs = { codec_trunk = "', 'cpu_graphs = { codec_decoder = "", codec_trunk = "',
      "runtime.cpu_graphs.codec_decoder"),
 ])
 def test_malformed_npu_keys_name_the_field(tmp_path, old, new, field):
@@ -50,6 +50,13 @@ def test_malformed_npu_keys_name_the_field(tmp_path, old, new, field):
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(ProfileError, match=field.replace(".", r"\.")):
         load_profile(path)
+
+
+def test_htp_profile_places_the_source_filter_codec_trunk_on_the_cpu_with_the_reason():
+    """qualcomm-sa8295p: a source_filter codec's codec_trunk (f0; export/npu_codec_split.py) on the CPU, nothing else."""
+    rt = load_profile("qualcomm-sa8295p").runtime
+    assert set(rt.cpu_graphs) == {"codec_trunk"} and "f0" in rt.cpu_graphs["codec_trunk"]
+    assert SessionSettings.from_profile(load_profile("qualcomm-sa8295p")).cpu_graphs.keys() == {"codec_trunk"}
 
 
 def test_a_graph_the_profile_places_on_the_cpu_opens_on_the_cpu(tmp_path):

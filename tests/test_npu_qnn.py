@@ -5,7 +5,8 @@ against the FP32 CPU bundle; a CPU bundle is refused by `vox-edge check-ep`, nam
 from __future__ import annotations
 
 import pytest
-from npu_fixtures import assert_whole_with_parity, npu_bundle, source_filter_checkpoint, source_filter_reference
+from npu_fixtures import (assert_whole_with_parity, npu_bundle, reference_bundle, source_filter_checkpoint,
+                          source_filter_reference, voiced_source_filter_checkpoint)
 from runtime_fixtures import tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 pytest.importorskip("onnxruntime_qnn", reason="the QNN HTP simulator is in the `npu` extra (pip install onnxruntime-qnn)")
@@ -41,12 +42,30 @@ def test_cpu_bundle_is_refused_naming_the_op(tiny_bundle, capsys):  # noqa: F811
 @pytest.mark.slow
 def test_source_filter_head_runs_whole_on_htp_with_parity(tmp_path_factory):
     """The next default voice's kind of codec (`source_filter` head: ConvNeXt frame decoder, NumPy renderer): its
-    fixed-window graph with `frame_mask` runs whole on the HTP; the renderer stays in the runtime."""
+    frame decoder runs whole on the HTP, its trunk (f0) FP32 on the CPU; the renderer stays in the runtime."""
     from vox_edge.runtime.ep_check import check_bundle
 
     root = tmp_path_factory.getbasetemp()
     bundle = npu_bundle(source_filter_checkpoint(root), root, "qnn-htp")
     report = check_bundle(bundle, PROVIDER, reference=source_filter_reference(root), frames=8)
+    assert_whole_with_parity(report, PROVIDER)
+
+
+@pytest.mark.slow
+def test_voiced_source_filter_codec_keeps_the_waveform_rung_on_htp(tmp_path_factory):
+    """The voiced fixture (every frame near 140 Hz: the renderer's pulse phase integrates f0): with the whole codec
+    as one A16W8 HTP graph, f0 from int8 weights drifted the phase and the streamed waveform missed the 25 dB rung
+    (benchmarks/RESULTS.md, "The source_filter codec's waveform SNR on qnn-htp"); with codec_trunk FP32 on the CPU
+    and the frame decoder on the HTP it holds, and check-ep says where each part runs."""
+    from vox_edge.runtime.ep_check import check_bundle
+
+    root = tmp_path_factory.getbasetemp()
+    ckpt = voiced_source_filter_checkpoint(root)
+    report = check_bundle(npu_bundle(ckpt, root, "qnn-htp"), PROVIDER, reference=reference_bundle(ckpt, root), frames=8)
+    placed = {g.graph: g for g in report.graphs}
+    assert placed["codec_trunk"].placed == "cpu" and placed["codec_decoder"].placed == "accelerator"
+    text = report.text()
+    assert "codec_trunk" in text and "placed on the CPU" in text and "renderer" in text and "NumPy" in text
     assert_whole_with_parity(report, PROVIDER)
 
 

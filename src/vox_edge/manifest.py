@@ -56,9 +56,10 @@ GRAPH_COMPONENT = {
     "flow_euler": "acoustic",
     "codec_decoder": "codec",
     "codec_step": "codec",
+    "codec_trunk": "codec",
 }
 # Graphs a bundle may leave out (the runtime then does their work another way).
-OPTIONAL_GRAPHS = ("flow_euler", "backbone_prefill", "codec_step")
+OPTIONAL_GRAPHS = ("flow_euler", "backbone_prefill", "codec_step", "codec_trunk")
 # Inputs with a default value that a graph entry may declare (`optional_inputs`, schema 3); a caller that does not
 # feed one gets the graph's old behaviour. codec_decoder `context_frames` int64 [1] (default 0): the first frames
 # are left context, decoded for their effect on the rest; audio is then [1, (T - context_frames)·spf]. A
@@ -90,11 +91,18 @@ GRAPH_IO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # These names, then codec_step_states(codec) as inputs and "next." + each as outputs (codec_step_io).
     "codec_step": (("codes", "pos", "resample_lo", "resample_hi", "resample_w", "render_first", "render_end"),
                    ("lh", "theta", "ln", "lr", "phi", "f0")),
+    # Optional, schema 3, fixed-window source_filter codecs of qnn-htp bundles: the codec split in two graphs
+    # (export/npu_codec_split.py). codec_trunk (FP32, placed on the CPU: f0 feeds the renderer's pulse phase) takes
+    # codes [1,T,1+A] and frame_mask [1,T] -> features [1,C,F] (zero on padded renderer frames), feature_mask
+    # [1,1,F], f0 [1,F] Hz; codec_decoder is then the frame decoder: features, feature_mask -> SPLIT_DECODER_OUTPUTS.
+    "codec_trunk": (("codes", "frame_mask"), ("features", "feature_mask", "f0")),
 }
 # A codec with the `source_filter` output head (params.json audio_tokenizer_args.output_head) returns renderer
 # parameters instead of audio, per renderer frame (F = ceil(T·samples_per_frame / renderer_hop)): lh, theta, ln,
 # lr, phi f32 [1, 601, F] and f0 f32 [1, F] in Hz; the runtime renders them (runtime/source_filter.py).
 SOURCE_FILTER_OUTPUTS = ("lh", "theta", "ln", "lr", "phi", "f0")
+SPLIT_DECODER_INPUTS = ("features", "feature_mask")  # codec_decoder's I/O beside a codec_trunk
+SPLIT_DECODER_OUTPUTS = SOURCE_FILTER_OUTPUTS[:5]
 # The backbone's KV cache: "grow" (the I/O above: present = past + S rows, a new array each call) or "shared"
 # (past/present [1,KV,C,hd] are one preallocated buffer of capacity C, written in place; the graph takes the
 # number of valid rows as an int64 [1] input `past_length`, right after inputs_embeds).
@@ -147,12 +155,15 @@ def expand_io(names: tuple[str, ...], n_layers: int) -> list[str]:
     return out
 
 
-def graph_io(name: str, n_layers: int, kv_cache: str = "grow", codec_head: str = "patch") -> tuple[list[str], list[str]]:
+def graph_io(name: str, n_layers: int, kv_cache: str = "grow", codec_head: str = "patch",
+             split_codec: bool = False) -> tuple[list[str], list[str]]:
     """The I/O names a graph entry must list: GRAPH_IO expanded, plus `past_length` for an in-place backbone cache,
-    and the renderer parameters as a source_filter codec's outputs."""
+    the renderer parameters as a source_filter codec's outputs, the frame decoder's beside a codec_trunk."""
     ins, outs = (expand_io(x, n_layers) for x in GRAPH_IO[name])
     if name == "codec_decoder" and codec_head == "source_filter":
         outs = list(SOURCE_FILTER_OUTPUTS)
+        if split_codec:
+            ins, outs = list(SPLIT_DECODER_INPUTS), list(SPLIT_DECODER_OUTPUTS)
     if name in ("backbone", "backbone_prefill") and kv_cache == "shared":
         ins.insert(1, PAST_LENGTH)
     if name == "backbone" and kv_cache == "static":
@@ -223,6 +234,13 @@ class Manifest:
         """The NPU target the bundle was exported for ({"name": "qnn-htp", "seq_len": .., "context": .., ...});
         {"name": "cpu"} for a bundle without one."""
         return dict(self.data.get("target", {"name": "cpu"}))
+
+    @property
+    def cpu_placed(self) -> dict[str, str]:
+        """Graphs the bundle itself places on the CPU (graph entry `placement` "cpu"; an NPU bundle's codec_trunk),
+        name -> `placement_reason`."""
+        return {g: str(e.get("placement_reason", "")) for g, e in self.data["graphs"].items()
+                if e.get("placement") == "cpu"}
 
     def path(self, rel: str) -> Path:
         """The real path of a bundle file; BundleConfinementError if `rel` leads outside the bundle."""
@@ -433,7 +451,7 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
     for g, e in d["graphs"].items():
         kv = e.get("kv_cache", "grow")
         exp_in, exp_out = (codec_step_io(cfg.codec) if g == "codec_step"
-                           else graph_io(g, cfg.n_layers, kv, cfg.codec.output_head))
+                           else graph_io(g, cfg.n_layers, kv, cfg.codec.output_head, "codec_trunk" in d["graphs"]))
         if list(e["inputs"]) != exp_in or list(e["outputs"]) != exp_out:
             raise _fail(root, f"graphs.{g} I/O names do not match this runtime's contract "
                               f"(expected inputs {exp_in[:3]}..., outputs {exp_out[:3]}...). Re-export the bundle.")
