@@ -5,7 +5,7 @@ A source_filter codec's network returns, per 80 Hz renderer frame, f0 and five s
 fraction of a hertz therefore becomes a phase drift that grows over a voiced stretch, and the waveform stops
 matching the FP32 codec's even where it sounds the same. On the trained v2 codec the whole codec as HTP QDQ
 (uint16 activations, int8 per-channel weights) gives -2..-3 dB waveform SNR against FP32; int16 weights 16.6 dB
-(and the SA8295P's V68 refuses them); the trunk FP32 with only the frame decoder quantised 33 dB
+(and the SA8295P's V68 refuses them); the trunk FP32 with only the frame decoder quantised 32-33 dB
 (benchmarks/RESULTS.md, "The source_filter codec's waveform SNR on qnn-htp"). f0 is computed by the whole trunk
 (transformer stages, upsampling, output projection), so the split is at the frame decoder's input:
 
@@ -36,7 +36,7 @@ from .torch_graphs import (OPSET, CodecDecoder, masked_features, masked_frame_de
 CODEC_TRUNK = "codec_trunk"
 TRUNK_REASON = ("computes f0, which the source_filter renderer integrates into its pulse phase: with int8 weights "
                 "(the HTP's) the waveform drifts from the FP32 codec's (trained v2 codec: -2 dB SNR; this graph "
-                "FP32 on the CPU: 33 dB); the frame decoder (codec_decoder) runs on the accelerator")
+                "FP32 on the CPU: 32 dB); the frame decoder (codec_decoder) runs on the accelerator")
 
 
 class CodecTrunk(CodecDecoder):

@@ -214,3 +214,18 @@ def test_htp_rewrite_of_constant_index_gather_nd(tmp_path):
     got = _session(tmp_path / "after.onnx").run(None, feed)
     for w, g in zip(want, got):
         np.testing.assert_array_equal(g, w)
+
+
+def test_codec_distances_tell_phase_from_spectrum():
+    """npu_codec_parity's measures: a tone whose phase drifts (as a source_filter pulse train does when f0 is a
+    little off) loses the waveform SNR but keeps its log-mel spectrum; a wrong loudness loses both."""
+    from vox_edge.export.npu_codec_parity import codec_distances
+
+    t = np.arange(24_000) / 24_000
+    ref = np.sin(2 * np.pi * 150 * t)
+    drift = codec_distances(ref, np.sin(2 * np.pi * 150 * t + 2 * np.pi * 2 * t))  # 2 turns of drift in 1 s
+    assert drift["snr_db"] < 0 and drift["mel_snr_db"] > 20, drift
+    loud = codec_distances(ref, 0.5 * ref)
+    assert abs(loud["snr_db"] - 6.02) < 0.01 and abs(loud["mel_snr_db"] - 6.02) < 0.01, loud
+    assert drift["logmel_l1"] < loud["logmel_l1"], (drift, loud)
+    assert codec_distances(ref, ref)["snr_db"] > 200
