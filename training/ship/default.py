@@ -53,6 +53,45 @@ def step_of(ckpt: str) -> str:
         return "?"
 
 
+# The INT8 bundle's components (`vox-edge export --component-precision`), per codec head of the checkpoint.
+# GroupQueryAttention: at 10 layers of dim 256 a decode step is mostly per-node overhead, and the fused op has fewer
+# nodes than the plain one: 2.35 vs 2.75 ms per step on a 2-core AVX2 EPYC; with its KV cache in place ("shared": no
+# copy of the cache per step) end-to-end RTF is 13 % lower again. table16: the audio codebook table in float16
+# (-1.5 MB, identical codes; docs/bundle.md).
+INT8_COMPONENTS = {
+    "default": ("backbone=int8-gqa-shared-table16",),
+    # voice v2 (source_filter codec): the velocity net in 4-bit blocks of 32 (MatMulNBits; flow_condition, the
+    # semantic head, stays int8): teacher-forced codes agree with the FP32 bundle as the int8 head's do, 0.64 MB
+    # less. Measured per component in training/voice_v2/README.md, "Bundle size per component".
+    "source_filter": ("backbone=int8-gqa-shared-table16", "acoustic=int4-b32"),
+}
+FP32_COMPONENTS = ("backbone=fp32-gqa-shared",)
+
+
+def component_specs(ckpt: str, precision: str) -> tuple[str, ...]:
+    """The --component-precision values of the INT8 (per the checkpoint's codec head) or FP32 bundle."""
+    if precision == "fp32":
+        return FP32_COMPONENTS
+    with open(os.path.join(ckpt, "params.json"), encoding="utf-8") as f:
+        params = json.load(f)
+    head = params.get("multimodal", {}).get("audio_tokenizer_args", {}).get("output_head", "")
+    return INT8_COMPONENTS.get(head, INT8_COMPONENTS["default"])
+
+
+def size_report(bundle: str, max_mb: float, top: int = 8) -> dict:
+    """The bundle's size against the budget: {"mb", "over", "gate" (the failed-gate text when over), "report"
+    (one line per largest file, MB)}. MB = 10^6 bytes, as the gate and the record count them."""
+    files = sorted(((os.path.getsize(os.path.join(d, f)), os.path.relpath(os.path.join(d, f), bundle))
+                    for d, _, fs in os.walk(bundle) for f in fs), reverse=True)
+    mb = round(sum(n for n, _ in files) / 1e6, 3)
+    gate = f"INT8 bundle {mb:.2f} MB > {max_mb} MB"
+    lines = [f"[size] {bundle}: {mb:.2f} MB ({'OVER' if mb > max_mb else 'within'} the {max_mb:g} MB budget)"]
+    lines += [f"[size]   {n / 1e6:7.3f} MB  {name}" for n, name in files[:top]]
+    if len(files) > top:
+        lines.append(f"[size]   {sum(n for n, _ in files[top:]) / 1e6:7.3f} MB  {len(files) - top} more files")
+    return {"mb": mb, "over": mb > max_mb, "gate": gate, "report": "\n".join(lines)}
+
+
 def gates(summary: dict, a) -> list[str]:
     """Failed gate descriptions (empty = ship)."""
     failed = []
@@ -141,13 +180,14 @@ def main(argv=None):
     run([PY, "-m", "training.ship.export_checkpoint", "--tts", a.tts, "--codec", a.codec, "--out", ckpt, "--no-encoder"])
     sampling = ["--cfg-alpha", str(a.cfg_alpha), "--noise-scale", str(a.noise_scale)]
     for bundle, precision in ((b8, "int8"), (b32, "fp32")):
-        # GroupQueryAttention: at 10 layers of dim 256 a decode step is mostly per-node overhead, and the fused
-        # op has fewer nodes than the plain one: 2.35 vs 2.75 ms per step on a 2-core AVX2 EPYC; with its KV
-        # cache in place ("shared": no copy of the cache per step) end-to-end RTF is 13 % lower again. The INT8
-        # bundle stores the audio codebook table in float16 (table16: -1.5 MB, identical codes; docs/bundle.md).
-        table = "-table16" if precision == "int8" else ""
         run([PY, "-m", "vox_edge.cli", "export", ckpt, bundle, "--precision", precision,
-             "--component-precision", f"backbone={precision}-gqa-shared{table}", *sampling])
+             "--component-precision", *component_specs(ckpt, precision), *sampling])
+    size = size_report(b8, a.max_mb)
+    print(size["report"], flush=True)
+    if size["over"] and not a.no_gate:  # no WER run can ship it: say so now, not after an hour of scoring
+        summary = {"int8_mb": size["mb"], "failed_gates": [size["gate"]], "shipped": None}
+        print(json.dumps(summary, indent=1))
+        return 1
     md = ["--results-md", a.results_md, "--note", f"Model: stage 3 `{a.tts}` at step {step_of(a.tts)}, codec "
           f"decoder `{a.codec}` at step {step_of(a.codec)}; sampling cfg_alpha {a.cfg_alpha:g}, noise_scale "
           f"{a.noise_scale:g} (training/ship/default.py)."] if a.results_md else []
