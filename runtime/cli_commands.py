@@ -250,7 +250,8 @@ def info(args: argparse.Namespace) -> int:
     for name, g in m.graphs.items():
         extra = (", static shapes" if g.static_shapes else "") + (", KV cache in place" if g.kv_cache == "shared" else "") \
             + (", fixed-capacity KV cache" if g.kv_cache == "static" else "") \
-            + "".join(f", optional input {i}" for i in g.optional_inputs)
+            + "".join(f", optional input {i}" for i in g.optional_inputs) \
+            + (", placed on the CPU by the bundle" if name in m.cpu_placed else "")
         lines.append(f"  {name:<15} {g.precision:<5} opset {g.opset:<3} {_size(graph_bytes(g)):>10}  {g.file}{extra}")
     lines.append(f"voices      {', '.join(sorted(m.voices))} (default {m.default_voice})")
     if m.lexicon:

@@ -52,7 +52,7 @@ def test_source_filter_head_runs_whole_on_htp_with_parity(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_voiced_source_filter_codec_keeps_the_waveform_rung_on_htp(tmp_path_factory):
+def test_voiced_source_filter_codec_keeps_the_waveform_rung_on_htp(tmp_path_factory, capsys):
     """The voiced fixture (every frame near 140 Hz: the renderer's pulse phase integrates f0): with the whole codec
     as one A16W8 HTP graph, f0 from int8 weights drifted the phase and the streamed waveform missed the 25 dB rung
     (benchmarks/RESULTS.md, "The source_filter codec's waveform SNR on qnn-htp"); with codec_trunk FP32 on the CPU
@@ -61,12 +61,19 @@ def test_voiced_source_filter_codec_keeps_the_waveform_rung_on_htp(tmp_path_fact
 
     root = tmp_path_factory.getbasetemp()
     ckpt = voiced_source_filter_checkpoint(root)
-    report = check_bundle(npu_bundle(ckpt, root, "qnn-htp"), PROVIDER, reference=reference_bundle(ckpt, root), frames=8)
+    bundle = npu_bundle(ckpt, root, "qnn-htp")
+    report = check_bundle(bundle, PROVIDER, reference=reference_bundle(ckpt, root), frames=8)
     placed = {g.graph: g for g in report.graphs}
     assert placed["codec_trunk"].placed == "cpu" and placed["codec_decoder"].placed == "accelerator"
     text = report.text()
     assert "codec_trunk" in text and "placed on the CPU" in text and "renderer" in text and "NumPy" in text
     assert_whole_with_parity(report, PROVIDER)
+    from vox_edge.cli import main
+
+    capsys.readouterr()
+    assert main(["info", str(bundle)]) == 0  # `vox-edge info` says where the bundle puts its trunk
+    trunk = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("codec_trunk"))
+    assert "placed on the CPU by the bundle" in trunk
 
 
 def test_context_binary_of_a_large_graph_is_kept_beside_its_context_model(tiny_checkpoint_dir, tmp_path_factory,  # noqa: F811
