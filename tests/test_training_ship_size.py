@@ -67,8 +67,14 @@ def test_v2_checkpoint_gets_its_recipe(tmp_path):
     (tmp_path / "params.json").write_text(json.dumps(
         {"multimodal": {"audio_tokenizer_args": {"output_head": "source_filter"}}}))
     v2 = default.component_specs(str(tmp_path), "int8")
-    assert v2 == default.INT8_COMPONENTS["source_filter"] and v2 != default.INT8_COMPONENTS["default"]
-    assert any(s.startswith("backbone=") for s in v2)
+    assert v2 == default.INT8_COMPONENTS["source_filter"] and any(s.startswith("backbone=") for s in v2)
+    default.INT8_COMPONENTS["other_head"] = ("backbone=int4",)  # a head of its own is looked up by name
+    try:
+        (tmp_path / "params.json").write_text(json.dumps(
+            {"multimodal": {"audio_tokenizer_args": {"output_head": "other_head"}}}))
+        assert default.component_specs(str(tmp_path), "int8") == ("backbone=int4",)
+    finally:
+        del default.INT8_COMPONENTS["other_head"]
     (tmp_path / "params.json").write_text(json.dumps({"multimodal": {"audio_tokenizer_args": {}}}))
     assert default.component_specs(str(tmp_path), "int8") == default.INT8_COMPONENTS["default"]
     assert default.component_specs(str(tmp_path), "fp32") == default.FP32_COMPONENTS

@@ -60,10 +60,11 @@ def step_of(ckpt: str) -> str:
 # (-1.5 MB, identical codes; docs/bundle.md).
 INT8_COMPONENTS = {
     "default": ("backbone=int8-gqa-shared-table16",),
-    # voice v2 (source_filter codec): the velocity net in 4-bit blocks of 32 (MatMulNBits; flow_condition, the
-    # semantic head, stays int8): teacher-forced codes agree with the FP32 bundle as the int8 head's do, 0.64 MB
-    # less. Measured per component in training/voice_v2/README.md, "Bundle size per component".
-    "source_filter": ("backbone=int8-gqa-shared-table16", "acoustic=int4-b32"),
+    # voice v2 (source_filter codec): the same for now. Measured per component (training/voice_v2/README.md, "Bundle
+    # size per component"): a 4-bit velocity net (acoustic=int4-b32) agrees with FP32 as the int8 one does for
+    # 0.64 MB less, but its Euler loop costs 45 % more CPU per frame (MatMulNBits at the CFG pair's 6 rows); a 4-bit
+    # backbone is 3.2 MB less and faster but flips a tenth of the semantic codes; neither has a WER run yet.
+    "source_filter": ("backbone=int8-gqa-shared-table16",),
 }
 FP32_COMPONENTS = ("backbone=fp32-gqa-shared",)
 
