@@ -56,8 +56,9 @@ def test_manifest_validates_and_loads(bundle, tiny_checkpoint):
     validate_manifest_dict(d, bundle)
     m = load_manifest(bundle)
     # every graph but the optional ones this tiny bundle has no use for (a prefill graph is a profile's choice,
-    # codec_step needs a source_filter codec)
-    assert set(m.graphs) <= set(GRAPH_IO) and set(GRAPH_IO) - set(m.graphs) <= {"backbone_prefill", "codec_step"}
+    # codec_step needs a source_filter codec, codec_trunk a source_filter codec split for an NPU)
+    assert set(m.graphs) <= set(GRAPH_IO) and set(GRAPH_IO) - set(m.graphs) <= {"backbone_prefill", "codec_step",
+                                                                                 "codec_trunk"}
     assert {g: e.precision for g, e in m.graphs.items()} == {
         "backbone": "int8", "flow_condition": "int8", "flow_time": "int8", "flow_velocity": "int8", "flow_euler": "int8",
         "codec_decoder": "fp32"}
