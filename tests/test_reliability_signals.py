@@ -23,9 +23,12 @@ LONG = "Turn left in two hundred meters, then keep right. " * 40
 
 def _speak(bundle, out, tmp_path, *extra) -> subprocess.Popen:
     env = dict(os.environ, VOX_EDGE_CACHE_DIR=str(tmp_path / "cache"))
+    # SIGINT at its default in the child: a suite started in the background (a shell's `cmd &`) inherits it ignored,
+    # and a process that ignores SIGINT rightly runs on, which is not what these tests are about
     return subprocess.Popen([sys.executable, "-m", "vox_edge.cli", "speak", LONG, "--bundle", str(bundle),
                              "--out", str(out), "--verify", "size", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_audio(proc, partial, timeout=60.0) -> None:
