@@ -21,14 +21,13 @@ import numpy as np
 
 
 def codec_distances(ref: np.ndarray, test: np.ndarray) -> dict[str, float]:
+    from vox_edge.export.codec_guard import snr_db
     from vox_edge.quantize.conv_report import log_mel
 
     a, b = np.asarray(ref, np.float64), np.asarray(test, np.float64)
     la, lb = log_mel(a), log_mel(b)
-    ma, mb = np.exp(la), np.exp(lb)
-    return {"snr_db": float(10 * np.log10(np.sum(a ** 2) / max(float(np.sum((a - b) ** 2)), 1e-30))),
-            "logmel_l1": float(np.mean(np.abs(la - lb))),
-            "mel_snr_db": float(10 * np.log10(np.sum(ma ** 2) / max(float(np.sum((ma - mb) ** 2)), 1e-30)))}
+    return {"snr_db": snr_db(a, b), "logmel_l1": float(np.mean(np.abs(la - lb))),
+            "mel_snr_db": snr_db(np.exp(la), np.exp(lb))}
 
 
 def main(argv: list[str] | None = None) -> int:
