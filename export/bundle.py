@@ -157,7 +157,7 @@ def _swap_into_place(partial: Path, bundle: Path) -> None:
 def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision: str = "fp32",
                   per_component: dict[str, str] | None = None, static_shapes: bool = False,
                   progress: Callable[[str], None] = print, synthesis: dict[str, float] | None = None,
-                  target: str | None = None, npu_shapes=None) -> Path:
+                  target: str | None = None, npu_shapes=None, work_dir: str | Path | None = None) -> Path:
     """Export every graph, array, voice and the tokenizer (+ lexicon, notices if any) of a checkpoint into `bundle_dir`.
 
     precision: fp32 | fp16 | int8 | int4 for all components; per_component overrides it per component
@@ -166,6 +166,7 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
     synthesis: the model's measured sampling defaults for the manifest (cfg_alpha, noise_scale); None = reference.
     target: None (CPU bundle) or an NPU target ('qnn-htp', 'openvino'; export/npu_target.py): fixed-shape QDQ graphs
     of `npu_shapes` (an npu_target.NpuShapes; default shapes if None), `precision` and `per_component` unused.
+    work_dir: with a target, where the quantisation keeps what it has done (the same export run again resumes).
     """
     from .backbone_graph import PREFILL_GRAPH, BackboneOptions, export_backbone
 
@@ -193,7 +194,7 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
         if target:
             from .npu_target import export_npu_graphs
 
-            graphs = export_npu_graphs(ckpt, partial, npu_shapes, progress, target)
+            graphs = export_npu_graphs(ckpt, partial, npu_shapes, progress, target, work_dir=work_dir)
         else:
             bopts = BackboneOptions.from_spec(precisions["backbone"])
             audio_fp16 = bopts.table16
@@ -248,7 +249,7 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
             from .npu_target import quantize_npu_graphs
 
             _write_json(partial / MANIFEST_FILE, manifest)
-            quantize_npu_graphs(partial, graphs, target, frames=40, progress=progress)
+            quantize_npu_graphs(partial, graphs, target, frames=40, progress=progress, work_dir=work_dir)
             manifest["files"] = file_table(partial)
         validate_manifest_dict(manifest, partial)
         _write_json(partial / MANIFEST_FILE, manifest)

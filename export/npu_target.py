@@ -16,11 +16,19 @@
     qnn-htp also rewrites LayerNormalization and Erf, which the HTP refuses, and constant-index GatherND, which it
     runs wrong on 16-bit data, from ops it runs right (decompose_for_htp).
 The manifest records the target and its shapes (`target`); the runtime reads them back (runtime/static_cache.py).
+
+A graph over npu_shards.SHARD_BYTES of FP32 weights (the full-size 4B's backbone and flow head) is quantised layer by
+layer (export/npu_shards.py). With a work directory (`--work-dir`), the calibration feeds, each QDQ shard and each
+quantised graph are kept in `work_key` beneath it until the bundle is written: the same command run again after a kill
+continues from there.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -80,9 +88,58 @@ def check_target(target: str) -> None:
 
 
 def export_npu_graphs(ckpt, out_dir: Path, shapes: NpuShapes, progress: Callable[[str], None],
-                      target: str | None = None) -> dict[str, dict]:
+                      target: str | None = None, work_dir: Path | None = None) -> dict[str, dict]:
     """FP32 fixed-shape graphs of every component into out_dir; returns manifest graph entries. A qnn-htp bundle's
-    source_filter codec is two graphs, codec_trunk placed on the CPU (export/npu_codec_split.py)."""
+    source_filter codec is two graphs, codec_trunk placed on the CPU (export/npu_codec_split.py).
+    work_dir: the graphs are kept beneath it (their large weight files as hard links) and taken from there by the
+    same export run again (the full-size 4B's FP32 graphs: 13 GB, 6 to 25 minutes)."""
+    from . import npu_shards
+
+    kept = None
+    if work_dir is not None:
+        kept = Path(work_dir) / f"fp32-{_fp32_key(ckpt, shapes, target)}"
+        if npu_shards.is_done(kept, "fp32"):
+            for f in sorted(kept.iterdir()):
+                if f.name not in (npu_shards.DONE, "graphs.json", "source"):
+                    _link_or_copy(f, out_dir / f.name)
+            progress(f"[export] FP32 graphs: from the work directory ({kept})")
+            return json.loads((kept / "graphs.json").read_text(encoding="utf-8"))
+    graphs = _export_npu_graphs(ckpt, out_dir, shapes, progress, target)
+    if kept is not None:  # out_dir holds these graphs only, so far
+        npu_shards.fresh(kept)
+        for f in sorted(out_dir.iterdir()):
+            if f.is_file():
+                _link_or_copy(f, kept / f.name)
+        (kept / "graphs.json").write_text(json.dumps(graphs), encoding="utf-8")
+        (kept / "source").write_text(ckpt.fingerprint(), encoding="utf-8")
+        npu_shards.mark_done(kept, "fp32")
+    return graphs
+
+
+def _fp32_key(ckpt, shapes: NpuShapes, target: str | None) -> str:
+    import onnx
+    import onnxruntime
+    import torch
+
+    key = {"format": WORK_FORMAT, "source": ckpt.fingerprint(), "target": target, "shapes": vars(shapes),
+           "versions": [torch.__version__, onnx.__version__, onnxruntime.__version__, np.__version__]}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """A large weight file (only ever read, renamed or removed by the export) is hard-linked, anything else copied
+    (a graph proto is rewritten in place)."""
+    dst.unlink(missing_ok=True)
+    if src.name.endswith(".data") and src.stat().st_size >= 1 << 26:
+        try:
+            return os.link(src, dst)
+        except OSError:  # another file system
+            pass
+    shutil.copyfile(src, dst)
+
+
+def _export_npu_graphs(ckpt, out_dir: Path, shapes: NpuShapes, progress: Callable[[str], None],
+                       target: str | None) -> dict[str, dict]:
     cfg = ckpt.config
     split = target == "qnn-htp" and cfg.codec.output_head == "source_filter"
     graphs = {"backbone": export_npu_backbone(ckpt, out_dir, shapes.seq_len, shapes.context, progress)}
@@ -154,9 +211,75 @@ def calibration_feeds(bundle: Path, frames: int, progress: Callable[[str], None]
     return {n: r.feeds for n, r in recorders.items()}
 
 
+WORK_FORMAT = 1  # what a work directory holds; a change of it starts every export's work afresh
+
+
+def work_key(bundle: Path, target: str, frames: int) -> str:
+    """What a resumed export must share with the one it continues: the checkpoint (fingerprint, params), the target
+    and its shapes, the exporter's versions, the quantisation and calibration options, the shard sizes."""
+    from . import npu_shards
+
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    key = {"format": WORK_FORMAT, "source": manifest["source"]["fingerprint"], "params": manifest["params"],
+           "target": manifest["target"], "exporter": manifest["exporter"], "quant": QUANT[target],
+           "keep": KEEP_FP32[target], "frames": frames, "texts": CALIBRATION_TEXTS, "steps": CALIBRATION_STEPS,
+           "feeds": [MAX_FEEDS, MAX_FEED_BYTES, SHARDED_FRAMES],
+           "shards": [npu_shards.SHARD_BYTES, npu_shards.CALIBRATION_FP32_BYTES]}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class _Work:
+    """A resumable export's folder (work_dir / work_key): calibration/ (feeds per graph), <graph>/ (its shards),
+    graphs/<graph>/ (a quantised graph's files)."""
+
+    def __init__(self, root: Path, progress: Callable[[str], None]):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        progress(f"[export] work directory {root} (a killed export run again the same way continues from it)")
+
+    def feeds(self) -> dict[str, list[dict]] | None:
+        from . import npu_shards
+
+        folder = self.root / "calibration"
+        if not npu_shards.is_done(folder, "feeds"):
+            return None
+        return {p.stem: npu_shards.load_arrays(p) for p in sorted(folder.glob("*.npz"))}
+
+    def save_feeds(self, feeds: dict[str, list[dict]]) -> None:
+        from . import npu_shards
+
+        folder = npu_shards.fresh(self.root / "calibration")
+        for name, rows in feeds.items():
+            npu_shards.save_arrays(folder / f"{name}.npz", rows)
+        npu_shards.mark_done(folder, "feeds")
+
+    def restore(self, name: str, tag: str, dst: Path) -> list[Path] | None:
+        """A quantised graph done before from the same FP32 graph (tag): copied to dst's folder."""
+        from . import npu_shards
+
+        folder = self.root / "graphs" / name
+        if not npu_shards.is_done(folder, tag):
+            return None
+        files = sorted(p for p in folder.iterdir() if p.name != npu_shards.DONE)
+        for f in files:  # unlinked first: dst's folder may hold a hard link to a kept FP32 weight file
+            (dst.parent / f.name).unlink(missing_ok=True)
+            shutil.copyfile(f, dst.parent / f.name)
+        return [dst.parent / f.name for f in files]
+
+    def keep(self, name: str, tag: str, written: list[Path]) -> None:
+        from . import npu_shards
+
+        folder = npu_shards.fresh(self.root / "graphs" / name)
+        for f in written:
+            shutil.copyfile(f, folder / Path(f).name)
+        npu_shards.mark_done(folder, tag)
+
+
 def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, frames: int,
-                        progress: Callable[[str], None]) -> None:
-    """Quantise every graph of the FP32 bundle at `bundle` in place (QUANT[target]); updates `graphs` entries."""
+                        progress: Callable[[str], None], work_dir: Path | None = None) -> None:
+    """Quantise every graph of the FP32 bundle at `bundle` in place (QUANT[target]); updates `graphs` entries.
+    work_dir: keep what is done beneath it (module doc) and continue from what an earlier run left there; the
+    export's own folder in it is removed once every graph is quantised."""
     from vox_edge.quantize.int8 import quantize_int8_static
     from vox_edge.quantize.onnx_io import move_model
 
@@ -164,6 +287,11 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
 
     opts = QUANT[target]
     keep = KEEP_FP32[target]
+    work = _Work(Path(work_dir) / work_key(bundle, target, frames), progress) if work_dir is not None else None
+    cached = work.feeds() if work is not None else None
+    if cached is not None:
+        progress("[export] calibration: from the work directory (" + ", ".join(
+            f"{n} {len(f)} feeds" for n, f in cached.items()) + ")")
     bb = graphs["backbone"]
     bb_path = bundle / bb["file"]
     sharded = "backbone" not in keep and npu_shards.weight_bytes(
@@ -171,17 +299,21 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
     if sharded:
         # ORT's static quantiser holds the whole FP32 graph (13.7 GB for the 4B backbone): layer shards instead
         n_layers = load_manifest(bundle, verify="none").config.n_layers
-        recorded: dict[str, list[dict]] = {}
+        recorded: dict[str, list[dict]] = dict(cached or {})
 
         def feeds_of(stand_in) -> list[dict]:
             recorded.update(calibration_feeds(bundle, min(frames, SHARDED_FRAMES), progress, backbone=stand_in))
+            if work is not None:
+                work.save_feeds(recorded)
             return recorded.pop("backbone")
 
         if target == "qnn-htp" and _rewrite(bb_path, decompose_for_htp):
             progress("[export] backbone: LayerNormalization / Erf / constant-index GatherND rewritten for the HTP")
         staged = bundle / ".backbone-qdq" / bb_path.name  # the FP32 graph stays in place for the calibration run
         staged.parent.mkdir()
-        npu_shards.quantize_backbone_by_layer(bb_path, staged, n_layers, feeds_of, opts, progress)
+        npu_shards.quantize_backbone_by_layer(bb_path, staged, n_layers, feeds_of, opts, progress,
+                                              work=None if work is None else work.root / "backbone",
+                                              feeds=recorded.pop("backbone") if cached is not None else None)
         for extra in bb["extra_files"]:
             (bundle / extra).unlink()
         bb_path.unlink()
@@ -191,7 +323,9 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
                   opset=_opset(bb_path), extra_files=sorted(Path(p).name for p in written if Path(p) != bb_path))
         feeds = recorded
     else:
-        feeds = calibration_feeds(bundle, frames, progress)
+        feeds = cached if cached is not None else calibration_feeds(bundle, frames, progress)
+        if work is not None and cached is None:
+            work.save_feeds(feeds)
     if target == "openvino" and load_manifest(bundle, verify="none").config.codec.output_head == "source_filter":
         # A8W8 renderer parameters (log gains, phases) wreck the waveform: the default voice's architecture at
         # 1.4 dB SNR through its A8W8 codec against 55.6 dB through the same fixed window in FP32
@@ -215,15 +349,55 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
         _relink_external(fp32, {e: e + ".fp32" for e in entry["extra_files"]})
         if target == "qnn-htp" and _rewrite(fp32, decompose_for_htp):
             progress(f"[export] {name}: LayerNormalization / Erf / constant-index GatherND rewritten for the HTP")
-        progress(f"[export] {name}: QDQ {opts['activations']} activations / {opts['weights']} weights "
-                 f"({len(feeds[name])} calibration feeds)")
-        written = quantize_int8_static(fp32, src, feeds[name], **opts)
-        npu_shards._release()  # the quantiser's transient copies (the full-size flow head: several GB)
+        fp32_data = _external_files(fp32)  # a large graph's weights: in a file the manifest may not list
+        tag = npu_shards.digest(fp32)
+        written = work.restore(name, tag, src) if work is not None else None
+        if written is not None:
+            progress(f"[export] {name}: QDQ from the work directory")
+        else:
+            progress(f"[export] {name}: QDQ {opts['activations']} activations / {opts['weights']} weights "
+                     f"({len(feeds[name])} calibration feeds)")
+            staged = bundle / f".{name}-qdq" / src.name  # beside the FP32 graph, which may own src's .data name
+            staged.parent.mkdir(exist_ok=True)
+            written = npu_shards.quantize_graph_by_layer(
+                fp32, staged, feeds[name], opts, progress, name,
+                work=None if work is None else work.root / name)
+            if written is None:
+                staged.parent.rmdir()
+                written = quantize_int8_static(fp32, src, feeds[name], **opts)
+            else:
+                for f in fp32_data:
+                    f.unlink(missing_ok=True)
+                written = move_model(staged, src)
+                staged.parent.rmdir()
+            npu_shards._release()  # the quantiser's transient copies (the full-size flow head: several GB)
+            if work is not None:
+                work.keep(name, tag, written)
         fp32.unlink()
-        for extra in entry["extra_files"]:
-            (bundle / (extra + ".fp32")).unlink()
+        for f in fp32_data:
+            if f.exists() and f not in [Path(w) for w in written]:
+                f.unlink()
         entry.update(precision="int8", method="static", activations=opts["activations"], weights=opts["weights"],
                      opset=_opset(src), extra_files=sorted(Path(p).name for p in written if Path(p) != src))
+    if work is not None:  # every graph is quantised: what the work folder kept is in the bundle now
+        shutil.rmtree(work.root, ignore_errors=True)
+        fingerprint = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["source"]["fingerprint"]
+        for kept in work.root.parent.glob("fp32-*"):  # this checkpoint's FP32 graphs (any shapes)
+            if (kept / "source").is_file() and (kept / "source").read_text(encoding="utf-8") == fingerprint:
+                shutil.rmtree(kept, ignore_errors=True)
+        if not any(work.root.parent.iterdir()):
+            work.root.parent.rmdir()
+
+
+def _external_files(model_path: Path) -> list[Path]:
+    """The external-data files a graph's initializers name (beside it)."""
+    import onnx
+    from onnx import TensorProto
+
+    model = onnx.load(str(model_path), load_external_data=False)
+    names = {e.value for t in model.graph.initializer if t.data_location == TensorProto.EXTERNAL
+             for e in t.external_data if e.key == "location"}
+    return [model_path.parent / n for n in sorted(names)]
 
 
 def _load_proto(path: Path):

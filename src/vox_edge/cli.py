@@ -145,7 +145,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
         shapes = NpuShapes(seq_len=args.prefill_chunk, context=args.context)
     export_bundle(args.checkpoint, args.bundle, precision=precision, per_component=per,
-                  static_shapes=args.static_shapes, progress=say, synthesis=synthesis, target=target, npu_shapes=shapes)
+                  static_shapes=args.static_shapes, progress=say, synthesis=synthesis, target=target, npu_shapes=shapes,
+                  work_dir=args.work_dir)
     return 0
 
 
@@ -192,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="--target: KV cache capacity in positions (voice prefix + text + frames), default 1024")
     ex.add_argument("--prefill-chunk", type=int_in(1, 512), default=16,
                     help="--target: backbone positions per call (prompt chunk; a frame is padded to it), default 16")
+    ex.add_argument("--work-dir", help="--target: keep the quantisation's finished steps (calibration feeds, layer "
+                         "shards, graphs) under this folder; the same command run again after a kill continues "
+                         "from them")
     ex.add_argument("--cfg-alpha", type=float_in(*CFG_ALPHA_RANGE),
                     help="this model's default guidance strength (manifest synthesis)")
     ex.add_argument("--noise-scale", type=float_in(*NOISE_SCALE_RANGE),
