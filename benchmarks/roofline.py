@@ -50,7 +50,7 @@ def per_frame(read_bytes: dict[str, int], flow_steps: int, codec_calls_per_frame
         "kv_cache": float(kv_bytes_per_step),
         "flow_condition": float(read_bytes["flow_condition"]),
         "flow_velocity": float(read_bytes["flow_velocity"]) * flow_steps,
-        "codec": float(read_bytes["codec_decoder"]) * codec_calls_per_frame,
+        "codec": float(read_bytes.get("codec_decoder", 0)) * codec_calls_per_frame,  # 0: a codec_step-only bundle
     }
     terms["total"] = sum(terms.values())
     return terms

@@ -71,6 +71,8 @@ class BackboneOptions:
     # The audio codebook table (arrays/, the backbone's per-frame input) stored FP16 instead of FP32: spec option
     # 'table16' (export/bundle.write_arrays; the graph itself is unchanged).
     table16: bool = False
+    # ... or int8 with a float32 scale per row: spec option 'table8' (manifest schema 4; quarter of FP32's size).
+    table8: bool = False
     # A second backbone graph for prompts (manifest `backbone_prefill`) at this precision, beside this one: spec
     # option 'prefill8' (INT8 DynamicQuantizeMatMul) or 'prefill32' (FP32); None = none. Same attention and cache.
     prefill: str | None = None
@@ -95,8 +97,8 @@ class BackboneOptions:
                 opts["attention"] = o
             elif o == "shared":  # in-place KV cache (implies gqa)
                 opts["kv_cache"] = o
-            elif o == "table16":  # the audio codebook table FP16 (export/bundle.write_arrays)
-                opts["table16"] = True
+            elif o in ("table16", "table8"):  # the audio codebook table FP16 / INT8 (export/bundle.write_arrays)
+                opts[o] = True
             elif o in PREFILL_OPTIONS:  # + backbone_prefill.onnx at that precision (prefill_options)
                 opts["prefill"] = PREFILL_OPTIONS[o]
             elif base == "int4" and int4_option(o):
@@ -106,7 +108,10 @@ class BackboneOptions:
                 pass  # the only int8 method for the backbone (DynamicQuantizeMatMul)
             else:
                 raise ExportError(f"backbone precision {spec!r}: option {o!r} does not apply "
-                                  "(int4: bN, accN, sym, asym; any: gqa, plain, shared, table16, prefill8, prefill32).")
+                                  "(int4: bN, accN, sym, asym; any: gqa, plain, shared, table16, table8, prefill8, "
+                                  "prefill32).")
+        if opts.get("table16") and opts.get("table8"):
+            raise ExportError(f"backbone precision {spec!r}: one audio table format, 'table16' or 'table8'.")
         return cls(**opts)
 
     def prefill_options(self) -> "BackboneOptions | None":
@@ -116,7 +121,7 @@ class BackboneOptions:
         if self.static_shapes:
             raise ExportError("backbone: a prefill graph ('prefill8') is for CPU bundles; a fixed-shape (NPU) backbone "
                               "prefills in chunks of its own graph.")
-        return replace(self, precision=self.prefill, prefill=None, table16=False, attention=self.attention_kind)
+        return replace(self, precision=self.prefill, prefill=None, table16=False, table8=False, attention=self.attention_kind)
 
     @property
     def attention_kind(self) -> str:

@@ -22,7 +22,7 @@ from vox_edge.manifest import (COMPONENTS, FORMAT, MANIFEST_FILE, load_manifest,
                                synthesis_problem, validate_manifest_dict)
 from vox_edge.quantize.plan import split_spec
 
-from .checkpoint import LEXICON_FILE, NOTICES_DIR, WEIGHTS_FILE, Checkpoint
+from .checkpoint import NOTICES_DIR, WEIGHTS_FILE, Checkpoint
 from .onnx_utils import TensorReader
 
 TOK_EMBEDDINGS = "mm_audio_embeddings.tok_embeddings.weight"
@@ -64,18 +64,38 @@ def _fp16_rows(reader: TensorReader, name: str, clipped: list[int]):
         yield c.astype(np.float16)
 
 
+def int8_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[rows, D] float32 -> (int8 [rows, D], float32 scale [rows]): symmetric per row, round to nearest, so row r
+    is q[r] * scale[r] within scale[r] / 2 per value (a zero row has scale 0)."""
+    a = np.asarray(a, np.float32)
+    scale = (np.abs(a).max(axis=1) / 127.0).astype(np.float32)
+    safe = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    q = np.clip(np.rint(a / safe[:, None]), -127, 127).astype(np.int8)
+    return q, scale
+
+
 def write_arrays(reader: TensorReader, out_dir: Path, progress: Callable[[str], None],
-                 audio_fp16: bool = False) -> dict[str, dict]:
-    """arrays/audio_codebook_embeddings.npy f32 [rows, D] (f16 if `audio_fp16`); arrays/tok_embeddings.npy f16.
+                 audio_fp16: bool = False, audio_int8: bool = False) -> dict[str, dict]:
+    """arrays/audio_codebook_embeddings.npy f32 [rows, D] (f16 if `audio_fp16`, int8 + a scale per row in
+    audio_codebook_embeddings.scale.npy if `audio_int8`); arrays/tok_embeddings.npy f16.
 
     The audio table's 37-row sums are the backbone's input every frame. FP32 holds its BF16 checkpoint values
     exactly (an FP32 bundle is the bit-exact reference); FP16 holds them exactly down to 2^-17 in magnitude and
     within 2^-25 below: the backbone spec's `table16` option (measured on the INT8 default voice: identical codes
-    with either table, docs/bundle.md#arrays)."""
+    with either table, docs/bundle.md#arrays). INT8 (`table8`, manifest schema 4) rounds each value to 1/254 of
+    its row's largest: half FP16's size, not exact (training/voice_v2/README.md measures what it changes)."""
     (out_dir / "arrays").mkdir(exist_ok=True)
     entries = {}
     clipped = [0]
-    if audio_fp16:
+    if audio_int8:
+        q, scale = int8_rows(reader.f32(AUDIO_EMBEDDINGS))
+        np.save(out_dir / "arrays" / "audio_codebook_embeddings.npy", q)
+        np.save(out_dir / "arrays" / "audio_codebook_embeddings.scale.npy", scale)
+        entries["audio_codebook_embeddings"] = {"file": "arrays/audio_codebook_embeddings.npy", "dtype": "int8",
+                                                "scale": "arrays/audio_codebook_embeddings.scale.npy",
+                                                "shape": list(q.shape)}
+        del q
+    elif audio_fp16:
         rows, dim = reader.shape(AUDIO_EMBEDDINGS)
         _write_npy_streaming(out_dir / "arrays" / "audio_codebook_embeddings.npy", (rows, dim), np.float16,
                              _fp16_rows(reader, AUDIO_EMBEDDINGS, clipped))
@@ -93,7 +113,7 @@ def write_arrays(reader: TensorReader, out_dir: Path, progress: Callable[[str], 
     if clipped[0]:
         progress(f"[export] warning: {clipped[0]} embedding values exceed the FP16 range and were clipped")
     entries["tok_embeddings"] = {"file": "arrays/tok_embeddings.npy", "dtype": "float16", "shape": [rows, dim]}
-    progress(f"[export] arrays: audio codebook embeddings {'fp16' if audio_fp16 else 'fp32'}, "
+    progress(f"[export] arrays: audio codebook embeddings {'int8' if audio_int8 else 'fp16' if audio_fp16 else 'fp32'}, "
              f"text embeddings [{rows}, {dim}] fp16")
     return entries
 
@@ -190,14 +210,14 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
     try:
         progress(f"[export] {ckpt.path} -> {bundle} ({', '.join(f'{c}={p}' for c, p in precisions.items())})")
         graphs = {}
-        audio_fp16 = False  # the backbone spec's 'table16' option (write_arrays)
+        audio_fp16 = audio_int8 = False  # the backbone spec's 'table16' / 'table8' option (write_arrays)
         if target:
             from .npu_target import export_npu_graphs
 
             graphs = export_npu_graphs(ckpt, partial, npu_shapes, progress, target, work_dir=work_dir)
         else:
             bopts = BackboneOptions.from_spec(precisions["backbone"])
-            audio_fp16 = bopts.table16
+            audio_fp16, audio_int8 = bopts.table16, bopts.table8
             if static_shapes:
                 # The runtime feeds this backbone any S (a prompt, then 1 per frame): only --target fixes its shapes.
                 progress("[export] note: the backbone stays dynamic-shape (a fixed-shape one: --target)")
@@ -209,14 +229,15 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
                                                         file_name=f"{PREFILL_GRAPH}.onnx")
             graphs.update(_component_graphs(ckpt, partial, precisions, static_shapes, progress))
         with TensorReader(ckpt.path / WEIGHTS_FILE) as reader:
-            arrays = write_arrays(reader, partial, progress, audio_fp16=audio_fp16)
+            arrays = write_arrays(reader, partial, progress, audio_fp16=audio_fp16, audio_int8=audio_int8)
         voices = write_voices(ckpt, partial)
         shutil.copyfile(ckpt.path / "tekken.json", partial / "tekken.json")
         tokenizer = {"file": "tekken.json", "kind": "tekken"}
         if ckpt.lexicon_path is not None:  # the model was trained on lexicon-applied text: the runtime must apply it
-            shutil.copyfile(ckpt.lexicon_path, partial / LEXICON_FILE)
-            tokenizer["lexicon"] = LEXICON_FILE
-            progress(f"[export] lexicon: {LEXICON_FILE}")
+            name = ckpt.lexicon_path.name  # LEXICON_FILE, or the compact COMPACT_LEXICON_FILE (manifest schema 4)
+            shutil.copyfile(ckpt.lexicon_path, partial / name)
+            tokenizer["lexicon"] = name
+            progress(f"[export] lexicon: {name}")
         notices = []
         for src in ckpt.notices:  # licences of data the checkpoint carries (the lexicon's): they travel with it
             (partial / NOTICES_DIR).mkdir(exist_ok=True)
@@ -226,7 +247,8 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
             progress(f"[export] notices: {', '.join(notices)}")
         progress("[export] hashing files")
         manifest = {
-            "schema_version": schema_version_for("lexicon" in tokenizer, graphs["backbone"]["kv_cache"], graphs),
+            "schema_version": schema_version_for("lexicon" in tokenizer, graphs["backbone"]["kv_cache"], graphs,
+                                                 arrays, tokenizer.get("lexicon")),
             "format": FORMAT,
             "params": json.loads((ckpt.path / "params.json").read_text(encoding="utf-8")),
             "graphs": graphs,

@@ -28,6 +28,7 @@ from .safetensors_io import read_header
 
 WEIGHTS_FILE = "consolidated.safetensors"
 LEXICON_FILE = "lexicon.tsv.gz"
+COMPACT_LEXICON_FILE = "lexicon.tsv.xz"  # the compact form (Lexicon.to_compact_text, xz): manifest schema 4
 NOTICES_DIR = "notices"
 # Tensors our own small models may carry beyond the release (the codec encoder); tolerated, not required.
 OPTIONAL_PREFIXES = ("audio_tokenizer.input_proj.", "audio_tokenizer.encoder_blocks.")
@@ -145,9 +146,12 @@ class Checkpoint:
 
     @property
     def lexicon_path(self) -> Path | None:
-        """The checkpoint's pronunciation lexicon, or None (the release: text is tokenized as is)."""
-        p = self.path / LEXICON_FILE
-        return p if p.is_file() else None
+        """The checkpoint's pronunciation lexicon (lexicon.tsv.gz, else the compact lexicon.tsv.xz), or None (the
+        release: text is tokenized as is)."""
+        for name in (LEXICON_FILE, COMPACT_LEXICON_FILE):
+            if (self.path / name).is_file():
+                return self.path / name
+        return None
 
     @property
     def notices(self) -> list[Path]:

@@ -26,6 +26,7 @@ Every frame this graph returns equals the one-shot decode's to float rounding (F
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import torch
@@ -197,18 +198,20 @@ def export_codec_step(codec: AudioTokenizer, path) -> None:
     save_model(model, path)
 
 
-def share_weights(first: Path, second: Path, data_name: str, min_bytes: int = 1024) -> list[str]:
+def share_weights(first: Path, second: Path | None, data_name: str, min_bytes: int = 1024) -> list[str]:
     """Move the large initializers of two graphs in one folder into one external-data file `data_name` beside them,
     each distinct tensor (name, type, shape and bytes) stored once: codec_step carries the windowed codec's
     weights (all but its ConvTranspose matrices), so the bundle holds them once, as flow_euler shares
-    flow_velocity's. Returns the data files the graphs now name (for the manifest's extra_files)."""
+    flow_velocity's. `second` None: the one graph's weights alone (a bundle that carries codec_step only).
+    Returns the data files the graphs now name (for the manifest's extra_files)."""
     import onnx
     from onnx import TensorProto
 
     folder = first.parent
     offsets: dict[tuple, tuple[int, int]] = {}
-    with open(folder / data_name, "wb") as f:
-        for path in (first, second):
+    tmp = folder / (data_name + ".tmp")  # a graph may still read its weights from `data_name` itself
+    with open(tmp, "wb") as f:
+        for path in (first, second) if second is not None else (first,):
             old = {e.value for t in onnx.load(str(path), load_external_data=False).graph.initializer
                    for e in t.external_data if e.key == "location"} - {data_name}
             model = onnx.load(str(path))  # external data (if any) read in
@@ -231,4 +234,5 @@ def share_weights(first: Path, second: Path, data_name: str, min_bytes: int = 10
             onnx.save(model, str(path))
             for name in old:  # a graph's own data file, now folded into the shared one
                 (folder / name).unlink(missing_ok=True)
+    os.replace(tmp, folder / data_name)
     return [data_name]

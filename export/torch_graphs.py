@@ -344,6 +344,17 @@ def _codec_snr_guard(fp32: Path, dst: Path, written: list[Path], plan: Any, cfg:
 # The entry point the bundle writer calls
 # ----------------------------------------------------------------------------------------------
 
+STEP_ONLY_OPTION = "steponly"  # codec spec option: a source_filter codec as codec_step alone (manifest schema 4)
+
+
+def _step_only_option(precisions: dict[str, str]) -> tuple[dict[str, str], bool]:
+    """The precisions without the codec's 'steponly' option (no quantiser reads it), and whether it was given."""
+    spec = precisions.get("codec")
+    if spec is None or STEP_ONLY_OPTION not in spec.split("-")[1:]:
+        return precisions, False
+    return {**precisions, "codec": "-".join(o for o in spec.split("-") if o != STEP_ONLY_OPTION)}, True
+
+
 def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[str, str],
                             static_shapes: bool = False, progress: Callable[[str], None] = print,
                             calibration: Any = None, graphs: tuple[str, ...] = FLOW_GRAPHS + CODEC_GRAPHS,
@@ -369,6 +380,7 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
             warned.add(msg)
             progress(msg)
 
+    precisions, step_only = _step_only_option(precisions)
     plans = {g: plan_for(GRAPH_COMPONENT[g], precisions.get(GRAPH_COMPONENT[g], "fp32"), warn=warn_once, graph=g)
              for g in graphs}
     if calibration is None and any(p.needs_calibration for p in plans.values()):
@@ -430,13 +442,24 @@ def export_component_graphs(ckpt: Checkpoint, out_dir: Path, precisions: dict[st
             if name == "codec_decoder" and not static_shapes:
                 result[name]["optional_inputs"] = [RENDER_FROM_INPUT if cfg.codec.output_head == "source_filter"
                                                    else CONTEXT_INPUT]
+        if step_only and "codec_decoder" in result and CODEC_STEP_GRAPH not in result:
+            raise ValueError(f"codec spec option '{STEP_ONLY_OPTION}': this codec has no codec_step graph (a "
+                             "dynamic-shape source_filter codec only); drop the option")
         if CODEC_STEP_GRAPH in result:  # one copy of the codec's weights for both codec graphs
             from .codec_step import share_weights
 
-            data = share_weights(out_dir / result["codec_decoder"]["file"], out_dir / result[CODEC_STEP_GRAPH]["file"],
-                                 "codec.onnx.data")
+            if step_only:  # the runtime streams through codec_step alone: the windowed graph is not carried
+                for f in [result["codec_decoder"]["file"], *result["codec_decoder"]["extra_files"]]:
+                    (out_dir / f).unlink(missing_ok=True)
+                del result["codec_decoder"]
+                progress(f"[export] codec: codec_step only ('{STEP_ONLY_OPTION}'; the windowed codec_decoder and the "
+                         "weights only it reads are left out)")
+            first = out_dir / result[CODEC_STEP_GRAPH]["file"]
+            data = share_weights(out_dir / result["codec_decoder"]["file"], first, "codec.onnx.data") \
+                if "codec_decoder" in result else share_weights(first, None, "codec.onnx.data")
             for g in ("codec_decoder", CODEC_STEP_GRAPH):
-                result[g]["extra_files"] = data
+                if g in result:
+                    result[g]["extra_files"] = data
         # 3. The per-frame Euler loop, composed from the final velocity graph (a Loop: CPU provider only, so
         #    fixed-shape NPU bundles keep just the per-step graph).
         if "flow_velocity" in result and not static_shapes:

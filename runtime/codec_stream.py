@@ -127,8 +127,9 @@ class SourceFilterStream(_Chunked):
         self._sess, self._cfg, self._seed = session, codec, seed
         self._spf, self._hop = codec.samples_per_frame, codec.renderer_hop
         self._grid, self._ahead = codec.frame_grid, codec.right_context_frames
-        self._window = fixed_frames(session)  # None = dynamic T
-        self._mask_input = FRAME_MASK in {i.name for i in session.get_inputs()}
+        # session None: no windowed graph (StepSourceFilterStream over a bundle that carries codec_step alone)
+        self._window = fixed_frames(session) if session is not None else None  # None = dynamic T
+        self._mask_input = session is not None and FRAME_MASK in {i.name for i in session.get_inputs()}
         # the graph's optional `render_from` input (manifest optional_inputs): it returns the parameters from the
         # first renderer frame the new samples need and runs its frame decoder only from a margin before it
         self._render_from = render_from and self._window is None
@@ -200,9 +201,10 @@ class StepSourceFilterStream(SourceFilterStream):
     decoder's parameters `delay` renderer frames behind the features it was given (its centred convolutions), so a
     chunk still waits for `right_context_frames` frames after it; its samples are rendered exactly as the windowed
     stream renders them. `flush` makes the graph's last call (`step_final_plan`: the resampling's clamp at the last
-    frame and the frame decoder's zero padding after it), so the windowed graph is not called at all."""
+    frame and the frame decoder's zero padding after it), so the windowed graph is not called at all: `window` may
+    be None (a bundle that carries codec_step alone)."""
 
-    def __init__(self, step: ort.InferenceSession, window: ort.InferenceSession, codec: CodecConfig,
+    def __init__(self, step: ort.InferenceSession, window: ort.InferenceSession | None, codec: CodecConfig,
                  first_chunk_frames: int = 2, chunk_frames: int = 12, left_context_frames: int = 25, seed: int = 0,
                  render_from: bool = False):
         super().__init__(window, codec, first_chunk_frames, chunk_frames, left_context_frames, seed, render_from)

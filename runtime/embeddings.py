@@ -26,6 +26,18 @@ def _load_table(path: Path, rows: int, dim: int, what: str) -> np.ndarray:
     return a
 
 
+def _load_scale(path: Path, table: np.ndarray) -> np.ndarray:
+    """An int8 table's float32 scale per row ([rows])."""
+    try:
+        scale = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ManifestError(f"{path}: unreadable .npy ({e}). Re-export the bundle.") from None
+    if table.dtype != np.int8 or scale.dtype != np.float32 or scale.shape != (table.shape[0],):
+        raise ManifestError(f"{path}: an int8 table's scale must be float32 [{table.shape[0]}] beside an int8 table, "
+                            f"got {scale.dtype} {scale.shape} beside {table.dtype}. Re-export the bundle.")
+    return scale
+
+
 class Embeddings:
     """Text / audio-code embedding lookups; read-only after construction, so safe to share across threads."""
 
@@ -34,8 +46,11 @@ class Embeddings:
         arrays = manifest.data["arrays"]
         self.dim = cfg.dim
         self.tok = _load_table(manifest.path(arrays["tok_embeddings"]["file"]), 1, cfg.dim, "tok_embeddings")
-        self.audio = _load_table(manifest.path(arrays["audio_codebook_embeddings"]["file"]),
-                                 cfg.audio_embedding_rows_used, cfg.dim, "audio_codebook_embeddings")
+        entry = arrays["audio_codebook_embeddings"]
+        self.audio = _load_table(manifest.path(entry["file"]), cfg.audio_embedding_rows_used, cfg.dim,
+                                 "audio_codebook_embeddings")
+        # an int8 table (manifest dtype "int8", schema 4): row r is audio[r] * audio_scale[r]
+        self.audio_scale = _load_scale(manifest.path(entry["scale"]), self.audio) if "scale" in entry else None
         self.offsets = np.asarray(cfg.codebook_offsets, dtype=np.int64)  # [37]
 
     @property
@@ -48,7 +63,10 @@ class Embeddings:
 
     def codes(self, codes: np.ndarray) -> np.ndarray:
         """codes [37] in +2 space -> next backbone input [D] float32 = sum of 37 rows (float32 sum, as the reference)."""
-        rows = np.asarray(self.audio[self.offsets + codes], dtype=np.float32)  # [37, D]
+        idx = self.offsets + codes
+        rows = np.asarray(self.audio[idx], dtype=np.float32)  # [37, D]
+        if self.audio_scale is not None:
+            rows *= self.audio_scale[idx][:, None]
         return blocked_row_sum(rows)
 
 

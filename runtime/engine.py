@@ -210,13 +210,16 @@ class Engine:
                                   prefill=sessions.get("backbone_prefill"))
         self._flow = FlowHead(sessions["flow_condition"], sessions["flow_time"], sessions.get("flow_velocity"),
                               cfg.n_acoustic_codebook, cfg.acoustic_codebook_size, euler=sessions.get("flow_euler"))
-        self._codec_session = sessions["codec_decoder"]
+        # None: a bundle that carries codec_step alone (manifest schema 4), whose stream never calls the windowed graph
+        self._codec_session = sessions.get("codec_decoder")
         if "codec_trunk" in sessions:  # a qnn-htp source_filter codec in two graphs (runtime/source_filter.py)
             self._codec_session = SplitCodec(sessions["codec_trunk"], sessions["codec_decoder"])
-        # the stateful streaming codec (a source_filter bundle's optional codec_step) where it runs on the CPU
+        # the stateful streaming codec (a source_filter bundle's optional codec_step) where it runs on the CPU, or
+        # wherever it runs when the bundle has no windowed graph to fall back on
         step = sessions.get("codec_step")
-        self._codec_step = step if step is not None and step.get_providers()[0] == CPU else None
-        optional = manifest.graphs["codec_decoder"].optional_inputs
+        on_cpu = step is not None and step.get_providers()[0] == CPU
+        self._codec_step = step if on_cpu or self._codec_session is None else None
+        optional = manifest.graphs["codec_decoder"].optional_inputs if "codec_decoder" in manifest.graphs else ()
         self._codec_context_input = "context_frames" in optional  # istft/patch head: audio of the new frames only
         self._codec_render_from = "render_from" in optional  # source_filter head: parameters from a renderer frame
         self._emb = Embeddings(manifest)

@@ -204,6 +204,42 @@ def test_table16_stores_the_audio_table_fp16_and_the_runtime_reads_it(bundle, ti
         assert got.dtype == np.float32 and np.allclose(got, e32.codes(codes), rtol=1e-6, atol=1e-6)
 
 
+def test_table8_stores_the_audio_table_int8_with_a_scale_per_row(bundle, tiny_checkpoint, tmp_path, monkeypatch):
+    """The backbone option 'table8': the audio codebook table int8 times a float32 scale per row (manifest schema
+    4), each value within half its row's step of FP32; the runtime's row sums follow."""
+    from vox_edge.export.backbone_graph import BackboneOptions
+    from vox_edge.manifest import COMPACT_SCHEMA_VERSION
+    from vox_edge.runtime.embeddings import Embeddings
+
+    assert BackboneOptions.from_spec("int8-gqa-shared-table8").table8
+    with pytest.raises(ExportError, match="one audio table format"):
+        BackboneOptions.from_spec("int8-table8-table16")
+    monkeypatch.setattr(bundle_mod, "_component_graphs", _reuse_component_graphs(bundle))
+    out = export_bundle(tiny_checkpoint, tmp_path / "t8", precision="int8",
+                        per_component={"backbone": "int8-table8", "codec": "fp32"}, progress=QUIET)
+    m8, m32 = load_manifest(out), load_manifest(bundle)
+    entry = m8.data["arrays"]["audio_codebook_embeddings"]
+    assert entry["dtype"] == "int8" and m8.data["schema_version"] == COMPACT_SCHEMA_VERSION
+    assert load_manifest(bundle).data["schema_version"] < COMPACT_SCHEMA_VERSION  # only the option raises it
+    q, scale = np.load(out / entry["file"]), np.load(out / entry["scale"])
+    t32 = np.load(bundle / "arrays/audio_codebook_embeddings.npy")
+    assert q.dtype == np.int8 and scale.dtype == np.float32 and scale.shape == (t32.shape[0],)
+    assert np.all(np.abs(q.astype(np.float32) * scale[:, None] - t32) <= scale[:, None] * (0.5 + 1e-4))  # + f32 rounding
+    assert (out / entry["file"]).stat().st_size < 0.27 * (bundle / entry["file"]).stat().st_size
+    e8, e32 = Embeddings(m8), Embeddings(m32)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        codes = rng.integers(0, np.diff([*m32.config.codebook_offsets, t32.shape[0]]).min(), 37)
+        rows = m32.config.codebook_offsets + codes
+        bound = float((scale[rows] / 2).sum()) * (1 + 1e-3) + 1e-5  # the 37 rows' rounding at most
+        got = e8.codes(codes)
+        assert got.dtype == np.float32 and np.max(np.abs(got - e32.codes(codes))) <= bound
+    bad = manifest_of(out)
+    bad["schema_version"] = 3
+    with pytest.raises(ManifestError, match="needs schema_version 4"):
+        validate_manifest_dict(bad, out)
+
+
 def test_bad_requests_fail_before_writing(tiny_checkpoint, tmp_path):
     with pytest.raises(ExportError, match="component"):
         export_bundle(tiny_checkpoint, tmp_path / "b1", per_component={"vocoder": "fp32"}, progress=QUIET)

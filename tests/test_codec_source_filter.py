@@ -299,3 +299,68 @@ def test_engine_streams_with_codec_step_like_the_windowed_codec(sf_bundle):
     b = e.synthesize("Turn left in 200 meters.", seed=1, max_frames=30)
     assert np.array_equal(a.codes[0], b.codes[0])
     assert np.max(np.abs(a.samples - b.samples)) < 1e-4 * max(1.0, np.abs(b.samples).max())
+
+
+@pytest.fixture(scope="module")
+def sf_step_bundle(sf_bundle, tmp_path_factory):
+    """The same checkpoint exported with the codec option 'steponly': codec_step alone (manifest schema 4)."""
+    from vox_edge.export.bundle import export_bundle
+
+    ck, _ = sf_bundle
+    out = tmp_path_factory.mktemp("source_filter_step") / "bundle"
+    return export_bundle(ck, out, precision="fp32", per_component={"codec": "fp32-steponly"}, progress=lambda m: None)
+
+
+@pytest.mark.slow
+def test_a_step_only_bundle_carries_codec_step_alone(sf_bundle, sf_step_bundle):
+    from vox_edge.manifest import COMPACT_SCHEMA_VERSION, load_manifest
+
+    _, full = sf_bundle
+    m, mf = load_manifest(sf_step_bundle), load_manifest(full)
+    assert "codec_decoder" not in m.graphs and "codec_step" in m.graphs and "codec_decoder" in mf.graphs
+    assert m.data["schema_version"] == COMPACT_SCHEMA_VERSION > mf.data["schema_version"]
+    assert not (sf_step_bundle / "codec_decoder.onnx").exists()
+    assert set(m.data["files"]) == set(mf.data["files"]) - {"codec_decoder.onnx"}
+    assert m.data["graphs"]["codec_step"]["extra_files"] == ["codec.onnx.data"]
+    # the windowed graph's own weights (its ConvTranspose matrices) are gone, the step graph's all there
+    assert (sf_step_bundle / "codec.onnx.data").stat().st_size < (full / "codec.onnx.data").stat().st_size
+    assert m.data["files"]["codec.onnx.data"]["size"] == (sf_step_bundle / "codec.onnx.data").stat().st_size
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first,chunk", [(2, 12), (1, 5)])
+def test_step_only_streaming_equals_batch_and_the_windowed_codec(sf_bundle, sf_step_bundle, first, chunk):
+    """Without a windowed graph: chunks == all frames through one flush (the batch decode of the step graph), and
+    both == the full bundle's one-shot windowed decode."""
+    from vox_edge.runtime.codec_stream import StepSourceFilterStream
+
+    _, full = sf_bundle
+    cfg = _codec_cfg(sf_step_bundle)
+    step = ort.InferenceSession(str(sf_step_bundle / "codec_step.onnx"))
+    codes = _codes(cfg, 47, seed=3)
+    batch = StepSourceFilterStream(step, None, cfg, 1, 1, cfg.min_left_context_frames, seed=9)
+    batch._frames.extend(codes)
+    whole = batch.flush()
+    st = StepSourceFilterStream(step, None, cfg, first, chunk, cfg.min_left_context_frames, seed=9)
+    parts = [a for a in (st.push(c) for c in codes) if a is not None] + [st.flush()]
+    streamed = np.concatenate(parts)
+    assert len(parts) > 2 and streamed.shape == whole.shape == (47 * cfg.samples_per_frame,)
+    assert np.max(np.abs(streamed - whole)) < 1e-4 * max(1.0, np.abs(whole).max())
+    windowed = _one_shot(ort.InferenceSession(str(full / "codec_decoder.onnx")), cfg, codes)
+    assert np.max(np.abs(whole - windowed)) < 1e-4 * max(1.0, np.abs(windowed).max())
+
+
+@pytest.mark.slow
+def test_engine_on_a_step_only_bundle_speaks_as_the_full_one(sf_bundle, sf_step_bundle):
+    from vox_edge.runtime import load
+    from vox_edge.runtime.codec_stream import StepSourceFilterStream
+
+    _, full = sf_bundle
+    e, ef = load(sf_step_bundle), load(full)
+    assert e._codec_session is None and e._codec_step is not None
+    assert isinstance(e._codec_stream(e._resolve(None, {})[1], 0), StepSourceFilterStream)
+    a = e.synthesize("Turn left in 200 meters.", seed=1, max_frames=30)
+    b = ef.synthesize("Turn left in 200 meters.", seed=1, max_frames=30)
+    streamed = np.concatenate([c.samples for c in e.stream("Turn left in 200 meters.", seed=1, max_frames=30)])
+    assert np.array_equal(a.codes[0], b.codes[0]) and np.array_equal(a.samples, streamed)
+    assert np.max(np.abs(a.samples - b.samples)) <= 1e-6 * max(1.0, np.abs(b.samples).max())

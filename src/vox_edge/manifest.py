@@ -40,7 +40,13 @@ LEXICON_SCHEMA_VERSION = 2
 # `past_length` input, past and present bound to one buffer), the optional graph flow_euler may be present and
 # graphs may declare optional inputs; an older vox-edge could use none of them and says so.
 FEATURES_SCHEMA_VERSION = 3
-READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, FEATURES_SCHEMA_VERSION)
+# Version 4: a bundle may carry only what its runtime path uses: codec_decoder may be left out where codec_step is
+# present (a CPU source_filter bundle streams through codec_step alone: STEP_ONLY_CODEC), and the audio code table
+# may be int8 with a float32 scale per row (arrays.audio_codebook_embeddings dtype "int8" + `scale`: a .npy of
+# [rows]), and the lexicon may be in its compact form (tokenizer.lexicon `*.xz`: xz, with derived entries,
+# runtime/text/lexicon.py); an older vox-edge could read none of them and says so.
+COMPACT_SCHEMA_VERSION = 4
+READABLE_SCHEMA_VERSIONS = (SCHEMA_VERSION, LEXICON_SCHEMA_VERSION, FEATURES_SCHEMA_VERSION, COMPACT_SCHEMA_VERSION)
 FORMAT = "vox-edge-bundle"
 MANIFEST_FILE = "manifest.json"
 PRECISIONS = ("fp32", "fp16", "int8", "int4")
@@ -60,6 +66,13 @@ GRAPH_COMPONENT = {
 }
 # Graphs a bundle may leave out (the runtime then does their work another way).
 OPTIONAL_GRAPHS = ("flow_euler", "backbone_prefill", "codec_step", "codec_trunk")
+# A required graph a bundle may leave out where another is present (schema 4): name -> the graph that does its work.
+# codec_decoder: the runtime streams a source_filter codec through codec_step on the CPU and never calls the windowed
+# graph, so a CPU bundle needs only one of them (its codec weights once, without the ConvTranspose copies).
+STEP_ONLY_CODEC = {"codec_decoder": "codec_step"}
+# Array dtypes: float32 / float16 rows as they are; int8 rows times a float32 scale per row (`scale`, schema 4).
+ARRAY_DTYPES = ("float32", "float16", "int8")
+COMPACT_LEXICON_SUFFIX = ".xz"  # tokenizer.lexicon in the compact form (schema 4)
 # Inputs with a default value that a graph entry may declare (`optional_inputs`, schema 3); a caller that does not
 # feed one gets the graph's old behaviour. codec_decoder `context_frames` int64 [1] (default 0): the first frames
 # are left context, decoded for their effect on the rest; audio is then [1, (T - context_frames)·spf]. A
@@ -171,10 +184,24 @@ def graph_io(name: str, n_layers: int, kv_cache: str = "grow", codec_head: str =
     return ins, outs
 
 
-def schema_version_for(lexicon: bool, kv_cache: str, graphs: Mapping[str, Mapping[str, Any]] | None = None) -> int:
+def schema_version_for(lexicon: bool, kv_cache: str, graphs: Mapping[str, Mapping[str, Any]] | None = None,
+                       arrays: Mapping[str, Mapping[str, Any]] | None = None, lexicon_file: str | None = None) -> int:
     """The lowest schema version that describes a bundle (older runtimes refuse what they cannot run)."""
+    if _compact_features(graphs or {}, arrays or {}, lexicon_file):
+        return COMPACT_SCHEMA_VERSION
     v3 = kv_cache != "grow" or any(g in OPTIONAL_GRAPHS or e.get("optional_inputs") for g, e in (graphs or {}).items())
     return FEATURES_SCHEMA_VERSION if v3 else LEXICON_SCHEMA_VERSION if lexicon else SCHEMA_VERSION
+
+
+def _compact_features(graphs: Mapping[str, Any], arrays: Mapping[str, Any], lexicon_file: Any = None) -> list[str]:
+    """What in a manifest needs schema 4: a required graph left out beside its STEP_ONLY_CODEC stand-in, an int8
+    array, a compact lexicon."""
+    out = [f"graph '{g}' left out (its work done by '{alt}')" for g, alt in STEP_ONLY_CODEC.items()
+           if g not in graphs and alt in graphs]
+    out += [f"arrays.{a}.dtype int8" for a, e in arrays.items() if isinstance(e, dict) and e.get("dtype") == "int8"]
+    if isinstance(lexicon_file, str) and lexicon_file.endswith(COMPACT_LEXICON_SUFFIX):
+        out.append(f"a compact lexicon ({lexicon_file})")
+    return out
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
@@ -275,7 +302,8 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
     if d["tokenizer"].get("lexicon") is not None and v < LEXICON_SCHEMA_VERSION:
         raise _fail(root, f"tokenizer.lexicon needs schema_version {LEXICON_SCHEMA_VERSION} or later, got {v!r}. "
                           "Re-export the bundle.")
-    missing = [g for g in GRAPH_IO if g not in d["graphs"] and g not in OPTIONAL_GRAPHS]
+    missing = [g for g in GRAPH_IO if g not in d["graphs"] and g not in OPTIONAL_GRAPHS
+               and STEP_ONLY_CODEC.get(g) not in d["graphs"]]
     if missing:
         raise _fail(root, f"graph '{missing[0]}' missing. Re-export the bundle.")
     for g, e in d["graphs"].items():
@@ -312,6 +340,15 @@ def validate_manifest_dict(d: Any, root: Path = Path(".")) -> None:
     for a in ARRAYS:
         if a not in d["arrays"] or "file" not in d["arrays"][a]:
             raise _fail(root, f"arrays.{a} missing. Re-export the bundle.")
+    for a, e in d["arrays"].items():
+        dtype = e.get("dtype", "float32") if isinstance(e, dict) else None
+        if dtype not in ARRAY_DTYPES or (dtype == "int8") != ("scale" in e):
+            raise _fail(root, f"arrays.{a}: dtype {dtype!r} (this runtime reads {', '.join(ARRAY_DTYPES)}; int8 with "
+                              "a `scale` file, the others without). Re-export the bundle.")
+    if v < COMPACT_SCHEMA_VERSION:
+        needs = _compact_features(d["graphs"], d["arrays"], d["tokenizer"].get("lexicon"))
+        if needs:
+            raise _fail(root, f"{needs[0]} needs schema_version {COMPACT_SCHEMA_VERSION}, got {v!r}. Re-export the bundle.")
     if d["default_voice"] not in d["voices"]:
         raise _fail(root, f"default_voice '{d['default_voice']}' is not among the voices.")
     lexicon = d["tokenizer"].get("lexicon")
@@ -350,6 +387,7 @@ def _references(d: Mapping[str, Any]) -> list[Any]:
     """Every file a manifest dict names besides its `files` table, as written (validated by the caller)."""
     out = [e.get("file") if isinstance(e, dict) else e
            for table in ("graphs", "arrays", "voices") for e in d[table].values()]
+    out += [e["scale"] for e in d["arrays"].values() if isinstance(e, dict) and "scale" in e]
     out.append(d["tokenizer"].get("file"))
     if "lexicon" in d["tokenizer"]:
         out.append(d["tokenizer"]["lexicon"])
@@ -447,6 +485,9 @@ def load_manifest(bundle: str | Path, verify: str = "full") -> Manifest:
         raise ManifestError(f"{mpath}: not valid JSON ({e}). Re-export the bundle.") from None
     validate_manifest_dict(d, root)
     cfg = ModelConfig.from_params(d["params"])
+    if "codec_decoder" not in d["graphs"] and cfg.codec.output_head != "source_filter":
+        raise _fail(root, "graph 'codec_decoder' missing: only a source_filter codec streams through codec_step "
+                          "alone. Re-export the bundle.")
     graphs = {}
     for g, e in d["graphs"].items():
         kv = e.get("kv_cache", "grow")

@@ -43,7 +43,9 @@ def test_the_tables_agree():
     assert GRAPH["kv_cache"]["enum"] == list(mf.KV_CACHES)
     assert GRAPH["optional_inputs"]["items"]["enum"] == sorted({i for v in mf.OPTIONAL_INPUTS.values() for i in v})
     assert set(props["graphs"]["properties"]) == set(mf.GRAPH_IO)
-    assert set(props["graphs"]["required"]) == set(mf.GRAPH_IO) - set(mf.OPTIONAL_GRAPHS)
+    assert set(props["graphs"]["required"]) == set(mf.GRAPH_IO) - set(mf.OPTIONAL_GRAPHS) - set(mf.STEP_ONLY_CODEC)
+    assert props["graphs"]["anyOf"] == [{"required": [g]} for g in (*mf.STEP_ONLY_CODEC, *mf.STEP_ONLY_CODEC.values())]
+    assert SCHEMA["$defs"]["array"]["properties"]["dtype"]["enum"] == list(mf.ARRAY_DTYPES)
     assert props["arrays"]["required"] == list(mf.ARRAYS)
     assert props["target"]["properties"]["name"]["enum"] == list(mf.NPU_TARGETS)
     syn = props["synthesis"]["properties"]
@@ -65,6 +67,24 @@ def _set(path: str, value):
             del d[last]
         else:
             d[last] = value
+    return change
+
+
+def _step_only(version: int):
+    def change(d: dict) -> None:
+        d["graphs"]["codec_step"] = {**d["graphs"].pop("codec_decoder"), "file": "codec_step.onnx"}
+        d["graphs"]["codec_step"].pop("optional_inputs", None)
+        d["schema_version"] = version
+    return change
+
+
+def _int8_table(version: int, scale: bool):
+    def change(d: dict) -> None:
+        d["arrays"]["audio_codebook_embeddings"]["dtype"] = "int8"
+        if scale:
+            d["arrays"]["audio_codebook_embeddings"]["scale"] = "arrays/audio_codebook_embeddings.scale.npy"
+            d["files"]["arrays/audio_codebook_embeddings.scale.npy"] = {"sha256": "0" * 64, "size": 4}
+        d["schema_version"] = version
     return change
 
 
@@ -96,6 +116,11 @@ CASES = [(f"no {key}", _set(key, KeyError), False) for key in SCHEMA["required"]
     ("a backbone_prefill graph with the backbone's cache contract",
      lambda d: d["graphs"].__setitem__("backbone_prefill", {**d["graphs"]["backbone"], "precision": "int8"}), True),
     ("an NPU target", _set("target", {"name": "openvino", "seq_len": 8, "context": 256, "codec_frames": 4}), True),
+    ("codec_step instead of codec_decoder (schema 4)", _step_only(4), True),
+    ("an int8 table with its scale (schema 4)", _int8_table(4, True), True),
+    ("an int8 table without a scale", _int8_table(4, False), False),
+    ("a scale beside a float table", lambda d: d["arrays"]["tok_embeddings"].__setitem__("scale", "arrays/s.npy"), False),
+    ("an unknown array dtype", _set("arrays.tok_embeddings.dtype", "bfloat16"), False),
 ]
 
 
@@ -112,3 +137,13 @@ def test_undeclared_keys_the_one_documented_difference(golden):
     d = copy.deepcopy(golden)
     d["graphs"]["backbone"]["speed"] = "fast"
     assert _code_ok(d) and not _schema_ok(d)
+
+
+@pytest.mark.parametrize("change", [_step_only(3), _int8_table(3, True)], ids=["step-only codec", "int8 table"])
+def test_a_schema_4_feature_in_an_older_version_is_refused(golden, change):
+    """The version a feature needs is one of the cross-field rules the code alone checks (the schema's description)."""
+    d = copy.deepcopy(golden)
+    change(d)
+    with pytest.raises(ManifestError, match="needs schema_version 4"):
+        mf.validate_manifest_dict(d)
+    assert mf.schema_version_for(False, "grow", d["graphs"], d["arrays"]) == mf.COMPACT_SCHEMA_VERSION

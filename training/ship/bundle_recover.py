@@ -205,6 +205,9 @@ def recover_codec(bundle: str | Path, base: str | Path) -> dict:
 
     bundle = Path(bundle)
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    if "codec_decoder" not in manifest["graphs"]:
+        raise RecoverError(f"{bundle}: a codec_step-only bundle (codec option 'steponly'): its step graph holds the "
+                           "ConvTranspose weights re-arranged; recover the codec from a bundle with codec_decoder")
     entry = manifest["graphs"]["codec_decoder"]
     inits = initializers(bundle / entry["file"])
     ck = load_codec(str(base))

@@ -60,11 +60,14 @@ def step_of(ckpt: str) -> str:
 # (-1.5 MB, identical codes; docs/bundle.md).
 INT8_COMPONENTS = {
     "default": ("backbone=int8-gqa-shared-table16",),
-    # voice v2 (source_filter codec): the same for now. Measured per component (training/voice_v2/README.md, "Bundle
-    # size per component"): a 4-bit velocity net (acoustic=int4-b32) agrees with FP32 as the int8 one does for
-    # 0.64 MB less, but its Euler loop costs 45 % more CPU per frame (MatMulNBits at the CFG pair's 6 rows); a 4-bit
-    # backbone is 3.2 MB less and faster but flips a tenth of the semantic codes; neither has a WER run yet.
-    "source_filter": ("backbone=int8-gqa-shared-table16",),
+    # voice v2 (source_filter codec): the same, with the codec as codec_step alone ('steponly': the engine streams
+    # through it on the CPU and never calls the windowed codec_decoder; -1.19 MB, the same audio). Measured per
+    # component (training/voice_v2/README.md, "Bundle size per component"): a 4-bit velocity net (acoustic=int4-b32)
+    # agrees with FP32 as the int8 one does for 0.64 MB less, but its Euler loop costs 45 % more CPU per frame
+    # (MatMulNBits at the CFG pair's 6 rows); a 4-bit backbone is 3.2 MB less and faster but flips a tenth of the
+    # semantic codes; an int8 audio table ('table8') is 0.74 MB less but changes 3 % of the semantic codes and 30 %
+    # of the acoustic ones against table16; none has a WER run yet.
+    "source_filter": ("backbone=int8-gqa-shared-table16", "codec=int8-steponly"),
 }
 FP32_COMPONENTS = ("backbone=fp32-gqa-shared",)
 
@@ -178,7 +181,9 @@ def main(argv=None):
     ckpt, b8, b32, q = (os.path.join(w, x) for x in ("checkpoint", "bundle-int8", "bundle-fp32", "quality"))
     for d in (b8, b32):
         shutil.rmtree(d, ignore_errors=True)
-    run([PY, "-m", "training.ship.export_checkpoint", "--tts", a.tts, "--codec", a.codec, "--out", ckpt, "--no-encoder"])
+    # the lexicon in its compact form (lexicon.tsv.xz: the same lookups, -0.38 MB; training/voice_v2/README.md)
+    run([PY, "-m", "training.ship.export_checkpoint", "--tts", a.tts, "--codec", a.codec, "--out", ckpt, "--no-encoder",
+         "--compact-lexicon"])
     sampling = ["--cfg-alpha", str(a.cfg_alpha), "--noise-scale", str(a.noise_scale)]
     for bundle, precision in ((b8, "int8"), (b32, "fp32")):
         run([PY, "-m", "vox_edge.cli", "export", ckpt, bundle, "--precision", precision,

@@ -7,6 +7,7 @@ Checkpoint format).
     OUT/tekken.json                 the small vocabulary, audio.voice_num_audio_tokens = the voice's rows
     OUT/voice_embedding/<name>.pt   BF16 [N, dim]: sums of codebook rows of the voice clip's codes + END row
     OUT/lexicon.tsv.gz              only for a run trained with one (tts/train.py --lexicon): its lexicon
+                                    (--compact-lexicon: OUT/lexicon.tsv.xz, its compact form, instead)
     OUT/notices/                    then also the lexicon's licence (NOTICE-lexicon.txt, LICENSE-misaki.txt from
                                     training/lexicon/; Apache-2.0 §4; LICENSE-cmudict.txt if it has CMUdict
                                     entries), which the bundle export copies on
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import lzma
 import os
 import shutil
 import sys
@@ -37,8 +39,8 @@ from training.common.paths import ROOT
 from training.tts.codec import DEFAULT_CODEC, load_codec
 from training.tts.model import build_model
 from vox_edge.config import ModelConfig
-from vox_edge.export.checkpoint import LEXICON_FILE, NOTICES_DIR, OPTIONAL_PREFIXES, WEIGHTS_FILE, Checkpoint, \
-    expected_shapes, load_reference_model
+from vox_edge.export.checkpoint import (COMPACT_LEXICON_FILE, LEXICON_FILE, NOTICES_DIR, OPTIONAL_PREFIXES, WEIGHTS_FILE,
+                                         Checkpoint, expected_shapes, load_reference_model)
 from vox_edge.export.safetensors_io import write_streaming
 from vox_edge.runtime.text.lexicon import Lexicon
 
@@ -86,7 +88,20 @@ def write_lexicon_notices(ckpt_dir: str | Path, with_cmudict: bool = False) -> l
     return [Path(shutil.copyfile(LEXICON_NOTICES_SRC / name, d / name)) for name in names]
 
 
-def write_checkpoint(state: dict, codec, out: str | Path, with_encoder: bool = True) -> Path:
+def compact_lexicon_bytes(lex: Lexicon) -> bytes:
+    """The lexicon's compact form, xz-compressed; refused unless it loads as exactly the same entries."""
+    raw = lzma.compress(lex.to_compact_text().encode("utf-8"), preset=9)
+    again = Lexicon.from_text(lzma.decompress(raw).decode("utf-8"))
+    if again.entries != lex.entries or again.secondary != lex.secondary:
+        raise SystemExit("the compact lexicon does not load as the same entries (a bug in Lexicon.to_compact_text)")
+    return raw
+
+
+def write_checkpoint(state: dict, codec, out: str | Path, with_encoder: bool = True,
+                     compact_lexicon: bool = False) -> Path:
+    """compact_lexicon: write the lexicon in its compact form (lexicon.tsv.xz: the entries the lexicon's rules
+    derive from the others as the word alone, xz; Lexicon.to_compact_text checks that it loads as the same
+    entries), which the bundle then carries (manifest schema 4)."""
     out = Path(out)
     params, tekken, voice = state["params"], state["tekken"], state["voice"]
     cfg = ModelConfig.from_params(params)
@@ -105,7 +120,11 @@ def write_checkpoint(state: dict, codec, out: str | Path, with_encoder: bool = T
     (tmp / "tekken.json").write_text(json.dumps(tekken, ensure_ascii=False), encoding="utf-8")
     if state.get("lexicon_gz"):  # the model reads phonemes (tts/train.py --lexicon): the bundle must carry its lexicon
         (tmp / LEXICON_FILE).write_bytes(state["lexicon_gz"])
-        write_lexicon_notices(tmp, "cmudict" in Lexicon.from_file(tmp / LEXICON_FILE).secondary)
+        lex = Lexicon.from_file(tmp / LEXICON_FILE)
+        if compact_lexicon:
+            (tmp / COMPACT_LEXICON_FILE).write_bytes(compact_lexicon_bytes(lex))
+            (tmp / LEXICON_FILE).unlink()
+        write_lexicon_notices(tmp, "cmudict" in lex.secondary)
     for notice in getattr(codec, "notices", ()):  # licences of weights inside the codec (voice v2: the teacher's)
         (tmp / NOTICES_DIR).mkdir(exist_ok=True)
         shutil.copyfile(notice, tmp / NOTICES_DIR / Path(notice).name)
@@ -142,6 +161,8 @@ def main():
     ap.add_argument("--force-codec", action="store_true", help="accept a codec other than the one the codes came from")
     ap.add_argument("--bundle", default="", help="also export a bundle here")
     ap.add_argument("--precision", default="int8", choices=["fp32", "fp16", "int8", "int4"])
+    ap.add_argument("--compact-lexicon", action="store_true", help="write the lexicon as lexicon.tsv.xz in its "
+                    "compact form (derived entries as the word alone; the same lookups; manifest schema 4)")
     args = ap.parse_args()
 
     state = load_ckpt(args.tts)
@@ -154,7 +175,8 @@ def main():
     have = {k: v for k, v in state["params"]["multimodal"]["audio_tokenizer_args"].items() if k != "voice"}
     if have != codec.tokenizer_args:
         sys.exit(f"{codec_path}: audio_tokenizer_args differ from the model's params.json")
-    out = write_checkpoint(state, codec, args.out, with_encoder=not args.no_encoder)
+    out = write_checkpoint(state, codec, args.out, with_encoder=not args.no_encoder,
+                           compact_lexicon=args.compact_lexicon)
     print(f"wrote {out} (tts step {state['step']}, codec {codec.fingerprint} step {codec.step}): "
           f"{json.dumps(verify(out))}")
     if args.bundle:
