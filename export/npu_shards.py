@@ -456,6 +456,8 @@ def quantize_backbone_by_layer(fp32: Path, dst: Path, n_layers: int, feeds_of: C
             feeds = feeds_of(backbone)
             del backbone
             _release()
+            for k in range(len(shards)):  # the calibration's own copies (3 GB at full size): done with
+                shutil.rmtree(scratch / f"calib{k}", ignore_errors=True)
         quantized = quantize_shards(shards, feeds, scratch, opts, progress, resume=work is not None,
                                     after_shard=after_shard)
         del feeds

@@ -91,8 +91,8 @@ def export_npu_graphs(ckpt, out_dir: Path, shapes: NpuShapes, progress: Callable
                       target: str | None = None, work_dir: Path | None = None) -> dict[str, dict]:
     """FP32 fixed-shape graphs of every component into out_dir; returns manifest graph entries. A qnn-htp bundle's
     source_filter codec is two graphs, codec_trunk placed on the CPU (export/npu_codec_split.py).
-    work_dir: the graphs are kept beneath it (their large weight files as hard links) and taken from there by the
-    same export run again (the full-size 4B's FP32 graphs: 13 GB, 6 to 25 minutes)."""
+    work_dir: the graphs are copied beneath it and taken from there by the same export run again (the full-size 4B's
+    FP32 graphs: 13 GB, 6 to 35 minutes to export, a few to copy)."""
     from . import npu_shards
 
     kept = None
@@ -101,7 +101,7 @@ def export_npu_graphs(ckpt, out_dir: Path, shapes: NpuShapes, progress: Callable
         if npu_shards.is_done(kept, "fp32"):
             for f in sorted(kept.iterdir()):
                 if f.name not in (npu_shards.DONE, "graphs.json", "source"):
-                    _link_or_copy(f, out_dir / f.name)
+                    _copy(f, out_dir / f.name)
             progress(f"[export] FP32 graphs: from the work directory ({kept})")
             return json.loads((kept / "graphs.json").read_text(encoding="utf-8"))
     graphs = _export_npu_graphs(ckpt, out_dir, shapes, progress, target)
@@ -109,7 +109,7 @@ def export_npu_graphs(ckpt, out_dir: Path, shapes: NpuShapes, progress: Callable
         npu_shards.fresh(kept)
         for f in sorted(out_dir.iterdir()):
             if f.is_file():
-                _link_or_copy(f, kept / f.name)
+                _copy(f, kept / f.name)
         (kept / "graphs.json").write_text(json.dumps(graphs), encoding="utf-8")
         (kept / "source").write_text(ckpt.fingerprint(), encoding="utf-8")
         npu_shards.mark_done(kept, "fp32")
@@ -126,15 +126,9 @@ def _fp32_key(ckpt, shapes: NpuShapes, target: str | None) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    """A large weight file (only ever read, renamed or removed by the export) is hard-linked, anything else copied
-    (a graph proto is rewritten in place)."""
+def _copy(src: Path, dst: Path) -> None:
+    """A copy, never a hard link: onnx refuses to load external data from a file with several links."""
     dst.unlink(missing_ok=True)
-    if src.name.endswith(".data") and src.stat().st_size >= 1 << 26:
-        try:
-            return os.link(src, dst)
-        except OSError:  # another file system
-            pass
     shutil.copyfile(src, dst)
 
 
@@ -261,7 +255,7 @@ class _Work:
         if not npu_shards.is_done(folder, tag):
             return None
         files = sorted(p for p in folder.iterdir() if p.name != npu_shards.DONE)
-        for f in files:  # unlinked first: dst's folder may hold a hard link to a kept FP32 weight file
+        for f in files:  # unlinked first: never written through an existing file
             (dst.parent / f.name).unlink(missing_ok=True)
             shutil.copyfile(f, dst.parent / f.name)
         return [dst.parent / f.name for f in files]
