@@ -43,14 +43,14 @@ def graph_read_bytes(manifest: Manifest, providers: dict[str, tuple[str, ...]] |
 
 
 def per_frame(read_bytes: dict[str, int], flow_steps: int, codec_calls_per_frame: float,
-              kv_bytes_per_step: float) -> dict[str, float]:
-    """Bytes streamed per generated frame, by term."""
+              kv_bytes_per_step: float, codec_graph: str = "codec_decoder") -> dict[str, float]:
+    """Bytes streamed per generated frame, by term (`codec_graph`: the codec graph the stream calls)."""
     terms = {
         "backbone": float(read_bytes["backbone"]),
         "kv_cache": float(kv_bytes_per_step),
         "flow_condition": float(read_bytes["flow_condition"]),
         "flow_velocity": float(read_bytes["flow_velocity"]) * flow_steps,
-        "codec": float(read_bytes.get("codec_decoder", 0)) * codec_calls_per_frame,  # 0: a codec_step-only bundle
+        "codec": float(read_bytes.get(codec_graph, 0)) * codec_calls_per_frame,
     }
     terms["total"] = sum(terms.values())
     return terms
@@ -85,7 +85,7 @@ def _frac(floor: float, measured: float) -> float | None:
 
 def stage_rates(read_bytes: dict[str, int], kv_bytes_per_step: float, codec_calls_per_frame: float, stages: dict,
                 per_frame_ms: dict, floor_gbs: float, kernels: dict[str, str] | None = None,
-                kernel_rates: dict[str, dict] | None = None) -> dict[str, dict]:
+                kernel_rates: dict[str, dict] | None = None, codec_graph: str = "codec_decoder") -> dict[str, dict]:
     """Achieved GB/s per stage: bytes of weights a call streams / its measured time.
 
     backbone_step: graph + KV bytes / step p50; flow_condition: its graph / call p50; flow_step: the velocity graph /
@@ -99,7 +99,7 @@ def stage_rates(read_bytes: dict[str, int], kv_bytes_per_step: float, codec_call
         "backbone_step": (read_bytes.get("backbone", 0) + (kv_bytes_per_step or 0), stages["backbone_step"]["p50"]),
         "flow_condition": (read_bytes.get("flow_condition", 0), stages["flow_condition"]["p50"]),
         "flow_step": (read_bytes.get("flow_velocity", 0), stages["flow_step"]["p50"]),
-        "codec": (read_bytes.get("codec_decoder", 0) * codec_calls_per_frame, per_frame_ms.get("codec")),
+        "codec": (read_bytes.get(codec_graph, 0) * codec_calls_per_frame, per_frame_ms.get("codec")),
     }
     out: dict[str, dict] = {}
     for name, (nbytes, ms) in terms.items():

@@ -191,9 +191,10 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     read = roofline.graph_read_bytes(engine.manifest, engine.providers)
     steps = rec.measured("backbone")
     kv = median([c.kv_bytes for c in steps if c.length == 1])
-    codec_calls = len(rec.measured("codec_decoder"))
+    codec = codec_graph(rec)
+    codec_calls = len(rec.measured(codec))
     codec_per_frame = codec_calls / frames_total if frames_total else 0.0
-    bpf = roofline.per_frame(read, rt.flow_steps, codec_per_frame, kv)
+    bpf = roofline.per_frame(read, rt.flow_steps, codec_per_frame, kv, codec)
     roof = roofline.roofline(bpf, band["gbs"], per_frame["graphs_total"], per_frame["wall_excl_prefill"],
                              stages["backbone_step"]["p50"] or 0.0)
     frame_rate = engine.config.frame_rate
@@ -204,7 +205,7 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     roof["profile"] = roofline.roofline(bpf, ref, per_frame["graphs_total"], per_frame["wall_excl_prefill"],
                                         stages["backbone_step"]["p50"] or 0.0)
     rates = roofline.stage_rates(read, kv, codec_per_frame, stages, per_frame, band["gbs"],
-                                 band.get("kernels", {}), band.get("ort", {}))
+                                 band.get("kernels", {}), band.get("ort", {}), codec)
 
     result = {
         "schema": SCHEMA,
@@ -243,11 +244,17 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     return result
 
 
+def codec_graph(rec: Recorder) -> str:
+    """The codec graph the stream called: codec_step (a source_filter codec streamed statefully on the CPU) or the
+    windowed codec_decoder."""
+    return "codec_step" if rec.measured("codec_step") else "codec_decoder"
+
+
 def stage_times(rec: Recorder, flow_steps: int = 1) -> dict[str, dict]:
     """Per-stage ms over the measured utterances (warm-up excluded). With the one-call Euler loop (flow_euler)
     `flow_step` is a frame's loop call over its steps, so it still means one velocity evaluation."""
     bb = rec.measured("backbone")
-    codec = rec.measured("codec_decoder")
+    codec = rec.measured(codec_graph(rec))
     loop = rec.measured("flow_euler")
     step = [c.ms / max(1, flow_steps) for c in loop] if loop else [c.ms for c in rec.measured("flow_velocity")]
     return {
@@ -264,7 +271,7 @@ def stage_times(rec: Recorder, flow_steps: int = 1) -> dict[str, dict]:
 
 def per_frame_ms(rec: Recorder, stages: dict, flow_steps: int, frames: int, compute_s: float) -> dict:
     """Where one frame's time goes: stage medians x calls per frame, and the wall time per frame."""
-    codec_ms = sum(c.ms for c in rec.measured("codec_decoder"))
+    codec_ms = sum(c.ms for c in rec.measured(codec_graph(rec)))
     prefill_ms = sum(c.ms for c in rec.measured("backbone") if c.length > 1)
     parts = {
         "backbone_step": stages["backbone_step"]["p50"] or 0.0,
@@ -286,7 +293,7 @@ def ttfa_breakdown(rec: Recorder, n_utts: int) -> dict[str, float]:
         for c in (c for c in rec.calls if c.utterance == u):
             key = ("backbone_prefill" if c.length > 1 else "backbone_step") if c.graph == "backbone" else c.graph
             sums[key] = sums.get(key, 0.0) + c.ms
-            if c.graph == "codec_decoder":
+            if c.graph in ("codec_decoder", "codec_step"):
                 break
         for k, v in sums.items():
             per.setdefault(k, []).append(v)
@@ -321,8 +328,9 @@ def bundle_kernels(manifest: Any) -> dict[str, str]:
             except ValueError:  # a spec this version does not read: probe the default int4 kernel
                 pass
         out["flow_step"] = bw.kernel_key(fmt(fv["precision"]), block, acc, rows=FLOW_STEP_ROWS)
-    if "codec_decoder" in graphs:
-        out["codec"] = fmt(graphs["codec_decoder"]["precision"])
+    codec = graphs.get("codec_decoder") or graphs.get("codec_step")
+    if codec:
+        out["codec"] = fmt(codec["precision"])
     return out
 
 

@@ -19,7 +19,7 @@ import onnxruntime as ort
 from vox_edge.runtime.sessions import SessionSettings, open_session
 
 # Which input's axis-1 length identifies the call kind per graph (backbone: S tokens; codec: T frames).
-_LENGTH_INPUT = {"backbone": "inputs_embeds", "codec_decoder": "codes"}
+_LENGTH_INPUT = {"backbone": "inputs_embeds", "codec_decoder": "codes", "codec_step": "codes"}
 
 
 @dataclass

@@ -227,6 +227,33 @@ def test_stage_rates_per_stage_gbs_against_backbone_floor_and_kernel():
     assert all(v["gbs"] is None and v["of_backbone"] is None for v in none.values())
 
 
+def test_a_codec_step_stream_is_the_codec_stage():
+    # a source_filter bundle streams through codec_step (schema 4 bundles carry no codec_decoder at all): its calls
+    # are the codec's time, bytes and TTFA cut, not nothing
+    from vox_edge.benchmarks.roofline import per_frame, stage_rates
+    from vox_edge.benchmarks.runner import codec_graph, per_frame_ms, stage_times, ttfa_breakdown
+    from vox_edge.benchmarks.timing import Recorder
+
+    rec = Recorder()
+    rec.begin(0)
+    for ms in (4.0, 4.0, 4.0, 4.0):
+        rec.add("backbone", 1, ms)
+        rec.add("flow_condition", 1, 1.0)
+    rec.add("codec_step", 4, 6.0)
+    rec.add("codec_step", 4, 2.0)
+    rec.end()
+    assert codec_graph(rec) == "codec_step"
+    stages = stage_times(rec)
+    assert stages["codec_first_chunk"]["p50"] == 6.0 and stages["codec_chunk"]["p50"] == 2.0
+    assert per_frame_ms(rec, stages, 1, 4, 0.1)["codec"] == pytest.approx(2.0)
+    assert "codec_step" in ttfa_breakdown(rec, 1) and ttfa_breakdown(rec, 1)["backbone_step"] == pytest.approx(16.0)
+    read = {"backbone": 8e6, "flow_condition": 1e6, "flow_velocity": 2e6, "codec_step": 9e6}
+    assert per_frame(read, 7, 0.5, 0.0, codec_graph(rec))["codec"] == pytest.approx(4.5e6)
+    assert per_frame(read, 7, 0.5, 0.0)["codec"] == 0.0  # the windowed graph is not in this bundle
+    r = stage_rates(read, 0.0, 0.5, {**stages, "flow_step": {"p50": 1.0}}, {"codec": 2.0}, 25.0, codec_graph="codec_step")
+    assert r["codec"]["gbs"] == pytest.approx(4.5e6 / 2e6)
+
+
 def test_kernel_keys_and_the_chains_they_build():
     import numpy as np
 
