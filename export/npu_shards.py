@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -432,6 +433,19 @@ def drop_identity_requant(graph: onnx.GraphProto) -> int:
     return len(replace)
 
 
+@contextmanager
+def _shard_files(shards: list, scratch: Path, work: Path | None):
+    """Around a sharded quantisation: the shard graphs go afterwards, and so does the scratch folder unless it is
+    the work folder kept for a resumed export."""
+    try:
+        yield
+    finally:
+        for s in shards:
+            s.path.unlink(missing_ok=True)
+        if work is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
 def quantize_backbone_by_layer(fp32: Path, dst: Path, n_layers: int, feeds_of: Callable[[ShardedBackbone], list],
                                opts: dict, progress: Callable[[str], None], max_shard_bytes: int | None = None,
                                calibration_fp32_bytes: int | None = None, work: Path | None = None,
@@ -447,7 +461,7 @@ def quantize_backbone_by_layer(fp32: Path, dst: Path, n_layers: int, feeds_of: C
     scratch = fresh(fp32.parent / ".shards") if work is None else Path(work)
     scratch.mkdir(parents=True, exist_ok=True)
     shards = split_backbone(fp32, n_layers, ranges, fp32.parent)
-    try:
+    with _shard_files(shards, scratch, work):
         progress(f"[export] backbone: {total / 2**30:.1f} GiB of FP32 weights, quantised in {len(shards)} shards "
                  f"of layers {', '.join(f'{a}-{b - 1}' for a, b in ranges)}")
         if feeds is None:
@@ -463,11 +477,6 @@ def quantize_backbone_by_layer(fp32: Path, dst: Path, n_layers: int, feeds_of: C
         del feeds
         _release()
         return stitch(fp32, quantized, shards, dst)
-    finally:
-        for s in shards:
-            s.path.unlink(missing_ok=True)
-        if work is None:
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def plan_cuts(model: onnx.ModelProto, max_bytes: int) -> list[tuple[int, int]]:
@@ -590,14 +599,9 @@ def quantize_graph_by_layer(fp32: Path, dst: Path, feeds: list[Mapping[str, np.n
     scratch = fresh(fp32.parent / f".shards-{name}") if work is None else Path(work)
     scratch.mkdir(parents=True, exist_ok=True)
     shards = split_graph(fp32, ranges, fp32.parent)
-    try:
+    with _shard_files(shards, scratch, work):
         progress(f"[export] {name}: {total / 2**30:.2f} GiB of FP32 weights, quantised in {len(shards)} shards of "
                  f"nodes {', '.join(f'{a}-{b - 1}' for a, b in ranges)}")
         quantized = quantize_shards(shards, feeds, scratch, opts, progress, resume=work is not None, name=name,
                                     after_shard=after_shard)
         return stitch(fp32, quantized, shards, dst)
-    finally:
-        for s in shards:
-            s.path.unlink(missing_ok=True)
-        if work is None:
-            shutil.rmtree(scratch, ignore_errors=True)
