@@ -24,7 +24,12 @@ audio, as it streams whole sentences), its 24 kHz clips in OUT/hibari-tts-VERSIO
 installed version.
 
 `--bundle-profile LABEL=PROFILE` loads that bundle under its own device profile (e.g. a `--target qnn-htp` bundle
-under qualcomm-sa8295p, its graphs on the QNN provider, beside a CPU bundle under --profile).
+under qualcomm-sa8295p, its graphs on the QNN provider, beside a CPU bundle under --profile). A profile's sessions
+let the CPU take what the provider refuses; `--provider LABEL=PROVIDER` instead opens every graph of that bundle that
+neither the bundle nor its profile places on the CPU on PROVIDER with the CPU fallback disabled, as `vox-edge
+check-ep` does (runtime/ep_check.py `graph_placement`; the profile's options for PROVIDER over
+runtime/npu_providers.py's defaults: on x86-64 the HTP simulator as SoC 60): a graph the provider does not take
+whole stops the run (ProviderError), and each graph's placement is in the run's JSON (`placement`).
 
 Seeds: `--seed 0,1,2` runs every bundle (and peer) once per seed (rows LABEL@S) and adds a row LABEL that scores all
 their sentences together; one seed of 100 sentences resolves only about +-3 points (`pooled`).
@@ -143,13 +148,49 @@ def _pct(xs: list[float], q: float) -> float | None:
 
 
 # ---------------------------------------------------------------- synthesis
+def strict_opener(bundle: str, profile: str | None, provider: str):
+    """(open_graph for rt.load, graph -> placement): every graph that neither the bundle (manifest `placement` "cpu")
+    nor the profile (`cpu_graphs`) places on the CPU opens on `provider` with the CPU fallback disabled, through
+    check-ep's `graph_placement` (ProviderError unless the provider takes every node); the rest open on the CPU."""
+    import dataclasses
+    from pathlib import Path
+
+    from vox_edge.errors import ProviderError
+    from vox_edge.manifest import load_manifest
+    from vox_edge.runtime.ep_check import graph_placement
+    from vox_edge.runtime.sessions import CPU, SessionSettings, open_session
+
+    if profile:
+        from vox_edge.device_profiles import load_profile
+
+        settings = SessionSettings.from_profile(load_profile(profile))
+    else:
+        settings = SessionSettings()
+    on_cpu = {**load_manifest(Path(bundle), verify="none").cpu_placed, **settings.cpu_graphs}
+    cpu_settings = dataclasses.replace(settings, providers=(CPU,), provider_options={}, cpu_graphs={})
+    placement: dict[str, str] = {}
+
+    def opener(name: str, path: Path):
+        if name in on_cpu:
+            placement[name] = f"{CPU} (placed there: {on_cpu[name]})"
+            return open_session(path, cpu_settings)
+        p, sess = graph_placement(name, path, provider, settings.provider_options.get(provider, {}))
+        if sess is None:
+            raise ProviderError(f"--provider {provider}: {p.line(provider)}")
+        placement[name] = f"{p.on_accelerator}/{p.nodes} nodes on {provider}, CPU fallback disabled"
+        return sess
+
+    return opener, placement
+
+
 def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile: str | None, seed: int,
-               flow_steps: int | None = None) -> dict:
+               flow_steps: int | None = None, provider: str | None = None) -> dict:
     import vox_edge.runtime as rt
     from vox_edge.runtime.sessions import SessionSettings
     from vox_edge.runtime.wav import write_wav
 
-    engine = rt.load(bundle, profile=profile or None)
+    opener, placement = strict_opener(bundle, profile, provider) if provider else (None, None)
+    engine = rt.load(bundle, profile=profile or None, open_graph=opener)
     engine.warm_up()  # TTFA is measured with the voice prefix cached (issue 6)
     os.makedirs(os.path.join(out_dir, label), exist_ok=True)
     clips = []
@@ -166,7 +207,8 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
         flow_steps = engine.profile.runtime.flow_steps if engine.profile else engine.config.acoustic.n_decoding_steps
     return {"label": label, "bundle": os.path.abspath(bundle), "precisions": m.get("precisions"),
             "voice": engine.default_voice, "profile": profile, "synthesis": engine.manifest.synthesis,
-            "flow_steps": flow_steps, "reads": "raw",
+            "flow_steps": flow_steps, "reads": "raw", "provider": provider or "profile",
+            **({"placement": placement} if provider else {}),
             "threads": SessionSettings.from_profile(engine.profile).intra_op_threads, "clips": clips,
             **clip_stats(clips)}
 
@@ -332,6 +374,9 @@ def main(argv=None):
     ap.add_argument("--bundle-profile", action="append", default=[], metavar="LABEL=PROFILE",
                     help="one bundle's own profile instead of --profile, e.g. htp=qualcomm-sa8295p for a "
                          "`--target qnn-htp` bundle (its graphs on the QNN provider; on x86-64 the HTP simulator)")
+    ap.add_argument("--provider", action="append", default=[], metavar="LABEL=PROVIDER",
+                    help="open that bundle's graphs on PROVIDER with the CPU fallback disabled (as check-ep), except "
+                         "those the bundle or profile places on the CPU, e.g. htp=QNNExecutionProvider")
     ap.add_argument("--seed", type=parse_seeds, default=[0], help="flow-noise seed, or several (0,1,2): each "
                     "bundle (and peer) runs once per seed, and its row LABEL scores all of them together (LABEL@S "
                     "per seed)")
@@ -343,6 +388,8 @@ def main(argv=None):
     ap.add_argument("--results-md", default="", help="append a section to this Markdown file")
     ap.add_argument("--note", default="", help="one more sentence for that section (e.g. which checkpoints)")
     a = ap.parse_args(argv)
+    from vox_edge.errors import ProviderError
+
     if not a.bundle and not a.teacher_dir and not a.peer:
         ap.error("give --bundle LABEL=DIR (one or more), --peer or --teacher-dir")
     try:  # before any synthesis: a missing peer package is one line, not a traceback after the bundles
@@ -360,20 +407,29 @@ def main(argv=None):
     voices = [(p.label, lambda run_label, seed, p=p: synthesise_peer(p, run_label, rows, a.out, seed)) for p in peers]
     own_profile = dict(spec.split("=", 1) for spec in a.bundle_profile if "=" in spec)
     own_note = "".join(f" {label}: profile `{prof}`." for label, prof in own_profile.items())
+    own_provider = dict(spec.split("=", 1) for spec in a.provider if "=" in spec)
+    own_note += "".join(f" {label}: graphs on {prov} with the CPU fallback disabled (`--provider`)."
+                        for label, prov in own_provider.items())
     for spec in a.bundle:
         label, _, path = spec.partition("=")
         if not path:
             label, path = os.path.basename(os.path.normpath(spec)), spec
-        voices.append((label, lambda run_label, seed, path=path, prof=own_profile.pop(label, a.profile):
-                       synthesise(run_label, path, rows, a.out, prof, seed, a.flow_steps)))
+        voices.append((label, lambda run_label, seed, path=path, prof=own_profile.pop(label, a.profile),
+                       prov=own_provider.pop(label, None):
+                       synthesise(run_label, path, rows, a.out, prof, seed, a.flow_steps, prov)))
     if own_profile:
         ap.error(f"--bundle-profile for no --bundle label: {', '.join(own_profile)}")
+    if own_provider:
+        ap.error(f"--provider for no --bundle label: {', '.join(own_provider)}")
     groups = {}  # peer or bundle label -> its per-seed labels, when there are several seeds
     for label, synth in voices:
         for seed in a.seed:
             run_label = label if len(a.seed) == 1 else f"{label}@{seed}"
             t = time.time()
-            runs.append({**synth(run_label, seed), "seed": seed})
+            try:
+                runs.append({**synth(run_label, seed), "seed": seed})
+            except ProviderError as e:
+                sys.exit(f"{run_label}: {e}")
             groups.setdefault(label, []).append(run_label)
             print(f"{run_label}: synthesised {len(rows)} sentences in {time.time() - t:.0f} s", flush=True)
     for r in runs:

@@ -126,3 +126,61 @@ def test_peer_seeds_pool_like_a_bundle(tmp_path, listener):
     assert pooled["seeds"] == [0, 1] and pooled["per_seed"] == {"0": 0.0, "1": 0.0} and len(pooled["clips"]) == 2
     assert pooled["reads"] == "norm" and pooled["threads"] == 1 and pooled["stopped"] == "-"
     assert (out / f"{label.replace(' ', '-')}@1" / "pq0.wav").is_file()
+
+
+def test_provider_opens_every_graph_strict_and_records_placement(tmp_path, listener, monkeypatch):
+    """--provider LABEL=P: every graph of that bundle goes through check-ep's graph_placement on P (the strict session,
+    CPU fallback disabled), its node count in the run's `placement`; a graph P refuses stops the run. The stand-in
+    for an NPU provider here is a graph_placement that hands back CPU sessions (the CPU EP itself refuses
+    `session.disable_cpu_ep_fallback`)."""
+    from vox_edge.runtime import ep_check
+    from vox_edge.runtime.cli_commands import default_bundle
+    from vox_edge.runtime.sessions import SessionSettings, open_session
+
+    bundle = default_bundle()
+    if bundle is None:
+        pytest.skip("no packaged default voice")
+    calls, refuse = [], set()
+
+    def placement(graph, path, provider, options):
+        calls.append((graph, provider, options))
+        if graph in refuse:
+            return ep_check.GraphPlacement(graph, "accelerator", nodes=9, on_accelerator=7, refused={"Erf": 2}), None
+        return ep_check.GraphPlacement(graph, "accelerator", nodes=5, on_accelerator=5), open_session(
+            path, SessionSettings(intra_op_threads=1))
+
+    monkeypatch.setattr(ep_check, "graph_placement", placement)
+    out = tmp_path / "q"
+    qw.main(["--bundle", f"npu={bundle}", "--bundle", f"plain={bundle}", "--provider", "npu=FakeNPUExecutionProvider",
+             "--heldout", _heldout(tmp_path), "--n", "1", "--out", str(out), "--asr-python", sys.executable])
+    runs = {r["label"]: r for r in json.loads((out / "quality_wer.json").read_text(encoding="utf-8"))["runs"]}
+    npu, plain = runs["npu"], runs["plain"]
+    assert npu["provider"] == "FakeNPUExecutionProvider" and plain["provider"] == "profile" and "placement" not in plain
+    assert {g for g, _, _ in calls} == set(npu["placement"]) >= {"backbone", "flow_condition"}
+    assert all(p == "FakeNPUExecutionProvider" and o == {} for _, p, o in calls)  # no profile options: the defaults
+    assert set(npu["placement"].values()) == {"5/5 nodes on FakeNPUExecutionProvider, CPU fallback disabled"}
+    assert [c["frames"] for c in npu["clips"]] == [c["frames"] for c in plain["clips"]]  # same graphs, same seed
+
+    refuse.add("flow_condition")
+    with pytest.raises(SystemExit) as e:
+        qw.main(["--bundle", f"npu={bundle}", "--provider", "npu=FakeNPUExecutionProvider", "--heldout",
+                 _heldout(tmp_path), "--n", "1", "--out", str(tmp_path / "r"), "--asr-python", sys.executable])
+    assert "flow_condition" in str(e.value.code) and "7/9 nodes" in str(e.value.code) and "Erf x2" in str(e.value.code)
+    assert not (tmp_path / "r" / "npu" / "pq0.wav").exists()
+
+
+def test_provider_that_is_missing_or_unlabelled_stops_before_any_speech(tmp_path, listener):
+    from vox_edge.runtime.cli_commands import default_bundle
+
+    bundle = default_bundle()
+    if bundle is None:
+        pytest.skip("no packaged default voice")
+    out = tmp_path / "q"
+    with pytest.raises(SystemExit) as e:
+        qw.main(["--bundle", f"x={bundle}", "--provider", "x=NoSuchExecutionProvider", "--heldout",
+                 _heldout(tmp_path), "--n", "1", "--out", str(out), "--asr-python", sys.executable])
+    assert "NoSuchExecutionProvider is not installed" in str(e.value.code) and listener == []
+    assert not (out / "x" / "pq0.wav").exists()
+    with pytest.raises(SystemExit):  # argparse: a --provider label that names no --bundle
+        qw.main(["--bundle", f"x={bundle}", "--provider", "y=CPUExecutionProvider", "--heldout", _heldout(tmp_path),
+                 "--out", str(out), "--asr-python", sys.executable])
