@@ -33,7 +33,8 @@ def add_bench_command(subparsers: Any) -> None:
                     help="frame budget per utterance (default 40 = 3.2 s); 0 = until END (real checkpoints only: "
                          "synthetic weights never stop on their own)")
     bp.add_argument("--threads", type=int_in(1), help="ORT intra-op threads (default: the profile's)")
-    bp.add_argument("--flow-steps", type=int_in(1, MAX_FLOW_STEPS), help="flow Euler steps per frame (default: the profile's)")
+    bp.add_argument("--flow-steps", type=int_in(1, MAX_FLOW_STEPS), help="flow Euler steps per frame, run as given "
+                    "(default: the profile's, raised to the bundle's min_flow_steps)")
     bp.add_argument("--voice", type=name, help="voice (default: the bundle's default voice)")
     bp.add_argument("--seed", type=int_in(*SEED_RANGE), default=0)
     bp.add_argument("--corpus", type=Path, help="text file, one utterance per line (default: benchmarks/corpus.txt)")

@@ -195,7 +195,7 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
     os.makedirs(os.path.join(out_dir, label), exist_ok=True)
     clips = []
     for r in rows:
-        a = engine.synthesize(r["raw"], seed=seed, flow_steps=flow_steps)  # None: the profile's steps
+        a = engine.synthesize(r["raw"], seed=seed, flow_steps=flow_steps)  # None: the profile's, raised to the floor
         path = os.path.join(out_dir, label, r["id"] + ".wav")
         write_wav(path, a.samples, a.sample_rate)
         clips.append({"id": r["id"], "category": r["category"], "raw": r["raw"], "norm": r["norm"], "path": path,
@@ -203,8 +203,8 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
                       "ttfa_ms": None if a.t_first is None else round(1000 * a.t_first, 1),
                       "stopped": all(a.stopped), "frames": int(sum(len(c) for c in a.codes))})
     m = engine.manifest.data
-    if flow_steps is None:  # what the engine used: the profile's steps, else the model's
-        flow_steps = engine.profile.runtime.flow_steps if engine.profile else engine.config.acoustic.n_decoding_steps
+    # what the engine ran: the option, else the profile's steps or the model's, raised to the bundle's min_flow_steps
+    flow_steps = engine.flow_steps_for(flow_steps)
     return {"label": label, "bundle": os.path.abspath(bundle), "precisions": m.get("precisions"),
             "voice": engine.default_voice, "profile": profile, "synthesis": engine.manifest.synthesis,
             "flow_steps": flow_steps, "reads": "raw", "provider": provider or "profile",

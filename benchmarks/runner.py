@@ -32,7 +32,7 @@ class BenchSettings:
     warmup: int = 2
     max_frames: int | None = 40  # synthetic weights never emit END: a fixed frame budget per utterance
     threads: int | None = None  # overrides the profile's intra_op_threads
-    flow_steps: int | None = None  # overrides the profile's flow_steps
+    flow_steps: int | None = None  # per call, run as asked; None: the profile's, raised to the bundle's min_flow_steps
     voice: str | None = None
     seed: int = 0
     verify: str = "size"
@@ -148,10 +148,15 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     load_s = time.perf_counter() - t
     rss_loaded = machine.rss_mb()["current_rss_mb"]
     voice = s.voice or engine.default_voice
-    opts = {"voice": voice, "seed": s.seed, "max_frames": s.max_frames}
+    # --flow-steps is a per-call option (run as asked, below the bundle's min_flow_steps too); without it the engine
+    # runs the profile's steps raised to that floor. nfe: what the engine runs, which the timings are divided by.
+    opts = {"voice": voice, "seed": s.seed, "max_frames": s.max_frames, "flow_steps": s.flow_steps}
+    nfe = engine.flow_steps_for(s.flow_steps)
+    if nfe != rt.flow_steps:
+        log(f"the engine runs {nfe} flow steps (the bundle's min_flow_steps {engine.min_flow_steps})")
 
     t = time.perf_counter()
-    engine.warm_up([voice], rt.flow_steps)  # voice-prefix KV + time schedule: TTFA is measured with them cached
+    engine.warm_up([voice], nfe)  # voice-prefix KV + time schedule: TTFA is measured with them cached
     for text in pick(corpus, s.warmup, start=len(corpus) - s.warmup):
         engine.synthesize(text, **opts)
     warmup_s = time.perf_counter() - t
@@ -180,12 +185,12 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     mem["after_load_rss_mb"] = rss_loaded
     load1 = machine.loadavg()
 
-    stages = stage_times(rec, rt.flow_steps)
+    stages = stage_times(rec, nfe)
     frames_total = sum(u["frames"] for u in utts)
     audio_total = sum(u["audio_s"] for u in utts)
     compute_total = sum(u["elapsed_s"] for u in utts)
     ttfas = [u["ttfa_ms"] for u in utts if u["ttfa_ms"] is not None]
-    per_frame = per_frame_ms(rec, stages, rt.flow_steps, frames_total, compute_total)
+    per_frame = per_frame_ms(rec, stages, nfe, frames_total, compute_total)
 
     band = measure_bandwidth(s, prof, engine, log)
     read = roofline.graph_read_bytes(engine.manifest, engine.providers)
@@ -194,7 +199,7 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
     codec = codec_graph(rec)
     codec_calls = len(rec.measured(codec))
     codec_per_frame = codec_calls / frames_total if frames_total else 0.0
-    bpf = roofline.per_frame(read, rt.flow_steps, codec_per_frame, kv, codec)
+    bpf = roofline.per_frame(read, nfe, codec_per_frame, kv, codec)
     roof = roofline.roofline(bpf, band["gbs"], per_frame["graphs_total"], per_frame["wall_excl_prefill"],
                              stages["backbone_step"]["p50"] or 0.0)
     frame_rate = engine.config.frame_rate
@@ -212,7 +217,7 @@ def run(s: BenchSettings, log=lambda m: None) -> dict:
         "machine": machine.machine_info(),
         "bundle": bundle_info(engine, s.bundle),
         "profile": {"name": prof.name, "intra_op_threads": rt.intra_op_threads, "inter_op_threads": rt.inter_op_threads,
-                    "flow_steps": rt.flow_steps, "first_chunk_frames": rt.first_chunk_frames,
+                    "flow_steps": nfe, "first_chunk_frames": rt.first_chunk_frames,
                     "chunk_frames": rt.chunk_frames, "execution_providers": list(rt.execution_providers),
                     "model": prof.model.name, "precision": vars(prof.model.precision)},
         "providers": {k: list(v) for k, v in engine.providers.items()},

@@ -10,7 +10,9 @@ Only the standard library is used: the runtime imports this module and must stay
 Field semantics that other modules rely on:
 
 * ``runtime.flow_steps`` is the number of Euler steps = velocity-network evaluations (NFE) per frame.
-  Upstream's "8 steps" means 8 time points = 7 evaluations, i.e. ``flow_steps = 7``.
+  Upstream's "8 steps" means 8 time points = 7 evaluations, i.e. ``flow_steps = 7``. It is a speed preference:
+  a bundle whose manifest declares ``synthesis.min_flow_steps`` (the fewest steps its model was measured to need)
+  has the profile's value raised to that floor; only a per-call ``flow_steps`` runs below it (docs/bundle.md#synthesis).
 * ``runtime.cfg_alpha`` (optional): v = alpha * v_cond + (1 - alpha) * v_uncond; 1.0 disables guidance. Absent =
   the bundle's own default (its manifest's ``synthesis``), else the reference's 1.2: guidance strength is a
   property of the model, so a profile sets it only to override the model on that device.

@@ -183,7 +183,8 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
     precision: fp32 | fp16 | int8 | int4 for all components; per_component overrides it per component
     ('backbone' / 'acoustic' / 'codec'), e.g. precision="int8", per_component={"codec": "fp32"}.
     Specs may carry options: backbone 'int4-b128', 'int4-acc0', 'int4-asym'; flow/codec see quantize.plan.
-    synthesis: the model's measured sampling defaults for the manifest (cfg_alpha, noise_scale); None = reference.
+    synthesis: the model's measured sampling defaults for the manifest (cfg_alpha, noise_scale, and min_flow_steps:
+    the fewest flow steps it needs, to which the runtime raises a device profile's); None = reference.
     target: None (CPU bundle) or an NPU target ('qnn-htp', 'openvino'; export/npu_target.py): fixed-shape QDQ graphs
     of `npu_shapes` (an npu_target.NpuShapes; default shapes if None), `precision` and `per_component` unused.
     work_dir: with a target, where the quantisation keeps what it has done (the same export run again resumes).
@@ -204,6 +205,11 @@ def export_bundle(checkpoint_dir: str | Path, bundle_dir: str | Path, precision:
         raise ExportError(f"sampling defaults: {problem}")
     _check_target(bundle)
     ckpt = Checkpoint.open(checkpoint_dir)
+    floor, fixed = (synthesis or {}).get("min_flow_steps"), ckpt.config.acoustic.n_decoding_steps
+    if static_shapes and floor is not None and floor > fixed:  # the fixed-shape flow_time graph takes `fixed` rows
+        raise ExportError(f"min_flow_steps {floor} is more than the {fixed} flow steps this checkpoint's fixed-shape "
+                          "flow_time graph can take (n_decoding_steps in params.json): lower --min-flow-steps or "
+                          "export without fixed shapes.")
     partial = bundle.with_name(bundle.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)

@@ -53,7 +53,8 @@ def add_runtime_commands(subparsers: Any, make_cmd: Callable[[str], Callable[[ar
     _bundle_args(sp)
     sp.add_argument("--seed", type=int_in(*SEED_RANGE), default=0, help="noise seed (same seed, same audio); default 0")
     sp.add_argument("--flow-steps", type=int_in(1, MAX_FLOW_STEPS),
-                    help=f"Euler steps per frame, 1..{MAX_FLOW_STEPS} (default: profile / model)")
+                    help=f"Euler steps per frame, 1..{MAX_FLOW_STEPS}, run as given (default: profile / model, raised "
+                         "to the bundle's min_flow_steps)")
     sp.add_argument("--cfg-alpha", type=float_in(*CFG_ALPHA_RANGE),
                     help="guidance strength, 1 = none (default: profile, else the bundle's own, else 1.2)")
     sp.add_argument("--noise-scale", type=float_in(*NOISE_SCALE_RANGE),
@@ -263,9 +264,13 @@ def info(args: argparse.Namespace) -> int:
         lines.append("lexicon     none (the tokenizer reads the text as written)")
     lines.append("notices     " + (", ".join(m.notices) + " (licences of data the bundle carries)" if m.notices
                                    else "none"))
-    syn = m.synthesis
+    syn = {k: v for k, v in m.synthesis.items() if k != "min_flow_steps"}
     lines.append("sampling    " + (", ".join(f"{k} {v:g}" for k, v in syn.items()) + " (the model's defaults)"
                                    if syn else "reference defaults (cfg_alpha 1.2, noise_scale 1)"))
+    floor = m.min_flow_steps
+    lines.append("flow floor  " + (f"min_flow_steps {floor} (measured for this model: a device profile's fewer flow "
+                                   "steps are raised to it; an explicit --flow-steps runs as given, with a warning)"
+                                   if floor else "none (a device profile's flow_steps applies as is)"))
     note = quality_note(path)
     if note:
         lines.append(f"quality     {note}")

@@ -44,7 +44,7 @@ from vox_edge.config import (CFG_ALPHA_RANGE, DEFAULT_CFG_ALPHA, DEFAULT_MAX_AUD
                              DEFAULT_SILENCE_STOP_SECONDS, END_AUDIO, MAX_AUDIO_SECONDS_RANGE, MAX_FLOW_STEPS,
                              N_AUDIO_SPECIAL, NOISE_SCALE_RANGE, SEED_RANGE, SILENCE_STOP_SECONDS_RANGE,
                              SynthesisOptions)
-from vox_edge.errors import AudioBudgetWarning, ProfileError, TokenizerError, VoiceError
+from vox_edge.errors import AudioBudgetWarning, FlowStepsWarning, ProfileError, TokenizerError, VoiceError
 from vox_edge.manifest import Manifest, load_manifest
 
 from . import plan
@@ -228,6 +228,7 @@ class Engine:
         self.lexicon = Lexicon.from_file(manifest.path(manifest.lexicon)) if manifest.lexicon else None
         self._voice_rows: dict[str, np.ndarray] = {}
         self._prefixes = PrefixCache(self._build_prefix) if prefix_cache else None
+        self._warned_below_floor = False  # a per-call flow_steps under the bundle's floor: warned once per engine
         rt = profile.runtime if profile is not None else None
         # KV positions per request (prompt + frames): the profile's budget, else the model's max_seq_len.
         self.max_context = int((rt.max_context if rt is not None else 0) or cfg.raw.get("max_seq_len", 65536))
@@ -260,6 +261,17 @@ class Engine:
     def samples_per_frame(self) -> int:
         return self.config.samples_per_frame
 
+    @property
+    def min_flow_steps(self) -> int | None:
+        """The fewest Euler steps per frame this bundle's model was measured to need (manifest
+        `synthesis.min_flow_steps`), or None: no floor."""
+        return self.manifest.min_flow_steps
+
+    def flow_steps_for(self, flow_steps: int | None = None) -> int:
+        """The Euler steps per frame a call with this `flow_steps` option runs: the option itself when given (even
+        below the bundle's floor), else the profile's, else the model's default, either raised to the floor."""
+        return self._resolve(None, {"flow_steps": flow_steps})[1].flow_steps
+
     # --- options ---
     def _resolve(self, options: SynthesisOptions | None, overrides: dict[str, Any]) -> tuple[SynthesisOptions, _Resolved]:
         o = options or SynthesisOptions()
@@ -276,9 +288,20 @@ class Engine:
         voice = self.default_voice if o.voice is None else o.voice  # "" is an unknown voice, not the default
         if voice not in self.manifest.voices:
             raise VoiceError(f"unknown voice {voice!r}; this bundle has: {', '.join(self.voices)}.")
+        # The bundle's floor (synthesis.min_flow_steps) lifts a profile's steps (a speed preference, set for models
+        # that tolerate few steps) and the model's default; a per-call value is what the caller asked for: honoured.
+        floor = self.manifest.min_flow_steps or 1
+        steps = int(pick(o.flow_steps, "flow_steps", self.config.acoustic.n_decoding_steps))
+        if o.flow_steps is None:
+            steps = max(steps, floor)
+        elif 1 <= steps < floor and not self._warned_below_floor:
+            self._warned_below_floor = True
+            warnings.warn(f"flow_steps={steps} is below this bundle's min_flow_steps {floor} (the fewest its model was "
+                          f"measured to need): running {steps} as asked; leave flow_steps unset for {floor} or more.",
+                          FlowStepsWarning, stacklevel=3)
         r = _Resolved(
             voice=voice,
-            flow_steps=int(pick(o.flow_steps, "flow_steps", self.config.acoustic.n_decoding_steps)),
+            flow_steps=steps,
             cfg_alpha=float(pick(o.cfg_alpha, "cfg_alpha", DEFAULT_CFG_ALPHA)),
             noise_scale=float(pick(o.noise_scale, "noise_scale", DEFAULT_NOISE_SCALE)),
             max_frames=math.inf if o.max_frames is None else int(o.max_frames),

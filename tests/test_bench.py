@@ -322,3 +322,30 @@ def test_avx2_4b_check_prefill8_adds_the_option_to_the_profiles_backbone():
 
     assert _profile_backbone(PROFILE, None) == "int4-b32-acc4-gqa-shared"  # the profile's own ISA: AVX2
     assert _profile_backbone(PROFILE, "avx2,avx512_vnni") == "int4-b128-acc4-gqa-shared"
+
+
+@pytest.mark.parametrize("extra, nfe", [([], 9), (["--flow-steps", "3"], 3)])
+def test_bench_reports_the_steps_the_engine_runs(tiny_bundle, tmp_path, extra, nfe):
+    """A bundle's min_flow_steps (9) lifts the profile's 7, and the report and the per-step split follow what ran;
+    an explicit --flow-steps below it runs as asked."""
+    import contextlib
+    import shutil
+
+    from vox_edge.cli import main
+    from vox_edge.errors import FlowStepsWarning
+
+    bundle = tmp_path / "floored"
+    shutil.copytree(tiny_bundle, bundle)
+    m = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    m["synthesis"] = {"min_flow_steps": 9}
+    (bundle / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    out = tmp_path / "bench.json"
+    with pytest.warns(FlowStepsWarning) if nfe < 9 else contextlib.nullcontext():
+        assert main(["bench", str(bundle), "--profile", PROFILE, "--utterances", "1", "--warmup", "0", "--max-frames",
+                     "3", "--threads", "1", "--bandwidth-gbs", "20", "--no-ort-bandwidth", "--no-targets", "-q",
+                     "--json", str(out), *extra]) == 0
+    res = json.loads(out.read_text())
+    st = res["stages_ms"]
+    assert res["profile"]["flow_steps"] == nfe
+    assert st["flow_loop"]["p50"] == pytest.approx(st["flow_step"]["p50"] * nfe)
+    assert st["flow_time"]["n"] == 0  # warm-up cached the time schedule of the steps that ran

@@ -81,9 +81,11 @@ def test_manifest_matches_json_schema(bundle):
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(manifest_of(bundle), schema, cls=jsonschema.Draft202012Validator)
     good = manifest_of(bundle)
-    good["synthesis"] = {"cfg_alpha": 1.2, "noise_scale": 0.4}
+    good["synthesis"] = {"cfg_alpha": 1.2, "noise_scale": 0.4, "min_flow_steps": 7}
     jsonschema.validate(good, schema, cls=jsonschema.Draft202012Validator)
-    for key, value in (("precision", "int3"), ("synthesis", {"temperature": 0.7}), ("synthesis", {"noise_scale": -1})):
+    for key, value in (("precision", "int3"), ("synthesis", {"temperature": 0.7}), ("synthesis", {"noise_scale": -1}),
+                       ("synthesis", {"min_flow_steps": 0}), ("synthesis", {"min_flow_steps": 65}),
+                       ("synthesis", {"min_flow_steps": "7"})):
         bad = manifest_of(bundle)
         if key == "precision":
             bad["graphs"]["backbone"]["precision"] = value
@@ -172,10 +174,12 @@ def test_interrupt_never_clobbers_a_good_bundle(bundle, bundle_copy, tiny_checkp
 def test_reexport_replaces_a_bundle_atomically(bundle, bundle_copy, tiny_checkpoint, monkeypatch):
     monkeypatch.setattr(bundle_mod, "_component_graphs", _reuse_component_graphs(bundle))
     export_bundle(tiny_checkpoint, bundle_copy, precision="int8", per_component={"backbone": "int4-b16"}, progress=QUIET,
-                  synthesis={"noise_scale": 0.4, "cfg_alpha": 1.5})
+                  synthesis={"noise_scale": 0.4, "cfg_alpha": 1.5, "min_flow_steps": 7})
     m = load_manifest(bundle_copy)
     assert m.graphs["backbone"].precision == "int4" and m.data["graphs"]["backbone"]["int4_block_size"] == 16
-    assert m.synthesis == {"noise_scale": 0.4, "cfg_alpha": 1.5} and load_manifest(bundle).synthesis == {}
+    assert m.synthesis == {"noise_scale": 0.4, "cfg_alpha": 1.5, "min_flow_steps": 7} and m.min_flow_steps == 7
+    assert load_manifest(bundle).synthesis == {} and load_manifest(bundle).min_flow_steps is None
+    assert m.data["schema_version"] == manifest_of(bundle)["schema_version"]  # an optional field: no new version
     assert not bundle_copy.with_name(bundle_copy.name + ".old").exists()
 
 
@@ -247,6 +251,13 @@ def test_bad_requests_fail_before_writing(tiny_checkpoint, tmp_path):
         export_bundle(tiny_checkpoint, tmp_path / "b2", precision="int3", progress=QUIET)
     with pytest.raises(ExportError, match=r"synthesis.noise_scale is 9; allowed: a number in \[0.0, 4.0\]"):
         export_bundle(tiny_checkpoint, tmp_path / "b3", synthesis={"noise_scale": 9}, progress=QUIET)
+    with pytest.raises(ExportError, match=r"synthesis.min_flow_steps is 0; allowed: an integer in \[1, 64\]"):
+        export_bundle(tiny_checkpoint, tmp_path / "b4", synthesis={"min_flow_steps": 0}, progress=QUIET)
+    steps = Checkpoint.open(tiny_checkpoint).config.acoustic.n_decoding_steps  # what a fixed flow_time graph takes
+    with pytest.raises(ExportError, match=f"min_flow_steps {steps + 1} is more than the {steps} flow steps"):
+        export_bundle(tiny_checkpoint, tmp_path / "b5", static_shapes=True, synthesis={"min_flow_steps": steps + 1},
+                      progress=QUIET)
+    assert not any((tmp_path / b).exists() for b in ("b4", "b5", "b4.partial", "b5.partial"))
     foreign = tmp_path / "photos"
     foreign.mkdir()
     (foreign / "cat.jpg").write_bytes(b"\xff\xd8")
@@ -258,3 +269,14 @@ def test_bad_requests_fail_before_writing(tiny_checkpoint, tmp_path):
 
 def test_component_names_are_the_manifest_components():
     assert set(bundle_mod.component_precisions("fp16", None)) == set(COMPONENTS)
+
+
+def test_cli_export_passes_the_sampling_flags(tiny_checkpoint, tmp_path, monkeypatch):
+    from vox_edge.cli import main
+
+    got = {}
+    monkeypatch.setattr(bundle_mod, "export_bundle", lambda *a, **k: got.update(k))
+    assert main(["export", str(tiny_checkpoint), str(tmp_path / "b"), "--noise-scale", "0.2",
+                 "--min-flow-steps", "7"]) == 0
+    assert got["synthesis"] == {"noise_scale": 0.2, "min_flow_steps": 7}
+    assert main(["export", str(tiny_checkpoint), str(tmp_path / "b")]) == 0 and got["synthesis"] == {}  # no floor

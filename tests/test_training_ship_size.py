@@ -78,3 +78,30 @@ def test_v2_checkpoint_gets_its_recipe(tmp_path):
     (tmp_path / "params.json").write_text(json.dumps({"multimodal": {"audio_tokenizer_args": {}}}))
     assert default.component_specs(str(tmp_path), "int8") == default.INT8_COMPONENTS["default"]
     assert default.component_specs(str(tmp_path), "fp32") == default.FP32_COMPONENTS
+
+
+@pytest.mark.parametrize("head, extra, floor", [
+    ("source_filter", [], "7"),  # voice v2: the measured floor, on both bundles
+    ("source_filter", ["--min-flow-steps", "0"], None),  # asked for none
+    ("source_filter", ["--min-flow-steps", "5"], "5"),
+    ("", [], None),  # no measured floor for the other heads
+])
+def test_exports_carry_the_heads_min_flow_steps(tmp_path, monkeypatch, capsys, head, extra, floor):
+    exports = []
+
+    def fake_run(cmd):
+        if "export_checkpoint" in " ".join(cmd):
+            _bundle(tmp_path / "w" / "checkpoint", {"x": 1})
+            (tmp_path / "w" / "checkpoint" / "params.json").write_text(json.dumps(
+                {"multimodal": {"audio_tokenizer_args": {"output_head": head}}}))
+        elif "export" in cmd:
+            exports.append(cmd)
+            _bundle(tmp_path / "w" / cmd[cmd.index("export") + 2].rsplit("/", 1)[-1], {"big.onnx.data": 2_000_000})
+
+    monkeypatch.setattr(default, "run", fake_run)
+    monkeypatch.setattr(default, "install", lambda *a, **k: pytest.fail("an over-budget bundle was installed"))
+    assert default.main(["--work", str(tmp_path / "w"), "--max-mb", "1.5", "--tts", "T", "--codec", "C", *extra]) == 1
+    assert len(exports) == 2  # the INT8 and the FP32 bundle alike
+    for cmd in exports:
+        got = cmd[cmd.index("--min-flow-steps") + 1] if "--min-flow-steps" in cmd else None
+        assert got == floor, cmd

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 from .cli_args import float_in, int_in
-from .config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE
+from .config import CFG_ALPHA_RANGE, MAX_FLOW_STEPS, NOISE_SCALE_RANGE
 from .errors import ConfigError, ExportError, VoxEdgeError
 
 
@@ -138,7 +138,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise ExportError(f"{args.checkpoint}: checkpoint directory not found (params.json, consolidated.safetensors, "
                           "tekken.json); make one with `vox-edge make-checkpoint` or download the release.")
     _writable_target(args.bundle, "export")
-    synthesis = {k: v for k, v in (("cfg_alpha", args.cfg_alpha), ("noise_scale", args.noise_scale)) if v is not None}
+    synthesis = {k: v for k, v in (("cfg_alpha", args.cfg_alpha), ("noise_scale", args.noise_scale),
+                                   ("min_flow_steps", args.min_flow_steps)) if v is not None}
     shapes = None
     if target:
         from vox_edge.export.npu_target import NpuShapes
@@ -200,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="this model's default guidance strength (manifest synthesis)")
     ex.add_argument("--noise-scale", type=float_in(*NOISE_SCALE_RANGE),
                     help="this model's default flow start-noise scale (manifest synthesis)")
+    ex.add_argument("--min-flow-steps", type=int_in(1, MAX_FLOW_STEPS), metavar="N",
+                    help="the fewest flow (Euler) steps per frame this model was measured to need (manifest "
+                         "synthesis): a device profile's fewer steps are raised to N; default: no floor")
     ex.set_defaults(func=_cmd_export)
 
     # Runtime and benchmark subcommands register themselves (their modules import no torch).

@@ -462,6 +462,8 @@ class SynthesisOptions:
     None means: the device profile's value if one was given at load, else the bundle's own default (its
     manifest's `synthesis`, measured for that model), else the built-in default (flow_steps: params.json's
     n_decoding_steps; cfg_alpha 1.2 and noise_scale 1.0 as in the reference; chunks 2 then 12 frames).
+    A bundle whose manifest declares `synthesis.min_flow_steps` raises a profile's (or the default) flow_steps to
+    it; a flow_steps given here is run as given, below that floor too (with a FlowStepsWarning, once per engine).
     """
 
     voice: str | None = None  # None = the bundle's default voice

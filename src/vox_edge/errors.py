@@ -67,5 +67,10 @@ class AudioBudgetWarning(UserWarning):
     """A request's audio budget (derived from its text as written) ended the audio before the text was spoken."""
 
 
+class FlowStepsWarning(UserWarning):
+    """A call asked for fewer flow (Euler) steps than its bundle's model was measured to need
+    (manifest `synthesis.min_flow_steps`); the engine runs them as asked and warns once per engine."""
+
+
 class ProviderError(VoxEdgeError):
     """An execution provider is not installed, offers no device here, or cannot start a bundle's graph."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import CFG_ALPHA_RANGE, NOISE_SCALE_RANGE, CodecConfig, ModelConfig
+from .config import CFG_ALPHA_RANGE, MAX_FLOW_STEPS, NOISE_SCALE_RANGE, CodecConfig, ModelConfig
 from .errors import BundleConfinementError, BundleIntegrityError, ManifestError
 from .verify_cache import VerifiedFiles
 
@@ -131,8 +131,12 @@ MASK_VALUE = -1000.0  # finite (a quantised graph cannot hold -inf), and exp(-10
 NPU_TARGETS = ("qnn-htp", "openvino")
 ARRAYS = ("audio_codebook_embeddings", "tok_embeddings")
 # Optional `synthesis`: sampling defaults measured for this model (training/tts/sweep.py for the bundled voice);
-# they sit below per-call options and device profiles, above the reference's built-in values.
-SYNTHESIS_RANGES = {"cfg_alpha": CFG_ALPHA_RANGE, "noise_scale": NOISE_SCALE_RANGE}
+# they sit below per-call options and device profiles, above the reference's built-in values. `min_flow_steps` (an
+# integer) is the fewest Euler steps per frame the model was measured to need: the engine raises a device profile's
+# (or the model's own default) flow_steps to it; only a per-call flow_steps may go below it (runtime/engine.py).
+SYNTHESIS_RANGES = {"cfg_alpha": CFG_ALPHA_RANGE, "noise_scale": NOISE_SCALE_RANGE,
+                    "min_flow_steps": (1, MAX_FLOW_STEPS)}
+SYNTHESIS_INTEGERS = ("min_flow_steps",)
 
 
 def codec_step_states(c: CodecConfig) -> list[tuple[str, tuple[int, ...]]]:
@@ -253,8 +257,15 @@ class Manifest:
 
     @property
     def synthesis(self) -> dict[str, float]:
-        """The model's own sampling defaults (e.g. {"cfg_alpha": 1.2, "noise_scale": 0.4}); {} = the reference's."""
+        """The model's own sampling defaults (e.g. {"cfg_alpha": 1.2, "noise_scale": 0.4, "min_flow_steps": 7});
+        {} = the reference's."""
         return dict(self.data.get("synthesis", {}))
+
+    @property
+    def min_flow_steps(self) -> int | None:
+        """The fewest Euler steps per frame this model was measured to need (`synthesis.min_flow_steps`), or None."""
+        floor = self.data.get("synthesis", {}).get("min_flow_steps")
+        return None if floor is None else int(floor)
 
     @property
     def target(self) -> dict[str, Any]:
@@ -430,7 +441,8 @@ def refuse_links_out(root: Path, max_entries: int = 10_000) -> None:
 
 
 def synthesis_problem(syn: Any) -> str | None:
-    """What is wrong with an optional `synthesis` object (known knobs only, each a number in its range), or None."""
+    """What is wrong with an optional `synthesis` object (known knobs only, each a number in its range, an integer
+    for SYNTHESIS_INTEGERS), or None."""
     if not isinstance(syn, dict):
         return "field 'synthesis' must be an object, e.g. {\"cfg_alpha\": 1.2, \"noise_scale\": 0.5}."
     for key, value in syn.items():
@@ -438,7 +450,12 @@ def synthesis_problem(syn: Any) -> str | None:
             return (f"synthesis.{key}: unknown sampling default (known: {', '.join(SYNTHESIS_RANGES)}). "
                     "Re-export the bundle with this vox-edge version.")
         lo, hi = SYNTHESIS_RANGES[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+        if key in SYNTHESIS_INTEGERS:
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                return (f"synthesis.{key} is {value!r}; allowed: an integer in [{lo}, {hi}] (the fewest flow steps "
+                        "the model was measured to need). Re-export the bundle with `vox-edge export CHECKPOINT "
+                        f"BUNDLE --min-flow-steps N` (N in [{lo}, {hi}]), or leave the option out for no floor.")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
             return f"synthesis.{key} is {value!r}; allowed: a number in [{lo}, {hi}]."
     return None
 

@@ -28,6 +28,8 @@ import subprocess
 import sys
 
 from training.common.paths import ROOT
+from vox_edge.cli_args import int_in
+from vox_edge.config import MAX_FLOW_STEPS
 
 ASSET = os.path.join(ROOT, "src", "vox_edge", "assets", "default_bundle")
 RECORD_SUFFIX = ".quality.json"  # next to the bundle, not in it: the bundle stays exactly what was measured
@@ -70,16 +72,34 @@ INT8_COMPONENTS = {
     "source_filter": ("backbone=int8-gqa-shared-table16", "codec=int8-steponly"),
 }
 FP32_COMPONENTS = ("backbone=fp32-gqa-shared",)
+# Both bundles' min_flow_steps (manifest synthesis, `vox-edge export --min-flow-steps`), per codec head: the fewest flow
+# steps the model was measured to need; the engine raises a device profile's flow_steps to it (the Pi, Jetson Orin
+# Nano, Qualcomm, Intel, Apple and x86-laptop profiles set 3, chosen for the 4B model's speed). Voice v2
+# (source_filter): 3 steps scored 40.7 % WER against 35.3 % at 7 (30 gate sentences, one seed, VNNI class), and its
+# flow head is small (cheap per step), so 3 is the wrong trade for it. No floor for other heads.
+MIN_FLOW_STEPS = {"source_filter": 7}
+
+
+def codec_head(ckpt: str) -> str:
+    """The checkpoint's codec output head (params.json audio_tokenizer_args.output_head), '' when it names none."""
+    with open(os.path.join(ckpt, "params.json"), encoding="utf-8") as f:
+        params = json.load(f)
+    return params.get("multimodal", {}).get("audio_tokenizer_args", {}).get("output_head", "")
 
 
 def component_specs(ckpt: str, precision: str) -> tuple[str, ...]:
     """The --component-precision values of the INT8 (per the checkpoint's codec head) or FP32 bundle."""
     if precision == "fp32":
         return FP32_COMPONENTS
-    with open(os.path.join(ckpt, "params.json"), encoding="utf-8") as f:
-        params = json.load(f)
-    head = params.get("multimodal", {}).get("audio_tokenizer_args", {}).get("output_head", "")
-    return INT8_COMPONENTS.get(head, INT8_COMPONENTS["default"])
+    return INT8_COMPONENTS.get(codec_head(ckpt), INT8_COMPONENTS["default"])
+
+
+def min_flow_steps(ckpt: str, asked: int | None = None) -> int | None:
+    """The bundles' min_flow_steps: `asked` (0 = none), else the checkpoint's codec head's (MIN_FLOW_STEPS), else
+    None."""
+    if asked is not None:
+        return asked or None
+    return MIN_FLOW_STEPS.get(codec_head(ckpt))
 
 
 def size_report(bundle: str, max_mb: float, top: int = 8) -> dict:
@@ -133,8 +153,8 @@ def install(bundle: str, dest: str = ASSET, record: dict | None = None) -> None:
         os.replace(dest + RECORD_SUFFIX + ".partial", dest + RECORD_SUFFIX)
 
 
-def quality_record(summary: dict, runs: dict, when: str, a) -> dict:
-    """What `vox-edge voices` / `info` tell the user about the packaged default voice."""
+def quality_record(summary: dict, runs: dict, when: str, a, floor: int | None = None) -> dict:
+    """What `vox-edge voices` / `info` tell the user about the packaged default voice (floor: its min_flow_steps)."""
     i8, f32 = runs["int8"], runs["fp32"]
     return {"status": "release" if not summary["failed_gates"] else "preview",
             "failed_gates": summary["failed_gates"],
@@ -146,7 +166,8 @@ def quality_record(summary: dict, runs: dict, when: str, a) -> dict:
             "int8_mb": summary["int8_mb"], "rtf_int8_1_thread": i8["rtf"], "ttfa_p50_ms_int8": i8["ttfa_p50_ms"],
             "targets": {"wer": a.max_wer, "int8_fp32_gap_points": a.max_gap, "mb": a.max_mb},
             "model": {"stage3_step": step_of(a.tts), "codec_decoder_step": step_of(a.codec)},
-            "sampling": {"cfg_alpha": a.cfg_alpha, "noise_scale": a.noise_scale, "flow_steps": i8.get("flow_steps")},
+            "sampling": {"cfg_alpha": a.cfg_alpha, "noise_scale": a.noise_scale, "flow_steps": i8.get("flow_steps"),
+                         "min_flow_steps": floor},
             **({"peer": {"package": runs["peer"]["package"], "wer": runs["peer"]["score"]["wer"],
                          "rtf_1_thread": runs["peer"]["rtf"], "reads": runs["peer"].get("reads", "norm")}}
                if "peer" in runs else {})}
@@ -172,6 +193,9 @@ def main(argv=None):
     ap.add_argument("--noise-scale", type=float, default=1.0,
                     help="the bundle's own flow start-noise scale (pick it with training/tts/sweep.py on rows the "
                          "gate does not score)")
+    ap.add_argument("--min-flow-steps", type=int_in(0, MAX_FLOW_STEPS), default=None, metavar="N",
+                    help="the bundles' min_flow_steps (a device profile's fewer flow steps are raised to it); "
+                         "default: per codec head (MIN_FLOW_STEPS: 7 for voice v2's source_filter), 0 = none")
     ap.add_argument("--preview", action="store_true", help="ship when only quality gates fail, as status preview "
                     "(the record says which); never past the size gate")
     ap.add_argument("--no-gate", action="store_true", help="ship even if a gate fails (packaging trials only)")
@@ -184,7 +208,9 @@ def main(argv=None):
     # the lexicon in its compact form (lexicon.tsv.xz: the same lookups, -0.38 MB; training/voice_v2/README.md)
     run([PY, "-m", "training.ship.export_checkpoint", "--tts", a.tts, "--codec", a.codec, "--out", ckpt, "--no-encoder",
          "--compact-lexicon"])
-    sampling = ["--cfg-alpha", str(a.cfg_alpha), "--noise-scale", str(a.noise_scale)]
+    floor = min_flow_steps(ckpt, a.min_flow_steps)
+    sampling = ["--cfg-alpha", str(a.cfg_alpha), "--noise-scale", str(a.noise_scale),
+                *(["--min-flow-steps", str(floor)] if floor else [])]
     for bundle, precision in ((b8, "int8"), (b32, "fp32")):
         run([PY, "-m", "vox_edge.cli", "export", ckpt, bundle, "--precision", precision,
              "--component-precision", *component_specs(ckpt, precision), *sampling])
@@ -196,7 +222,8 @@ def main(argv=None):
         return 1
     md = ["--results-md", a.results_md, "--note", f"Model: stage 3 `{a.tts}` at step {step_of(a.tts)}, codec "
           f"decoder `{a.codec}` at step {step_of(a.codec)}; sampling cfg_alpha {a.cfg_alpha:g}, noise_scale "
-          f"{a.noise_scale:g} (training/ship/default.py)."] if a.results_md else []
+          f"{a.noise_scale:g}" + (f", min_flow_steps {floor}" if floor else "") + " (training/ship/default.py)."] \
+        if a.results_md else []
     run([PY, "benchmarks/quality_wer.py", "--bundle", f"int8={b8}", "--bundle", f"fp32={b32}", "--n", str(a.n),
          "--seed", a.seed, "--out", q, *(["--peer", a.peer] if a.peer else []), *md])
     with open(os.path.join(q, "quality_wer.json"), encoding="utf-8") as f:
@@ -210,7 +237,7 @@ def main(argv=None):
     summary["failed_gates"] = failed
     shipped = not failed or a.no_gate or (a.preview and quality_gates_only(failed))
     if shipped:
-        install(b8, record=quality_record(summary, runs, scored.get("date", ""), a))
+        install(b8, record=quality_record(summary, runs, scored.get("date", ""), a, floor))
     summary["shipped"] = ASSET if shipped else None
     print(json.dumps(summary, indent=1))
     return 0 if not failed else 1
