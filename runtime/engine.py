@@ -42,7 +42,8 @@ import numpy as np
 
 from vox_edge.config import (CFG_ALPHA_RANGE, DEFAULT_CFG_ALPHA, DEFAULT_MAX_AUDIO_SECONDS, DEFAULT_NOISE_SCALE,
                              DEFAULT_SILENCE_STOP_SECONDS, END_AUDIO, MAX_AUDIO_SECONDS_RANGE, MAX_FLOW_STEPS,
-                             N_AUDIO_SPECIAL, NOISE_SCALE_RANGE, SEED_RANGE, SILENCE_STOP_SECONDS_RANGE,
+                             N_AUDIO_SPECIAL, NOISE_SCALE_RANGE, REPETITION_STOP_SECONDS_RANGE, SEED_RANGE,
+                             SILENCE_STOP_SECONDS_RANGE,
                              SynthesisOptions)
 from vox_edge.errors import AudioBudgetWarning, FlowStepsWarning, ProfileError, TokenizerError, VoiceError
 from vox_edge.manifest import Manifest, load_manifest
@@ -55,7 +56,7 @@ from .flow import FlowHead
 from .prefix_cache import Prefix, PrefixCache
 from .source_filter import SplitCodec
 from .sessions import CPU, SessionSettings, open_session
-from .output_bounds import SilenceRun, audio_budget_frames
+from .output_bounds import RepetitionRun, SilenceRun, audio_budget_frames
 from .text.lexicon import Lexicon
 from .text.user_lexicon import load as load_user_lexicon
 from .tokenizer import TekkenTokenizer
@@ -134,6 +135,7 @@ class _Resolved:
     text: dict  # the text front end's other options (ssml, lenient, lexicon)
     max_audio_seconds: float  # ceiling of the call's text-derived audio budget
     silence_stop_seconds: float  # 0 = no silence safety net
+    repetition_stop_seconds: float  # 0 = no repetition safety net
 
 
 class _Noise:
@@ -313,6 +315,7 @@ class Engine:
                   "lexicon": o.lexicon or prof.get("lexicon")},
             max_audio_seconds=float(pick(o.max_audio_seconds, "max_audio_seconds", DEFAULT_MAX_AUDIO_SECONDS)),
             silence_stop_seconds=float(pick(o.silence_stop_seconds, "silence_stop_seconds", DEFAULT_SILENCE_STOP_SECONDS)),
+            repetition_stop_seconds=float(pick(o.repetition_stop_seconds, "repetition_stop_seconds", 0.0)),
         )
         if o.seed is not None and (isinstance(o.seed, bool) or not isinstance(o.seed, int)
                                    or not SEED_RANGE[0] <= o.seed <= SEED_RANGE[1]):
@@ -321,7 +324,8 @@ class Engine:
             raise ValueError(f"flow_steps must be in [1, {MAX_FLOW_STEPS}], got {r.flow_steps}")
         for key, (lo, hi) in (("cfg_alpha", CFG_ALPHA_RANGE), ("noise_scale", NOISE_SCALE_RANGE),
                               ("max_audio_seconds", MAX_AUDIO_SECONDS_RANGE),
-                              ("silence_stop_seconds", SILENCE_STOP_SECONDS_RANGE)):
+                              ("silence_stop_seconds", SILENCE_STOP_SECONDS_RANGE),
+                              ("repetition_stop_seconds", REPETITION_STOP_SECONDS_RANGE)):
             value = getattr(r, key)
             if not lo <= value <= hi:  # also rejects NaN
                 raise ValueError(f"{key} must be in [{lo}, {hi}], got {value}")
@@ -422,6 +426,7 @@ class Engine:
         total = min(r.max_frames, noise.limit, budget)
         sr, spf = self.sample_rate, self.samples_per_frame
         silence_frames = int(math.ceil(r.silence_stop_seconds * self.config.frame_rate))
+        repetition_frames = int(math.ceil(r.repetition_stop_seconds * self.config.frame_rate))
         index, t_first = 0, None
 
         def chunk(samples: np.ndarray, seg: int, last: bool) -> AudioChunk:
@@ -454,6 +459,7 @@ class Engine:
             cap = int(max(0, min(plan.frame_cap(seg, self.config.frame_rate), total - noise.used, room)))
             h, kv = self._prefill(ids, p, r.voice, cap)  # h [1, D]
             silence = SilenceRun(silence_frames, spf)
+            repetition = RepetitionRun(repetition_frames)
             for f in range(cap):
                 x0 = noise.take()  # [A]; consumed by END steps too (docs/model.md#noise-contract)
                 semantic, llm = self._flow.condition(h)
@@ -468,6 +474,8 @@ class Engine:
                     yield chunk(audio, si, False)
                     if silence.feed(audio):  # the model fails to stop: end the segment as END_AUDIO would
                         break
+                if repetition.feed(semantic):  # the model babbles one syllable: the same
+                    break
                 if f + 1 < cap:  # the next frame's hidden (skipped after the last allowed frame)
                     h = kv.step(self._emb.codes(codes)[None, None])[:, -1]
             rec.codes.append(np.stack(frames) if frames else np.zeros((0, self.config.n_codebooks), np.int64))

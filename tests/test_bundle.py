@@ -277,6 +277,6 @@ def test_cli_export_passes_the_sampling_flags(tiny_checkpoint, tmp_path, monkeyp
     got = {}
     monkeypatch.setattr(bundle_mod, "export_bundle", lambda *a, **k: got.update(k))
     assert main(["export", str(tiny_checkpoint), str(tmp_path / "b"), "--noise-scale", "0.2",
-                 "--min-flow-steps", "7"]) == 0
-    assert got["synthesis"] == {"noise_scale": 0.2, "min_flow_steps": 7}
+                 "--min-flow-steps", "7", "--repetition-stop-seconds", "1.25"]) == 0
+    assert got["synthesis"] == {"noise_scale": 0.2, "min_flow_steps": 7, "repetition_stop_seconds": 1.25}
     assert main(["export", str(tiny_checkpoint), str(tmp_path / "b")]) == 0 and got["synthesis"] == {}  # no floor

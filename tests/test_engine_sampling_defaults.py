@@ -78,6 +78,8 @@ def test_profile_cfg_alpha_overrides_the_bundle(tiny_bundle, tmp_path, tiny_chec
     ({"min_flow_steps": 65}, r"synthesis.min_flow_steps is 65; allowed: an integer in \[1, 64\]"),
     ({"min_flow_steps": 7.5}, "synthesis.min_flow_steps is 7.5; allowed: an integer"),
     ({"min_flow_steps": True}, "synthesis.min_flow_steps is True; allowed: an integer"),
+    ({"repetition_stop_seconds": -1}, r"synthesis.repetition_stop_seconds is -1; allowed: a number in \[0.0, 60.0\]"),
+    ({"repetition_stop_seconds": "1.25"}, "synthesis.repetition_stop_seconds is '1.25'"),
 ])
 def test_bad_synthesis_defaults_are_refused_with_the_field(tiny_bundle, tmp_path, synthesis, words):
     bundle = _bundle_with(tiny_bundle, tmp_path, synthesis)
@@ -163,3 +165,19 @@ def test_quality_report_names_the_steps_the_engine_ran(tiny_bundle, tmp_path, as
         warnings.simplefilter("ignore", FlowStepsWarning)
         run = qw.synthesise("b", str(bundle), rows, str(tmp_path / "out"), "dev-vm-2core-x86", 0, asked)
     assert run["flow_steps"] == ran and run["synthesis"] == {"min_flow_steps": 9}
+
+
+# --- the bundle's repetition safety net (synthesis.repetition_stop_seconds) ---
+
+def test_bundle_window_turns_the_repetition_net_on_and_a_call_turns_it_off(tiny_bundle, tmp_path, monkeypatch):
+    from test_reliability_text import looping_flow
+
+    from vox_edge.runtime import load
+
+    eng = load(_bundle_with(tiny_bundle, tmp_path, {"repetition_stop_seconds": 2.0}), profile=test_profile(),
+               verify="size")
+    assert eng.manifest.synthesis == {"repetition_stop_seconds": 2.0}
+    looping_flow(eng, monkeypatch)
+    window = int(np.ceil(2.0 * eng.config.frame_rate))
+    assert len(_codes(eng, silence_stop_seconds=0)) == window
+    assert len(_codes(eng, silence_stop_seconds=0, repetition_stop_seconds=0)) > window  # the call's 0: off

@@ -85,6 +85,8 @@ def test_bad_speak_arguments_fail_at_parse_time(extra, needle, tiny_bundle, tmp_
     (["export", "{C}", "b", "--cfg-alpha", "-1"], "--cfg-alpha"),
     (["export", "{C}", "b", "--min-flow-steps", "0"], "--min-flow-steps"),
     (["export", "{C}", "b", "--min-flow-steps", "65"], "--min-flow-steps"),
+    (["export", "{C}", "b", "--repetition-stop-seconds", "-1"], "--repetition-stop-seconds"),
+    (["export", "{C}", "b", "--repetition-stop-seconds", "61"], "--repetition-stop-seconds"),
     (["info", "/no/such/bundle"], "not found"),
     (["voices", "--bundle", "/no/such/bundle"], "not found"),
     ([], "required"),

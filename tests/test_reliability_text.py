@@ -1,6 +1,7 @@
 """Text paths under fuzzing (hypothesis, derandomised: the same examples on every run) and the bounds on output:
 every source of text obeys the same decoding rules, any text gives bounded finite audio or a typed error, the
-audio budget follows the text as written, and the silence safety net ends a segment a model does not end."""
+audio budget follows the text as written, and the silence and repetition safety nets end a segment a model does
+not end."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from vox_edge.config import DEFAULT_MAX_AUDIO_SECONDS
 from vox_edge.errors import AudioBudgetWarning, TextError, VoxEdgeError
 from vox_edge.runtime import plan
 from vox_edge.runtime.cli_input import read_text
-from vox_edge.runtime.output_bounds import SilenceRun, audio_budget_frames
+from vox_edge.runtime.output_bounds import RepetitionRun, SilenceRun, audio_budget_frames
 
 FUZZ = settings(derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -156,3 +157,51 @@ def test_a_segment_the_codec_renders_as_silence_ends_early(engine, monkeypatch):
     cut = engine.synthesize(text, silence_stop_seconds=1.0)
     n = len(cut.codes[0])
     assert math.ceil(engine.config.frame_rate) <= n < cap and cut.stopped == (False,)
+
+
+# --- the repetition safety net -------------------------------------------------------------------------
+
+def test_repetition_run_fires_on_a_few_codes_in_turn_only():
+    def fired(codes, window=16):
+        run = RepetitionRun(window)
+        return [run.feed(c) for c in codes]
+
+    assert not any(fired(range(100)))  # speech: the code changes frame to frame
+    assert not any(fired([c % 6 for c in range(100)]))  # six codes in turn: more than a third of the window
+    assert fired([5, 6, 7, 5, 8] * 8).index(True) == 15  # "tard, tard, tard": four codes in turn, at the first window
+    assert fired([c % 5 for c in range(100)]).index(True) == 15  # five: a third
+    held = [9] * 13 + [3, 4, 3]  # one code holds 13 of 16 (a held vowel, a pause): the silence net's business
+    assert not any(fired(held * 3))
+    assert fired([9] * 12 + [3, 4, 3, 4]).index(True) == 15  # 12 of 16: not held
+    assert not any(fired([5, 6] * 50, window=0))  # off
+
+
+def looping_flow(engine, monkeypatch, codes=(5, 6, 7)):
+    """Make the engine's semantic head cycle through `codes` (+2 space), as a model that babbles does."""
+    real, n = engine._flow.condition, iter(range(1 << 30))
+
+    def condition(hidden):
+        _, llm = real(hidden)
+        return 2 + codes[next(n) % len(codes)], llm
+
+    monkeypatch.setattr(engine._flow, "condition", condition)
+
+
+def test_a_segment_that_repeats_a_syllable_ends_early(engine, monkeypatch):
+    looping_flow(engine, monkeypatch)
+    text = "Turn left."
+    cap = plan.frame_cap(text, engine.config.frame_rate)
+    full = engine.synthesize(text, silence_stop_seconds=0)  # the tiny bundle sets no window: off
+    assert [len(c) for c in full.codes] == [cap]
+    cut = engine.synthesize(text, silence_stop_seconds=0, repetition_stop_seconds=1.0)
+    window = math.ceil(engine.config.frame_rate)
+    assert [len(c) for c in cut.codes] == [window] and cut.stopped == (False,) and window < cap
+    np.testing.assert_array_equal(cut.codes[0], full.codes[0][:window])
+    streamed = list(engine.stream(text, silence_stop_seconds=0, repetition_stop_seconds=1.0))
+    np.testing.assert_array_equal(np.concatenate([c.samples for c in streamed]), cut.samples)  # stream == batch
+
+
+@pytest.mark.parametrize("seconds", [-0.5, 61.0, float("nan")])
+def test_repetition_window_out_of_range_raises(engine, seconds):
+    with pytest.raises(ValueError, match="repetition_stop_seconds"):
+        engine.synthesize("Turn left.", repetition_stop_seconds=seconds)

@@ -105,3 +105,5 @@ def test_exports_carry_the_heads_min_flow_steps(tmp_path, monkeypatch, capsys, h
     for cmd in exports:
         got = cmd[cmd.index("--min-flow-steps") + 1] if "--min-flow-steps" in cmd else None
         assert got == floor, cmd
+        window = cmd[cmd.index("--repetition-stop-seconds") + 1] if "--repetition-stop-seconds" in cmd else None
+        assert window == ("1.25" if head == "source_filter" else None), cmd  # the repetition net: voice v2's window

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 from .cli_args import float_in, int_in
-from .config import CFG_ALPHA_RANGE, MAX_FLOW_STEPS, NOISE_SCALE_RANGE
+from .config import CFG_ALPHA_RANGE, MAX_FLOW_STEPS, NOISE_SCALE_RANGE, REPETITION_STOP_SECONDS_RANGE
 from .errors import ConfigError, ExportError, VoxEdgeError
 
 
@@ -139,7 +139,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
                           "tekken.json); make one with `vox-edge make-checkpoint` or download the release.")
     _writable_target(args.bundle, "export")
     synthesis = {k: v for k, v in (("cfg_alpha", args.cfg_alpha), ("noise_scale", args.noise_scale),
-                                   ("min_flow_steps", args.min_flow_steps)) if v is not None}
+                                   ("min_flow_steps", args.min_flow_steps),
+                                   ("repetition_stop_seconds", args.repetition_stop_seconds)) if v is not None}
     shapes = None
     if target:
         from vox_edge.export.npu_target import NpuShapes
@@ -204,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--min-flow-steps", type=int_in(1, MAX_FLOW_STEPS), metavar="N",
                     help="the fewest flow (Euler) steps per frame this model was measured to need (manifest "
                          "synthesis): a device profile's fewer steps are raised to N; default: no floor")
+    ex.add_argument("--repetition-stop-seconds", type=float_in(*REPETITION_STOP_SECONDS_RANGE), metavar="S",
+                    help="turn on the repetition safety net for this model (manifest synthesis): semantic codes "
+                         "cycling through a few values for S seconds end a segment (1.25 for the default voice); "
+                         "default: off")
     ex.set_defaults(func=_cmd_export)
 
     # Runtime and benchmark subcommands register themselves (their modules import no torch).

@@ -46,6 +46,15 @@ MAX_AUDIO_SECONDS_RANGE = (1.0, 86400.0)
 DEFAULT_SILENCE_STOP_SECONDS = 3.0
 SILENCE_STOP_SECONDS_RANGE = (0.0, 600.0)
 SILENCE_RMS = 1e-3
+# Safety net for a model that loses its place and babbles a syllable over and over ("tard, tard, tard" after the
+# text): the last repetition_stop_seconds of semantic codes taking at most REPETITION_MAX_DISTINCT_SHARE distinct
+# values ends the segment, unless one code holds REPETITION_HELD_SHARE of them (a held sound or a pause: the
+# silence net's business). Off (0) unless the bundle sets it (manifest synthesis.repetition_stop_seconds, measured
+# for its model) or the call does. Default voice v2: 1.25 s (16 frames, at most 5 distinct codes) fired on all 6
+# runaway segments and on none of 894 that ended by END (docs/default_voice.md).
+REPETITION_STOP_SECONDS_RANGE = (0.0, 60.0)
+REPETITION_MAX_DISTINCT_SHARE = 1 / 3
+REPETITION_HELD_SHARE = 0.8
 
 
 def round_up(x: int, multiple: int = PAD_MULTIPLE) -> int:
@@ -484,6 +493,8 @@ class SynthesisOptions:
     max_audio_seconds: float | None = None
     # Seconds of codec silence that end a segment; None = the profile's, else DEFAULT_SILENCE_STOP_SECONDS; 0 = off.
     silence_stop_seconds: float | None = None
+    # Window of the repetition safety net (see REPETITION_*); None = the bundle's (manifest synthesis), else off; 0 = off.
+    repetition_stop_seconds: float | None = None
     lang: str | None = None  # text front-end language, or "auto"; None = from the voice name (fr_male -> fr), else "en"
     ssml: bool | None = None  # None: SSML when the text starts with <speak>; True: always; False: never (docs/text.md)
     lenient_ssml: bool = False  # unsupported SSML is ignored with a warning instead of raising SSMLError

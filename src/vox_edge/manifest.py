@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .config import CFG_ALPHA_RANGE, MAX_FLOW_STEPS, NOISE_SCALE_RANGE, CodecConfig, ModelConfig
+from .config import (CFG_ALPHA_RANGE, MAX_FLOW_STEPS, NOISE_SCALE_RANGE, REPETITION_STOP_SECONDS_RANGE, CodecConfig,
+                     ModelConfig)
 from .errors import BundleConfinementError, BundleIntegrityError, ManifestError
 from .verify_cache import VerifiedFiles
 
@@ -134,8 +135,10 @@ ARRAYS = ("audio_codebook_embeddings", "tok_embeddings")
 # they sit below per-call options and device profiles, above the reference's built-in values. `min_flow_steps` (an
 # integer) is the fewest Euler steps per frame the model was measured to need: the engine raises a device profile's
 # (or the model's own default) flow_steps to it; only a per-call flow_steps may go below it (runtime/engine.py).
+# `repetition_stop_seconds` turns on the repetition safety net (vox_edge.config REPETITION_*) with that window,
+# measured for this model; a call may change it (0 = off).
 SYNTHESIS_RANGES = {"cfg_alpha": CFG_ALPHA_RANGE, "noise_scale": NOISE_SCALE_RANGE,
-                    "min_flow_steps": (1, MAX_FLOW_STEPS)}
+                    "min_flow_steps": (1, MAX_FLOW_STEPS), "repetition_stop_seconds": REPETITION_STOP_SECONDS_RANGE}
 SYNTHESIS_INTEGERS = ("min_flow_steps",)
 
 

@@ -78,6 +78,12 @@ FP32_COMPONENTS = ("backbone=fp32-gqa-shared",)
 # (source_filter): 3 steps scored 40.7 % WER against 35.3 % at 7 (30 gate sentences, one seed, VNNI class), and its
 # flow head is small (cheap per step), so 3 is the wrong trade for it. No floor for other heads.
 MIN_FLOW_STEPS = {"source_filter": 7}
+# Both bundles' repetition safety net (manifest synthesis.repetition_stop_seconds, vox_edge.config REPETITION_*), per
+# codec head. Voice v2 sometimes fails to end a short sentence and repeats a syllable to the segment's frame cap
+# ("He tried to catch her eye. ... tard, tard, tard": up to 112 wrong words in one clip); over the 100 gate
+# sentences x 3 seeds x 3 precisions a 1.25 s window (16 frames, at most 5 distinct semantic codes) fires on all 6
+# such segments, at frame 34-85 instead of 107, and on none of the 894 that ended by END (docs/default_voice.md).
+REPETITION_STOP_SECONDS = {"source_filter": 1.25}
 
 
 def codec_head(ckpt: str) -> str:
@@ -209,8 +215,10 @@ def main(argv=None):
     run([PY, "-m", "training.ship.export_checkpoint", "--tts", a.tts, "--codec", a.codec, "--out", ckpt, "--no-encoder",
          "--compact-lexicon"])
     floor = min_flow_steps(ckpt, a.min_flow_steps)
+    repetition = REPETITION_STOP_SECONDS.get(codec_head(ckpt))
     sampling = ["--cfg-alpha", str(a.cfg_alpha), "--noise-scale", str(a.noise_scale),
-                *(["--min-flow-steps", str(floor)] if floor else [])]
+                *(["--min-flow-steps", str(floor)] if floor else []),
+                *(["--repetition-stop-seconds", str(repetition)] if repetition else [])]
     for bundle, precision in ((b8, "int8"), (b32, "fp32")):
         run([PY, "-m", "vox_edge.cli", "export", ckpt, bundle, "--precision", precision,
              "--component-precision", *component_specs(ckpt, precision), *sampling])
