@@ -1,4 +1,4 @@
-"""Issue 23's check of the full-size 4B on a 2-core AVX2 machine, in one go, for a quiet window.
+"""The check of the full-size 4B on a 2-core AVX2 machine (AVX2-only, no AVX-512 / VNNI), in one go, for a quiet window.
 
     python -m vox_edge.benchmarks.avx2_4b_check [--work /tmp/vox_avx2_4b] [--baseline]
 
@@ -13,7 +13,7 @@
    read before it started (the 1-minute load average counts a finished 2-thread export for minutes;
    runner.wait_settled), and records how long it waited,
 5. a summary: per-stage achieved GB/s (backbone step, flow per Euler step, codec per frame), frame ms, TTFA p50, the
-   load before each run, and issue 23's acceptance lines (flow and codec >= 75 % of the backbone's GB/s, frame
+   load before each run, and its acceptance lines (flow and codec >= 75 % of the backbone's GB/s, frame
    <= 170 / 230 ms at NFE 3 / 7, TTFA p50 <= 700 ms at NFE 3). A run that was not quiet says so: its numbers are
    no acceptance numbers.
 
@@ -22,7 +22,7 @@ manifest backbone_prefill: ~2.9 GB more at full size) and benches NFE 3 a second
 so the prompt graph's TTFA gain and its memory are measured side by side on this class.
 
 --baseline also exports and benches the README's earlier 4B recipe (`--precision int4 --component-precision
-backbone=int4-gqa-shared codec=fp32`), issue 23's starting point, for a side-by-side. The full-size export needs
+backbone=int4-gqa-shared codec=fp32`), the starting point, for a side-by-side. The full-size export needs
 ~5.5 GB RSS and minutes of both cores; nothing else should run. --scale tiny checks the script end to end in
 seconds. Everything lands in WORK (JSON per run, avx2_4b_check.json, summary.md).
 """
@@ -45,7 +45,7 @@ PROFILE = "dev-vm-2core-x86-voxtral-4b"
 BASELINE_SPECS = ["--precision", "int4", "--component-precision", "backbone=int4-gqa-shared", "codec=fp32"]
 KERNEL_MENU = ("int4", "int4-b64-acc4", "int4-b128-acc4", "int8", "int4-m2", "int4-b64-acc4-m2",
                "int4-b128-acc4-m2", "int8-m2", "int4-m6", "int4-b128-acc4-m6", "int8-m6", "fp32")
-# issue 23 acceptance (this machine class, 2 threads, quiet)
+# acceptance (this machine class, 2 threads, quiet)
 MIN_OF_BACKBONE = 0.75
 MAX_FRAME_MS = {3: 170.0, 7: 230.0}
 MAX_TTFA_P50_MS = {3: 700.0}
@@ -74,7 +74,7 @@ def _cli(*args: str) -> list[str]:
 
 
 def summarize(name: str, r: dict) -> dict:
-    """The numbers issue 23 asks for, from one `vox-edge bench --json` result."""
+    """The numbers the acceptance lines need, from one `vox-edge bench --json` result."""
     nfe = r["profile"]["flow_steps"]
     sg = r.get("stage_gbs", {})
     load = r["loadavg"]
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="probe the candidate kernels' stream rates first (~2 min)")
     p.add_argument("--kernel-mb", type=int, default=256, help="weight MiB per kernel chain (menu and bench)")
     p.add_argument("--bandwidth-mb", type=int, default=1024, help="numpy read probe MiB (menu and bench)")
-    p.add_argument("--baseline", action="store_true", help="also the README's earlier recipe (issue 23's start)")
+    p.add_argument("--baseline", action="store_true", help="also the README's earlier recipe (the starting point)")
     p.add_argument("--reexport", action="store_true", help="export again even if WORK/bundle exists")
     p.add_argument("--prefill8", action="store_true",
                    help="the profile bundle with an INT8 prompt graph (backbone_prefill), benched with and without it")
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                   os.fspath(out), "--no-targets", "-q", *extra), f"bench {name} NFE {nfe}")
         rows.append(summarize(name, json.loads(out.read_text(encoding="utf-8"))))
 
-    text = [f"# issue 23 check, {machine.cpu_model()} ({', '.join(machine.cpu_flags())}), "
+    text = [f"# AVX2-class 4B check, {machine.cpu_model()} ({', '.join(machine.cpu_flags())}), "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
             f"`python -m vox_edge.benchmarks.avx2_4b_check {' '.join(argv if argv is not None else sys.argv[1:])}`: "
             f"{a.scale} synthetic checkpoint, profile {a.profile}, {a.threads} thread(s), {a.utterances} utterances x "

@@ -90,7 +90,7 @@ def stage_rates(read_bytes: dict[str, int], kv_bytes_per_step: float, codec_call
 
     backbone_step: graph + KV bytes / step p50; flow_condition: its graph / call p50; flow_step: the velocity graph /
     one Euler step (the CFG pair is one call, its weights read once); codec: the codec graph x calls per frame / codec
-    ms per frame. Each stage also as a fraction of the backbone step's rate (issue 23 asks >= 75 % for the flow step
+    ms per frame. Each stage also as a fraction of the backbone step's rate (acceptance: >= 75 % for the flow step
     and the codec), of `floor_gbs`, and of the stream rate of its own kernel where that was probed (`kernels`:
     stage -> probe key, `kernel_rates`: probe key -> bandwidth.ort_stream_gbs result).
     """

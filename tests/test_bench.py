@@ -77,7 +77,7 @@ def test_bench_json_fields(bench_run):
     assert ro["floor_ms_per_frame"] > 0 and 0 < ro["fraction_wall"]
     assert set(res["targets"]) == {"rtf", "ttfa_ms_p50", "ttfa_ms_p95", "peak_rss_mb", "all_ok"}
     assert "TTFA ms" in r.stdout and "roofline" in r.stdout
-    # issue 23: bandwidth at the bench's thread count with the bundle's own kernels; per-stage GB/s; the load
+    # bandwidth at the bench's thread count with the bundle's own kernels; per-stage GB/s; the load
     band = res["bandwidth"]
     assert band["numpy"]["threads"] == res["profile"]["intra_op_threads"] == 1
     assert band["kernels"] == {"backbone_step": "fp32", "flow_step": "fp32-m6", "codec": "fp32"}

@@ -184,7 +184,7 @@ def test_without_bundle_the_packaged_model_speaks_and_says_what_it_measured(tiny
 
 
 def test_the_packaged_model_if_this_install_has_one_speaks(tmp_path):
-    """The shipped default voice (issue 6): loads with full integrity checks and speaks without --bundle."""
+    """The shipped default voice: loads with full integrity checks and speaks without --bundle."""
     from vox_edge.runtime.cli_commands import default_bundle
 
     if default_bundle() is None:

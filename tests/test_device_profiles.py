@@ -58,7 +58,7 @@ def test_bundled_profile_loads_and_is_consistent(name):
         assert "docs/" in t.derivation or "issue" in t.derivation, (name, key)
 
 
-# The small model's dims are not fixed yet (issue 6), so only the 4B profiles get the physics check.
+# The small model's dims are not fixed yet, so only the 4B profiles get the physics check.
 @pytest.mark.parametrize("name", [n for n in list_profiles() if load_profile(n).model.name == "voxtral-4b"])
 def test_4b_rtf_targets_do_not_beat_the_bandwidth_floor(name):
     """A target faster than weights-read-per-frame / bandwidth would be physically impossible."""
@@ -311,7 +311,7 @@ def test_toml_files_are_declared_package_data():
     assert "*.toml" in tool["package-data"]["vox_edge.device_profiles"]
 
 
-# --------------------------------------------------------------------------- kernels per CPU class (issue 23)
+# --------------------------------------------------------------------------- kernels per CPU class
 
 KERNEL_PROFILES = ("raspberry-pi-5", "jetson-agx-orin", "jetson-orin-nano", "x86-laptop", "dev-vm-2core-x86",
                    "dev-vm-2core-x86-voxtral-4b")

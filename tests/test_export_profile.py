@@ -1,4 +1,4 @@
-"""`vox-edge export CKPT OUT --profile P`: the profile's kernels for the device's ISA, overrides, refusals (issue 23)."""
+"""`vox-edge export CKPT OUT --profile P`: the profile's kernels for the device's ISA, overrides, refusals."""
 
 from __future__ import annotations
 

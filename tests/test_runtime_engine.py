@@ -8,7 +8,7 @@ from runtime_fixtures import TEXT, engine, reference_run, get_engine, tiny_bundl
 
 from vox_edge.config import END_AUDIO, SynthesisOptions
 
-FRAMES = 60  # >= 50 frames of identical codes is the parity bar (issue 3 / issue 4)
+FRAMES = 60  # >= 50 frames of identical codes is the parity bar
 
 
 @pytest.fixture(scope="module")
