@@ -73,14 +73,22 @@ def test_npu_bundle_is_fixed_shape_standard_ops_and_speaks(target, tiny_checkpoi
     assert "flow_euler" not in m.graphs  # the Euler loop stays in the runtime: NPU providers take no ONNX Loop
     assert m.graphs["backbone"].kv_cache == "static"
     qdq = 0
+    quantised = set()
     for name, g in m.graphs.items():
         model = onnx.load(str(m.path(g.file)), load_external_data=False)
         assert {n.domain for n in model.graph.node} <= {"", "ai.onnx"}, f"{name}: a contrib op"
         assert not {"Loop", "If", "Scan"} & {n.op_type for n in model.graph.node}, name
         for i in model.graph.input:
             assert all(d.HasField("dim_value") for d in i.type.tensor_type.shape.dim), f"{name}.{i.name} not fixed"
-        qdq += sum(n.op_type == "QuantizeLinear" for n in model.graph.node)
+        n_q = sum(n.op_type == "QuantizeLinear" for n in model.graph.node)
+        assert (g.precision == "fp32") == (n_q == 0), f"{name}: manifest says {g.precision}, {n_q} QuantizeLinear"
+        quantised |= {name} if n_q else set()
+        qdq += n_q
     assert qdq > 0
+    # openvino keeps the graphs whose A8W8 missed the ladder on the trained voice v2 in FP32 (export/npu_target.py
+    # KEEP_FP32): the backbone (semantic 0.90), flow_condition, flow_velocity (acoustic +-1 0.84)
+    kept = {"qnn-htp": set(), "openvino": {"backbone", "flow_condition", "flow_velocity"}}[target]
+    assert quantised == set(m.graphs) - kept, quantised
     assert main(["info", str(bundle), "--verify", "size"]) == 0
     assert f"target      {target} (fixed shapes: {PREFILL_CHUNK} positions" in capsys.readouterr().out
     audio = Engine(m, None).synthesize(TEXT, max_frames=20, seed=1)  # the CPU provider runs the NPU bundle too
