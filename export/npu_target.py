@@ -10,12 +10,15 @@
                float path on V68). uint8 activations cost the attention scores too much resolution next to the
                finite mask (all-op A8 on OpenVINO: 0.65 semantic agreement on tiny); per-tensor weights flipped
                semantic codes (tiny: 0.95 agreement, per-channel 1.00).
-     openvino  the MatMuls with weights, A8W8 (uint8 activations, int8 per-channel weights), in the graphs
-               KEEP_FP32 leaves to it (flow_time; the codec unless source_filter): OpenVINO runs float ops on the
-               device itself (an Intel NPU in FP16); all-op A8 or A16 QDQ missed the parity ladder on tiny. The
-               backbone, flow_condition and flow_velocity stay FP32 (trained voice v2 at A8W8: semantic 0.90,
-               acoustic +-1 0.84 against its FP32 export), and so does a source_filter codec (its renderer
-               parameters at A8W8: 1.4 dB SNR).
+     openvino  the MatMuls with weights only, int8 per-channel weights: OpenVINO runs float ops on the device
+               itself (an Intel NPU in FP16); all-op A8 or A16 QDQ missed the parity ladder on tiny. The backbone
+               and flow_velocity take uint16 activations (A16W8, QUANT_GRAPH), the others uint8 (A8W8: flow_time;
+               the codec unless source_filter). Trained voice v2 on OpenVINO's CPU plugin (VNNI class, 2026-12-08)
+               against its FP32 export (check-ep, 20 frames): with A8W8 backbone and flow_velocity, semantic 0.90
+               and acoustic +-1 0.84, both under the ladder; with them A16W8, semantic 1.00, acoustic 0.95 exact /
+               1.00 within +-1, codec 70.7 dB, at a quarter of FP32's weight bytes (backbone 8.2 MB against 31.6 MB
+               FP32; the full-size 4B's backbone would be ~14 GB FP32). flow_condition stays FP32 (KEEP_FP32), and
+               so does a source_filter codec (its renderer parameters at A8W8: 1.4 dB SNR).
     qnn-htp also rewrites LayerNormalization and Erf, which the HTP refuses, and constant-index GatherND, which it
     runs wrong on 16-bit data, from ops it runs right (decompose_for_htp).
 The manifest records the target and its shapes (`target`); the runtime reads them back (runtime/static_cache.py).
@@ -56,14 +59,19 @@ QUANT = {
     "openvino": {"activations": "u8", "weights": "s8", "per_channel": True, "reduce_range": False,
                  "op_types": STATIC_OPS},
 }
+# target -> graph -> options over QUANT[target] for that graph (quant_options). openvino: on the trained voice v2
+# (check-ep on OpenVINO's CPU plugin against its FP32 export, 20 frames) the A8W8 weight MatMuls miss the ladder in
+# two graphs: the backbone's hidden flips 2 of 20 semantic codes (0.90) and flow_velocity puts acoustic codes within
+# +-1 at 0.84. With uint16 activations in both (A16W8, int8 weights as before): semantic 1.00, acoustic +-1 1.00
+# (0.95 exact), the same as with both FP32, at a quarter of the weight bytes.
+QUANT_GRAPH: dict[str, dict[str, dict]] = {
+    "qnn-htp": {},
+    "openvino": {"backbone": {"activations": "u16"}, "flow_velocity": {"activations": "u16"}},
+}
 # Graphs a target keeps in FP32: OpenVINO runs float ops on the device too (an Intel NPU in FP16), and the semantic
 # head's argmax picks the next backbone input from logits whose top two can be 0.03 apart (tiny, 1 frame in 20
-# flipped at u8 activations), for 0.5 % of a frame's compute. On the trained voice v2 (check-ep on OpenVINO's CPU
-# plugin against its FP32 export, 20 frames) the A8W8 weight MatMuls miss the ladder in two more graphs: the
-# backbone's hidden flips 2 of 20 semantic codes (0.90 with the flow head FP32) and flow_velocity puts acoustic
-# codes within +-1 at 0.84 (1.00 with it FP32), so both stay FP32; every graph at FP32 holds the ladder (1.00 / 1.00).
-# HTP (V68) has no float path: everything is QDQ there.
-KEEP_FP32 = {"qnn-htp": (), "openvino": ("backbone", "flow_condition", "flow_velocity")}
+# flipped at u8 activations), for 0.5 % of a frame's compute. HTP (V68) has no float path: everything is QDQ there.
+KEEP_FP32 = {"qnn-htp": (), "openvino": ("flow_condition",)}
 CALIBRATION_TEXTS = (
     "Turn left in two hundred meters, then keep right at the fork.",
     "The battery is at forty two percent; the next charging station is eleven kilometers ahead.",
@@ -87,6 +95,11 @@ class NpuShapes:
     def validate(self) -> None:
         if not 1 <= self.seq_len <= self.context:
             raise ExportError(f"--prefill-chunk must be in [1, --context = {self.context}], got {self.seq_len}.")
+
+
+def quant_options(target: str, name: str) -> dict:
+    """The quantize_int8_static options of graph `name` in a `target` bundle: QUANT[target] with QUANT_GRAPH's."""
+    return {**QUANT[target], **QUANT_GRAPH[target].get(name, {})}
 
 
 def check_target(target: str) -> None:
@@ -222,8 +235,9 @@ def work_key(bundle: Path, target: str, frames: int) -> str:
 
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     key = {"format": WORK_FORMAT, "source": manifest["source"]["fingerprint"], "params": manifest["params"],
-           "target": manifest["target"], "exporter": manifest["exporter"], "quant": QUANT[target],
-           "keep": KEEP_FP32[target], "frames": frames, "texts": CALIBRATION_TEXTS, "steps": CALIBRATION_STEPS,
+           "target": manifest["target"], "exporter": manifest["exporter"],
+           "quant": [QUANT[target], QUANT_GRAPH[target]], "keep": KEEP_FP32[target], "frames": frames,
+           "texts": CALIBRATION_TEXTS, "steps": CALIBRATION_STEPS,
            "feeds": [MAX_FEEDS, MAX_FEED_BYTES, SHARDED_FRAMES],
            "shards": [npu_shards.SHARD_BYTES, npu_shards.CALIBRATION_FP32_BYTES]}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -278,7 +292,7 @@ class _Work:
 
 def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, frames: int,
                         progress: Callable[[str], None], work_dir: Path | None = None) -> None:
-    """Quantise every graph of the FP32 bundle at `bundle` in place (QUANT[target]); updates `graphs` entries.
+    """Quantise every graph of the FP32 bundle at `bundle` in place (quant_options); updates `graphs` entries.
     work_dir: keep what is done beneath it (module doc) and continue from what an earlier run left there; the
     export's own folder in it is removed once every graph is quantised."""
     from vox_edge.quantize.int8 import quantize_int8_static
@@ -286,7 +300,6 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
 
     from . import npu_shards
 
-    opts = QUANT[target]
     keep = KEEP_FP32[target]
     work = _Work(Path(work_dir) / work_key(bundle, target, frames), progress) if work_dir is not None else None
     cached = work.feeds() if work is not None else None
@@ -312,6 +325,7 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
             progress("[export] backbone: LayerNormalization / Erf / constant-index GatherND rewritten for the HTP")
         staged = bundle / ".backbone-qdq" / bb_path.name  # the FP32 graph stays in place for the calibration run
         staged.parent.mkdir()
+        opts = quant_options(target, "backbone")
         npu_shards.quantize_backbone_by_layer(bb_path, staged, n_layers, feeds_of, opts, progress,
                                               work=None if work is None else work.root / "backbone",
                                               feeds=recorded.pop("backbone") if cached is not None else None)
@@ -342,6 +356,7 @@ def quantize_npu_graphs(bundle: Path, graphs: dict[str, dict], target: str, fram
             continue
         if not feeds.get(name):
             raise ExportError(f"{name}: the calibration run never called this graph; cannot quantise it.")
+        opts = quant_options(target, name)
         src = bundle / entry["file"]
         fp32 = src.with_name(src.stem + ".fp32.onnx")
         src.rename(fp32)

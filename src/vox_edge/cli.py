@@ -190,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--static-shapes", action="store_true", help="fixed-shape flow/codec graphs (see --target)")
     ex.add_argument("--target", choices=["qnn-htp", "openvino"],
                     help="a bundle an NPU provider runs whole: fixed shapes, standard ops, calibrated QDQ (A16W8 for "
-                         "qnn-htp, A8W8 for openvino); --precision does not apply")
+                         "qnn-htp; for openvino the weight MatMuls, A16W8 in the backbone and flow_velocity, A8W8 "
+                         "elsewhere); --precision does not apply")
     ex.add_argument("--context", type=int_in(16, 131072), default=1024,
                     help="--target: KV cache capacity in positions (voice prefix + text + frames), default 1024")
     ex.add_argument("--prefill-chunk", type=int_in(1, 512), default=16,
