@@ -177,7 +177,7 @@ def test_bundle_window_turns_the_repetition_net_on_and_a_call_turns_it_off(tiny_
     eng = load(_bundle_with(tiny_bundle, tmp_path, {"repetition_stop_seconds": 2.0}), profile=test_profile(),
                verify="size")
     assert eng.manifest.synthesis == {"repetition_stop_seconds": 2.0}
-    looping_flow(eng, monkeypatch)
+    run = looping_flow(eng, monkeypatch)
     window = int(np.ceil(2.0 * eng.config.frame_rate))
-    assert len(_codes(eng, silence_stop_seconds=0)) == window
-    assert len(_codes(eng, silence_stop_seconds=0, repetition_stop_seconds=0)) > window  # the call's 0: off
+    assert len(run(_codes, eng, silence_stop_seconds=0)) == window
+    assert len(run(_codes, eng, silence_stop_seconds=0, repetition_stop_seconds=0)) > window  # the call's 0: off

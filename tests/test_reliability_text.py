@@ -177,27 +177,34 @@ def test_repetition_run_fires_on_a_few_codes_in_turn_only():
 
 
 def looping_flow(engine, monkeypatch, codes=(5, 6, 7)):
-    """Make the engine's semantic head cycle through `codes` (+2 space), as a model that babbles does."""
-    real, n = engine._flow.condition, iter(range(1 << 30))
+    """Make the engine's semantic head cycle through `codes` (+2 space), as a model that babbles does; each
+    synthesis starts the cycle afresh (the returned `calls` runs one)."""
+    real, count = engine._flow.condition, [0]
 
     def condition(hidden):
         _, llm = real(hidden)
-        return 2 + codes[next(n) % len(codes)], llm
+        count[0] += 1
+        return 2 + codes[(count[0] - 1) % len(codes)], llm
+
+    def calls(fn, *args, **kw):
+        count[0] = 0
+        return fn(*args, **kw)
 
     monkeypatch.setattr(engine._flow, "condition", condition)
+    return calls
 
 
 def test_a_segment_that_repeats_a_syllable_ends_early(engine, monkeypatch):
-    looping_flow(engine, monkeypatch)
+    run = looping_flow(engine, monkeypatch)
     text = "Turn left."
     cap = plan.frame_cap(text, engine.config.frame_rate)
-    full = engine.synthesize(text, silence_stop_seconds=0)  # the tiny bundle sets no window: off
+    full = run(engine.synthesize, text, silence_stop_seconds=0)  # the tiny bundle sets no window: off
     assert [len(c) for c in full.codes] == [cap]
-    cut = engine.synthesize(text, silence_stop_seconds=0, repetition_stop_seconds=1.0)
+    cut = run(engine.synthesize, text, silence_stop_seconds=0, repetition_stop_seconds=1.0)
     window = math.ceil(engine.config.frame_rate)
     assert [len(c) for c in cut.codes] == [window] and cut.stopped == (False,) and window < cap
     np.testing.assert_array_equal(cut.codes[0], full.codes[0][:window])
-    streamed = list(engine.stream(text, silence_stop_seconds=0, repetition_stop_seconds=1.0))
+    streamed = run(lambda: list(engine.stream(text, silence_stop_seconds=0, repetition_stop_seconds=1.0)))
     np.testing.assert_array_equal(np.concatenate([c.samples for c in streamed]), cut.samples)  # stream == batch
 
 
