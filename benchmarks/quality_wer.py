@@ -1,4 +1,4 @@
-r"""Quality benchmark (issue 6): Whisper tiny.en WER of a bundle's speech on held-out sentences, plus RTF and TTFA.
+r"""Quality benchmark: Whisper tiny.en WER of a bundle's speech on held-out sentences, plus RTF and TTFA.
 
 For each `--bundle LABEL=DIR` (one per precision): load it with vox_edge.runtime.load (profile
 dev-vm-2core-x86 = one thread), warm the voice prefix, synthesise each selected held-out sentence from its
@@ -191,7 +191,7 @@ def synthesise(label: str, bundle: str, rows: list[dict], out_dir: str, profile:
 
     opener, placement = strict_opener(bundle, profile, provider) if provider else (None, None)
     engine = rt.load(bundle, profile=profile or None, open_graph=opener)
-    engine.warm_up()  # TTFA is measured with the voice prefix cached (issue 6)
+    engine.warm_up()  # TTFA is measured with the voice prefix cached, as a running engine has it
     os.makedirs(os.path.join(out_dir, label), exist_ok=True)
     clips = []
     for r in rows:
