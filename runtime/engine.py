@@ -474,7 +474,7 @@ class Engine:
                     yield chunk(audio, si, False)
                     if silence.feed(audio):  # the model fails to stop: end the segment as END_AUDIO would
                         break
-                if repetition.feed(semantic):  # the model babbles one syllable: the same
+                if repetition.feed(semantic):  # the model babbles one syllable: end the segment the same way
                     break
                 if f + 1 < cap:  # the next frame's hidden (skipped after the last allowed frame)
                     h = kv.step(self._emb.codes(codes)[None, None])[:, -1]

@@ -51,7 +51,7 @@ SILENCE_RMS = 1e-3
 # values ends the segment, unless one code holds REPETITION_HELD_SHARE of them (a held sound or a pause: the
 # silence net's business). Off (0) unless the bundle sets it (manifest synthesis.repetition_stop_seconds, measured
 # for its model) or the call does. Default voice v2: 1.25 s (16 frames, at most 5 distinct codes) fired on all 6
-# runaway segments and on none of 894 that ended by END (docs/default_voice.md).
+# runaway segments and on none of 894 that ended by END (docs/bundle.md#synthesis).
 REPETITION_STOP_SECONDS_RANGE = (0.0, 60.0)
 REPETITION_MAX_DISTINCT_SHARE = 1 / 3
 REPETITION_HELD_SHARE = 0.8
