@@ -75,6 +75,24 @@ def test_profile():
 test_profile.__test__ = False  # not a test despite the name
 
 
+def looping_flow(engine, monkeypatch, codes=(5, 6, 7)):
+    """Make the engine's semantic head cycle through `codes` (+2 space), as a model that babbles does; each
+    synthesis starts the cycle afresh (the returned `calls` runs one)."""
+    real, count = engine._flow.condition, [0]
+
+    def condition(hidden):
+        _, llm = real(hidden)
+        count[0] += 1
+        return 2 + codes[(count[0] - 1) % len(codes)], llm
+
+    def calls(fn, *args, **kw):
+        count[0] = 0
+        return fn(*args, **kw)
+
+    monkeypatch.setattr(engine._flow, "condition", condition)
+    return calls
+
+
 def one_error_line(capsys) -> str:
     """The CLI's stderr holds exactly one `vox-edge: error: ...` line (no traceback); returns it."""
     err = capsys.readouterr().err.strip().splitlines()

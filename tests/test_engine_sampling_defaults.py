@@ -12,7 +12,8 @@ import warnings
 
 import numpy as np
 import pytest
-from runtime_fixtures import TEXT, engine, reference_run, test_profile, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+from runtime_fixtures import (TEXT, engine, looping_flow, reference_run, test_profile, tiny_bundle,  # noqa: F401
+                              tiny_checkpoint_dir)
 
 from vox_edge.errors import FlowStepsWarning, ManifestError
 from vox_edge.manifest import load_manifest
@@ -170,8 +171,6 @@ def test_quality_report_names_the_steps_the_engine_ran(tiny_bundle, tmp_path, as
 # --- the bundle's repetition safety net (synthesis.repetition_stop_seconds) ---
 
 def test_bundle_window_turns_the_repetition_net_on_and_a_call_turns_it_off(tiny_bundle, tmp_path, monkeypatch):
-    from test_reliability_text import looping_flow
-
     from vox_edge.runtime import load
 
     eng = load(_bundle_with(tiny_bundle, tmp_path, {"repetition_stop_seconds": 2.0}), profile=test_profile(),

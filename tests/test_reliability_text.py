@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtime_fixtures import engine, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
+from runtime_fixtures import engine, looping_flow, tiny_bundle, tiny_checkpoint_dir  # noqa: F401
 
 from vox_edge.config import DEFAULT_MAX_AUDIO_SECONDS
 from vox_edge.errors import AudioBudgetWarning, TextError, VoxEdgeError
@@ -174,24 +174,6 @@ def test_repetition_run_fires_on_a_few_codes_in_turn_only():
     assert not any(fired(held * 3))
     assert fired([9] * 12 + [3, 4, 3, 4]).index(True) == 15  # 12 of 16: not held
     assert not any(fired([5, 6] * 50, window=0))  # off
-
-
-def looping_flow(engine, monkeypatch, codes=(5, 6, 7)):
-    """Make the engine's semantic head cycle through `codes` (+2 space), as a model that babbles does; each
-    synthesis starts the cycle afresh (the returned `calls` runs one)."""
-    real, count = engine._flow.condition, [0]
-
-    def condition(hidden):
-        _, llm = real(hidden)
-        count[0] += 1
-        return 2 + codes[(count[0] - 1) % len(codes)], llm
-
-    def calls(fn, *args, **kw):
-        count[0] = 0
-        return fn(*args, **kw)
-
-    monkeypatch.setattr(engine._flow, "condition", condition)
-    return calls
 
 
 def test_a_segment_that_repeats_a_syllable_ends_early(engine, monkeypatch):

@@ -82,7 +82,7 @@ MIN_FLOW_STEPS = {"source_filter": 7}
 # codec head. Voice v2 sometimes fails to end a short sentence and repeats a syllable to the segment's frame cap
 # ("He tried to catch her eye. ... tard, tard, tard": up to 112 wrong words in one clip); over the 100 gate
 # sentences x 3 seeds x 3 precisions a 1.25 s window (16 frames, at most 5 distinct semantic codes) fires on all 6
-# such segments, at frame 34-85 instead of 107, and on none of the 894 that ended by END (docs/default_voice.md).
+# such segments, at frame 34-85 instead of 107, and on none of the 894 that ended by END (docs/bundle.md#synthesis).
 REPETITION_STOP_SECONDS = {"source_filter": 1.25}
 
 
