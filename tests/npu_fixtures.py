@@ -11,7 +11,7 @@ CONTEXT = 256  # voice prefix + a test sentence + the parity run's frames fit
 PREFILL_CHUNK = 8
 
 
-# the tiny checkpoint with a `source_filter` codec head (the next default voice's kind; tests/test_codec_source_filter.py)
+# the tiny checkpoint with a `source_filter` codec head (the default voice's kind; tests/test_codec_source_filter.py)
 SOURCE_FILTER = dict(output_head="source_filter", frame_features=10, frame_decoder_dim=16,
                      frame_decoder_hidden_dim=32, frame_decoder_layers=2, frame_decoder_kernel=5)
 

@@ -138,8 +138,8 @@ def test_the_committed_lexicon():
 
 
 def test_the_names_sweep_set_reads_as_phonemes_and_is_labelled_by_what_training_saw():
-    """training/corpus/names.tsv (training/tts/sweep.py --rows): every word has phonemes (no letter fallback), and a row is
-    `seen` exactly when one of its CMUdict names occurs in the training corpus."""
+    """training/corpus/names.tsv (heldout.tsv's columns: `quality_wer.py --heldout`): every word has phonemes (no letter
+    fallback), and a row is `seen` exactly when one of its CMUdict names occurs in the training corpus."""
     import csv
 
     from vox_edge.runtime.text.lexicon import WORD

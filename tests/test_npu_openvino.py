@@ -27,7 +27,7 @@ def test_tiny_runs_whole_on_openvino_with_parity(tiny_checkpoint_dir, tiny_bundl
 
 @pytest.mark.slow
 def test_source_filter_head_runs_whole_on_openvino_with_parity(tmp_path_factory):
-    """The next default voice's kind of codec (`source_filter` head: ConvNeXt frame decoder, NumPy renderer): its
+    """The default voice's kind of codec (`source_filter` head: ConvNeXt frame decoder, NumPy renderer): its
     fixed-window graph with `frame_mask` runs whole on OpenVINO; the renderer stays in the runtime."""
     from vox_edge.runtime.ep_check import check_bundle
 

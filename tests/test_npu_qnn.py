@@ -41,7 +41,7 @@ def test_cpu_bundle_is_refused_naming_the_op(tiny_bundle, capsys):  # noqa: F811
 
 @pytest.mark.slow
 def test_source_filter_head_runs_whole_on_htp_with_parity(tmp_path_factory):
-    """The next default voice's kind of codec (`source_filter` head: ConvNeXt frame decoder, NumPy renderer): its
+    """The default voice's kind of codec (`source_filter` head: ConvNeXt frame decoder, NumPy renderer): its
     frame decoder runs whole on the HTP, its trunk (f0) FP32 on the CPU; the renderer stays in the runtime."""
     from vox_edge.runtime.ep_check import check_bundle
 

@@ -1,5 +1,5 @@
-"""Stage 3 of the training recipe (training/tts/*.py, training/ship/*.py) and the quality
-benchmark's pure parts, on tiny random models and synthetic data: no teacher audio, no codec training needed."""
+"""The backbone + flow head trainer (training/tts/*.py, stage 4 of training/voice_v2), training/ship/*.py and the
+quality benchmark's pure parts, on tiny random models and synthetic data: no teacher audio, no codec training needed."""
 
 from __future__ import annotations
 
@@ -268,13 +268,6 @@ def test_codec_round_trip_through_the_compact_format(tmp_path):
     assert load_codec(str(tmp_path / "codec.pt")).fingerprint == c.fingerprint
 
 
-def test_val_ids_are_the_codec_held_out_clips():
-    codec_data = pytest.importorskip("training.codec.data")  # the codec stage's module, when present
-    from training.tts.data import VAL_IDS
-
-    assert VAL_IDS == frozenset(codec_data.HELDOUT_IDS)
-
-
 def test_export_writes_the_release_format(trained, tmp_path):
     from training.ship import export_checkpoint
     from training.tts.codec import load_codec
@@ -364,31 +357,6 @@ def _resume_trained(trained, tekken, *extra: str):
          "--codec-config", str(cfg), "--codec", "", "--no-asr", *extra]))
 
 
-def test_gta_codes_are_valid_deterministic_and_independent_of_batching(trained, tekken):
-    from training.tts import gta as tts_gta
-
-    cfg = trained[3]
-    tr = _resume_trained(trained, tekken)
-    tr.model.eval()
-    exs = tr.train_ex[:3]
-    got = tts_gta.gta_codes(tr, exs, 2, 1.2, bf16=False)
-    cfg_c = json.loads(cfg.read_text())["audio_tokenizer_args"]
-    for ex, c in zip(exs, got):
-        assert c.shape == (len(ex.codes), 1 + cfg_c["acoustic_dim"])
-        assert 0 <= c[:, 0].min() and c[:, 0].max() < cfg_c["semantic_codebook_size"]  # -2 space, no END/EMPTY
-        assert 0 <= c[:, 1:].min() and c[:, 1:].max() < cfg_c["acoustic_codebook_size"]
-    again = tts_gta.gta_codes(tr, exs, 2, 1.2, bf16=False)
-    assert all(np.array_equal(a, b) for a, b in zip(got, again))  # noise is seeded per clip
-    alone = tts_gta.gta_codes(tr, exs[2:], 2, 1.2, bf16=False)[0]  # padding in a batch changes nothing
-    assert (alone == got[2]).mean() > 0.99
-    # the flow starts at noise_scale · x0 (the shipped bundle's sampling): 0 = the zero start, whatever the seed
-    zero = tts_gta.gta_codes(tr, exs, 2, 1.2, bf16=False, noise_scale=0.0)
-    start = [torch.zeros(len(e.codes), tr.model.cfg.n_acoustic_codebook) for e in exs]
-    for z, (_, ac) in zip(zero, tts_gta.teacher_forced(tr, exs, start, 2, 1.2, bf16=False)):
-        assert np.array_equal(z[:, 1:], ac.numpy())
-    assert not all(np.array_equal(a, b) for a, b in zip(got, zero))
-
-
 def test_own_acoustic_inputs_swap_only_acoustic_inputs_of_the_chosen_clips(tekken):
     from training.tts.data import own_acoustic_inputs
 
@@ -428,7 +396,7 @@ def test_trainer_feeds_own_inputs_only_from_codes_of_its_codec(trained, tekken, 
                          "--own-inputs-p", "1")
     row = tr.train_step()  # in memory only: the fixture's last.pt is not rewritten
     assert row["own_inputs"] == row["batch"] and np.isfinite(float(row["loss"]))
-    # a newer set swapped in by tts/gta.py is taken at the next check; the same set is not re-read
+    # a newer set swapped in (meta.json last, a higher tts_step) is taken at the next check; the same set is not re-read
     first = tr.own
     tr.maybe_reload_own()
     assert tr.own is first
@@ -440,23 +408,6 @@ def test_trainer_feeds_own_inputs_only_from_codes_of_its_codec(trained, tekken, 
     assert tr.own_step == 2 and tr.own is not first
     e = tr.train_ex[0]
     assert np.array_equal(tr.own[e.id], e.codes[:, :1].repeat(e.codes.shape[1], 1) - 2)
-
-
-def test_diagnose_modes_force_what_they_say(trained, tekken):
-    from training.tts import diagnose as tts_diagnose
-
-    tr = _resume_trained(trained, tekken)
-    tr.model.eval()
-    ex = tr.train_ex[0]
-    t = len(ex.codes)
-    noise = torch.randn(2 * t + 25, tr.model.cfg.n_acoustic_codebook, generator=torch.Generator().manual_seed(0))
-    got = tts_diagnose.decode_modes(tr, ex, noise, 2, 1.2)
-    true = torch.from_numpy(ex.codes)
-    assert set(got) == set(tts_diagnose.MODES) and torch.equal(got["codec"], true)
-    for mode in ("tf_flow", "sem_forced"):  # the true semantic code, the model's own acoustics
-        assert got[mode].shape == true.shape and torch.equal(got[mode][:, 0], true[:, 0])
-    assert torch.equal(got["tf_pred"][:, 1:], got["tf_flow"][:, 1:])  # same hiddens, same noise
-    assert len(got["free"]) <= 2 * t + 25
 
 
 def test_weight_ema_follows_training_and_is_what_eval_and_export_read(trained, tekken, tmp_path):
@@ -540,34 +491,6 @@ def test_warm_start_into_a_deeper_model_adds_identity_layers(trained, tekken, tm
     assert not torch.equal(deep.model.state_dict()[new + "feed_forward.w2.weight"], w0)
 
 
-def test_sweep_settings_and_free_running_synthesis(trained, tekken):
-    from training.tts import sweep as tts_sweep
-    from vox_edge.runtime.tokenizer import TekkenTokenizer
-
-    from vox_edge.benchmarks.quality_wer import HELDOUT, select
-
-    assert tts_sweep.parse_setting("cfg=2,noise=0.4") == {"cfg": 2.0, "noise": 0.4, "steps": 0, "end": 0.0}
-    rows = tts_sweep.tuning_rows(HELDOUT, 60)
-    ids = {r["id"] for r in rows}
-    assert len(ids) == 60 and not ids & {r["id"] for r in select(HELDOUT, 100)}
-    assert {r["category"] for r in rows} == {"nav", "car", "num", "addr", "prose"}  # spread over the whole file
-    clips = [{"id": rows[0]["id"], "matched": 3, "words": 4}, {"id": rows[-1]["id"], "matched": 0, "words": 4}]
-    assert tts_sweep.heard_by_category(clips, {r["id"]: r["category"] for r in rows}) == "nav 75%, prose 0%"
-    assert tts_sweep.label(tts_sweep.parse_setting("")) == "cfg1.2_noise1_steps0"
-    with pytest.raises(SystemExit, match="unknown key 'temp'"):
-        tts_sweep.parse_setting("temp=0.7")
-    tr = _resume_trained(trained, tekken)
-    tr.model.eval()
-    tok = TekkenTokenizer.from_dict(tr.tekken)
-    st = tts_sweep.parse_setting("noise=0,steps=2")
-    a = tts_sweep.synthesize(tr, tok, "Turn left.", st, seed=0, cap=6)
-    b = tts_sweep.synthesize(tr, tok, "Turn left.", st, seed=1, cap=6)
-    assert a.shape[1] == tr.model.cfg.n_codebooks and len(a) <= 7
-    assert torch.equal(a, b)  # a zero noise scale leaves nothing to the seed
-    stop = tts_sweep.synthesize(tr, tok, "Turn left.", {**st, "end": 1e4}, seed=0, cap=6)
-    assert len(stop) == 0  # an overwhelming END bias stops at the first step
-
-
 # ---------------------------------------------------------------- quality benchmark (no ASR needed)
 def test_quality_benchmark_selection_and_scoring():
     from vox_edge.benchmarks import quality_wer
@@ -623,7 +546,7 @@ def test_matched_words_ignore_invented_words_that_wer_counts():
     assert matched_words(ref, "Turn left in 200 meters.") == 6  # normalised like WER
 
 
-# ---------------------------------------------------------------- stage 7: shipping the default voice
+# ---------------------------------------------------------------- shipping the default voice (ship/default.py)
 def test_ship_gates_and_atomic_install(tmp_path):
     from types import SimpleNamespace
 
@@ -653,6 +576,12 @@ def test_ship_gates_and_atomic_install(tmp_path):
     record = ship_default.quality_record(summary, runs, "2026-11-26T18:00:00+00:00", args)
     assert record["status"] == "preview" and record["wer_int8"] == 0.324 and record["words_heard_int8"] == 0.76
     assert ship_default.quality_record({**summary, "failed_gates": []}, runs, "", args)["status"] == "release"
+    assert "machine" not in record and record["sampling"]["repetition_stop_seconds"] is None
+    said = ship_default.quality_record(summary, runs, "", args, 7, repetition=1.25, components=("codec=int4",),
+                                       machine={"cpu_model": "EPYC", "cpu_flags": ["avx2"], "cores": 2, "hostname": "h"})
+    assert said["sampling"]["min_flow_steps"] == 7 and said["sampling"]["repetition_stop_seconds"] == 1.25
+    assert said["components"] == ["codec=int4"] and said["machine"]["cpu_model"] == "EPYC"
+    assert "hostname" not in said["machine"]  # what was measured on which machine, not whose
     assert "peer" not in record  # a peer measured in the same run is recorded beside the bundle's numbers
     peer = {"package": "hibari-tts==0.2.1", "score": {"wer": 0.022}, "rtf": 0.018, "reads": "norm"}
     beside = ship_default.quality_record(summary, {**runs, "peer": peer}, "", args)["peer"]
@@ -742,7 +671,7 @@ def test_a_run_with_a_lexicon_encodes_phonemes_keeps_its_lexicon_and_exports_it(
     assert not (ck2 / "notices").exists()
 
 
-# ---------------------------------------------------------------- travelling to a GPU (tts/compact.py, tts/pack.py, tts/gpu.sh)
+# ---------------------------------------------------------------- compact states (tts/compact.py), time boxes, devices
 def test_compact_state_holds_16_bit_ema_weights_and_resumes_and_warm_starts(trained, tekken, tmp_path):
     import shutil
 
@@ -836,15 +765,3 @@ def test_deep_dims_differ_only_in_backbone_depth():
     assert tts_config.DEEP_DIMS["n_layers"] > tts_config.DIMS["n_layers"]
     assert {k: v for k, v in tts_config.DEEP_DIMS.items() if k != "n_layers"} == \
         {k: v for k, v in tts_config.DIMS.items() if k != "n_layers"}
-
-
-def test_pack_keeps_only_the_manifest_rows_training_acts_on(tmp_path):
-    from training.tts import pack as tts_pack
-
-    rows = [{"id": "a", "norm": "same text", "rejected": False, "dur": 1.0},
-            {"id": "b", "norm": "spoken otherwise", "dur": 2.0},
-            {"id": "c", "norm": "same too", "rejected": True}]
-    m = tmp_path / "manifest.jsonl"
-    m.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    kept = tts_pack.manifest_rows(str(m), {"a": "same text", "b": "the corpus text", "c": "same too"})
-    assert kept == [{"id": "b", "norm": "spoken otherwise"}, {"id": "c", "norm": "same too", "rejected": True}]

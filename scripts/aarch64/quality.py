@@ -4,7 +4,7 @@ benchmarks/quality_wer.py synthesises and transcribes in one process; here the s
 under test are (inside the arm64 root, numpy + onnxruntime only) and the transcription where Whisper is. Everything
 else is quality_wer's own: the sentence selection (`--n` evenly spaced rows of the held-out set: n=20 are every
 fifth of the gate's 100), the engine settings (profile dev-vm-2core-x86, the bundle's synthesis defaults), the
-ASR worker (Whisper tiny.en, int8, beam 5) and the scoring (training/wer.py).
+ASR worker (Whisper tiny.en, int8, beam 5) and the scoring (training/common/wer.py).
 
   synth OUT SIDE [--n 20] [--seed 0] [--part I/K]   -> OUT/SIDE.json (clips) and OUT/SIDE/*.wav
   score OUT SIDE...                    -> a Markdown table; exit 1 if a side's WER is > 2 points from the first's

@@ -131,7 +131,7 @@ MASK_VALUE = -1000.0  # finite (a quantised graph cannot hold -inf), and exp(-10
 # chunk), "context": C (KV capacity), "codec_frames": T (codec window)}; absent = a CPU bundle.
 NPU_TARGETS = ("qnn-htp", "openvino")
 ARRAYS = ("audio_codebook_embeddings", "tok_embeddings")
-# Optional `synthesis`: sampling defaults measured for this model (training/tts/sweep.py for the bundled voice);
+# Optional `synthesis`: sampling defaults measured for this model (training/ship/default.py writes the bundled voice's);
 # they sit below per-call options and device profiles, above the reference's built-in values. `min_flow_steps` (an
 # integer) is the fewest Euler steps per frame the model was measured to need: the engine raises a device profile's
 # (or the model's own default) flow_steps to it; only a per-call flow_steps may go below it (runtime/engine.py).

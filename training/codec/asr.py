@@ -1,10 +1,10 @@
-"""Whisper tiny.en WER of a folder of codec reconstructions (run with the teacher venv's python).
+"""Whisper tiny.en WER of a folder of audio samples (run with the ASR venv's python: training/README.md).
 
-REC_DIR holds <id>.wav and refs.json ({id: norm text}), as codec/train.py writes them. Same ASR settings as
-teacher/asr_filter.py (int8, beam 5, temperature 0, language en, 24 -> 16 kHz by linear interpolation) and the
-same scoring (wer.wer_counts). Writes REC_DIR/wer.json and prints the total.
+REC_DIR holds <id>.wav and refs.json ({id: norm text}), as tts/train.py writes its evaluation samples. Same ASR
+settings as benchmarks/quality_wer.py (int8, beam 5, temperature 0, language en, 24 -> 16 kHz by linear
+interpolation) and the same scoring (wer.wer_counts). Writes REC_DIR/wer.json and prints the total.
 
-  ~/.cache/vox-edge/venv-teacher/bin/python -m training.codec.asr ~/.cache/vox-edge/codec/rec/0012000
+  ~/.cache/vox-edge/venv-teacher/bin/python -m training.codec.asr ~/.cache/vox-edge/voice_v2/tts/samples/0012000
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""The repository root, which the recipe's default data paths (training/corpus, training/codes, ...) hang off."""
+"""The repository root, which the recipe's default data paths (training/corpus, training/lexicon, ...) hang off."""
 
 import os
 

@@ -1,4 +1,4 @@
-"""The learning-rate schedule both training loops use (codec/train.py, tts/train.py)."""
+"""The learning-rate schedule of the backbone + flow head trainer (tts/train.py)."""
 
 from __future__ import annotations
 

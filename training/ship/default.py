@@ -1,7 +1,7 @@
-r"""Stage 4: make the trained small model the packaged default voice when it passes the default voice's gates
+r"""The ship stage: make the trained small model the packaged default voice when it passes the default voice's gates
 (size, WER, INT8 vs FP32; with --preview also below the quality gates, saying so).
 
-1. export the stage-3 state + the codec decoder as a release-format checkpoint and an INT8 and an FP32 bundle
+1. export the backbone + flow head state and the codec as a release-format checkpoint and an INT8 and an FP32 bundle
    (training/ship/export_checkpoint.py, `vox-edge export`);
 2. score both with benchmarks/quality_wer.py on --n held-out sentences (Whisper tiny.en), once per --seed (three
    flow-noise seeds by default, read together: one seed resolves only about +-3 points);
@@ -15,7 +15,9 @@ Prints one JSON summary; exits 1 when a gate fails. --preview ships a model that
 voice that speaks, below target and saying so, rather than none (`vox-edge speak` with no --bundle). The
 WER gate stays what it is. --no-gate ships anyway: for trying the packaging path only, never for a commit.
 
-  .venv/bin/python -m training.ship.default [--tts ~/.cache/vox-edge/tts/last.pt] [--codec ~/.cache/vox-edge/codec/last.pt]
+  .venv/bin/python -m training.ship.default [--tts STATE] [--codec CODEC] --cfg-alpha 2.0 --noise-scale 0.2 --preview
+
+(defaults: the default voice's committed states, training/voice_v2/checkpoints/; its recipe: training/voice_v2/README.md)
 """
 
 from __future__ import annotations
@@ -62,14 +64,14 @@ def step_of(ckpt: str) -> str:
 # (-1.5 MB, identical codes; docs/bundle.md).
 INT8_COMPONENTS = {
     "default": ("backbone=int8-gqa-shared-table16",),
-    # voice v2 (source_filter codec): the same, with the codec as codec_step alone ('steponly': the engine streams
-    # through it on the CPU and never calls the windowed codec_decoder; -1.19 MB, the same audio). Measured per
-    # component (training/voice_v2/README.md, "Bundle size per component"): a 4-bit velocity net (acoustic=int4-b32)
-    # agrees with FP32 as the int8 one does for 0.64 MB less, but its Euler loop costs 45 % more CPU per frame
-    # (MatMulNBits at the CFG pair's 6 rows); a 4-bit backbone is 3.2 MB less and faster but flips a tenth of the
-    # semantic codes; an int8 audio table ('table8') is 0.74 MB less but changes 3 % of the semantic codes and 30 %
-    # of the acoustic ones against table16; none has a WER run yet.
-    "source_filter": ("backbone=int8-gqa-shared-table16", "codec=int8-steponly"),
+    # voice v2 (source_filter codec): every weight matrix in 4 bits (MatMulNBits, block 32), the audio code table in
+    # int8 ('table8'), the codec as codec_step alone ('steponly': the engine streams through it and never calls the
+    # windowed codec_decoder): 14.79 MB, the only spec measured under the 15 MB gate (the int8 one is 22.06 MB; no
+    # single 4-bit component gets there alone: training/voice_v2/README.md, "Bundle size per component"). On the
+    # step-24,121 state, 100 gate sentences x 3 seeds: 19.4 % WER against 17.3 % for the int8 spec and 18.1 % for
+    # FP32; RTF one thread, VNNI class, quiet, 30 sentences: 0.055 against 0.044 (its 4-bit velocity net's Euler loop
+    # costs more CPU than the int8 one's VNNI GEMM).
+    "source_filter": ("backbone=int4-b32-gqa-shared-table8", "acoustic=int4-b32", "codec=int4-force-steponly"),
 }
 FP32_COMPONENTS = ("backbone=fp32-gqa-shared",)
 # Both bundles' min_flow_steps (manifest synthesis, `vox-edge export --min-flow-steps`), per codec head: the fewest flow
@@ -159,8 +161,11 @@ def install(bundle: str, dest: str = ASSET, record: dict | None = None) -> None:
         os.replace(dest + RECORD_SUFFIX + ".partial", dest + RECORD_SUFFIX)
 
 
-def quality_record(summary: dict, runs: dict, when: str, a, floor: int | None = None) -> dict:
-    """What `vox-edge voices` / `info` tell the user about the packaged default voice (floor: its min_flow_steps)."""
+def quality_record(summary: dict, runs: dict, when: str, a, floor: int | None = None, *,
+                   repetition: float | None = None, machine: dict | None = None, components: tuple = ()) -> dict:
+    """What `vox-edge voices` / `info` tell the user about the packaged default voice (floor: its min_flow_steps;
+    repetition: its repetition_stop_seconds; machine: quality_wer's machine facts; components: the shipped bundle's
+    --component-precision)."""
     i8, f32 = runs["int8"], runs["fp32"]
     return {"status": "release" if not summary["failed_gates"] else "preview",
             "failed_gates": summary["failed_gates"],
@@ -171,9 +176,12 @@ def quality_record(summary: dict, runs: dict, when: str, a, floor: int | None = 
             "wer_int8_by_category": i8["score"].get("per_category", {}),
             "int8_mb": summary["int8_mb"], "rtf_int8_1_thread": i8["rtf"], "ttfa_p50_ms_int8": i8["ttfa_p50_ms"],
             "targets": {"wer": a.max_wer, "int8_fp32_gap_points": a.max_gap, "mb": a.max_mb},
-            "model": {"stage3_step": step_of(a.tts), "codec_decoder_step": step_of(a.codec)},
+            "model": {"backbone_step": step_of(a.tts), "codec_step": step_of(a.codec)},
+            "components": list(components),
             "sampling": {"cfg_alpha": a.cfg_alpha, "noise_scale": a.noise_scale, "flow_steps": i8.get("flow_steps"),
-                         "min_flow_steps": floor},
+                         "min_flow_steps": floor, "repetition_stop_seconds": repetition},
+            **({"machine": {k: machine.get(k) for k in ("cpu_model", "cpu_flags", "cores", "onnxruntime", "loadavg")}}
+               if machine else {}),
             **({"peer": {"package": runs["peer"]["package"], "wer": runs["peer"]["score"]["wer"],
                          "rtf_1_thread": runs["peer"]["rtf"], "reads": runs["peer"].get("reads", "norm")}}
                if "peer" in runs else {})}
@@ -181,9 +189,9 @@ def quality_record(summary: dict, runs: dict, when: str, a, floor: int | None = 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tts", default=os.path.expanduser("~/.cache/vox-edge/tts_ctc/last.pt"))
-    ap.add_argument("--codec", default=os.path.expanduser("~/.cache/vox-edge/codec_ctc/last.pt"),
-                    help="codec whose decoder ships (same code fingerprint as the codes stage 3 trained on)")
+    ap.add_argument("--tts", default=os.path.join(ROOT, "training", "voice_v2", "checkpoints", "tts.pt"))
+    ap.add_argument("--codec", default=os.path.join(ROOT, "training", "voice_v2", "checkpoints", "bottleneck.pt"),
+                    help="codec whose decoder ships (same code fingerprint as the codes the backbone trained on)")
     ap.add_argument("--work", default=os.path.expanduser("~/.cache/vox-edge/ship"))
     ap.add_argument("--n", type=int, default=100, help="held-out sentences for the WER gate")
     ap.add_argument("--seed", default="0,1,2", help="flow-noise seeds; the gates read every seed's sentences "
@@ -197,8 +205,8 @@ def main(argv=None):
                     "benchmarks/RESULTS.md), shipped or not")
     ap.add_argument("--cfg-alpha", type=float, default=1.2, help="the bundle's own guidance default")
     ap.add_argument("--noise-scale", type=float, default=1.0,
-                    help="the bundle's own flow start-noise scale (pick it with training/tts/sweep.py on rows the "
-                         "gate does not score)")
+                    help="the bundle's own flow start-noise scale (pick it on held-out rows the gate does not "
+                         "score)")
     ap.add_argument("--min-flow-steps", type=int_in(0, MAX_FLOW_STEPS), default=None, metavar="N",
                     help="the bundles' min_flow_steps (a device profile's fewer flow steps are raised to it); "
                          "default: per codec head (MIN_FLOW_STEPS: 7 for voice v2's source_filter), 0 = none")
@@ -228,7 +236,7 @@ def main(argv=None):
         summary = {"int8_mb": size["mb"], "failed_gates": [size["gate"]], "shipped": None}
         print(json.dumps(summary, indent=1))
         return 1
-    md = ["--results-md", a.results_md, "--note", f"Model: stage 3 `{a.tts}` at step {step_of(a.tts)}, codec "
+    md = ["--results-md", a.results_md, "--note", f"Model: backbone + flow head `{a.tts}` at step {step_of(a.tts)}, codec "
           f"decoder `{a.codec}` at step {step_of(a.codec)}; sampling cfg_alpha {a.cfg_alpha:g}, noise_scale "
           f"{a.noise_scale:g}" + (f", min_flow_steps {floor}" if floor else "") + " (training/ship/default.py)."] \
         if a.results_md else []
@@ -245,7 +253,8 @@ def main(argv=None):
     summary["failed_gates"] = failed
     shipped = not failed or a.no_gate or (a.preview and quality_gates_only(failed))
     if shipped:
-        install(b8, record=quality_record(summary, runs, scored.get("date", ""), a, floor))
+        install(b8, record=quality_record(summary, runs, scored.get("date", ""), a, floor, repetition=repetition,
+                                          machine=scored.get("machine"), components=component_specs(ckpt, "int8")))
     summary["shipped"] = ASSET if shipped else None
     print(json.dumps(summary, indent=1))
     return 0 if not failed else 1

@@ -2,7 +2,7 @@ r"""Write the trained small model as a Voxtral TTS checkpoint directory in the e
 Checkpoint format).
 
     OUT/params.json                 release layout, small dims (tts/config.py), the codec's audio_tokenizer_args
-    OUT/consolidated.safetensors    BF16: backbone + acoustic (stage 3) + audio_tokenizer.* (stage 2 codec,
+    OUT/consolidated.safetensors    BF16: backbone + acoustic (stage 4) + audio_tokenizer.* (the codec:
                                     decoder + quantizer, and the encoder unless --no-encoder)
     OUT/tekken.json                 the small vocabulary, audio.voice_num_audio_tokens = the voice's rows
     OUT/voice_embedding/<name>.pt   BF16 [N, dim]: sums of codebook rows of the voice clip's codes + END row
@@ -44,8 +44,8 @@ from vox_edge.export.checkpoint import (COMPACT_LEXICON_FILE, LEXICON_FILE, NOTI
 from vox_edge.export.safetensors_io import write_streaming
 from vox_edge.runtime.text.lexicon import Lexicon
 
-DEFAULT_TTS = os.path.expanduser("~/.cache/vox-edge/tts_ctc/last.pt")  # stage 3 on the phonetic codes
-DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts_ctc/checkpoint")
+DEFAULT_TTS = os.path.join(ROOT, "training", "voice_v2", "checkpoints", "tts.pt")  # the committed stage-4 state
+DEFAULT_OUT = os.path.expanduser("~/.cache/vox-edge/tts/checkpoint")
 AUDIO_TABLE = "mm_audio_embeddings.audio_codebook_embeddings.embeddings.weight"
 # The lexicon's licence travels with it (Apache-2.0 §4): these files go into OUT/notices/.
 LEXICON_NOTICES_SRC = Path(ROOT) / "training" / "lexicon"
@@ -154,8 +154,9 @@ def verify(out: Path) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tts", default=DEFAULT_TTS, help="tts/train.py state (last.pt)")
-    ap.add_argument("--codec", default="", help="stage-2 codec checkpoint (training state or compact); "
-                    "default: the file tts/codes.py encoded with, else " + DEFAULT_CODEC)
+    ap.add_argument("--codec", default="", help="codec checkpoint (a voice v2 bottleneck state, or a codec "
+                    "training state or compact one); default: the one the codes named (the state's codec.path), else "
+                    + DEFAULT_CODEC)
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--no-encoder", action="store_true", help="leave the codec encoder out (the release has none)")
     ap.add_argument("--force-codec", action="store_true", help="accept a codec other than the one the codes came from")

@@ -1,1 +1,2 @@
-"""Stage 3: backbone + acoustic head on codec codes: vocabulary, model, data, training loop, evaluation."""
+"""The backbone + acoustic head on codec codes (stage 4 of training/voice_v2): vocabulary, model, data, training
+loop, evaluation."""

@@ -1,9 +1,10 @@
-"""The codec as stage 3 sees it: load a stage-2 checkpoint, fingerprint it, encode waveforms, decode codes.
+"""The codec as the backbone stage sees it: load a codec checkpoint, fingerprint it, encode waveforms, decode codes.
 
-Accepts both forms stage 2 writes: the training state (~/.cache/vox-edge/codec/last.pt, fp32, key "model" with
-`encoder.` / `tokenizer.` prefixes) and the compact repo checkpoint (training/checkpoints/codec_small.pt, fp16,
-key "weights" in release naming). Only the reference modules are used (export/reference/codec*.py), so this file
-depends on the checkpoint format, not on the codec trainer's code.
+Accepts a voice v2 bottleneck state (training/voice_v2/checkpoints/bottleneck.pt: decoder-only, through
+voice_v2/codec_graph.py) and the two forms of an encoder + decoder codec: a training state (fp32, key "model" with
+`encoder.` / `tokenizer.` prefixes) and the compact form (fp16, key "weights" in release naming; save_compact_like;
+the first voice's codec, in git history at commit eb6fe83, was committed so). Only the reference modules are used
+(export/reference/codec*.py), so this file depends on the checkpoint format, not on a codec trainer's code.
 The fingerprint hashes the fp16 encoder + quantizer weights, so both forms of the same step give the same value:
 the TTS model is tied to the codes it was trained on, and export refuses a codec with another fingerprint (a
 decoder trained further with a frozen encoder keeps it).
@@ -18,12 +19,13 @@ from dataclasses import dataclass
 import torch
 
 from training.common import ckpt_io
+from training.common.paths import ROOT
 from vox_edge.config import CodecConfig, ModelConfig
 from vox_edge.export.reference.codec import AudioTokenizer
 from vox_edge.export.reference.codec_encoder import AudioEncoder
 from vox_edge.export.synthetic_params import make_params
 
-DEFAULT_CODEC = os.path.expanduser("~/.cache/vox-edge/codec/last.pt")
+DEFAULT_CODEC = os.path.join(ROOT, "training", "voice_v2", "checkpoints", "bottleneck.pt")  # the committed v2 codec
 ENCODER_KEYS = ("input_proj.", "encoder_blocks.")
 
 
@@ -66,7 +68,7 @@ CODE_KEYS = ENCODER_KEYS + ("quantizer.",)  # what decides the codes: encoder + 
 
 def fingerprint(flat: dict[str, torch.Tensor]) -> str:
     """Identity of the codes: a hash of the encoder and quantizer only, so a decoder trained further on frozen
-    codes (codec/train.py --freeze-encoder) keeps the fingerprint its TTS model was trained against."""
+    codes (a frozen encoder) keeps the fingerprint its TTS model was trained against."""
     h = hashlib.sha256()
     for k in sorted(k for k in flat if k.startswith(CODE_KEYS)):
         h.update(k.encode())
@@ -77,7 +79,7 @@ def fingerprint(flat: dict[str, torch.Tensor]) -> str:
 def flat_weights(ck: dict) -> dict[str, torch.Tensor]:
     if "weights" in ck:  # compact
         return dict(ck["weights"])
-    if "model" in ck:  # training state of codec/train.py: encoder.* / tokenizer.* (+ bookkeeping buffers)
+    if "model" in ck:  # a codec training state: encoder.* / tokenizer.* (+ bookkeeping buffers)
         out = {}
         for k, v in ck["model"].items():
             for prefix in ("encoder.", "tokenizer."):
@@ -109,6 +111,6 @@ def load_codec(path: str = DEFAULT_CODEC) -> LoadedCodec:
 
 
 def save_compact_like(codec: LoadedCodec, path: str) -> None:
-    """A file in the compact format (fp16, cluster_usage fp32), as stage 2 commits it; tests use it."""
+    """A file in the compact format (fp16, cluster_usage fp32); tests use it."""
     weights = {k: (v.clone() if k.endswith("cluster_usage") else v.half()) for k, v in codec.flat_state().items()}
     torch.save({"weights": weights, "tokenizer_args": codec.tokenizer_args, "step": codec.step}, path)

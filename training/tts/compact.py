@@ -2,12 +2,12 @@
 
     {"model": {name: bf16 tensor}, "step", "params", "tekken", "voice", "codec", ["lexicon_gz"], "compact": True}
 
-"model" holds the EMA weights when the run kept an EMA (what export, GTA codes and sweeps use), else the training
+"model" holds the EMA weights when the run kept an EMA (what export and evaluation use), else the training
 weights. What reads a stage-3 state for its weights takes it as is: `tts/train.py --init` (a new run continues from
-it with fresh AdamW moments), `ship/export_checkpoint.py --tts`, `ship/default.py --tts`, `tts/sweep.py --tts`. It is how
-a run travels to and from a borrowed GPU machine (training/tts/gpu.sh): 22 MB at 11 M parameters instead of 178 MB.
+it with fresh AdamW moments), `ship/export_checkpoint.py --tts`, `ship/default.py --tts`. It is how a run
+travels between machines: 22 MB at 11 M parameters instead of 178 MB.
 
-  .venv/bin/python -m training.tts.compact --src ~/.cache/vox-edge/tts_phon/last.pt --dst /tmp/run5.pt
+  .venv/bin/python -m training.tts.compact --src ~/.cache/vox-edge/voice_v2/tts/last.pt --dst /tmp/run.pt
   .venv/bin/python -m training.tts.compact --int8 --src ... --dst training/voice_v2/checkpoints/tts.pt   # committed form
 """
 

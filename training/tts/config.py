@@ -4,7 +4,7 @@ The backbone + acoustic dims live here; the codec's come from the codec checkpoi
 vocabulary size from tekken.json, the voice table from the voices built at training time. `make_params` fills the
 release layout through export/synthetic_params.make_params, so every key the readers expect is present.
 
-Why these dims (details: training/README.md, Stage 3):
+Why these dims (chosen for the first default voice; details: training/README.md at commit eb6fe83, Stage 3):
 - budget: INT8 bundle <= 25 MB. The codec decoder (codec_small.json) alone exports to ~8.5 MB (its convs stay
   fp32), and the audio codebook table is stored fp32 (2944 rows x dim); both are fixed costs per unit of width.
 - speed: RTF <= 0.1 on one thread = <= 8 ms per 80 ms frame; the acoustic transformer runs 7 Euler steps x
@@ -33,7 +33,7 @@ DIMS = {
 }  # fmt: skip
 
 # 14 backbone layers instead of 10 (+3.1 M parameters, ~+3.2 MB of INT8 bundle): for a run with compute to spare
-# (a borrowed GPU, training/tts/gpu.sh). `--init` from a 10-layer run adds layers 10-13 as the identity (zero output
+# (e.g. `tts/train.py --device cuda`). `--init` from a 10-layer run adds layers 10-13 as the identity (zero output
 # projections), so a deep run starts where its source is (tts/train.py _grow_identity)
 DEEP_DIMS = {**DIMS, "n_layers": 14}
 

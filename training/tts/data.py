@@ -1,9 +1,10 @@
-"""Stage 3 data: (text ids, codec codes) pairs, the voice clip, length-bucketed batches, padded tensors.
+"""The backbone stage's data: (text ids, codec codes) pairs, the voice clip, length-bucketed batches, padded tensors.
 
 - Text is the corpus `norm` column (what the teacher read); the engine's front end turns raw text into the same
   spoken form (595 of the 600 held-out sentences identically), so training and inference see the same kind of text.
-- Codes come from tts/codes.py shards (-2 space) and are shifted to +2 space here (docs/model.md, Codes).
-- VAL_IDS (the codec's held-out clips) are kept out of training and give the teacher-forced validation loss.
+- Codes come from tts/codes.py-format shards (-2 space; training/voice_v2/codes.py writes them) and are shifted
+  to +2 space here (docs/model.md, Codes).
+- VAL_IDS (10 fixed clip ids) are kept out of training and give the teacher-forced validation loss.
 - Clips the ASR filter rejected since they were encoded are dropped at load time.
 - `synthetic_examples` makes data with a learnable text -> codes mapping for tests and smoke runs.
 
@@ -28,8 +29,8 @@ from vox_edge.config import END_AUDIO, N_AUDIO_SPECIAL
 
 TRAIN_TSV = os.path.join(ROOT, "training", "corpus", "train.tsv")
 DEFAULT_TEACHER = os.path.expanduser("~/.cache/vox-edge/teacher")
-# The codec stage's held-out clips (every 30th of the first 300 training ids, codec/data.py HELDOUT_IDS): the codec
-# never trains on them, and neither does this stage, so they measure both on unseen audio.
+# Held-out clips: every 30th of the first 300 training ids (the first voice's codec held the same ids out; its
+# recipe is in git history, commit eb6fe83). This stage never trains on them: they measure it on unseen audio.
 VAL_IDS = frozenset(f"tr{i:06d}" for i in range(0, 300, 30))
 IGNORE = -100
 
@@ -192,8 +193,9 @@ def own_acoustic_inputs(batch: Batch, examples: list[Example], own: dict[str, np
     """Feed back the model's own acoustic codes instead of the encoder's for a share `p` of the clips (in place).
 
     Free-running, the backbone hears its flow head's blurred acoustic codes, never the encoder's exact ones, and
-    loses its place (tts/diagnose.py: ~53 % of the words teacher-forced, ~24 % free-running). `own` holds, per
-    clip id, a stage-3 model's teacher-forced codes (tts/gta.py shards, -2 space, frame-aligned with the clip).
+    loses its place (the first voice, recipe in git history at eb6fe83: ~53 % of the words teacher-forced, ~24 %
+    free-running). `own` holds, per clip id, a stage-3 model's teacher-forced codes (tts/codes.py-format shards,
+    -2 space, frame-aligned with the clip).
     Only the inputs change: semantic inputs and every target stay the true codes. Returns the clips swapped."""
     swapped = 0
     for i, e in enumerate(examples):

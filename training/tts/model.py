@@ -1,4 +1,5 @@
-"""Stage 3 model maths: the reference VoxtralTTS (with_codec=False, checkpoint names) plus the training losses.
+"""The backbone stage's model maths: the reference VoxtralTTS (with_codec=False, checkpoint names) plus the
+training losses.
 
 Losses of one batch (docs/model.md, Generation loop and Acoustic step):
 - semantic: cross-entropy of `acoustic_transformer.semantic_codebook_output` on the backbone hidden at L-1+f

@@ -1,15 +1,16 @@
-"""Stage 3: train backbone + acoustic head jointly on (text, codec codes) pairs (teacher forcing).
+"""The backbone + acoustic head, trained jointly on (text, codec codes) pairs (teacher forcing): stage 4 of
+training/voice_v2/README.md.
 
 Resumable: OUT/last.pt holds fp32 weights, AdamW state, step, batch position, RNG, params.json, tekken.json,
 the voice clip's codes and the codec fingerprint; it is written atomically every --ckpt-min minutes and on
 SIGTERM/SIGINT (the previous one is kept as last.prev.pt). Running the same command again continues.
 Logs: OUT/log.jsonl (train rows every --log-every steps; eval rows with "eval": true). Eval every --eval-min
 minutes: teacher-forced losses on the validation clips and --eval-gen free-running generations (frames, whether
-END came), decoded with --codec to OUT/samples/<step>/<id>.wav + refs.json and Whisper-scored in the teacher
+END came), decoded with --codec to OUT/samples/<step>/<id>.wav + refs.json and Whisper-scored in the ASR
 venv by training/codec/asr.py (niced, detached; it writes wer.json there).
 
   .venv/bin/python -m training.tts.vocab                      # once: ~/.cache/vox-edge/tts/tekken.json
-  .venv/bin/python -m training.tts.codes                            # codes of the teacher clips
+  .venv/bin/python -m training.voice_v2.codes --features … --ckpt … --out …  # code shards (tts/codes.py)
   nohup nice -n 10 .venv/bin/python -m training.tts.train >> ~/.cache/vox-edge/tts/train.out 2>&1 &
 Smoke run without real codes: --synthetic 64 --dims tiny --out /tmp/tts_smoke --max-steps 50
 """
@@ -148,7 +149,7 @@ class Trainer:
         else:
             meta = read_meta(a.codes)
             if not meta:
-                sys.exit(f"no codes in {a.codes}: run training/tts/codes.py first (or --synthetic N for a smoke run)")
+                sys.exit(f"no codes in {a.codes}: make them first (voice_v2/codes.py; --synthetic N: a smoke run)")
             codes = read_shards(a.codes)
             self.train_ex, self.val_ex = load_examples(codes, tok, read_texts(a.corpus),
                                                        os.path.join(a.teacher, "manifest.jsonl"), a.max_frames)
@@ -218,21 +219,22 @@ class Trainer:
         return grown
 
     def _own_inputs(self, folder: str) -> dict[str, np.ndarray]:
-        """The model's own codes per clip (tts/gta.py), only if they were made on this run's codes."""
+        """The model's own codes per clip (a GTA set: tts/codes.py shards, meta.json kind "gta", tts_step,
+        codec_fingerprint), only if they were made on this run's codes."""
         meta = read_meta(folder)
         if not meta or meta.get("kind") != "gta":
-            sys.exit(f"--own-inputs {folder}: no GTA codes there (training/tts/gta.py writes them)")
+            sys.exit(f"--own-inputs {folder}: no GTA codes there (meta.json with kind 'gta')")
         if meta["codec_fingerprint"] != self.codec_info["fingerprint"]:
             sys.exit(f"--own-inputs {folder}: codes of codec {meta['codec_fingerprint']}, this run trains on "
-                     f"{self.codec_info['fingerprint']}; regenerate them with training/tts/gta.py")
+                     f"{self.codec_info['fingerprint']}; regenerate them from this run's codes")
         own = read_shards(folder)
         self.own_step = meta["tts_step"]
         print(f"own acoustic inputs: {len(own)} clips of stage-3 step {meta['tts_step']}", flush=True)
         return own
 
     def maybe_reload_own(self) -> None:
-        """Take a newer GTA set once tts/gta.py has swapped one in (it writes meta.json last), as codec/train.py
-        does: the own inputs then follow the model instead of staying those of the run's last start."""
+        """Take a newer GTA set once one is swapped in (meta.json written last, another tts_step): the own inputs
+        then follow the model instead of staying those of the run's last start."""
         if self.own and (read_meta(self.a.own_inputs) or {}).get("tts_step") != self.own_step:
             self.own = self._own_inputs(self.a.own_inputs)
 
@@ -337,7 +339,7 @@ class Trainer:
 
     def generate_samples(self) -> dict:
         exs = self.val_ex[: self.a.eval_gen]
-        if not exs or self.dev.type != "cpu":  # free-running generation is a CPU job (tts/sweep.py, ship/default.py)
+        if not exs or self.dev.type != "cpu":  # free-running generation is a CPU job (ship/default.py)
             return {}
         voice = self.model.embed_codes(self.voice_codes)
         out_dir = os.path.join(self.a.out, "samples", f"{self.step:07d}")
@@ -387,7 +389,7 @@ class Trainer:
                 self._codec_cache = c
             else:
                 print(f"codec {path} is {c.fingerprint}, codes are from {self.codec_info['fingerprint']}: "
-                      "samples are not decoded (freeze the codec: see training/README.md)", flush=True)
+                      "samples are not decoded (a codec with other encoder or codebooks)", flush=True)
         return self._codec_cache
 
     def run(self) -> None:
@@ -451,7 +453,7 @@ class LexiconTokenizer:
 
 def load_for_inference(ckpt: str, codes: str, codec: str = "", ema: bool = True) -> Trainer:
     """A Trainer holding `ckpt`'s model (its EMA weights if it has some and `ema`) in eval mode, its data and
-    codec, without touching the run's folder (for the scripts that read a stage-3 model: tts/gta.py, ...)."""
+    codec, without touching the run's folder (for scripts that read a stage-3 model)."""
     import shutil
     import tempfile
 
@@ -467,7 +469,7 @@ def load_for_inference(ckpt: str, codes: str, codec: str = "", ema: bool = True)
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=DEFAULT_OUT)
-    ap.add_argument("--codes", default=DEFAULT_CODES, help="tts/codes.py output")
+    ap.add_argument("--codes", default=DEFAULT_CODES, help="code shards (tts/codes.py format: voice_v2/codes.py)")
     ap.add_argument("--teacher", default=DEFAULT_TEACHER, help="teacher dir (manifest: clips rejected since encoding)")
     ap.add_argument("--corpus", default=TRAIN_TSV)
     ap.add_argument("--tekken", default=DEFAULT_TEKKEN, help="built with tts/vocab.py defaults if missing")
@@ -475,7 +477,7 @@ def parser() -> argparse.ArgumentParser:
                     "training/lexicon/en_us.tsv.gz); the model then reads phonemes, and the run, its checkpoint and "
                     "its bundle carry the lexicon")
     ap.add_argument("--codec", default="auto",
-                    help="codec checkpoint for decoding eval samples (auto = the one tts/codes.py used; '' = none)")
+                    help="codec checkpoint for decoding eval samples (auto = the one meta.json names; '' = none)")
     ap.add_argument("--synthetic", type=int, default=0, help="train on N synthetic examples instead of codes")
     ap.add_argument("--codec-config", default=DEFAULT_CODEC_CONFIG, help="codec args for --synthetic")
     ap.add_argument("--dims", choices=["small", "deep", "tiny"], default="small",
@@ -510,7 +512,7 @@ def parser() -> argparse.ArgumentParser:
                     "with another (same alphabet: e.g. the same entries plus CMUdict's names)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (0 = never)")
     ap.add_argument("--dropout", type=float, default=0.1, help="on attention/FFN outputs of the backbone (training)")
-    ap.add_argument("--own-inputs", default="", help="GTA codes folder (tts/gta.py): feed their acoustic codes back "
+    ap.add_argument("--own-inputs", default="", help="GTA codes (tts/codes.py shards): feed their acoustic codes back "
                     "instead of the encoder's for --own-inputs-p of the clips (exposure to its own outputs)")
     ap.add_argument("--own-inputs-p", type=float, default=0.5)
     ap.add_argument("--frame-dropout", type=float, default=0.3,
@@ -523,7 +525,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--ema-decay", type=float, default=0.0,
                     help="keep an EMA of the weights (e.g. 0.999) for eval, GTA and export; 0 = off")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda (optional: training/tts/gpu.sh); "
+    ap.add_argument("--device", default="cpu", help="torch device, e.g. cuda; "
                     "the state it writes resumes on any device")
     ap.add_argument("--max-minutes", type=float, default=0.0, help="stop (and save) after this many minutes (0 = never)")
     ap.add_argument("--restart-at", type=int, default=0,
