@@ -81,7 +81,9 @@ def test_peer_row_beside_the_bundle(tmp_path, listener, capsys):
     qw.main(["--bundle", f"int8={bundle}", "--peer", "hibari", "--heldout", _heldout(tmp_path), "--n", "2",
              "--out", str(out), "--asr-python", sys.executable, "--results-md", str(md)])
 
-    runs = {r["label"]: r for r in json.loads((out / "quality_wer.json").read_text(encoding="utf-8"))["runs"]}
+    saved = json.loads((out / "quality_wer.json").read_text(encoding="utf-8"))
+    runs = {r["label"]: r for r in saved["runs"]}
+    assert saved["machine"]["cores"] >= 1 and saved["machine"]["cpu_model"]  # what the numbers were measured on
     label = f"hibari-tts {version}"
     assert list(runs) == [label, "int8"]
     peer, int8 = runs[label], runs["int8"]
