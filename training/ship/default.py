@@ -66,11 +66,9 @@ INT8_COMPONENTS = {
     "default": ("backbone=int8-gqa-shared-table16",),
     # voice v2 (source_filter codec): every weight matrix in 4 bits (MatMulNBits, block 32), the audio code table in
     # int8 ('table8'), the codec as codec_step alone ('steponly': the engine streams through it and never calls the
-    # windowed codec_decoder): 14.79 MB, the only spec measured under the 15 MB gate (the int8 one is 22.06 MB; no
-    # single 4-bit component gets there alone: training/voice_v2/README.md, "Bundle size per component"). On the
-    # step-24,121 state, 100 gate sentences x 3 seeds: 19.4 % WER against 17.3 % for the int8 spec and 18.1 % for
-    # FP32; RTF one thread, VNNI class, quiet, 30 sentences: 0.055 against 0.044 (its 4-bit velocity net's Euler loop
-    # costs more CPU than the int8 one's VNNI GEMM).
+    # windowed codec_decoder): 14.77 MB, the only spec measured under the 15 MB gate (int8 weights: 22.06 MB). What
+    # the 4 bits cost, mostly in the velocity net ('acoustic'), and the int8 rows beside it: training/voice_v2/README.md,
+    # Results (the measurements live there, not here).
     "source_filter": ("backbone=int4-b32-gqa-shared-table8", "acoustic=int4-b32", "codec=int4-force-steponly"),
 }
 FP32_COMPONENTS = ("backbone=fp32-gqa-shared",)
